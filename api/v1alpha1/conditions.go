@@ -1,0 +1,120 @@
+package v1alpha1
+
+// Condition types. Ready, Reconciling and Stalled follow kstatus, so that
+// Argo CD, Flux and `kubectl wait` read the health of a request correctly; the
+// others record which gate of the release process has been passed.
+const (
+	// ConditionReady is True when the object reached its goal: a request that
+	// Succeeded, a window whose schedule is valid and evaluated.
+	ConditionReady = "Ready"
+
+	// ConditionReconciling is True while the controller is working towards the goal.
+	ConditionReconciling = "Reconciling"
+
+	// ConditionStalled is True when progress needs a person: invalid input or a
+	// missing reference, named in the message.
+	ConditionStalled = "Stalled"
+
+	// ConditionStagingVerified is True once the grey environment runs the new
+	// images and passed its verification.
+	ConditionStagingVerified = "StagingVerified"
+
+	// ConditionApproved is True once every required role reached its quorum of
+	// verified approvals for the current spec.
+	ConditionApproved = "Approved"
+
+	// ConditionScheduled is True once a go-live window and a planned start are chosen.
+	ConditionScheduled = "Scheduled"
+
+	// ConditionBackedUp is True once volume snapshots are ready and workload specs are saved.
+	ConditionBackedUp = "BackedUp"
+
+	// ConditionUpdated is True once every production target runs the new images.
+	ConditionUpdated = "Updated"
+
+	// ConditionVerified is True once production passed its verification.
+	ConditionVerified = "Verified"
+
+	// ConditionAccepted is True once the business side accepted production (or
+	// the acceptance timed out with onTimeout Accept).
+	ConditionAccepted = "Accepted"
+
+	// ConditionRolledBack is True once the previous workloads (and data) are restored.
+	ConditionRolledBack = "RolledBack"
+)
+
+// Condition reasons, PascalCase as Kubernetes expects. They are also used as
+// Event reasons.
+const (
+	// ReasonProgressing: the controller is working on the current phase.
+	ReasonProgressing = "Progressing"
+
+	// ReasonWaiting: the request waits for time to pass or for a person.
+	ReasonWaiting = "Waiting"
+
+	// ReasonSucceeded: the step or the whole request completed successfully.
+	ReasonSucceeded = "Succeeded"
+
+	// ReasonFailed: the step failed; the message says why.
+	ReasonFailed = "Failed"
+
+	// ReasonInvalidSpec: the spec cannot be carried out as written; the message names the field.
+	ReasonInvalidSpec = "InvalidSpec"
+
+	// ReasonReferenceNotFound: an object named by the spec does not exist.
+	ReasonReferenceNotFound = "ReferenceNotFound"
+
+	// ReasonStagingNotOptedIn: the staging namespace lacks the golive.dev/staging-for label.
+	ReasonStagingNotOptedIn = "StagingNotOptedIn"
+
+	// ReasonTargetLocked: another request holds one of the targets.
+	ReasonTargetLocked = "TargetLocked"
+
+	// ReasonSuspended: spec.suspend stopped the request at a gate.
+	ReasonSuspended = "Suspended"
+
+	// ReasonSoaking: staging is verified; the soak time has not yet passed.
+	ReasonSoaking = "Soaking"
+
+	// ReasonAwaitingApproval: some required role has not yet reached its quorum.
+	ReasonAwaitingApproval = "AwaitingApproval"
+
+	// ReasonApprovalsInvalidated: the spec changed, so earlier approvals no longer count.
+	ReasonApprovalsInvalidated = "ApprovalsInvalidated"
+
+	// ReasonWindowClosed: production waits for the next opening of the go-live window.
+	ReasonWindowClosed = "WindowClosed"
+
+	// ReasonFrozen: a freeze period forbids production changes now.
+	ReasonFrozen = "Frozen"
+
+	// ReasonConcurrencyLimit: the window's maxConcurrent updates are already running.
+	ReasonConcurrencyLimit = "ConcurrencyLimit"
+
+	// ReasonEmergencyBudgetExhausted: the window's emergency budget for the period is used up.
+	ReasonEmergencyBudgetExhausted = "EmergencyBudgetExhausted"
+
+	// ReasonVerificationFailed: a rollout, Job or HTTP check failed or timed out.
+	ReasonVerificationFailed = "VerificationFailed"
+
+	// ReasonSnapshotFailed: a volume snapshot failed or was not ready in time.
+	ReasonSnapshotFailed = "SnapshotFailed"
+
+	// ReasonRejected: an approver rejected the request.
+	ReasonRejected = "Rejected"
+
+	// ReasonAborted: a person aborted the request.
+	ReasonAborted = "Aborted"
+
+	// ReasonAcceptanceTimedOut: the acceptance role did not answer within acceptance.timeout.
+	ReasonAcceptanceTimedOut = "AcceptanceTimedOut"
+
+	// ReasonUnknownTimeZone: the window's time zone is not in the time-zone database.
+	ReasonUnknownTimeZone = "UnknownTimeZone"
+
+	// ReasonNeverOpens: the window's schedule and freezes leave no opening.
+	ReasonNeverOpens = "NeverOpens"
+
+	// ReasonEvaluated: the window's schedule was evaluated and its status is current.
+	ReasonEvaluated = "Evaluated"
+)

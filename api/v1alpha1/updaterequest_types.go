@@ -1,0 +1,638 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// TargetKind is a kind of workload that golive can update.
+// +kubebuilder:validation:Enum=Deployment;StatefulSet;DaemonSet
+type TargetKind string
+
+// The workload kinds golive updates.
+const (
+	TargetDeployment  TargetKind = "Deployment"
+	TargetStatefulSet TargetKind = "StatefulSet"
+	TargetDaemonSet   TargetKind = "DaemonSet"
+)
+
+// QuiesceMode says whether the targets are stopped while volumes are snapshotted.
+// +kubebuilder:validation:Enum=None;ScaleToZero
+type QuiesceMode string
+
+const (
+	// QuiesceNone snapshots volumes while the workloads keep running.
+	QuiesceNone QuiesceMode = "None"
+	// QuiesceScaleToZero scales the targets to zero, waits until their pods are
+	// gone, snapshots, and scales them back (users out of the system).
+	QuiesceScaleToZero QuiesceMode = "ScaleToZero"
+)
+
+// AcceptanceTimeoutAction says what happens when nobody accepts or rejects in time.
+// +kubebuilder:validation:Enum=Accept;RollBack
+type AcceptanceTimeoutAction string
+
+const (
+	// AcceptOnTimeout ends the request Succeeded when acceptance times out.
+	AcceptOnTimeout AcceptanceTimeoutAction = "Accept"
+	// RollBackOnTimeout rolls production back when acceptance times out.
+	RollBackOnTimeout AcceptanceTimeoutAction = "RollBack"
+)
+
+// RestoreDataMode says whether volumes are restored from snapshots on rollback.
+// +kubebuilder:validation:Enum=Auto;Never
+type RestoreDataMode string
+
+const (
+	// RestoreDataAuto restores every snapshotted claim on rollback; the failed
+	// version's volume is retained, never deleted.
+	RestoreDataAuto RestoreDataMode = "Auto"
+	// RestoreDataNever rolls back workloads only and leaves volumes as they are.
+	RestoreDataNever RestoreDataMode = "Never"
+)
+
+// NotificationFormat is the payload format of a notification webhook.
+// +kubebuilder:validation:Enum=Generic;Slack;CloudEvents
+type NotificationFormat string
+
+const (
+	// FormatGeneric posts golive's own JSON document.
+	FormatGeneric NotificationFormat = "Generic"
+	// FormatSlack posts a Slack-compatible message ({"text": ...}).
+	FormatSlack NotificationFormat = "Slack"
+	// FormatCloudEvents posts a CloudEvent in structured mode.
+	FormatCloudEvents NotificationFormat = "CloudEvents"
+)
+
+// UpdateRequestSpec is the update that is asked for: which images go to which
+// workloads, and the gates they pass on the way to production.
+type UpdateRequestSpec struct {
+	// release is the version being rolled out, shown in columns and notices.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:Pattern=`^[^\s]+$`
+	Release string `json:"release"`
+
+	// description of the update, for approvers and the record.
+	// +kubebuilder:validation:MaxLength=1024
+	// +optional
+	Description string `json:"description,omitempty"`
+
+	// targets are the workloads to update, in this namespace and, with the same
+	// kind and name, in the staging namespace. They are updated in this order and
+	// rolled back in reverse.
+	// +required
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=32
+	// +listType=map
+	// +listMapKey=kind
+	// +listMapKey=name
+	Targets []Target `json:"targets"`
+
+	// staging is the grey environment that is updated and verified first.
+	// +required
+	Staging Staging `json:"staging"`
+
+	// approvals says which roles must approve before production changes.
+	// +required
+	Approvals Approvals `json:"approvals"`
+
+	// window is the go-live window production changes wait for.
+	// +required
+	Window WindowReference `json:"window"`
+
+	// backup says what is saved before production changes. Workload specs are
+	// always saved; volumes only when volumeClaimSelector is set.
+	// +kubebuilder:default={}
+	// +optional
+	Backup Backup `json:"backup,omitzero"`
+
+	// verify is the verification of production after the update.
+	// +kubebuilder:default={}
+	// +optional
+	Verify Verification `json:"verify,omitzero"`
+
+	// acceptance is the functional test by the business side after production
+	// verified. Without it, a verified production ends the request Succeeded.
+	// +optional
+	Acceptance *Acceptance `json:"acceptance,omitempty"`
+
+	// rollback says how a failed production update is undone.
+	// +kubebuilder:default={}
+	// +optional
+	Rollback Rollback `json:"rollback,omitzero"`
+
+	// emergency, when present, makes this an emergency update: no soak, no
+	// window, no lead time; staging, the required approvals and one approval
+	// from a role in the window's emergency.roles still apply, and the window's
+	// emergency budget is charged.
+	// +optional
+	Emergency *Emergency `json:"emergency,omitempty"`
+
+	// notify lists where notices of phase changes and outcomes are sent.
+	// +optional
+	Notify Notify `json:"notify,omitzero"`
+
+	// suspend stops the request at the next gate; nothing more is changed until
+	// it is false again. Work already started (a rollout, a rollback) is finished.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
+}
+
+// Target is one workload to update.
+type Target struct {
+	// kind of the workload.
+	// +required
+	Kind TargetKind `json:"kind"`
+
+	// name of the workload, in the request's namespace and in the staging namespace.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	Name string `json:"name"`
+
+	// images maps a container name (init containers included) to its new image.
+	// Only these containers change.
+	// +required
+	// +kubebuilder:validation:MinProperties=1
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(c, c.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$') && c.size() <= 63)",message="container names must be DNS labels"
+	Images map[string]Image `json:"images"`
+}
+
+// Image is a container image reference, such as registry.example.com/api:2.4.0
+// or one pinned by digest.
+// +kubebuilder:validation:MinLength=1
+// +kubebuilder:validation:MaxLength=512
+// +kubebuilder:validation:Pattern=`^[^\s]+$`
+type Image string
+
+// Staging is the grey environment.
+type Staging struct {
+	// namespace of the grey environment. It must differ from the request's
+	// namespace and carry the label golive.dev/staging-for=<request namespace>.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Namespace string `json:"namespace"`
+
+	// verify is the verification of the grey environment.
+	// +kubebuilder:default={}
+	// +optional
+	Verify Verification `json:"verify,omitzero"`
+
+	// soak is the minimum time from staging verified to the start of production.
+	// +kubebuilder:default="0s"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=20
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|ms|s|m|h))+$') && duration(self) <= duration('2160h')",message="must be a duration such as 90m or 48h, at most 2160h (90 days)"
+	// +optional
+	Soak metav1.Duration `json:"soak,omitzero"`
+}
+
+// Approvals is the quorum that must approve before production changes.
+type Approvals struct {
+	// required lists each role and how many distinct people of that role must approve.
+	// +required
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=16
+	// +listType=map
+	// +listMapKey=role
+	Required []RoleQuorum `json:"required"`
+
+	// allowSelfApproval lets the requester approve their own request.
+	// +optional
+	AllowSelfApproval bool `json:"allowSelfApproval,omitempty"`
+}
+
+// RoleQuorum is one role's share of the approvals.
+type RoleQuorum struct {
+	// role is the name RBAC grants "approve" on approvalroles.golive.dev for.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Role string `json:"role"`
+
+	// count of distinct people of this role who must approve.
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=10
+	// +optional
+	Count int32 `json:"count,omitempty"`
+}
+
+// WindowReference names the go-live window of a request.
+type WindowReference struct {
+	// name of a GoLiveWindow in the request's namespace.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	Name string `json:"name"`
+
+	// expectedDuration is how long the production update is expected to take.
+	// Production starts only if the open window has at least this much left.
+	// Defaults to the production verify.timeout plus 15m.
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=20
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|ms|s|m|h))+$') && duration(self) >= duration('1m') && duration(self) <= duration('168h')",message="must be a duration such as 90m or 48h, between 1m and 168h"
+	// +optional
+	ExpectedDuration *metav1.Duration `json:"expectedDuration,omitempty"`
+}
+
+// Backup says what is saved before production changes.
+// +kubebuilder:validation:XValidation:rule="!has(self.volumeClaimSelector) || has(self.volumeSnapshotClassName)",message="volumeSnapshotClassName is required when volumeClaimSelector is set"
+type Backup struct {
+	// volumeClaimSelector selects the PersistentVolumeClaims in the production
+	// namespace to snapshot. Without it, no volume is snapshotted.
+	// +optional
+	VolumeClaimSelector *metav1.LabelSelector `json:"volumeClaimSelector,omitempty"`
+
+	// volumeSnapshotClassName is the VolumeSnapshotClass of the snapshots.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	// +optional
+	VolumeSnapshotClassName string `json:"volumeSnapshotClassName,omitempty"`
+
+	// quiesce says whether the targets are stopped while volumes are snapshotted.
+	// +kubebuilder:default=None
+	// +optional
+	Quiesce QuiesceMode `json:"quiesce,omitempty"`
+
+	// retention is how long snapshots and saved specs are kept after the request ends.
+	// +kubebuilder:default="168h"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=20
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|ms|s|m|h))+$') && duration(self) <= duration('8760h')",message="must be a duration such as 90m or 48h, at most 8760h (365 days)"
+	// +optional
+	Retention metav1.Duration `json:"retention,omitzero"`
+}
+
+// Acceptance is the functional test by the business side.
+type Acceptance struct {
+	// role that may accept or reject production.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Role string `json:"role"`
+
+	// timeout is how long production waits for acceptance once verified.
+	// +kubebuilder:default="24h"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=20
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|ms|s|m|h))+$') && duration(self) >= duration('1m') && duration(self) <= duration('720h')",message="must be a duration such as 90m or 48h, between 1m and 720h"
+	// +optional
+	Timeout metav1.Duration `json:"timeout,omitzero"`
+
+	// onTimeout is what happens when nobody accepts or rejects within timeout.
+	// +kubebuilder:default=Accept
+	// +optional
+	OnTimeout AcceptanceTimeoutAction `json:"onTimeout,omitempty"`
+}
+
+// Rollback says how a failed production update is undone.
+type Rollback struct {
+	// restoreData restores the snapshotted claims from their snapshots on rollback.
+	// +kubebuilder:default=Auto
+	// +optional
+	RestoreData RestoreDataMode `json:"restoreData,omitempty"`
+}
+
+// Emergency marks an urgent update.
+type Emergency struct {
+	// justification says why this cannot wait for the normal process.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	Justification string `json:"justification"`
+
+	// incident is the identifier of the incident this update answers.
+	// +kubebuilder:validation:MaxLength=128
+	// +optional
+	Incident string `json:"incident,omitempty"`
+}
+
+// Notify lists notification targets.
+type Notify struct {
+	// webhooks receive a notice on every phase change, before the planned start
+	// (the window's notifyBefore) and on the outcome. A failing webhook never
+	// blocks the update.
+	// +kubebuilder:validation:MaxItems=8
+	// +listType=atomic
+	// +optional
+	Webhooks []NotificationWebhook `json:"webhooks,omitempty"`
+}
+
+// NotificationWebhook is one place notices are posted to.
+type NotificationWebhook struct {
+	// url to POST to, http or https.
+	// +required
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHost() != ''",message="must be an absolute http or https URL"
+	URL string `json:"url"`
+
+	// format of the payload.
+	// +kubebuilder:default=Generic
+	// +optional
+	Format NotificationFormat `json:"format,omitempty"`
+
+	// secretRef names a Secret key in the request's namespace holding a bearer
+	// token (Generic, Slack) or the HMAC signing key (CloudEvents).
+	// +optional
+	SecretRef *SecretKeySelector `json:"secretRef,omitempty"`
+}
+
+// Phase is where a request stands in the release process.
+// +kubebuilder:validation:Enum=Pending;Staging;VerifyingStaging;Soaking;AwaitingApproval;Scheduled;BackingUp;Updating;Verifying;AwaitingAcceptance;Succeeded;Failed;RollingBack;RolledBack;Rejected;Aborted
+type Phase string
+
+// The phases of a request, in the order of the release process.
+const (
+	PhasePending            Phase = "Pending"
+	PhaseStaging            Phase = "Staging"
+	PhaseVerifyingStaging   Phase = "VerifyingStaging"
+	PhaseSoaking            Phase = "Soaking"
+	PhaseAwaitingApproval   Phase = "AwaitingApproval"
+	PhaseScheduled          Phase = "Scheduled"
+	PhaseBackingUp          Phase = "BackingUp"
+	PhaseUpdating           Phase = "Updating"
+	PhaseVerifying          Phase = "Verifying"
+	PhaseAwaitingAcceptance Phase = "AwaitingAcceptance"
+	PhaseSucceeded          Phase = "Succeeded"
+	PhaseFailed             Phase = "Failed"
+	PhaseRollingBack        Phase = "RollingBack"
+	PhaseRolledBack         Phase = "RolledBack"
+	PhaseRejected           Phase = "Rejected"
+	PhaseAborted            Phase = "Aborted"
+)
+
+// IsTerminal reports whether the request has ended.
+func (p Phase) IsTerminal() bool {
+	switch p {
+	case PhaseSucceeded, PhaseFailed, PhaseRolledBack, PhaseRejected, PhaseAborted:
+		return true
+	}
+	return false
+}
+
+// TouchesProduction reports whether production may already have changed in
+// this phase: from BackingUp on, the spec is immutable and a failure rolls back.
+func (p Phase) TouchesProduction() bool {
+	switch p {
+	case PhaseBackingUp, PhaseUpdating, PhaseVerifying, PhaseAwaitingAcceptance,
+		PhaseSucceeded, PhaseRollingBack, PhaseRolledBack:
+		return true
+	}
+	return false
+}
+
+// CheckResult is the outcome of one verification check.
+// +kubebuilder:validation:Enum=Pending;Running;Passed;Failed
+type CheckResult string
+
+// The outcomes of a check.
+const (
+	CheckPending CheckResult = "Pending"
+	CheckRunning CheckResult = "Running"
+	CheckPassed  CheckResult = "Passed"
+	CheckFailed  CheckResult = "Failed"
+)
+
+// UpdateRequestStatus is the record of a request, written by the controller only.
+type UpdateRequestStatus struct {
+	// phase is where the request stands.
+	// +optional
+	Phase Phase `json:"phase,omitempty"`
+
+	// observedGeneration is the generation of the spec the status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// specHash is the hash of the spec that approvals are bound to.
+	// +optional
+	SpecHash string `json:"specHash,omitempty"`
+
+	// requestedBy is the user who created the request, as the admission webhook saw them.
+	// +optional
+	RequestedBy string `json:"requestedBy,omitempty"`
+
+	// approvalSummary counts approvals against the quorum, such as "1/2".
+	// +optional
+	ApprovalSummary string `json:"approvalSummary,omitempty"`
+
+	// approvals are the verified approvals for the current spec.
+	// +listType=atomic
+	// +optional
+	Approvals []ApprovalRecord `json:"approvals,omitempty"`
+
+	// staging records the grey environment's update and verification.
+	// +optional
+	Staging *EnvironmentStatus `json:"staging,omitempty"`
+
+	// schedule records the chosen window and planned start.
+	// +optional
+	Schedule *ScheduleStatus `json:"schedule,omitempty"`
+
+	// backup records what was saved before production changed.
+	// +optional
+	Backup *BackupStatus `json:"backup,omitempty"`
+
+	// production records production's update and verification.
+	// +optional
+	Production *EnvironmentStatus `json:"production,omitempty"`
+
+	// rollback records a rollback.
+	// +optional
+	Rollback *RollbackStatus `json:"rollback,omitempty"`
+
+	// completedAt is when the request ended.
+	// +optional
+	CompletedAt *metav1.Time `json:"completedAt,omitempty"`
+
+	// conditions: Ready, Reconciling, Stalled and one per gate.
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// timeline is the audit trail of the request, its last 64 entries.
+	// +kubebuilder:validation:MaxItems=64
+	// +listType=atomic
+	// +optional
+	Timeline []TimelineEntry `json:"timeline,omitempty"`
+}
+
+// ApprovalRecord is one verified approval.
+type ApprovalRecord struct {
+	// role approved for.
+	Role string `json:"role"`
+	// user who approved, as authenticated by the API server.
+	User string `json:"user"`
+	// at is when the approval was recorded.
+	At metav1.Time `json:"at"`
+	// comment given with the approval.
+	// +optional
+	Comment string `json:"comment,omitempty"`
+}
+
+// EnvironmentStatus records the update and verification of one environment.
+type EnvironmentStatus struct {
+	// startedAt is when the environment's targets began to change.
+	// +optional
+	StartedAt *metav1.Time `json:"startedAt,omitempty"`
+	// updatedAt is when every target ran the new images.
+	// +optional
+	UpdatedAt *metav1.Time `json:"updatedAt,omitempty"`
+	// verifiedAt is when the verification passed.
+	// +optional
+	VerifiedAt *metav1.Time `json:"verifiedAt,omitempty"`
+	// targetsApplied counts the targets, in spec order, whose new images were applied.
+	// +optional
+	TargetsApplied int32 `json:"targetsApplied,omitempty"`
+	// checks are the verification results.
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Checks []CheckStatus `json:"checks,omitempty"`
+}
+
+// CheckStatus is the result of one check.
+type CheckStatus struct {
+	// name of the check: "rollout", a Job's or an HTTP check's name.
+	Name string `json:"name"`
+	// result of the check.
+	Result CheckResult `json:"result"`
+	// message explains the result.
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// ScheduleStatus records when production is planned to change.
+type ScheduleStatus struct {
+	// window is the GoLiveWindow used.
+	// +optional
+	Window string `json:"window,omitempty"`
+	// notBefore is the earliest start allowed by soak and lead time.
+	// +optional
+	NotBefore *metav1.Time `json:"notBefore,omitempty"`
+	// plannedStart is when production is planned to start.
+	// +optional
+	PlannedStart *metav1.Time `json:"plannedStart,omitempty"`
+	// noticeSentAt is when the last advance notice was sent.
+	// +optional
+	NoticeSentAt *metav1.Time `json:"noticeSentAt,omitempty"`
+}
+
+// BackupStatus records what was saved before production changed.
+type BackupStatus struct {
+	// completedAt is when every snapshot was ready and the specs were saved.
+	// +optional
+	CompletedAt *metav1.Time `json:"completedAt,omitempty"`
+	// expiresAt is when snapshots and saved specs are deleted.
+	// +optional
+	ExpiresAt *metav1.Time `json:"expiresAt,omitempty"`
+	// snapshots taken, one per selected claim.
+	// +listType=map
+	// +listMapKey=claim
+	// +optional
+	Snapshots []SnapshotStatus `json:"snapshots,omitempty"`
+	// savedSpecs is the ConfigMap holding the previous workload specs.
+	// +optional
+	SavedSpecs string `json:"savedSpecs,omitempty"`
+	// quiescedReplicas records the replica counts before quiesce, by target "Kind/name".
+	// +optional
+	QuiescedReplicas map[string]int32 `json:"quiescedReplicas,omitempty"`
+}
+
+// SnapshotStatus records one volume snapshot.
+type SnapshotStatus struct {
+	// claim is the PersistentVolumeClaim snapshotted.
+	Claim string `json:"claim"`
+	// volumeSnapshot is the VolumeSnapshot's name.
+	VolumeSnapshot string `json:"volumeSnapshot"`
+	// readyToUse mirrors the snapshot's readiness.
+	// +optional
+	ReadyToUse bool `json:"readyToUse,omitempty"`
+	// restoreSize is the minimum size of a volume restored from it.
+	// +optional
+	RestoreSize string `json:"restoreSize,omitempty"`
+}
+
+// RollbackStatus records a rollback.
+type RollbackStatus struct {
+	// reason the rollback started.
+	// +optional
+	Reason string `json:"reason,omitempty"`
+	// startedAt is when the rollback started.
+	// +optional
+	StartedAt *metav1.Time `json:"startedAt,omitempty"`
+	// completedAt is when the rolled-back workloads were verified healthy.
+	// +optional
+	CompletedAt *metav1.Time `json:"completedAt,omitempty"`
+	// targetsRestored counts the targets, in reverse spec order, whose saved specs were re-applied.
+	// +optional
+	TargetsRestored int32 `json:"targetsRestored,omitempty"`
+	// dataRestored is true once every snapshotted claim was restored.
+	// +optional
+	DataRestored bool `json:"dataRestored,omitempty"`
+}
+
+// TimelineEntry is one entry of the audit trail.
+type TimelineEntry struct {
+	// at is when it happened.
+	At metav1.Time `json:"at"`
+	// phase the request was in afterwards.
+	Phase Phase `json:"phase"`
+	// actor is who caused it: a user, or "golive".
+	// +optional
+	Actor string `json:"actor,omitempty"`
+	// event is a PascalCase name of what happened.
+	Event string `json:"event"`
+	// message says what happened.
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// UpdateRequest takes an application update from the grey environment to
+// production: staging and its verification, soak, approvals, the go-live
+// window, backup, production and its verification, and rollback of workloads
+// and data when verification fails.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=ur,categories=golive
+// +kubebuilder:printcolumn:name="Release",type=string,JSONPath=`.spec.release`
+// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="Approvals",type=string,JSONPath=`.status.approvalSummary`
+// +kubebuilder:printcolumn:name="Planned start",type=date,JSONPath=`.status.schedule.plannedStart`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type UpdateRequest struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the update asked for.
+	// +required
+	Spec UpdateRequestSpec `json:"spec"`
+
+	// status is the record of the request.
+	// +optional
+	Status UpdateRequestStatus `json:"status,omitempty"`
+}
+
+// UpdateRequestList is a list of UpdateRequests.
+//
+// +kubebuilder:object:root=true
+type UpdateRequestList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []UpdateRequest `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&UpdateRequest{}, &UpdateRequestList{})
+}

@@ -1,0 +1,161 @@
+// Package testenv starts a real kube-apiserver and etcd (controller-runtime's
+// envtest) with golive's CRDs and admission policies installed, for the
+// controller and API tests. The binaries are built from source by
+// `make controlplane` and found through KUBEBUILDER_ASSETS.
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+)
+
+// Env is a running API server with golive installed.
+type Env struct {
+	Config *rest.Config
+	Client client.Client
+	Scheme *k8sruntime.Scheme
+
+	environment *envtest.Environment
+}
+
+// RepoRoot is the repository's top folder, found from this file's location so
+// that tests in any package read the same config/.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// NewScheme holds the built-in kinds and golive's.
+func NewScheme() *k8sruntime.Scheme {
+	scheme := k8sruntime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(golivev1alpha1.AddToScheme(scheme))
+	return scheme
+}
+
+// Start starts the API server, installs the CRDs from config/crd/bases and the
+// admission policies from config/admission, and waits until both are in force.
+func Start(ctx context.Context) (*Env, error) {
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		return nil, errors.New("KUBEBUILDER_ASSETS is not set: run `make test`, or `make controlplane` and " +
+			"`export KUBEBUILDER_ASSETS=$(make -s print-assets)` before `go test`")
+	}
+	root := RepoRoot()
+	scheme := NewScheme()
+	environment := &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+		Scheme:                scheme,
+	}
+	config, err := environment.Start()
+	if err != nil {
+		return nil, fmt.Errorf("starting envtest: %w", err)
+	}
+	env := &Env{Config: config, Scheme: scheme, environment: environment}
+	if env.Client, err = client.New(config, client.Options{Scheme: scheme}); err != nil {
+		return nil, errors.Join(fmt.Errorf("creating a client: %w", err), env.Stop())
+	}
+	if err := env.applyAdmissionPolicies(ctx, filepath.Join(root, "config", "admission")); err != nil {
+		return nil, errors.Join(err, env.Stop())
+	}
+	return env, nil
+}
+
+// Stop stops the API server and etcd.
+func (e *Env) Stop() error {
+	return e.environment.Stop()
+}
+
+// applyAdmissionPolicies creates every object of the YAML files in dir and
+// waits until the API server enforces the policies: a ValidatingAdmissionPolicy
+// takes effect only once the server has compiled it and seen its binding.
+func (e *Env) applyAdmissionPolicies(ctx context.Context, dir string) error {
+	objects, err := ReadObjects(filepath.Join(dir, "validating_admission_policy.yaml"))
+	if err != nil {
+		return err
+	}
+	for _, object := range objects {
+		if err := e.Client.Create(ctx, object); err != nil {
+			return fmt.Errorf("creating %s %s: %w", object.GetKind(), object.GetName(), err)
+		}
+	}
+	return e.waitForNamespacePolicy(ctx)
+}
+
+// waitForNamespacePolicy dry-runs a request that stages into its own namespace
+// until the policy refuses it.
+func (e *Env) waitForNamespacePolicy(ctx context.Context) error {
+	probe := &golivev1alpha1.UpdateRequest{
+		ObjectMeta: metav1.ObjectMeta{Name: "policy-probe", Namespace: "default"},
+		Spec: golivev1alpha1.UpdateRequestSpec{
+			Release: "probe",
+			Targets: []golivev1alpha1.Target{{Kind: golivev1alpha1.TargetDeployment, Name: "probe", Images: map[string]golivev1alpha1.Image{"probe": "probe:1"}}},
+			Staging: golivev1alpha1.Staging{Namespace: "default"},
+			Approvals: golivev1alpha1.Approvals{
+				Required: []golivev1alpha1.RoleQuorum{{Role: "probe", Count: 1}},
+			},
+			Window: golivev1alpha1.WindowReference{Name: "probe"},
+		},
+	}
+	var last error
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		last = e.Client.Create(ctx, probe.DeepCopy(), client.DryRunAll)
+		return last != nil && strings.Contains(last.Error(), "spec.staging.namespace"), nil
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for the admission policy to take effect (the probe got %v): %w", last, err)
+	}
+	return nil
+}
+
+// ReadObjects decodes every object of a multi-document YAML file.
+func ReadObjects(path string) ([]*unstructured.Unstructured, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	decoder := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	var objects []*unstructured.Unstructured
+	for {
+		object := &unstructured.Unstructured{}
+		if err := decoder.Decode(&object.Object); err != nil {
+			if errors.Is(err, io.EOF) {
+				return objects, nil
+			}
+			return nil, fmt.Errorf("decoding %s: %w", path, err)
+		}
+		if len(object.Object) > 0 {
+			objects = append(objects, object)
+		}
+	}
+}
+
+// IgnoreAlreadyExists lets a test create shared fixtures more than once.
+func IgnoreAlreadyExists(err error) error {
+	if apierrors.IsAlreadyExists(err) {
+		return nil
+	}
+	return err
+}
