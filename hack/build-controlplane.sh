@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the control-plane binaries from source and caches them by version:
-#   kube-apiserver, kube-controller-manager, kube-scheduler, etcd   -> $GOLIVE_CACHE/controlplane/<k8s>-etcd-<etcd>/
+#   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd -> $GOLIVE_CACHE/controlplane/<k8s>-etcd-<etcd>/
 #   kwok, kwokctl                                                  -> $GOLIVE_CACHE/kwok/<kwok>/
 # A binary that is already in the cache is not built again. Prints nothing but
 # progress on stderr; the directories are printed by `make print-assets`.
@@ -51,6 +51,8 @@ build etcd ./etcd "-X go.etcd.io/etcd/api/v3/version.GitSHA=${ETCD_VERSION}"
 build kube-scheduler k8s.io/kubernetes/cmd/kube-scheduler "$version_ldflags"
 build kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager "$version_ldflags"
 build kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver "$version_ldflags"
+# A kubectl of the same version: the machines' own may be outside the supported skew.
+build kubectl k8s.io/kubernetes/cmd/kubectl "$version_ldflags"
 
 for cmd in kwok kwokctl; do
 	[ -x "$kwok_dir/$cmd" ] && continue

@@ -20,10 +20,12 @@ kubeconfig="$demo_dir/kubeconfig"
 golive_kubeconfig="$demo_dir/golive.kubeconfig"
 kwokctl="$KWOK_DIR/kwokctl"
 export KWOK_KUBE_VERSION=$KUBERNETES_VERSION
-export KWOK_KUBECTL_BINARY=${KUBECTL:-$(command -v kubectl)}
+# kubectl of the cluster's own version, built with the control plane.
+kubectl=${KUBECTL:-$CONTROLPLANE_DIR/kubectl}
+export KWOK_KUBECTL_BINARY=$kubectl
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
-k() { kubectl --kubeconfig "$kubeconfig" "$@"; }
+k() { "$kubectl" --kubeconfig "$kubeconfig" "$@"; }
 
 down() {
 	if [ -f "$demo_dir/golive.pid" ]; then
@@ -31,7 +33,7 @@ down() {
 		rm -f "$demo_dir/golive.pid"
 	fi
 	if "$kwokctl" get clusters 2>/dev/null | grep -qx "$cluster"; then
-		"$kwokctl" delete cluster --name "$cluster" --kubeconfig "$kubeconfig" >&2
+		"$kwokctl" delete cluster --v=WARN --name "$cluster" --kubeconfig "$kubeconfig" >&2
 	fi
 	rm -rf "$demo_dir"
 }
@@ -54,7 +56,7 @@ up() {
 	mkdir -p "$demo_dir"
 
 	say "Starting cluster $cluster: kube-apiserver, kube-controller-manager, kube-scheduler $KUBERNETES_VERSION, etcd, kwok"
-	"$kwokctl" create cluster --name "$cluster" --runtime binary \
+	"$kwokctl" create cluster --v=WARN --name "$cluster" --runtime binary \
 		--kubeconfig "$kubeconfig" \
 		--kube-authorization \
 		--etcd-binary "$CONTROLPLANE_DIR/etcd" \
@@ -91,14 +93,15 @@ NODE
 	say "Installing golive: CRDs, RBAC, admission policy"
 	k create namespace golive-system
 	k apply --server-side -k "$repo/config/crd"
-	k wait --for=condition=Established crd/updaterequests.golive.dev crd/golivewindows.golive.dev --timeout=60s
+	wait_for "the CRDs to be established" \
+		k wait --for=condition=Established crd/updaterequests.golive.dev crd/golivewindows.golive.dev --timeout=5s
 	k apply --server-side -k "$repo/config/rbac"
 	k apply --server-side -k "$repo/config/admission"
 
 	say "Starting golive out of cluster, as its ServiceAccount golive-system/golive (impersonated)"
 	cp "$kubeconfig" "$golive_kubeconfig"
-	user=$(kubectl --kubeconfig "$golive_kubeconfig" config view --minify -o jsonpath='{.contexts[0].context.user}')
-	kubectl --kubeconfig "$golive_kubeconfig" config set-credentials "$user" \
+	user=$("$kubectl" --kubeconfig "$golive_kubeconfig" config view --minify -o jsonpath='{.contexts[0].context.user}')
+	"$kubectl" --kubeconfig "$golive_kubeconfig" config set-credentials "$user" \
 		--as system:serviceaccount:golive-system:golive \
 		--as-group system:serviceaccounts --as-group system:serviceaccounts:golive-system --as-group system:authenticated >/dev/null
 	(cd "$repo" && go build -o "$demo_dir/golive" ./cmd)
@@ -112,32 +115,67 @@ NODE
 	wait_for "golive to lead" k -n golive-system get lease golive.golive.dev
 	echo "golive is ready; its log: $demo_dir/golive.log"
 
-	say "Applying the samples: namespaces billing and billing-grey, a GoLiveWindow, an UpdateRequest"
+	say "Applying the samples: namespaces billing and billing-grey (opted in as its grey twin)"
 	k apply --server-side -f "$repo/config/samples/namespaces.yaml"
+
+	say "Deploying the billing app to both; the real controllers and the scheduler roll it out onto kwok nodes"
+	for ns in billing billing-grey; do
+		k -n "$ns" apply --server-side -f "$repo/config/samples/billing-app.yaml"
+	done
+	for ns in billing billing-grey; do
+		k -n "$ns" rollout status deployment/billing-api --timeout=120s
+		k -n "$ns" rollout status statefulset/billing-db --timeout=120s
+	done
+	k get pods -A -l app=billing -o wide
+
+	say "Applying a GoLiveWindow and an UpdateRequest"
 	k apply --server-side -f "$repo/config/samples/golive_v1alpha1_golivewindow.yaml"
 	k apply --server-side -f "$repo/config/samples/golive_v1alpha1_updaterequest.yaml"
 
-	say "Admission refuses a request that stages into its own namespace"
-	if k apply --server-side --dry-run=server -f - <<'BAD' 2>&1; then echo "unexpected: accepted" >&2; exit 1; fi
+	say "Admission refuses bad input, naming the field and the reason"
+	refused() {
+		if k apply --server-side --dry-run=server -f - 2>&1; then
+			echo "unexpected: the API server accepted it" >&2
+			exit 1
+		fi
+	}
+	echo "A request that stages into its own namespace:"
+	refused <<'BAD'
 apiVersion: golive.dev/v1alpha1
 kind: UpdateRequest
 metadata: {name: bad, namespace: billing}
 spec:
   release: "1"
   targets: [{kind: Deployment, name: billing-api, images: {api: "api:1"}}]
-  staging: {namespace: billing, soak: 2d}
+  staging: {namespace: billing}
+  approvals: {required: [{role: rnd-lead}]}
+  window: {name: thursday-evening}
+BAD
+	echo "A soak written in days:"
+	refused <<'BAD'
+apiVersion: golive.dev/v1alpha1
+kind: UpdateRequest
+metadata: {name: bad, namespace: billing}
+spec:
+  release: "1"
+  targets: [{kind: Deployment, name: billing-api, images: {api: "api:1"}}]
+  staging: {namespace: billing-grey, soak: 2d}
   approvals: {required: [{role: rnd-lead}]}
   window: {name: thursday-evening}
 BAD
 
+	wait_for "golive to evaluate the window" \
+		bash -c "[ -n \"\$('$kubectl' --kubeconfig '$kubeconfig' -n billing get glw thursday-evening -o jsonpath='{.status.nextOpen}')\" ]"
+
 	say "What is in the cluster"
 	k get ur,glw -A
-	k explain updaterequest.spec | head -40
+	k explain updaterequest.spec
 
 	cat <<DONE
 
 The demo cluster is up. Look around with:
   export KUBECONFIG=$kubeconfig
+  export PATH=$CONTROLPLANE_DIR:\$PATH    # kubectl $KUBERNETES_VERSION
   kubectl get ur,glw -A
   kubectl explain updaterequest.spec --recursive
   tail -f $demo_dir/golive.log

@@ -82,7 +82,10 @@ const (
 	// ReasonApprovalsInvalidated: the spec changed, so earlier approvals no longer count.
 	ReasonApprovalsInvalidated = "ApprovalsInvalidated"
 
-	// ReasonWindowClosed: production waits for the next opening of the go-live window.
+	// ReasonWindowOpened: the go-live window opened (an Event of the window).
+	ReasonWindowOpened = "WindowOpened"
+
+	// ReasonWindowClosed: the go-live window is closed; production waits for its next opening.
 	ReasonWindowClosed = "WindowClosed"
 
 	// ReasonFrozen: a freeze period forbids production changes now.

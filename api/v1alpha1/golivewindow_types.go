@@ -173,6 +173,7 @@ type GoLiveWindowStatus struct {
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
 	// open is true while production may change under this window.
+	// +kubebuilder:default=false
 	// +optional
 	Open bool `json:"open"`
 
@@ -210,8 +211,8 @@ type GoLiveWindowStatus struct {
 // +kubebuilder:resource:shortName=glw,categories=golive
 // +kubebuilder:printcolumn:name="Time zone",type=string,JSONPath=`.spec.timeZone`
 // +kubebuilder:printcolumn:name="Open",type=boolean,JSONPath=`.status.open`
-// +kubebuilder:printcolumn:name="Next open",type=date,JSONPath=`.status.nextOpen`
-// +kubebuilder:printcolumn:name="Next close",type=date,JSONPath=`.status.nextClose`
+// +kubebuilder:printcolumn:name="Next open",type=string,JSONPath=`.status.nextOpen`
+// +kubebuilder:printcolumn:name="Next close",type=string,JSONPath=`.status.nextClose`
 // +kubebuilder:printcolumn:name="Active",type=string,JSONPath=`.status.activeUpdates`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type GoLiveWindow struct {

@@ -609,7 +609,7 @@ type TimelineEntry struct {
 // +kubebuilder:printcolumn:name="Release",type=string,JSONPath=`.spec.release`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Approvals",type=string,JSONPath=`.status.approvalSummary`
-// +kubebuilder:printcolumn:name="Planned start",type=date,JSONPath=`.status.schedule.plannedStart`
+// +kubebuilder:printcolumn:name="Planned start",type=string,JSONPath=`.status.schedule.plannedStart`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type UpdateRequest struct {
 	metav1.TypeMeta   `json:",inline"`

@@ -71,7 +71,8 @@ func Start(ctx context.Context) (*Env, error) {
 	}
 	config, err := environment.Start()
 	if err != nil {
-		return nil, fmt.Errorf("starting envtest: %w", err)
+		// Start leaves the control plane running when installing the CRDs fails.
+		return nil, errors.Join(fmt.Errorf("starting envtest: %w", err), environment.Stop())
 	}
 	env := &Env{Config: config, Scheme: scheme, environment: environment}
 	if env.Client, err = client.New(config, client.Options{Scheme: scheme}); err != nil {
@@ -81,6 +82,11 @@ func Start(ctx context.Context) (*Env, error) {
 		return nil, errors.Join(err, env.Stop())
 	}
 	return env, nil
+}
+
+// KubeConfig is a kubeconfig file's content for an administrator of the API server.
+func (e *Env) KubeConfig() []byte {
+	return e.environment.KubeConfig
 }
 
 // Stop stops the API server and etcd.
