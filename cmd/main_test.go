@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/golive-dev/golive/internal/testenv"
+)
+
+// The manager binary, started as a user would start it against a real API
+// server: it serves its probes and metrics, takes the leader lease, and on
+// SIGTERM stops cleanly and releases the lease.
+func TestManagerServesProbesMetricsAndLeadership(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	env, err := testenv.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := env.Stop(); err != nil {
+			t.Error(err)
+		}
+	}()
+
+	dir := t.TempDir()
+	binary := filepath.Join(dir, "golive")
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		t.Fatalf("building the manager: %v\n%s", err, out)
+	}
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(kubeconfig, env.KubeConfig(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	probes, metrics := freeAddress(t), freeAddress(t)
+	manager := exec.Command(binary,
+		"--kubeconfig", kubeconfig,
+		"--health-probe-bind-address", probes,
+		"--metrics-bind-address", metrics, "--metrics-secure=false",
+		"--leader-elect", "--leader-election-namespace", "default",
+	)
+	var logs strings.Builder
+	manager.Stdout, manager.Stderr = &logs, &logs
+	if err := manager.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- manager.Wait() }()
+	defer func() {
+		if manager.ProcessState == nil {
+			_ = manager.Process.Kill()
+		}
+		if t.Failed() {
+			t.Logf("manager log:\n%s", logs.String())
+		}
+	}()
+
+	for _, path := range []string{"/healthz", "/readyz"} {
+		eventually(t, ctx, "GET "+path+" answers 200", func() bool {
+			status, _ := get("http://" + probes + path)
+			return status == http.StatusOK
+		})
+	}
+	eventually(t, ctx, "the metrics endpoint serves controller-runtime's metrics", func() bool {
+		status, body := get("http://" + metrics + "/metrics")
+		return status == http.StatusOK && strings.Contains(body, `controller_runtime_reconcile_total{controller="updaterequest"`) &&
+			strings.Contains(body, `controller_runtime_reconcile_total{controller="golivewindow"`)
+	})
+	var lease coordinationv1.Lease
+	eventually(t, ctx, "the manager holds the leader lease", func() bool {
+		err := env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "golive.golive.dev"}, &lease)
+		return err == nil && lease.Spec.HolderIdentity != nil && *lease.Spec.HolderIdentity != ""
+	})
+
+	if err := manager.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("the manager exited with %v after SIGTERM", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("the manager did not stop after SIGTERM")
+	}
+	// The lease is released on a clean stop, so a new leader need not wait for it to expire.
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(&lease), &lease); err != nil {
+		t.Fatal(err)
+	}
+	if holder := lease.Spec.HolderIdentity; holder != nil && *holder != "" {
+		t.Errorf("the lease is still held by %q after a clean stop", *holder)
+	}
+}
+
+func freeAddress(t *testing.T) string {
+	t.Helper()
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer listener.Close()
+	return listener.Addr().String()
+}
+
+func get(url string) (int, string) {
+	response, err := http.Get(url) //nolint:gosec // a test URL on loopback
+	if err != nil {
+		return 0, ""
+	}
+	defer response.Body.Close()
+	body, _ := io.ReadAll(response.Body)
+	return response.StatusCode, string(body)
+}
+
+func eventually(t *testing.T, ctx context.Context, what string, condition func() bool) {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(context.Context) (bool, error) {
+		return condition(), nil
+	})
+	if err != nil {
+		t.Fatal(fmt.Errorf("waiting until %s: %w", what, err))
+	}
+}
