@@ -1,0 +1,64 @@
+package lifecycle
+
+import (
+	"time"
+
+	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+)
+
+// ActionKind is a change the controller makes to the cluster.
+type ActionKind string
+
+// The actions. Each is idempotent; Target is an index into spec.targets.
+const (
+	// NoAction: only record the status (and wait).
+	NoAction ActionKind = ""
+	// ApplyStaging applies the new images to spec.targets[Target] in the staging namespace.
+	ApplyStaging ActionKind = "ApplyStaging"
+	// VerifyStaging ensures the staging verification Jobs exist.
+	VerifyStaging ActionKind = "VerifyStaging"
+	// SaveSpecs saves the production targets' pod templates and replicas.
+	SaveSpecs ActionKind = "SaveSpecs"
+	// TakeSnapshots ensures a VolumeSnapshot of every selected claim.
+	TakeSnapshots ActionKind = "TakeSnapshots"
+	// ApplyProduction applies the new images to spec.targets[Target] in production.
+	ApplyProduction ActionKind = "ApplyProduction"
+	// VerifyProduction ensures the production verification Jobs exist.
+	VerifyProduction ActionKind = "VerifyProduction"
+	// RestoreTarget re-applies the saved spec of spec.targets[Target] in production.
+	RestoreTarget ActionKind = "RestoreTarget"
+	// RestoreData restores the snapshotted claims from their snapshots.
+	RestoreData ActionKind = "RestoreData"
+	// DeleteBackups deletes the snapshots and saved specs after retention.
+	DeleteBackups ActionKind = "DeleteBackups"
+)
+
+// Action is the one change to make after the status is recorded.
+type Action struct {
+	Kind   ActionKind
+	Target int
+}
+
+// Event is something to tell people, as a Kubernetes Event.
+type Event struct {
+	// Warning is true for Events of type Warning.
+	Warning bool
+	Reason  string
+	Message string
+}
+
+// Decision is what to do for a request now.
+type Decision struct {
+	// Status is the complete status to record before the action.
+	Status golivev1alpha1.UpdateRequestStatus
+	Action Action
+	// RequeueAfter is the exact time until a wait ends; zero when a watch wakes the controller.
+	RequeueAfter time.Duration
+	Events       []Event
+}
+
+// TimelineLimit bounds status.timeline, the request's audit trail.
+const TimelineLimit = 64
+
+// Actor names golive itself in the timeline.
+const Actor = "golive"

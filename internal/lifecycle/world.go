@@ -1,0 +1,144 @@
+package lifecycle
+
+import (
+	"time"
+
+	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+)
+
+// World is what the controller observed for one request. Slices of targets are
+// index-aligned with spec.targets.
+type World struct {
+	// SpecHash is the hash of the current spec that approvals are bound to.
+	SpecHash string
+
+	// StagingNamespace is the grey environment's namespace.
+	StagingNamespace NamespaceObservation
+
+	// Window is the GoLiveWindow named by spec.window.name.
+	Window WindowObservation
+
+	// LockedBy names another request that holds one of the targets, if any.
+	LockedBy string
+
+	// Staging and Production are the targets and verification in each environment.
+	Staging    EnvironmentObservation
+	Production EnvironmentObservation
+
+	// Commands are the verified ledger entries for the current spec, oldest first.
+	Commands []Command
+
+	// RequestedBy is the requesting user stamped at admission.
+	RequestedBy string
+
+	// Backup is what exists of the backup.
+	Backup BackupObservation
+
+	// DataRestored is true once every snapshotted claim was restored from its snapshot.
+	DataRestored bool
+
+	// BackupsDeleted is true once the snapshots and saved specs of an ended request are gone.
+	BackupsDeleted bool
+}
+
+// NamespaceObservation is what is known of a namespace.
+type NamespaceObservation struct {
+	Found bool
+	// OptedIn is true when it carries golive.dev/staging-for=<request namespace>.
+	OptedIn bool
+}
+
+// WindowObservation is what is known of the request's go-live window.
+type WindowObservation struct {
+	Found bool
+	Spec  golivev1alpha1.GoLiveWindowSpec
+	// ActiveUpdates are the requests running a production update under the window.
+	ActiveUpdates []string
+	// EmergencyUsed counts emergency updates started within the window's period.
+	EmergencyUsed int32
+}
+
+// Health is the rollout state of a workload.
+type Health string
+
+// Rollout states.
+const (
+	Progressing Health = "Progressing"
+	Healthy     Health = "Healthy"
+	Failed      Health = "Failed"
+)
+
+// TargetObservation is one workload in one environment.
+type TargetObservation struct {
+	Found bool
+	// MissingContainers are names in the target's images that the workload lacks.
+	MissingContainers []string
+	// ImagesApplied is true when the pod template runs the requested images.
+	ImagesApplied bool
+	// Restored is true when the pod template equals the saved previous one.
+	Restored bool
+	Health   Health
+	// Message explains Health, such as "1 of 2 replicas updated".
+	Message string
+}
+
+// VerificationState is the outcome of an environment's checks so far.
+type VerificationState string
+
+// Verification outcomes.
+const (
+	VerificationRunning VerificationState = "Running"
+	VerificationPassed  VerificationState = "Passed"
+	VerificationFailed  VerificationState = "Failed"
+)
+
+// VerificationObservation is the state of an environment's verification Jobs
+// and HTTP checks.
+type VerificationObservation struct {
+	State VerificationState
+	// Message names the failing check and why.
+	Message string
+	Checks  []golivev1alpha1.CheckStatus
+	// NextProbeAt is when an HTTP check is due again; zero when none is.
+	NextProbeAt time.Time
+}
+
+// EnvironmentObservation is one environment's targets and verification.
+type EnvironmentObservation struct {
+	Targets      []TargetObservation
+	Verification VerificationObservation
+}
+
+// BackupObservation is what exists of the backup taken before production.
+type BackupObservation struct {
+	// SnapshotClassFound is true when spec.backup.volumeSnapshotClassName exists.
+	SnapshotClassFound bool
+	// Claims are the claims spec.backup.volumeClaimSelector selects.
+	Claims []string
+	// SavedSpecs names the ConfigMap with the previous workload specs, once it exists.
+	SavedSpecs string
+	// Snapshots are the snapshots of the request, by claim.
+	Snapshots []golivev1alpha1.SnapshotStatus
+	// SnapshotError is set when a snapshot failed.
+	SnapshotError string
+}
+
+// CommandAction is what a person asked for through the ledger.
+type CommandAction string
+
+// Command actions, as recorded in the ledger.
+const (
+	ActionApprove CommandAction = "approve"
+	ActionReject  CommandAction = "reject"
+	ActionAccept  CommandAction = "accept"
+	ActionAbort   CommandAction = "abort"
+)
+
+// Command is one verified ledger entry.
+type Command struct {
+	Action  CommandAction
+	User    string
+	Role    string
+	Comment string
+	At      time.Time
+}
