@@ -11,6 +11,24 @@ const (
 	// LabelRequest names the UpdateRequest that created an object (Jobs, VolumeSnapshots, ConfigMaps).
 	LabelRequest = "golive.dev/request"
 
+	// LabelRequestNamespace is the namespace of that UpdateRequest, for objects in the staging namespace.
+	LabelRequestNamespace = "golive.dev/request-namespace"
+
+	// LabelRequestUID is the UID of that UpdateRequest, so a re-created request never adopts old objects.
+	LabelRequestUID = "golive.dev/request-uid"
+
+	// LabelEnvironment is "staging" or "production" on a verification Job.
+	LabelEnvironment = "golive.dev/environment"
+
+	// LabelCheck is the verification check a Job runs.
+	LabelCheck = "golive.dev/check"
+
+	// AnnotationTemplateHash is the hash of the template a verification Job was made from.
+	AnnotationTemplateHash = "golive.dev/template-hash"
+
+	// RolloutCheckName is the check that stands for the rollout health of the targets.
+	RolloutCheckName = "rollout"
+
 	// AnnotationRequestedBy is stamped by the admission webhook at creation with the requesting user.
 	AnnotationRequestedBy = "golive.dev/requested-by"
 

@@ -9,6 +9,7 @@ import (
 // updated. The rollout health of every target is always checked first; then the
 // Jobs run and the HTTP checks probe, all within timeout.
 // +kubebuilder:validation:XValidation:rule="!has(self.jobs) || !has(self.http) || self.jobs.all(j, !self.http.exists(h, h.name == j.name))",message="jobs and http checks must have distinct names"
+// +kubebuilder:validation:XValidation:rule="(!has(self.jobs) || self.jobs.all(j, j.name != 'rollout')) && (!has(self.http) || self.http.all(h, h.name != 'rollout'))",message="the check name rollout is reserved for the rollout health of the targets"
 type Verification struct {
 	// timeout bounds the whole verification, rollout health included. A
 	// verification not passed within it has failed.

@@ -510,6 +510,13 @@ type CheckStatus struct {
 	// message explains the result.
 	// +optional
 	Message string `json:"message,omitempty"`
+	// successes counts an HTTP check's expected answers in a row.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	Successes int32 `json:"successes,omitempty"`
+	// lastProbeAt is when an HTTP check was last probed; the next probe is due a period later.
+	// +optional
+	LastProbeAt *metav1.Time `json:"lastProbeAt,omitempty"`
 }
 
 // ScheduleStatus records when production is planned to change.
@@ -606,6 +613,7 @@ type TimelineEntry struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=ur,categories=golive
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 63",message="metadata.name: at most 63 characters, since it labels the objects golive creates for the request"
 // +kubebuilder:printcolumn:name="Release",type=string,JSONPath=`.spec.release`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Approvals",type=string,JSONPath=`.status.approvalSummary`

@@ -186,6 +186,9 @@ func TestInvalidObjectsAreRejectedNamingTheField(t *testing.T) {
 			r.Spec.Staging.Verify.Jobs = []golivev1alpha1.VerificationJob{smokeJob("health", corev1.RestartPolicyNever)}
 			r.Spec.Staging.Verify.HTTP = []golivev1alpha1.HTTPCheck{{Name: "health", URL: "http://api.billing-grey.svc/healthz"}}
 		}), "spec.staging.verify", "jobs and http checks must have distinct names"},
+		{"a check named rollout", request(func(r *golivev1alpha1.UpdateRequest) {
+			r.Spec.Verify.Jobs = []golivev1alpha1.VerificationJob{smokeJob("rollout", corev1.RestartPolicyNever)}
+		}), "spec.verify", "the check name rollout is reserved"},
 		{"http check with ftp url", request(func(r *golivev1alpha1.UpdateRequest) {
 			r.Spec.Staging.Verify.HTTP = []golivev1alpha1.HTTPCheck{{Name: "health", URL: "ftp://api.billing-grey.svc/healthz"}}
 		}), "spec.staging.verify.http[0].url", "absolute http or https URL"},
@@ -276,14 +279,20 @@ func TestInvalidObjectsAreRejectedNamingTheField(t *testing.T) {
 			w.Spec.Emergency = &golivev1alpha1.EmergencyPolicy{Roles: []string{"cto"}, Period: duration("1m")}
 		}), "spec.emergency.period", "between 1h and 8760h"},
 	}
+	longName := validRequest("")
+	longName.Name = strings.Repeat("r", 64)
+	cases = append(cases, invalidCase{"name longer than a label value", longName, "metadata.name", "at most 63 characters"})
 	if len(cases) < 30 {
 		t.Fatalf("the table must hold at least 30 cases, has %d", len(cases))
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			name := fmt.Sprintf("invalid-%d", i)
-			tc.object.SetName(name)
+			name := tc.object.GetName()
+			if name == "" {
+				name = fmt.Sprintf("invalid-%d", i)
+				tc.object.SetName(name)
+			}
 			err := env.Client.Create(ctx, tc.object)
 			if err == nil {
 				t.Fatalf("the API server accepted the object; want a rejection naming %s", tc.field)
