@@ -1,0 +1,50 @@
+package workload
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+
+	"github.com/golive-dev/golive/api/v1alpha1"
+)
+
+// Limits of the names this package makes (object names are DNS subdomains,
+// label values at most 63 characters, ConfigMap keys at most 253).
+const (
+	maxObjectName   = 253
+	maxLabelValue   = 63
+	maxConfigMapKey = 253
+)
+
+// SavedSpecsName is the name of the ConfigMap that holds the saved specs of the
+// UpdateRequest called requestName: "<request>-saved-specs", shortened with a
+// hash when that would be too long for an object name.
+func SavedSpecsName(requestName string) string {
+	return shorten(requestName+"-saved-specs", maxObjectName)
+}
+
+// savedSpecKey is the ConfigMap key of a target's saved spec: "<Kind>.<name>".
+func savedSpecKey(target v1alpha1.Target) string {
+	return shorten(string(target.Kind)+"."+target.Name, maxConfigMapKey)
+}
+
+// requestLabelValue is the value of v1alpha1.LabelRequest for a request name,
+// shortened with a hash when the name is longer than a label value may be.
+func requestLabelValue(requestName string) string {
+	return shorten(requestName, maxLabelValue)
+}
+
+// shorten returns name if it has at most limit characters, and otherwise its
+// beginning followed by "-" and a hash of the whole name, limit characters in
+// all. Different long names stay different; the result begins and ends with
+// what name allows there (a letter or digit), so it stays a valid DNS name or
+// label value.
+func shorten(name string, limit int) string {
+	if len(name) <= limit {
+		return name
+	}
+	sum := sha256.Sum256([]byte(name))
+	hash := hex.EncodeToString(sum[:])[:10]
+	prefix := strings.TrimRight(name[:limit-len(hash)-1], "-._")
+	return prefix + "-" + hash
+}

@@ -1,0 +1,209 @@
+package workload
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	"github.com/golive-dev/golive/api/v1alpha1"
+)
+
+// SavedSpec is what SaveSpecs records of one target before production
+// changes: what it takes to put the workload back as it was. It is stored as
+// JSON under the key "<Kind>.<name>" of the saved-specs ConfigMap.
+type SavedSpec struct {
+	Kind v1alpha1.TargetKind `json:"kind"`
+	Name string              `json:"name"`
+	// ResourceVersion and Generation of the workload when it was saved, for
+	// the record: they tell whether anything changed it since.
+	ResourceVersion string `json:"resourceVersion"`
+	Generation      int64  `json:"generation"`
+	// Replicas is spec.replicas of a Deployment or StatefulSet (a DaemonSet has none).
+	Replicas *int32 `json:"replicas,omitempty"`
+	// PodTemplate is the whole spec.template.
+	PodTemplate corev1.PodTemplateSpec `json:"podTemplate"`
+}
+
+// SaveSpecs saves the pod template and replica count of every target in
+// namespace into the ConfigMap SavedSpecsName(owner.Name), and returns its name.
+// It must run before production changes, and before a quiesce scales the
+// targets to zero: RestoreTarget brings back exactly what was saved.
+//
+// The ConfigMap is immutable and saved once. When it exists already, SaveSpecs
+// checks that it belongs to owner and holds every target and changes nothing:
+// a retry after a crash, when production may already run the new images, must
+// never replace the previous specs with the new ones.
+//
+// The ConfigMap is labelled with the request and controlled by it, so it is
+// deleted with the request. (Keeping saved specs beyond the request, for the
+// backup's retention, would drop the owner reference here.)
+func SaveSpecs(ctx context.Context, c client.Client, owner *v1alpha1.UpdateRequest, namespace string, targets []v1alpha1.Target, scheme *runtime.Scheme) (string, error) {
+	name := SavedSpecsName(owner.Name)
+	key := client.ObjectKey{Namespace: namespace, Name: name}
+	if err := checkExistingSavedSpecs(ctx, c, key, owner, targets); !apierrors.IsNotFound(err) {
+		if err != nil {
+			return "", err
+		}
+		return name, nil
+	}
+
+	data := make(map[string]string, len(targets))
+	for _, target := range targets {
+		obj, err := Get(ctx, c, target, namespace)
+		if err != nil {
+			return "", err
+		}
+		saved := SavedSpec{
+			Kind:            target.Kind,
+			Name:            target.Name,
+			ResourceVersion: obj.GetResourceVersion(),
+			Generation:      obj.GetGeneration(),
+			PodTemplate:     *PodTemplate(obj),
+		}
+		if replicas := specReplicas(obj); replicas != nil {
+			saved.Replicas = *replicas
+		}
+		encoded, err := json.Marshal(saved)
+		if err != nil {
+			return "", fmt.Errorf("encoding the spec of %s: %w", describe(obj), err)
+		}
+		data[savedSpecKey(target)] = string(encoded)
+	}
+	configMap := &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      name,
+			Namespace: namespace,
+			Labels:    map[string]string{v1alpha1.LabelRequest: requestLabelValue(owner.Name)},
+		},
+		Immutable: ptr.To(true),
+		Data:      data,
+	}
+	if err := controllerutil.SetControllerReference(owner, configMap, scheme); err != nil {
+		return "", fmt.Errorf("making UpdateRequest %s the owner of ConfigMap %s: %w", owner.Name, key, err)
+	}
+	err := c.Create(ctx, configMap, client.FieldOwner(FieldManager))
+	if apierrors.IsAlreadyExists(err) {
+		// Saved concurrently: keep what the other save stored, as after a crash.
+		err = checkExistingSavedSpecs(ctx, c, key, owner, targets)
+	} else if err != nil {
+		err = fmt.Errorf("creating the saved specs ConfigMap %s: %w", key, err)
+	}
+	if err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+// checkExistingSavedSpecs reads the saved specs ConfigMap and tells why it
+// cannot serve owner: it does not exist (an error for which
+// apierrors.IsNotFound is true), it belongs to another request of the same
+// name (deleted, and not yet garbage-collected with it), or it lacks targets.
+func checkExistingSavedSpecs(ctx context.Context, c client.Reader, key client.ObjectKey, owner *v1alpha1.UpdateRequest, targets []v1alpha1.Target) error {
+	configMap := &corev1.ConfigMap{}
+	if err := c.Get(ctx, key, configMap); err != nil {
+		return fmt.Errorf("getting the saved specs ConfigMap %s: %w", key, err)
+	}
+	return checkSavedSpecs(configMap, owner, targets)
+}
+
+// checkSavedSpecs tells why an existing saved specs ConfigMap cannot serve owner.
+func checkSavedSpecs(configMap *corev1.ConfigMap, owner *v1alpha1.UpdateRequest, targets []v1alpha1.Target) error {
+	controller := metav1.GetControllerOf(configMap)
+	if controller == nil || controller.UID != owner.UID {
+		return fmt.Errorf("the saved specs ConfigMap %s/%s exists but is not controlled by UpdateRequest %s (uid %s)",
+			configMap.Namespace, configMap.Name, owner.Name, owner.UID)
+	}
+	var missing []string
+	for _, target := range targets {
+		if _, saved := configMap.Data[savedSpecKey(target)]; !saved {
+			missing = append(missing, string(target.Kind)+" "+target.Name)
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return fmt.Errorf("the saved specs ConfigMap %s/%s has no spec of %s", configMap.Namespace, configMap.Name, strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// LoadSavedSpec reads the saved spec of target from the ConfigMap configMapName in namespace.
+func LoadSavedSpec(ctx context.Context, c client.Reader, configMapName, namespace string, target v1alpha1.Target) (SavedSpec, error) {
+	configMap := &corev1.ConfigMap{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: configMapName}, configMap); err != nil {
+		return SavedSpec{}, fmt.Errorf("getting the saved specs ConfigMap %s/%s: %w", namespace, configMapName, err)
+	}
+	key := savedSpecKey(target)
+	encoded, found := configMap.Data[key]
+	if !found {
+		return SavedSpec{}, fmt.Errorf("the saved specs ConfigMap %s/%s has no spec of %s %s", namespace, configMapName, target.Kind, target.Name)
+	}
+	var saved SavedSpec
+	if err := json.Unmarshal([]byte(encoded), &saved); err != nil {
+		return SavedSpec{}, fmt.Errorf("decoding key %s of the saved specs ConfigMap %s/%s: %w", key, namespace, configMapName, err)
+	}
+	if saved.Kind != target.Kind || saved.Name != target.Name {
+		return SavedSpec{}, fmt.Errorf("key %s of the saved specs ConfigMap %s/%s holds %s %s, not %s %s",
+			key, namespace, configMapName, saved.Kind, saved.Name, target.Kind, target.Name)
+	}
+	return saved, nil
+}
+
+// Restored tells whether obj runs the saved pod template and replica count.
+func Restored(obj client.Object, saved SavedSpec) bool {
+	template := PodTemplate(obj)
+	if template == nil || !equality.Semantic.DeepEqual(*template, saved.PodTemplate) {
+		return false
+	}
+	replicas := specReplicas(obj)
+	return saved.Replicas == nil || replicas == nil || ptr.Equal(*replicas, saved.Replicas)
+}
+
+// RestoreTarget puts the target's saved pod template and replica count back on
+// the workload in namespace, as field manager "golive". Afterwards the pod
+// template equals the saved one exactly, whoever changed what since: every
+// container's image and every other field is back. A workload that already
+// equals it is left alone, so RestoreTarget can be repeated.
+//
+// It patches with a JSON merge patch guarded by the resourceVersion it read
+// (retried on a conflict) rather than a server-side apply of the saved
+// template: an apply would leave fields that others added since in place, and
+// make golive a co-owner of every field of the template, so that a GitOps tool
+// could no longer remove any of them later. The patch makes golive the owner of
+// the fields it changed back, nothing more.
+func RestoreTarget(ctx context.Context, c client.Client, configMapName, namespace string, target v1alpha1.Target) error {
+	saved, err := LoadSavedSpec(ctx, c, configMapName, namespace, target)
+	if err != nil {
+		return err
+	}
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		obj, err := Get(ctx, c, target, namespace)
+		if err != nil {
+			return err
+		}
+		if Restored(obj, saved) {
+			return nil
+		}
+		patch := client.MergeFromWithOptions(obj.DeepCopyObject().(client.Object), client.MergeFromWithOptimisticLock{})
+		*PodTemplate(obj) = *saved.PodTemplate.DeepCopy()
+		if replicas := specReplicas(obj); replicas != nil && saved.Replicas != nil {
+			*replicas = ptr.To(*saved.Replicas)
+		}
+		return c.Patch(ctx, obj, patch, client.FieldOwner(FieldManager))
+	})
+	if err != nil {
+		return fmt.Errorf("restoring %s %s/%s from ConfigMap %s: %w", target.Kind, namespace, target.Name, configMapName, err)
+	}
+	return nil
+}
