@@ -1,0 +1,204 @@
+package verify
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/golive-dev/golive/api/v1alpha1"
+)
+
+// minimumRequeueAfter keeps RequeueAfter above zero, which controller-runtime
+// would read as "do not requeue", when a probe is already due.
+const minimumRequeueAfter = time.Millisecond
+
+// Outcome is the state of a whole verification at one instant.
+type Outcome struct {
+	// Result is Running, Passed or Failed.
+	Result v1alpha1.CheckResult
+	// Message says what passed, what failed and why, or what is awaited.
+	Message string
+	// Checks are every check of the verification to record in status: the
+	// rollout, the Jobs and the HTTP checks in spec order; missing ones are
+	// Pending, and checks still open at the timeout are Failed.
+	Checks []CheckState
+	// Deadline is when the verification times out.
+	Deadline time.Time
+	// WakeAt, while Running, is the next moment the verification can change
+	// without an event: the next HTTP probe or the deadline, whichever comes
+	// first. Jobs and rollouts report through watches.
+	WakeAt time.Time
+	// RequeueAfter, while Running, is WakeAt less now, and never zero.
+	RequeueAfter time.Duration
+}
+
+// Evaluate tells where the verification described by spec stands at now,
+// given when it started and its checks as recorded. It fails when a check
+// failed, passes when every check passed (even when evaluated after the
+// deadline: results recorded count), fails when the timeout passed with a
+// check still open, and otherwise runs on.
+func Evaluate(now, startedAt time.Time, spec v1alpha1.Verification, checks []CheckState) Outcome {
+	timeout := timeoutOf(spec)
+	outcome := Outcome{Checks: canonicalChecks(spec, checks), Deadline: startedAt.Add(timeout)}
+
+	var failed, open []CheckState
+	for _, check := range outcome.Checks {
+		switch check.Result {
+		case v1alpha1.CheckFailed:
+			failed = append(failed, check)
+		case v1alpha1.CheckPassed:
+		default:
+			open = append(open, check)
+		}
+	}
+
+	switch {
+	case len(failed) > 0:
+		outcome.Result = v1alpha1.CheckFailed
+		outcome.Message = describeChecks(failed, "failed")
+	case len(open) == 0:
+		outcome.Result = v1alpha1.CheckPassed
+		outcome.Message = "every check passed: " + checkNames(outcome.Checks)
+	case !now.Before(outcome.Deadline):
+		outcome.Result = v1alpha1.CheckFailed
+		outcome.Message = fmt.Sprintf("verification timed out after %s: %s",
+			shortDuration(timeout), describeChecks(open, "not passed"))
+		for i, check := range outcome.Checks {
+			if !IsFinal(check) {
+				outcome.Checks[i] = timedOut(check, timeout)
+			}
+		}
+	default:
+		outcome.Result = v1alpha1.CheckRunning
+		outcome.Message = fmt.Sprintf("waiting for %s; %d of %d checks passed",
+			checkNames(open), len(outcome.Checks)-len(open), len(outcome.Checks))
+		outcome.WakeAt = outcome.Deadline
+		for _, check := range duePending(now, startedAt, spec, outcome.Checks, false) {
+			outcome.WakeAt = earliest(outcome.WakeAt, nextProbeAt(FindCheck(outcome.Checks, check.Name), check, now))
+		}
+		outcome.RequeueAfter = max(outcome.WakeAt.Sub(now), minimumRequeueAfter)
+	}
+	return outcome
+}
+
+// JobsDue are the Jobs to ensure and read at now: those without a final
+// result, once the rollout passed and before the deadline.
+func JobsDue(now, startedAt time.Time, spec v1alpha1.Verification, checks []CheckState) []v1alpha1.VerificationJob {
+	if !checksMayRun(now, startedAt, spec, checks) {
+		return nil
+	}
+	var due []v1alpha1.VerificationJob
+	for _, job := range spec.Jobs {
+		if !IsFinal(FindCheck(checks, job.Name)) {
+			due = append(due, job)
+		}
+	}
+	return due
+}
+
+// ProbesDue are the HTTP checks to probe at now: those without a final result
+// whose period since the last probe has passed, once the rollout passed and
+// before the deadline.
+func ProbesDue(now, startedAt time.Time, spec v1alpha1.Verification, checks []CheckState) []v1alpha1.HTTPCheck {
+	return duePending(now, startedAt, spec, checks, true)
+}
+
+// duePending lists the open HTTP checks once they may run; onlyDue keeps
+// those whose next probe is at or before now.
+func duePending(now, startedAt time.Time, spec v1alpha1.Verification, checks []CheckState, onlyDue bool) []v1alpha1.HTTPCheck {
+	if !checksMayRun(now, startedAt, spec, checks) {
+		return nil
+	}
+	var due []v1alpha1.HTTPCheck
+	for _, check := range spec.HTTP {
+		state := FindCheck(checks, check.Name)
+		if IsFinal(state) || (onlyDue && nextProbeAt(state, check, now).After(now)) {
+			continue
+		}
+		due = append(due, check)
+	}
+	return due
+}
+
+// checksMayRun: Jobs and probes start after the rollout passed and stop at
+// the deadline.
+func checksMayRun(now, startedAt time.Time, spec v1alpha1.Verification, checks []CheckState) bool {
+	return FindCheck(checks, v1alpha1.RolloutCheckName).Result == v1alpha1.CheckPassed &&
+		now.Before(startedAt.Add(timeoutOf(spec)))
+}
+
+// canonicalChecks puts the recorded checks in the order of spec, adds the
+// missing ones as Pending and drops those spec no longer has, so that the
+// same state always records the same status.
+func canonicalChecks(spec v1alpha1.Verification, checks []CheckState) []CheckState {
+	canonical := make([]CheckState, 0, 1+len(spec.Jobs)+len(spec.HTTP))
+	canonical = append(canonical, FindCheck(checks, v1alpha1.RolloutCheckName))
+	for _, job := range spec.Jobs {
+		canonical = append(canonical, FindCheck(checks, job.Name))
+	}
+	for _, check := range spec.HTTP {
+		canonical = append(canonical, FindCheck(checks, check.Name))
+	}
+	return canonical
+}
+
+func timedOut(check CheckState, timeout time.Duration) CheckState {
+	message := "timed out after " + shortDuration(timeout)
+	if check.Result == v1alpha1.CheckPending {
+		message = "not started within " + shortDuration(timeout)
+	} else if check.Message != "" {
+		message += ": " + check.Message
+	}
+	check.Result = v1alpha1.CheckFailed
+	check.Message = message
+	return check
+}
+
+// describeChecks names each check with what happened to it and its message.
+func describeChecks(checks []CheckState, what string) string {
+	descriptions := make([]string, len(checks))
+	for i, check := range checks {
+		descriptions[i] = fmt.Sprintf("check %s %s", check.Name, what)
+		switch {
+		case check.Result == v1alpha1.CheckPending:
+			descriptions[i] = fmt.Sprintf("check %s not started", check.Name)
+		case check.Message != "":
+			descriptions[i] += ": " + check.Message
+		}
+	}
+	return strings.Join(descriptions, "; ")
+}
+
+func checkNames(checks []CheckState) string {
+	names := make([]string, len(checks))
+	for i, check := range checks {
+		names[i] = check.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+func timeoutOf(spec v1alpha1.Verification) time.Duration {
+	if spec.Timeout.Duration <= 0 {
+		return defaultTimeout
+	}
+	return spec.Timeout.Duration
+}
+
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// shortDuration writes 10m rather than 10m0s.
+func shortDuration(d time.Duration) string {
+	text := d.String()
+	if strings.HasSuffix(text, "m0s") {
+		text = strings.TrimSuffix(text, "0s")
+	}
+	if strings.HasSuffix(text, "h0m") {
+		text = strings.TrimSuffix(text, "0m")
+	}
+	return text
+}

@@ -1,0 +1,324 @@
+package verify
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	"github.com/golive-dev/golive/api/v1alpha1"
+)
+
+// The environments a request verifies; they are part of Job names and labels.
+const (
+	EnvironmentStaging    = "staging"
+	EnvironmentProduction = "production"
+)
+
+
+// Errors of EnsureJob, for errors.Is.
+var (
+	// ErrForeignJob: the Job's name is taken by a Job that is not this
+	// request's. golive never adopts it; a person has to remove it.
+	ErrForeignJob = errors.New("a Job with this name belongs to something else")
+
+	// ErrStaleJob: the Job was made by golive for a request of this name, but
+	// for an earlier request of that name or an earlier spec, or it is being
+	// deleted. DeleteJobs removes it; EnsureJob creates the new one once it is gone.
+	ErrStaleJob = errors.New("the Job with this name is left over from an earlier verification")
+)
+
+// maxLabelValueLength is also the limit for Job names: the Job controller
+// copies the name into the job-name label of its pods.
+const maxLabelValueLength = 63
+
+// shortHashLength keeps truncated names readable; 8 hex digits make a clash
+// between two long names of one namespace very unlikely.
+const shortHashLength = 8
+
+// JobName is the deterministic name of a verification Job,
+// <request>-<env>-<check>. A name longer than 63 characters keeps env and
+// check, shortens the request's name and appends a hash of the whole name, so
+// it stays unique and the same on every call.
+func JobName(requestName, env, checkName string) string {
+	name := requestName + "-" + env + "-" + checkName
+	if len(name) <= maxLabelValueLength {
+		return name
+	}
+	suffix := "-" + env + "-" + checkName + "-" + shortHash(name)
+	if room := maxLabelValueLength - len(suffix); room > 0 {
+		if prefix := trimSeparators(requestName[:room]); prefix != "" {
+			return prefix + suffix
+		}
+	}
+	// Only reached with check names longer than the API allows.
+	return shortenWithHash(name, maxLabelValueLength)
+}
+
+// requestLabelValue is the request's name as a label value; names of custom
+// resources may be longer than label values.
+func requestLabelValue(requestName string) string {
+	return shortenWithHash(requestName, maxLabelValueLength)
+}
+
+// shortenWithHash cuts s to at most limit characters, replacing its end by a
+// hash of all of s.
+func shortenWithHash(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	hash := shortHash(s)
+	prefix := trimSeparators(s[:limit-len(hash)-1])
+	if prefix == "" {
+		return hash
+	}
+	return prefix + "-" + hash
+}
+
+func shortHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])[:shortHashLength]
+}
+
+// trimSeparators drops what a cut may leave dangling: names and label values
+// must end with a letter or digit.
+func trimSeparators(s string) string {
+	return strings.TrimRight(s, "-._")
+}
+
+// EnsureJob creates the verification Job of check in namespace from its
+// template, or returns it when it exists; calling it again is safe.
+//
+// The Job is labelled with the request, its namespace and UID, the
+// environment and the check, on top of the template's own labels (golive's
+// win), and its pods carry the same labels. In the request's own namespace
+// the request owns the Job, so garbage collection removes it with the
+// request. Owner references cannot cross namespaces, so a Job in the staging
+// namespace has labels only: the controller removes it with DeleteJobs when the
+// request ends (its finalizer) or its staging verification restarts.
+//
+// A Job of that name that is not this request's is never adopted: EnsureJob
+// returns an error wrapping ErrForeignJob, or ErrStaleJob for one left over
+// from an earlier request of the same name or an earlier spec.
+func EnsureJob(ctx context.Context, c client.Client, scheme *runtime.Scheme, owner *v1alpha1.UpdateRequest,
+	env string, namespace string, check v1alpha1.VerificationJob) (*batchv1.Job, error) {
+	if env != EnvironmentStaging && env != EnvironmentProduction {
+		return nil, fmt.Errorf("environment %q is neither %q nor %q", env, EnvironmentStaging, EnvironmentProduction)
+	}
+	if owner.UID == "" {
+		return nil, fmt.Errorf("UpdateRequest %s/%s has no UID: pass it as read from the API server", owner.Namespace, owner.Name)
+	}
+	want, err := newJob(owner, env, namespace, check)
+	if err != nil {
+		return nil, err
+	}
+	if namespace == owner.Namespace {
+		if err := controllerutil.SetControllerReference(owner, want, scheme); err != nil {
+			return nil, fmt.Errorf("making UpdateRequest %s the owner of Job %s: %w", owner.Name, want.Name, err)
+		}
+	}
+
+	existing := &batchv1.Job{}
+	err = c.Get(ctx, client.ObjectKeyFromObject(want), existing)
+	if err == nil {
+		return ours(existing, want)
+	}
+	if !apierrors.IsNotFound(err) {
+		return nil, fmt.Errorf("getting Job %s/%s: %w", namespace, want.Name, err)
+	}
+	err = c.Create(ctx, want)
+	if err == nil {
+		return want, nil
+	}
+	if !apierrors.IsAlreadyExists(err) {
+		return nil, fmt.Errorf("creating Job %s/%s: %w", namespace, want.Name, err)
+	}
+	// Created meanwhile, or a cached client that has not seen it yet.
+	if err := c.Get(ctx, client.ObjectKeyFromObject(want), existing); err != nil {
+		return nil, fmt.Errorf("getting Job %s/%s, which exists: %w", namespace, want.Name, err)
+	}
+	return ours(existing, want)
+}
+
+// ours returns existing when it is the Job EnsureJob would have created.
+func ours(existing, want *batchv1.Job) (*batchv1.Job, error) {
+	if err := checkJobIsOurs(existing, want); err != nil {
+		return nil, err
+	}
+	return existing, nil
+}
+
+// newJob builds the Job that check's template describes, for owner in env.
+func newJob(owner *v1alpha1.UpdateRequest, env, namespace string, check v1alpha1.VerificationJob) (*batchv1.Job, error) {
+	templateHash, err := hashTemplate(check.Template)
+	if err != nil {
+		return nil, err
+	}
+	goliveLabels := jobLabels(owner, env, check.Name)
+	template := check.Template.DeepCopy()
+
+	labels := maps.Clone(template.Labels)
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	maps.Copy(labels, goliveLabels)
+	annotations := maps.Clone(template.Annotations)
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	annotations[v1alpha1.AnnotationTemplateHash] = templateHash
+
+	if template.Spec.Template.Labels == nil {
+		template.Spec.Template.Labels = map[string]string{}
+	}
+	maps.Copy(template.Spec.Template.Labels, goliveLabels)
+
+	return &batchv1.Job{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:        JobName(owner.Name, env, check.Name),
+			Namespace:   namespace,
+			Labels:      labels,
+			Annotations: annotations,
+		},
+		Spec: template.Spec,
+	}, nil
+}
+
+func jobLabels(owner *v1alpha1.UpdateRequest, env, checkName string) map[string]string {
+	return map[string]string{
+		v1alpha1.LabelRequest: requestLabelValue(owner.Name),
+		v1alpha1.LabelRequestNamespace: owner.Namespace,
+		v1alpha1.LabelRequestUID:       string(owner.UID),
+		v1alpha1.LabelEnvironment:      env,
+		v1alpha1.LabelCheck:            checkName,
+	}
+}
+
+// hashTemplate identifies a template by its JSON form, which encoding/json
+// writes deterministically (struct order, sorted map keys).
+func hashTemplate(template batchv1.JobTemplateSpec) (string, error) {
+	data, err := json.Marshal(template)
+	if err != nil {
+		return "", fmt.Errorf("encoding a Job template: %w", err)
+	}
+	sum := sha256.Sum256(data)
+	return "sha256:" + hex.EncodeToString(sum[:]), nil
+}
+
+// checkJobIsOurs compares an existing Job with the one EnsureJob would create.
+func checkJobIsOurs(existing, want *batchv1.Job) error {
+	describe := func(what string) string {
+		return fmt.Sprintf("Job %s/%s %s", existing.Namespace, existing.Name, what)
+	}
+	for _, key := range []string{v1alpha1.LabelRequest, v1alpha1.LabelRequestNamespace, v1alpha1.LabelEnvironment, v1alpha1.LabelCheck} {
+		if existing.Labels[key] != want.Labels[key] {
+			return fmt.Errorf("%s: %w", describe(fmt.Sprintf("has label %s=%q, not %q", key, existing.Labels[key], want.Labels[key])), ErrForeignJob)
+		}
+	}
+	switch {
+	case existing.Labels[v1alpha1.LabelRequestUID] != want.Labels[v1alpha1.LabelRequestUID]:
+		return fmt.Errorf("%s: %w", describe("was created for an earlier UpdateRequest of the same name"), ErrStaleJob)
+	case existing.Annotations[v1alpha1.AnnotationTemplateHash] != want.Annotations[v1alpha1.AnnotationTemplateHash]:
+		return fmt.Errorf("%s: %w", describe("was created from another template (the spec changed)"), ErrStaleJob)
+	case existing.DeletionTimestamp != nil:
+		return fmt.Errorf("%s: %w", describe("is being deleted"), ErrStaleJob)
+	}
+	return nil
+}
+
+// DeleteJobs deletes every verification Job of owner in namespace, with its
+// pods: at the end of a request for the Jobs in the staging namespace, which
+// the request cannot own, and before a verification runs again. It is safe to
+// call again; it never touches Jobs of other requests.
+func DeleteJobs(ctx context.Context, c client.Client, owner *v1alpha1.UpdateRequest, namespace string) error {
+	err := c.DeleteAllOf(ctx, &batchv1.Job{},
+		client.InNamespace(namespace),
+		client.MatchingLabels{
+			v1alpha1.LabelRequest: requestLabelValue(owner.Name),
+			v1alpha1.LabelRequestNamespace: owner.Namespace,
+		},
+		// The API's default for Jobs orphans their pods.
+		client.PropagationPolicy(metav1.DeletePropagationBackground),
+	)
+	if err != nil {
+		return fmt.Errorf("deleting the verification Jobs of UpdateRequest %s/%s in namespace %s: %w",
+			owner.Namespace, owner.Name, namespace, err)
+	}
+	return nil
+}
+
+// JobResult reads a verification Job's result: Passed once its Complete
+// condition is True, Failed with the condition's reason and message once its
+// Failed condition is True, Running until then.
+func JobResult(job *batchv1.Job) CheckState {
+	state := CheckState{Name: job.Labels[v1alpha1.LabelCheck], Result: v1alpha1.CheckRunning}
+	if state.Name == "" {
+		state.Name = job.Name
+	}
+	for _, condition := range job.Status.Conditions {
+		if condition.Status != corev1.ConditionTrue {
+			continue
+		}
+		switch condition.Type {
+		case batchv1.JobComplete:
+			state.Result = v1alpha1.CheckPassed
+			state.Message = fmt.Sprintf("Job %s completed", job.Name)
+			return state
+		case batchv1.JobFailed:
+			state.Result = v1alpha1.CheckFailed
+			state.Message = fmt.Sprintf("Job %s failed", job.Name)
+			if reason := joinNonEmpty(": ", condition.Reason, condition.Message); reason != "" {
+				state.Message += ": " + reason
+			}
+			return state
+		}
+	}
+	state.Message = runningJobMessage(job)
+	return state
+}
+
+func runningJobMessage(job *batchv1.Job) string {
+	if job.Spec.Suspend != nil && *job.Spec.Suspend {
+		return "Job suspended"
+	}
+	var parts []string
+	if job.Status.Active > 0 {
+		parts = append(parts, countPods(job.Status.Active, "active"))
+	}
+	if job.Status.Failed > 0 {
+		parts = append(parts, countPods(job.Status.Failed, "failed"))
+	}
+	if len(parts) == 0 {
+		return "no active pod yet"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func countPods(n int32, what string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s pod", what)
+	}
+	return fmt.Sprintf("%d %s pods", n, what)
+}
+
+func joinNonEmpty(separator string, parts ...string) string {
+	var kept []string
+	for _, part := range parts {
+		if part != "" {
+			kept = append(kept, part)
+		}
+	}
+	return strings.Join(kept, separator)
+}

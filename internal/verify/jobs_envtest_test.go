@@ -1,0 +1,461 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/testenv"
+)
+
+// fixture is a request in its own namespace with a staging namespace of its own.
+type fixture struct {
+	env        *testenv.Env
+	namespace  string
+	staging    string
+	request    *v1alpha1.UpdateRequest
+	smokeCheck v1alpha1.VerificationJob
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{env: startAPIServer(t)}
+	f.namespace = f.newNamespace(t)
+	f.staging = f.newNamespace(t)
+	f.smokeCheck = smokeCheck("registry.example.com/billing-smoke:2.4.0")
+	f.request = f.createRequest(t, "billing-2-4-0")
+	return f
+}
+
+// newNamespace creates a namespace for one test. envtest runs no namespace
+// controller, so it is not deleted afterwards; its name is unique.
+func (f *fixture) newNamespace(t *testing.T) string {
+	t.Helper()
+	namespace := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "golive-verify-"}}
+	if err := f.env.Client.Create(t.Context(), namespace); err != nil {
+		t.Fatalf("Creating a namespace: %v", err)
+	}
+	return namespace.Name
+}
+
+func (f *fixture) createRequest(t *testing.T, name string) *v1alpha1.UpdateRequest {
+	t.Helper()
+	request := &v1alpha1.UpdateRequest{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: f.namespace},
+		Spec: v1alpha1.UpdateRequestSpec{
+			Release: "2.4.0",
+			Targets: []v1alpha1.Target{
+				{Kind: v1alpha1.TargetDeployment, Name: "billing-api", Images: map[string]v1alpha1.Image{"api": "registry.example.com/billing-api:2.4.0"}},
+			},
+			Staging: v1alpha1.Staging{
+				Namespace: f.staging,
+				Verify:    v1alpha1.Verification{Jobs: []v1alpha1.VerificationJob{f.smokeCheck}},
+			},
+			Approvals: v1alpha1.Approvals{Required: []v1alpha1.RoleQuorum{{Role: "rnd-lead", Count: 1}}},
+			Window:    v1alpha1.WindowReference{Name: "thursday-evening"},
+			Verify:    v1alpha1.Verification{Jobs: []v1alpha1.VerificationJob{f.smokeCheck}},
+		},
+	}
+	if err := f.env.Client.Create(t.Context(), request); err != nil {
+		t.Fatalf("Creating UpdateRequest %s: %v", name, err)
+	}
+	return request
+}
+
+func smokeCheck(image string) v1alpha1.VerificationJob {
+	return v1alpha1.VerificationJob{
+		Name: "smoke",
+		Template: batchv1.JobTemplateSpec{
+			ObjectMeta: metav1.ObjectMeta{
+				// golive's own labels win over a template's.
+				Labels:      map[string]string{"team": "billing", v1alpha1.LabelCheck: "spoofed"},
+				Annotations: map[string]string{"owner": "billing-team"},
+			},
+			Spec: batchv1.JobSpec{
+				BackoffLimit: ptr.To[int32](2),
+				Template: corev1.PodTemplateSpec{
+					ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "billing-smoke"}},
+					Spec: corev1.PodSpec{
+						RestartPolicy: corev1.RestartPolicyNever,
+						Containers:    []corev1.Container{{Name: "smoke", Image: image, Args: []string{"--target", "billing-api"}}},
+					},
+				},
+			},
+		},
+	}
+}
+
+func (f *fixture) getJob(t *testing.T, namespace, name string) *batchv1.Job {
+	t.Helper()
+	job := &batchv1.Job{}
+	if err := f.env.Client.Get(t.Context(), client.ObjectKey{Namespace: namespace, Name: name}, job); err != nil {
+		t.Fatalf("Getting Job %s/%s: %v", namespace, name, err)
+	}
+	return job
+}
+
+// jobView is what a user reads from a verification Job.
+type jobView struct {
+	Name            string
+	Labels          map[string]string
+	Annotations     map[string]string
+	OwnerReferences []metav1.OwnerReference
+	PodLabels       map[string]string
+	Image           string
+	BackoffLimit    *int32
+}
+
+func viewJob(job *batchv1.Job) jobView {
+	podLabels := map[string]string{}
+	// The API server adds its own selector labels to the pods; keep the others.
+	for key, value := range job.Spec.Template.Labels {
+		if key != "controller-uid" && key != "job-name" && key != batchv1.ControllerUidLabel && key != batchv1.JobNameLabel {
+			podLabels[key] = value
+		}
+	}
+	return jobView{
+		Name:            job.Name,
+		Labels:          job.Labels,
+		Annotations:     job.Annotations,
+		OwnerReferences: job.OwnerReferences,
+		PodLabels:       podLabels,
+		Image:           job.Spec.Template.Spec.Containers[0].Image,
+		BackoffLimit:    job.Spec.BackoffLimit,
+	}
+}
+
+func (f *fixture) wantJobView(env string, owners []metav1.OwnerReference) jobView {
+	ours := map[string]string{
+		v1alpha1.LabelRequest: f.request.Name,
+		v1alpha1.LabelRequestNamespace: f.namespace,
+		v1alpha1.LabelRequestUID:       string(f.request.UID),
+		v1alpha1.LabelEnvironment:      env,
+		v1alpha1.LabelCheck:            "smoke",
+	}
+	withOurs := func(labels map[string]string) map[string]string {
+		merged := map[string]string{}
+		for key, value := range labels {
+			merged[key] = value
+		}
+		for key, value := range ours {
+			merged[key] = value
+		}
+		return merged
+	}
+	templateHash, err := hashTemplate(f.smokeCheck.Template)
+	if err != nil {
+		panic(err)
+	}
+	return jobView{
+		Name:            f.request.Name + "-" + env + "-smoke",
+		Labels:          withOurs(map[string]string{"team": "billing"}),
+		Annotations:     map[string]string{"owner": "billing-team", v1alpha1.AnnotationTemplateHash: templateHash},
+		OwnerReferences: owners,
+		PodLabels:       withOurs(map[string]string{"app": "billing-smoke"}),
+		Image:           f.smokeCheck.Template.Spec.Template.Spec.Containers[0].Image,
+		BackoffLimit:    ptr.To[int32](2),
+	}
+}
+
+func TestEnsureJobInTheRequestsNamespace(t *testing.T) {
+	f := newFixture(t)
+	job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentProduction, f.namespace, f.smokeCheck)
+	if err != nil {
+		t.Fatalf("EnsureJob() error = %v", err)
+	}
+
+	want := f.wantJobView(EnvironmentProduction, []metav1.OwnerReference{{
+		APIVersion:         v1alpha1.GroupVersion.String(),
+		Kind:               "UpdateRequest",
+		Name:               f.request.Name,
+		UID:                f.request.UID,
+		Controller:         ptr.To(true),
+		BlockOwnerDeletion: ptr.To(true),
+	}})
+	if diff := cmp.Diff(want, viewJob(f.getJob(t, f.namespace, job.Name))); diff != "" {
+		t.Errorf("stored Job mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, viewJob(job)); diff != "" {
+		t.Errorf("returned Job mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestEnsureJobInTheStagingNamespace(t *testing.T) {
+	f := newFixture(t)
+	job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+	if err != nil {
+		t.Fatalf("EnsureJob() error = %v", err)
+	}
+	// Owner references cannot cross namespaces: labels only.
+	if diff := cmp.Diff(f.wantJobView(EnvironmentStaging, nil), viewJob(f.getJob(t, f.staging, job.Name))); diff != "" {
+		t.Errorf("stored Job mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestEnsureJobIsIdempotent(t *testing.T) {
+	f := newFixture(t)
+	first, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+	if err != nil {
+		t.Fatalf("EnsureJob() error = %v", err)
+	}
+	second, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+	if err != nil {
+		t.Fatalf("EnsureJob() again: error = %v", err)
+	}
+	if first.UID != second.UID {
+		t.Errorf("EnsureJob() again returned Job %s, want the first one, %s", second.UID, first.UID)
+	}
+	jobs := &batchv1.JobList{}
+	if err := f.env.Client.List(t.Context(), jobs, client.InNamespace(f.staging)); err != nil {
+		t.Fatalf("Listing Jobs: %v", err)
+	}
+	if len(jobs.Items) != 1 {
+		t.Errorf("the staging namespace has %d Jobs, want 1", len(jobs.Items))
+	}
+}
+
+// Labels, not names, say whose a Job is: names of two requests can meet
+// (request a with check staging-x, request a-staging with check x, both in
+// staging, give a-staging-staging-x).
+func TestEnsureJobRefusesAForeignJob(t *testing.T) {
+	tests := []struct {
+		name   string
+		labels func(f *fixture) map[string]string
+	}{
+		{name: "a Job not made by golive", labels: func(*fixture) map[string]string { return nil }},
+		{
+			name: "another request's Job",
+			labels: func(f *fixture) map[string]string {
+				return map[string]string{
+					v1alpha1.LabelRequest: "billing-2-4-1", v1alpha1.LabelRequestNamespace: f.namespace,
+					v1alpha1.LabelEnvironment: EnvironmentStaging, v1alpha1.LabelCheck: "smoke",
+				}
+			},
+		},
+		{
+			name: "the request's Job for another check",
+			labels: func(f *fixture) map[string]string {
+				return map[string]string{
+					v1alpha1.LabelRequest: f.request.Name, v1alpha1.LabelRequestNamespace: f.namespace,
+					v1alpha1.LabelRequestUID: string(f.request.UID), v1alpha1.LabelEnvironment: EnvironmentStaging, v1alpha1.LabelCheck: "staging-smoke",
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			foreign := &batchv1.Job{
+				ObjectMeta: metav1.ObjectMeta{
+					Name:      JobName(f.request.Name, EnvironmentStaging, "smoke"),
+					Namespace: f.staging,
+					Labels:    tt.labels(f),
+				},
+				Spec: smokeCheck("registry.example.com/other:1").Template.Spec,
+			}
+			if err := f.env.Client.Create(t.Context(), foreign); err != nil {
+				t.Fatalf("Creating the foreign Job: %v", err)
+			}
+
+			_, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+			if !errors.Is(err, ErrForeignJob) {
+				t.Fatalf("EnsureJob() error = %v, want ErrForeignJob", err)
+			}
+			stored := f.getJob(t, f.staging, foreign.Name)
+			if diff := cmp.Diff(foreign.Labels, stored.Labels); diff != "" || stored.ResourceVersion != foreign.ResourceVersion {
+				t.Errorf("EnsureJob() touched the foreign Job (labels -want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestEnsureJobWaitsForADeletedJobToGo(t *testing.T) {
+	f := newFixture(t)
+	job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+	if err != nil {
+		t.Fatalf("EnsureJob() error = %v", err)
+	}
+	// A finalizer keeps the deleted Job around, as a slow cleanup would.
+	job.Finalizers = []string{"example.com/hold"}
+	if err := f.env.Client.Update(t.Context(), job); err != nil {
+		t.Fatalf("Adding a finalizer: %v", err)
+	}
+	if err := DeleteJobs(t.Context(), f.env.Client, f.request, f.staging); err != nil {
+		t.Fatalf("DeleteJobs() error = %v", err)
+	}
+
+	if _, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck); !errors.Is(err, ErrStaleJob) {
+		t.Errorf("EnsureJob() of a Job being deleted: error = %v, want ErrStaleJob", err)
+	}
+
+	held := f.getJob(t, f.staging, job.Name)
+	held.Finalizers = nil
+	if err := f.env.Client.Update(t.Context(), held); err != nil {
+		t.Fatalf("Removing the finalizer: %v", err)
+	}
+	f.waitUntilGone(t, job)
+	created, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+	if err != nil {
+		t.Fatalf("EnsureJob() once the Job is gone: error = %v", err)
+	}
+	if created.UID == job.UID {
+		t.Errorf("EnsureJob() once the Job is gone returned the deleted Job")
+	}
+}
+
+func TestEnsureJobRefusesAJobOfAnEarlierRequestOfTheSameName(t *testing.T) {
+	f := newFixture(t)
+	if _, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck); err != nil {
+		t.Fatalf("EnsureJob() error = %v", err)
+	}
+	if err := f.env.Client.Delete(t.Context(), f.request); err != nil {
+		t.Fatalf("Deleting the request: %v", err)
+	}
+	f.waitUntilGone(t, f.request)
+	f.request = f.createRequest(t, f.request.Name)
+
+	f.wantStaleUntilDeleted(t)
+}
+
+func TestEnsureJobRefusesAJobOfAnEarlierSpec(t *testing.T) {
+	f := newFixture(t)
+	if _, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck); err != nil {
+		t.Fatalf("EnsureJob() error = %v", err)
+	}
+	f.smokeCheck = smokeCheck("registry.example.com/billing-smoke:2.4.1")
+
+	f.wantStaleUntilDeleted(t)
+}
+
+// wantStaleUntilDeleted expects EnsureJob to refuse the Job in the staging
+// namespace as stale, and to create a new one once DeleteJobs removed it.
+func (f *fixture) wantStaleUntilDeleted(t *testing.T) {
+	t.Helper()
+	name := JobName(f.request.Name, EnvironmentStaging, "smoke")
+	old := f.getJob(t, f.staging, name)
+	_, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+	if !errors.Is(err, ErrStaleJob) {
+		t.Fatalf("EnsureJob() error = %v, want ErrStaleJob", err)
+	}
+
+	if err := DeleteJobs(t.Context(), f.env.Client, f.request, f.staging); err != nil {
+		t.Fatalf("DeleteJobs() error = %v", err)
+	}
+	f.waitUntilGone(t, old)
+	job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+	if err != nil {
+		t.Fatalf("EnsureJob() after DeleteJobs: error = %v", err)
+	}
+	if job.UID == old.UID {
+		t.Errorf("EnsureJob() after DeleteJobs returned the old Job")
+	}
+	if diff := cmp.Diff(f.wantJobView(EnvironmentStaging, nil), viewJob(job)); diff != "" {
+		t.Errorf("new Job mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestDeleteJobsDeletesOnlyTheRequestsJobs(t *testing.T) {
+	f := newFixture(t)
+	other := f.createRequest(t, "billing-2-5-0")
+	health := f.smokeCheck
+	health.Name = "health"
+	var ours []*batchv1.Job
+	for _, check := range []v1alpha1.VerificationJob{f.smokeCheck, health} {
+		job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, check)
+		if err != nil {
+			t.Fatalf("EnsureJob(%s) error = %v", check.Name, err)
+		}
+		ours = append(ours, job)
+	}
+	theirs, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, other, EnvironmentStaging, f.staging, f.smokeCheck)
+	if err != nil {
+		t.Fatalf("EnsureJob() for the other request: error = %v", err)
+	}
+
+	if err := DeleteJobs(t.Context(), f.env.Client, f.request, f.staging); err != nil {
+		t.Fatalf("DeleteJobs() error = %v", err)
+	}
+	for _, job := range ours {
+		f.waitUntilGone(t, job)
+	}
+	f.getJob(t, f.staging, theirs.Name)
+	if err := DeleteJobs(t.Context(), f.env.Client, f.request, f.staging); err != nil {
+		t.Errorf("DeleteJobs() again: error = %v", err)
+	}
+}
+
+func TestJobResultOfAStoredJob(t *testing.T) {
+	started := metav1.NewTime(time.Date(2026, 7, 9, 18, 0, 0, 0, time.UTC))
+	finished := metav1.NewTime(started.Add(time.Minute))
+	tests := []struct {
+		name   string
+		status batchv1.JobStatus
+		want   CheckState
+	}{
+		{
+			name:   "running",
+			status: batchv1.JobStatus{StartTime: &started, Active: 1},
+			want:   CheckState{Name: "smoke", Result: v1alpha1.CheckRunning, Message: "1 active pod"},
+		},
+		{
+			name: "complete",
+			status: batchv1.JobStatus{StartTime: &started, CompletionTime: &finished, Succeeded: 1, Conditions: []batchv1.JobCondition{
+				{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue},
+				{Type: batchv1.JobComplete, Status: corev1.ConditionTrue},
+			}},
+			want: CheckState{Name: "smoke", Result: v1alpha1.CheckPassed, Message: "Job billing-2-4-0-staging-smoke completed"},
+		},
+		{
+			name: "failed",
+			status: batchv1.JobStatus{StartTime: &started, Failed: 3, Conditions: []batchv1.JobCondition{
+				{Type: batchv1.JobFailureTarget, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit"},
+				{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit"},
+			}},
+			want: CheckState{Name: "smoke", Result: v1alpha1.CheckFailed,
+				Message: "Job billing-2-4-0-staging-smoke failed: BackoffLimitExceeded: Job has reached the specified backoff limit"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+			if err != nil {
+				t.Fatalf("EnsureJob() error = %v", err)
+			}
+			// No Job controller runs in envtest: the test plays it.
+			job.Status = tt.status
+			if err := f.env.Client.Status().Update(t.Context(), job); err != nil {
+				t.Fatalf("Setting the Job's status: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, JobResult(f.getJob(t, f.staging, job.Name))); diff != "" {
+				t.Errorf("JobResult() mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// waitUntilGone polls until object no longer exists.
+func (f *fixture) waitUntilGone(t *testing.T, object client.Object) {
+	t.Helper()
+	key := client.ObjectKeyFromObject(object)
+	var last error
+	err := wait.PollUntilContextTimeout(t.Context(), 50*time.Millisecond, 20*time.Second, true,
+		func(ctx context.Context) (bool, error) {
+			last = f.env.Client.Get(ctx, key, object.DeepCopyObject().(client.Object))
+			return apierrors.IsNotFound(last), nil
+		})
+	if err != nil {
+		t.Fatalf("%s still exists (last read: %v)", key, last)
+	}
+}

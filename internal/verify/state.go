@@ -1,0 +1,132 @@
+package verify
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/golive-dev/golive/api/v1alpha1"
+)
+
+// CheckState is one check as recorded in status; HTTP checks keep their
+// successes in a row and last probe time there, so progress survives restarts.
+type CheckState = v1alpha1.CheckStatus
+
+// Defaults the API server applies; repeated for values that skipped defaulting.
+const (
+	defaultPeriod  = 10 * time.Second
+	minimumPeriod  = time.Second
+	defaultTimeout = 10 * time.Minute
+)
+
+var defaultExpectStatus = []int32{200}
+
+// IsFinal reports whether a check's result can no longer change. A function,
+// not a method, so that CheckState can become an alias of the API type.
+func IsFinal(state CheckState) bool {
+	return state.Result == v1alpha1.CheckPassed || state.Result == v1alpha1.CheckFailed
+}
+
+// FindCheck returns the check named name, or a Pending one when there is none.
+func FindCheck(checks []CheckState, name string) CheckState {
+	for _, check := range checks {
+		if check.Name == name {
+			return check
+		}
+	}
+	return CheckState{Name: name, Result: v1alpha1.CheckPending}
+}
+
+// SetCheck replaces the check of the same name, or appends it; it returns the
+// new slice and leaves checks as it was.
+func SetCheck(checks []CheckState, state CheckState) []CheckState {
+	updated := slices.Clone(checks)
+	for i := range updated {
+		if updated[i].Name == state.Name {
+			updated[i] = state
+			return updated
+		}
+	}
+	return append(updated, state)
+}
+
+// NextHTTPState records one probe of check, made at probedAt, on top of its
+// previous state. An expected status counts one more success in a row and
+// passes the check at successThreshold; any other answer, or none, resets the
+// count and leaves the check Running, as only the verification's timeout
+// fails an HTTP check. The exception is a URL that cannot be requested at all
+// (ProbeResult.Permanent), which fails at once. A final state stays as it is.
+func NextHTTPState(prev CheckState, check v1alpha1.HTTPCheck, probedAt time.Time, result ProbeResult) CheckState {
+	if IsFinal(prev) {
+		return prev
+	}
+	threshold := successThresholdOf(check)
+	next := CheckState{
+		Name:   check.Name,
+		Result: v1alpha1.CheckRunning,
+		// Truncated as metav1.Time would store it, so the wake-up computed now is
+		// the one computed after reading the status back.
+		LastProbeAt: &metav1.Time{Time: probedAt.Truncate(time.Second)},
+	}
+	var answer string
+	switch {
+	case result.Permanent:
+		next.Result = v1alpha1.CheckFailed
+		next.Message = result.Error
+		return next
+	case result.Error != "":
+		answer = "no answer: " + result.Error
+	case !slices.Contains(expectStatusOf(check), int32(result.StatusCode)):
+		answer = fmt.Sprintf("answered %d, expected %s", result.StatusCode, describeStatuses(expectStatusOf(check)))
+	default:
+		answer = fmt.Sprintf("answered %d", result.StatusCode)
+		next.Successes = prev.Successes + 1
+		if next.Successes >= threshold {
+			next.Result = v1alpha1.CheckPassed
+		}
+	}
+	next.Message = fmt.Sprintf("%s (%d/%d successes in a row)", answer, next.Successes, threshold)
+	return next
+}
+
+// nextProbeAt is when check is due to be probed again; a check never probed
+// is due at once.
+func nextProbeAt(state CheckState, check v1alpha1.HTTPCheck, now time.Time) time.Time {
+	if state.LastProbeAt == nil {
+		return now
+	}
+	return state.LastProbeAt.Add(periodOf(check))
+}
+
+func periodOf(check v1alpha1.HTTPCheck) time.Duration {
+	if check.Period.Duration == 0 {
+		return defaultPeriod
+	}
+	return max(check.Period.Duration, minimumPeriod)
+}
+
+func successThresholdOf(check v1alpha1.HTTPCheck) int32 {
+	return max(check.SuccessThreshold, 1)
+}
+
+func expectStatusOf(check v1alpha1.HTTPCheck) []int32 {
+	if len(check.ExpectStatus) == 0 {
+		return defaultExpectStatus
+	}
+	return check.ExpectStatus
+}
+
+func describeStatuses(statuses []int32) string {
+	if len(statuses) == 1 {
+		return strconv.Itoa(int(statuses[0]))
+	}
+	texts := make([]string, len(statuses))
+	for i, status := range statuses {
+		texts[i] = strconv.Itoa(int(status))
+	}
+	return "one of " + strings.Join(texts, ", ")
+}
