@@ -28,10 +28,6 @@ import (
 	"github.com/golive-dev/golive/internal/window"
 )
 
-// WindowNameIndex is the cache index of UpdateRequests by spec.window.name, so
-// a window lists only the requests that name it.
-const WindowNameIndex = "spec.window.name"
-
 // defaultEmergencyPeriod is the CRD's default emergency.period, also used to
 // count emergency requests under a window without an emergency policy (they
 // cannot start there, but a policy removed later should not hide past ones).
@@ -282,15 +278,6 @@ func timeOrNil(t time.Time) *metav1.Time {
 	return &metav1.Time{Time: t}
 }
 
-// indexRequestByWindow is the WindowNameIndex extractor.
-func indexRequestByWindow(object client.Object) []string {
-	request, ok := object.(*golivev1alpha1.UpdateRequest)
-	if !ok || request.Spec.Window.Name == "" {
-		return nil
-	}
-	return []string{request.Spec.Window.Name}
-}
-
 // windowOfRequest maps an UpdateRequest to the window it names: a request that
 // starts, ends or changes its emergency flag changes the window's status.
 func windowOfRequest(_ context.Context, object client.Object) []reconcile.Request {
@@ -301,12 +288,9 @@ func windowOfRequest(_ context.Context, object client.Object) []reconcile.Reques
 	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: object.GetNamespace(), Name: names[0]}}}
 }
 
-// SetupWithManager registers the index and the reconciler with the manager.
+// SetupWithManager registers the reconciler with the manager; SetupIndexes
+// must have registered WindowNameIndex.
 func (r *GoLiveWindowReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	// The context only bounds the informer lookup the indexer does at registration.
-	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &golivev1alpha1.UpdateRequest{}, WindowNameIndex, indexRequestByWindow); err != nil {
-		return fmt.Errorf("indexing UpdateRequests by %s: %w", WindowNameIndex, err)
-	}
 	return ctrl.NewControllerManagedBy(mgr).
 		// Our own status patches do not change the generation, so they do not loop.
 		For(&golivev1alpha1.GoLiveWindow{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).

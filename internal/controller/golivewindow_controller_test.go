@@ -99,7 +99,7 @@ func createWindow(t *testing.T, glw *golivev1alpha1.GoLiveWindow) types.Namespac
 func startWindowController(t *testing.T, namespace string, clock clock.PassiveClock) *GoLiveWindowReconciler {
 	t.Helper()
 	var reconciler *GoLiveWindowReconciler
-	startManager(t, namespace, func(mgr ctrl.Manager) error {
+	startManager(t, []string{namespace}, func(mgr ctrl.Manager) error {
 		reconciler = &GoLiveWindowReconciler{
 			Client:   mgr.GetClient(),
 			Scheme:   mgr.GetScheme(),

@@ -50,19 +50,26 @@ func TestMain(m *testing.M) {
 
 // startManager starts a manager against the test API server with what setup
 // registers (reconcilers, indexes), waits until its caches are synced, and
-// stops it when the test ends. Its cache sees only namespace, so managers of
+// stops it when the test ends. Its cache sees only namespaces, so managers of
 // tests running side by side, each with its own clock, never meet.
-func startManager(t *testing.T, namespace string, setup func(ctrl.Manager) error) ctrl.Manager {
+func startManager(t *testing.T, namespaces []string, setup func(ctrl.Manager) error) ctrl.Manager {
 	t.Helper()
+	cached := map[string]cache.Config{}
+	for _, namespace := range namespaces {
+		cached[namespace] = cache.Config{}
+	}
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
 		Scheme:                 env.Scheme,
-		Cache:                  cache.Options{DefaultNamespaces: map[string]cache.Config{namespace: {}}},
+		Cache:                  cache.Options{DefaultNamespaces: cached},
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	if err != nil {
 		t.Fatalf("Creating the manager: %v", err)
+	}
+	if err := SetupIndexes(t.Context(), mgr.GetFieldIndexer()); err != nil {
+		t.Fatalf("Setting up the indexes: %v", err)
 	}
 	if err := setup(mgr); err != nil {
 		t.Fatalf("Setting up the manager: %v", err)

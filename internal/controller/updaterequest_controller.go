@@ -4,50 +4,181 @@ package controller
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/approval"
+	"github.com/golive-dev/golive/internal/lifecycle"
+	"github.com/golive-dev/golive/internal/verify"
 )
 
-// UpdateRequestReconciler drives an UpdateRequest through its phases. The
-// lifecycle is added by the lifecycle issue; for now it observes requests so
-// that the manager, its cache and RBAC are exercised end to end.
+// cleanupFinalizer lets golive delete a request's verification Jobs in the
+// staging namespace, which owner references cannot reach.
+const cleanupFinalizer = "golive.dev/cleanup"
+
+// UpdateRequestReconciler drives an UpdateRequest through its phases: it
+// observes the cluster, asks lifecycle.Decide what to do, records the status,
+// then takes at most one idempotent step.
 type UpdateRequestReconciler struct {
 	client.Client
 	Scheme   *runtime.Scheme
 	Clock    clock.PassiveClock
 	Recorder events.EventRecorder
+	// HTTPClient probes the HTTP checks; it must carry no credentials.
+	HTTPClient *http.Client
+	// LedgerKey verifies the signatures of the ledger entries.
+	LedgerKey []byte
 }
 
 // +kubebuilder:rbac:groups=golive.dev,resources=updaterequests,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=golive.dev,resources=updaterequests/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=golive.dev,resources=updaterequests/finalizers,verbs=update
+// +kubebuilder:rbac:groups=golive.dev,resources=golivewindows,verbs=get;list;watch
+// +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets;daemonsets,verbs=get;list;watch;patch;update
+// +kubebuilder:rbac:groups=apps,resources=deployments/scale;statefulsets/scale,verbs=get;update;patch
+// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;delete;deletecollection
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// Reconcile observes one UpdateRequest.
+// Reconcile moves one UpdateRequest on by at most one step.
 func (r *UpdateRequestReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	logger := log.FromContext(ctx)
 	var request golivev1alpha1.UpdateRequest
 	if err := r.Get(ctx, req.NamespacedName, &request); err != nil {
-		if apierrors.IsNotFound(err) {
-			return ctrl.Result{}, nil
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !request.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.cleanUp(ctx, &request)
+	}
+	if !controllerutil.ContainsFinalizer(&request, cleanupFinalizer) {
+		base := request.DeepCopy()
+		controllerutil.AddFinalizer(&request, cleanupFinalizer)
+		if err := r.Patch(ctx, &request, client.MergeFrom(base)); err != nil {
+			return ctrl.Result{}, fmt.Errorf("adding the cleanup finalizer: %w", err)
 		}
+	}
+
+	now := r.Clock.Now()
+	world, rejected, err := r.observe(ctx, &request, now)
+	if err != nil {
 		return ctrl.Result{}, err
 	}
-	log.FromContext(ctx).V(1).Info("Observed update request", "release", request.Spec.Release, "phase", request.Status.Phase)
-	return ctrl.Result{}, nil
+	for _, entry := range rejected {
+		// Entries of an earlier spec are expected after a spec change; the rest are tampering.
+		if entry.Reason != approval.RejectedStaleSpec {
+			r.Recorder.Eventf(&request, nil, corev1.EventTypeWarning, "LedgerEntryRejected", "Verify", "Ignored ledger entry %d: %s", entry.Index, entry.Message)
+		}
+	}
+
+	decision := lifecycle.Decide(&request, world, now)
+	// Recorded before the action, so a restart knows what was about to happen.
+	if !apiequality.Semantic.DeepEqual(request.Status, decision.Status) {
+		base := request.DeepCopy()
+		request.Status = decision.Status
+		if err := r.Status().Patch(ctx, &request, client.MergeFrom(base)); err != nil {
+			return ctrl.Result{}, fmt.Errorf("patching the status: %w", err)
+		}
+	}
+	for _, event := range decision.Events {
+		eventType := corev1.EventTypeNormal
+		if event.Warning {
+			eventType = corev1.EventTypeWarning
+		}
+		r.Recorder.Eventf(&request, nil, eventType, event.Reason, string(request.Status.Phase), "%s", event.Message)
+	}
+	if decision.Action.Kind != lifecycle.NoAction {
+		logger.Info("Taking a step", "action", decision.Action.Kind, "target", decision.Action.Target, "phase", request.Status.Phase)
+		if err := r.act(ctx, &request, decision.Action, now); err != nil {
+			return ctrl.Result{}, fmt.Errorf("%s: %w", decision.Action.Kind, err)
+		}
+	}
+	return ctrl.Result{RequeueAfter: decision.RequeueAfter}, nil
 }
 
-// SetupWithManager registers the reconciler with the manager.
+// cleanUp deletes the verification Jobs in both namespaces and lets the
+// request go; the saved specs go with it through their owner reference.
+func (r *UpdateRequestReconciler) cleanUp(ctx context.Context, request *golivev1alpha1.UpdateRequest) error {
+	if !controllerutil.ContainsFinalizer(request, cleanupFinalizer) {
+		return nil
+	}
+	for _, namespace := range []string{request.Spec.Staging.Namespace, request.Namespace} {
+		if err := verify.DeleteJobs(ctx, r.Client, request, namespace); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("deleting the verification Jobs in %s: %w", namespace, err)
+		}
+	}
+	base := request.DeepCopy()
+	controllerutil.RemoveFinalizer(request, cleanupFinalizer)
+	return r.Patch(ctx, request, client.MergeFrom(base))
+}
+
+// SetupWithManager registers the reconciler; SetupIndexes must have run.
 func (r *UpdateRequestReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	requestsOfWorkload := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, object client.Object) []reconcile.Request {
+		kind := object.GetObjectKind().GroupVersionKind().Kind
+		switch object.(type) {
+		case *appsv1.Deployment:
+			kind = string(golivev1alpha1.TargetDeployment)
+		case *appsv1.StatefulSet:
+			kind = string(golivev1alpha1.TargetStatefulSet)
+		case *appsv1.DaemonSet:
+			kind = string(golivev1alpha1.TargetDaemonSet)
+		}
+		return r.requestsMatching(ctx, client.MatchingFields{TargetIndex: targetKey(object.GetNamespace(), kind, object.GetName())})
+	})
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&golivev1alpha1.UpdateRequest{}).
+		// Spec changes and commands (annotations) matter; our own status patches do not.
+		For(&golivev1alpha1.UpdateRequest{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Watches(&appsv1.Deployment{}, requestsOfWorkload).
+		Watches(&appsv1.StatefulSet{}, requestsOfWorkload).
+		Watches(&appsv1.DaemonSet{}, requestsOfWorkload).
+		// The saved specs; a Job in the staging namespace has no owner, so it is mapped by labels.
+		Owns(&corev1.ConfigMap{}).
+		Watches(&batchv1.Job{}, handler.EnqueueRequestsFromMapFunc(requestOfJob)).
+		Watches(&golivev1alpha1.GoLiveWindow{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, object client.Object) []reconcile.Request {
+			return r.requestsMatching(ctx, client.InNamespace(object.GetNamespace()), client.MatchingFields{WindowNameIndex: object.GetName()})
+		})).
 		Named("updaterequest").
 		Complete(r)
+}
+
+func (r *UpdateRequestReconciler) requestsMatching(ctx context.Context, options ...client.ListOption) []reconcile.Request {
+	var requests golivev1alpha1.UpdateRequestList
+	if err := r.List(ctx, &requests, options...); err != nil {
+		log.FromContext(ctx).Error(err, "Failed to list the update requests of a changed object")
+		return nil
+	}
+	result := make([]reconcile.Request, 0, len(requests.Items))
+	for _, request := range requests.Items {
+		result = append(result, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&request)})
+	}
+	return result
+}
+
+// requestOfJob maps a verification Job, in either namespace, to its request.
+func requestOfJob(_ context.Context, object client.Object) []reconcile.Request {
+	name, namespace := object.GetLabels()[golivev1alpha1.LabelRequest], object.GetLabels()[golivev1alpha1.LabelRequestNamespace]
+	if name == "" || namespace == "" {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: namespace, Name: name}}}
 }

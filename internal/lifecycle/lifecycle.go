@@ -203,10 +203,14 @@ func (d *decider) pending() {
 			problems = append(problems, fmt.Sprintf("spec.backup.volumeClaimSelector: selects no PersistentVolumeClaim in namespace %q", d.request.Namespace))
 		}
 	}
+	problems = append(problems, d.world.Problems...)
 	if len(problems) > 0 {
 		reason := golivev1alpha1.ReasonReferenceNotFound
-		if d.world.StagingNamespace.Found && !d.world.StagingNamespace.OptedIn {
+		switch {
+		case d.world.StagingNamespace.Found && !d.world.StagingNamespace.OptedIn:
 			reason = golivev1alpha1.ReasonStagingNotOptedIn
+		case len(d.world.Problems) > 0:
+			reason = golivev1alpha1.ReasonInvalidSpec
 		}
 		d.stall(reason, strings.Join(problems, "; "))
 		return

@@ -201,6 +201,12 @@ func TestDecide(t *testing.T) {
 			want:  want{phase: golivev1alpha1.PhasePending, stalled: golivev1alpha1.ReasonReferenceNotFound, message: `spec.emergency: GoLiveWindow "thursday-evening" allows no emergency updates`},
 		},
 		{
+			name:    "a problem the controller found stalls as an invalid spec",
+			request: func(r *golivev1alpha1.UpdateRequest) { r.Status.Phase = golivev1alpha1.PhasePending },
+			world:   func(w *World) { w.Problems = []string{"spec.backup.volumeClaimSelector: not supported"} },
+			want:    want{phase: golivev1alpha1.PhasePending, stalled: golivev1alpha1.ReasonInvalidSpec, message: "spec.backup.volumeClaimSelector: not supported"},
+		},
+		{
 			name:    "a target held by another request waits, without stalling",
 			request: func(r *golivev1alpha1.UpdateRequest) { r.Status.Phase = golivev1alpha1.PhasePending },
 			world:   func(w *World) { w.LockedBy = "billing-2-3-9" },

@@ -18,6 +18,10 @@ type World struct {
 	// Window is the GoLiveWindow named by spec.window.name.
 	Window WindowObservation
 
+	// Problems are further reasons, each naming a field, why the request cannot
+	// start as written; they stall it in Pending.
+	Problems []string
+
 	// LockedBy names another request that holds one of the targets, if any.
 	LockedBy string
 

@@ -1,0 +1,56 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/lifecycle"
+	"github.com/golive-dev/golive/internal/verify"
+	"github.com/golive-dev/golive/internal/workload"
+)
+
+// act takes the one step the lifecycle decided, after its status was recorded.
+// Every step is idempotent, so one repeated after a crash does no harm.
+func (r *UpdateRequestReconciler) act(ctx context.Context, request *golivev1alpha1.UpdateRequest, action lifecycle.Action, now time.Time) error {
+	switch action.Kind {
+	case lifecycle.ApplyStaging:
+		return workload.ApplyImages(ctx, r.Client, request.Spec.Targets[action.Target], request.Spec.Staging.Namespace)
+	case lifecycle.ApplyProduction:
+		return workload.ApplyImages(ctx, r.Client, request.Spec.Targets[action.Target], request.Namespace)
+	case lifecycle.VerifyStaging:
+		return r.ensureJobs(ctx, request, verify.EnvironmentStaging, request.Spec.Staging.Namespace,
+			request.Spec.Staging.Verify, request.Status.Staging.StartedAt, request.Status.Staging.Checks, now)
+	case lifecycle.VerifyProduction:
+		return r.ensureJobs(ctx, request, verify.EnvironmentProduction, request.Namespace,
+			request.Spec.Verify, request.Status.Backup.CompletedAt, request.Status.Production.Checks, now)
+	case lifecycle.SaveSpecs:
+		_, err := workload.SaveSpecs(ctx, r.Client, request, request.Namespace, request.Spec.Targets, r.Scheme)
+		return err
+	case lifecycle.RestoreTarget:
+		return workload.RestoreTarget(ctx, r.Client, request.Status.Backup.SavedSpecs, request.Namespace, request.Spec.Targets[action.Target])
+	case lifecycle.DeleteBackups:
+		saved := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: request.Namespace, Name: request.Status.Backup.SavedSpecs}}
+		return client.IgnoreNotFound(r.Delete(ctx, saved))
+	case lifecycle.TakeSnapshots, lifecycle.RestoreData:
+		// Unreachable: a request that selects volumes stalls in Pending (errSnapshotsUnsupported).
+		return errSnapshotsUnsupported
+	}
+	return fmt.Errorf("unknown action %q", action.Kind)
+}
+
+// ensureJobs creates the verification Jobs that are due.
+func (r *UpdateRequestReconciler) ensureJobs(ctx context.Context, request *golivev1alpha1.UpdateRequest, env, namespace string,
+	spec golivev1alpha1.Verification, startedAt *metav1.Time, checks []golivev1alpha1.CheckStatus, now time.Time) error {
+	for _, job := range verify.JobsDue(now, startedAt.Time, spec, checks) {
+		if _, err := verify.EnsureJob(ctx, r.Client, r.Scheme, request, env, namespace, job); err != nil {
+			return fmt.Errorf("ensuring the verification Job of check %s: %w", job.Name, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,362 @@
+package controller
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	clocktesting "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/approval"
+	"github.com/golive-dev/golive/internal/verify"
+	"github.com/golive-dev/golive/internal/workload"
+)
+
+var ledgerKey = []byte("a ledger key for the tests only")
+
+// journey is one request's world: a production namespace, its grey twin, the
+// billing-api Deployment in both, an always-open window and a running manager.
+type journey struct {
+	t                   *testing.T
+	production, staging string
+	request             *golivev1alpha1.UpdateRequest
+}
+
+func newJourney(t *testing.T, mutate func(*golivev1alpha1.UpdateRequest)) *journey {
+	t.Helper()
+	j := &journey{t: t, production: newNamespace(t), staging: newNamespace(t)}
+	ctx := t.Context()
+	var grey corev1.Namespace
+	if err := env.Client.Get(ctx, client.ObjectKey{Name: j.staging}, &grey); err != nil {
+		t.Fatal(err)
+	}
+	grey.Labels = map[string]string{golivev1alpha1.LabelStagingFor: j.production}
+	if err := env.Client.Update(ctx, &grey); err != nil {
+		t.Fatal(err)
+	}
+	for _, namespace := range []string{j.production, j.staging} {
+		j.create(&appsv1.Deployment{
+			ObjectMeta: metav1.ObjectMeta{Name: "billing-api", Namespace: namespace},
+			Spec: appsv1.DeploymentSpec{
+				Replicas: ptr.To(int32(2)),
+				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "billing"}},
+				Template: corev1.PodTemplateSpec{
+					ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "billing"}},
+					Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "api", Image: "billing-api:2.3.1"}}},
+				},
+			},
+		})
+		j.rollOut(namespace)
+	}
+	j.create(&golivev1alpha1.GoLiveWindow{
+		ObjectMeta: metav1.ObjectMeta{Name: "always", Namespace: j.production},
+		Spec: golivev1alpha1.GoLiveWindowSpec{TimeZone: "UTC", Schedule: []golivev1alpha1.ScheduleEntry{{
+			Days: []golivev1alpha1.Weekday{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}, Start: "00:00", Duration: metav1.Duration{Duration: 24 * time.Hour},
+		}}},
+	})
+
+	fakeClock := clocktesting.NewFakeClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
+	startManager(t, []string{j.production, j.staging}, func(mgr ctrl.Manager) error {
+		if err := (&GoLiveWindowReconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Clock: fakeClock, Recorder: mgr.GetEventRecorder("golive")}).SetupWithManager(mgr); err != nil {
+			return err
+		}
+		return (&UpdateRequestReconciler{
+			Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Clock: fakeClock, Recorder: mgr.GetEventRecorder("golive"),
+			HTTPClient: http.DefaultClient, LedgerKey: ledgerKey,
+		}).SetupWithManager(mgr)
+	})
+
+	j.request = &golivev1alpha1.UpdateRequest{
+		ObjectMeta: metav1.ObjectMeta{Name: "billing-2-4-0", Namespace: j.production,
+			Annotations: map[string]string{golivev1alpha1.AnnotationRequestedBy: "alice"}},
+		Spec: golivev1alpha1.UpdateRequestSpec{
+			Release: "2.4.0",
+			Targets: []golivev1alpha1.Target{{Kind: golivev1alpha1.TargetDeployment, Name: "billing-api", Images: map[string]golivev1alpha1.Image{"api": "billing-api:2.4.0"}}},
+			Staging: golivev1alpha1.Staging{Namespace: j.staging, Verify: golivev1alpha1.Verification{Jobs: []golivev1alpha1.VerificationJob{{
+				Name: "smoke",
+				Template: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+					RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{{Name: "smoke", Image: "billing-smoke:2.4.0"}},
+				}}}},
+			}}}},
+			Approvals: golivev1alpha1.Approvals{Required: []golivev1alpha1.RoleQuorum{{Role: "rnd-lead", Count: 1}}},
+			Window:    golivev1alpha1.WindowReference{Name: "always"},
+		},
+	}
+	if mutate != nil {
+		mutate(j.request)
+	}
+	j.create(j.request)
+	return j
+}
+
+func (j *journey) create(object client.Object) {
+	j.t.Helper()
+	if err := env.Client.Create(j.t.Context(), object); err != nil {
+		j.t.Fatalf("creating %T %s: %v", object, object.GetName(), err)
+	}
+}
+
+// rollOut plays the Deployment controller: the current generation rolled out.
+func (j *journey) rollOut(namespace string) {
+	j.t.Helper()
+	j.setDeploymentStatus(namespace, func(d *appsv1.Deployment) {
+		d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: 2, UpdatedReplicas: 2, ReadyReplicas: 2, AvailableReplicas: 2}
+	})
+}
+
+// failRollout plays a Deployment whose new pods never become ready.
+func (j *journey) failRollout(namespace string) {
+	j.t.Helper()
+	j.setDeploymentStatus(namespace, func(d *appsv1.Deployment) {
+		d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: 3, UpdatedReplicas: 1, ReadyReplicas: 2, AvailableReplicas: 2, UnavailableReplicas: 1,
+			Conditions: []appsv1.DeploymentCondition{{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionFalse, Reason: "ProgressDeadlineExceeded",
+				Message: `ReplicaSet "billing-api-7d9" has timed out progressing.`}}}
+	})
+}
+
+func (j *journey) setDeploymentStatus(namespace string, set func(*appsv1.Deployment)) {
+	j.t.Helper()
+	var deployment appsv1.Deployment
+	if err := env.Client.Get(j.t.Context(), client.ObjectKey{Namespace: namespace, Name: "billing-api"}, &deployment); err != nil {
+		j.t.Fatal(err)
+	}
+	set(&deployment)
+	if err := env.Client.Status().Update(j.t.Context(), &deployment); err != nil {
+		j.t.Fatal(err)
+	}
+}
+
+func (j *journey) image(namespace string) string {
+	var deployment appsv1.Deployment
+	if err := env.Client.Get(j.t.Context(), client.ObjectKey{Namespace: namespace, Name: "billing-api"}, &deployment); err != nil {
+		return err.Error()
+	}
+	return deployment.Spec.Template.Spec.Containers[0].Image
+}
+
+// waitForImage waits until the Deployment in namespace runs image, then rolls it out.
+func (j *journey) waitForImageAndRollOut(namespace, image string) {
+	j.t.Helper()
+	eventually(j.t, func(context.Context) string {
+		if got := j.image(namespace); got != image {
+			return fmt.Sprintf("billing-api in %s runs %s, want %s (request: %s)", namespace, got, image, j.describe())
+		}
+		return ""
+	})
+	j.rollOut(namespace)
+}
+
+// finishJob plays the Job controller for the staging smoke Job.
+func (j *journey) finishJob(succeeded bool) {
+	j.t.Helper()
+	var job batchv1.Job
+	name := verify.JobName(j.request.Name, verify.EnvironmentStaging, "smoke")
+	eventually(j.t, func(ctx context.Context) string {
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: j.staging, Name: name}, &job); err != nil {
+			return fmt.Sprintf("the smoke Job: %v (request: %s)", err, j.describe())
+		}
+		return ""
+	})
+	started, finished := metav1.NewTime(time.Now().Add(-time.Minute)), metav1.Now()
+	job.Status = batchv1.JobStatus{StartTime: &started, CompletionTime: &finished, Succeeded: 1, Conditions: []batchv1.JobCondition{
+		{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue},
+		{Type: batchv1.JobComplete, Status: corev1.ConditionTrue},
+	}}
+	if !succeeded {
+		job.Status = batchv1.JobStatus{StartTime: &started, Failed: 1, Conditions: []batchv1.JobCondition{
+			{Type: batchv1.JobFailureTarget, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit"},
+			{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit"},
+		}}
+	}
+	if err := env.Client.Status().Update(j.t.Context(), &job); err != nil {
+		j.t.Fatal(err)
+	}
+}
+
+// approve plays the admission webhook: it appends a signed approval to the ledger.
+func (j *journey) approve(user, role string) {
+	j.t.Helper()
+	var request golivev1alpha1.UpdateRequest
+	if err := env.Client.Get(j.t.Context(), client.ObjectKeyFromObject(j.request), &request); err != nil {
+		j.t.Fatal(err)
+	}
+	ledger, err := approval.ParseLedger(request.Annotations[golivev1alpha1.AnnotationLedger])
+	if err != nil {
+		j.t.Fatal(err)
+	}
+	ledger = append(ledger, approval.Sign(ledgerKey, &request, golivev1alpha1.LedgerEntry{
+		User: user, Role: role, Action: golivev1alpha1.LedgerApprove, Time: metav1.Now(), SpecHash: approval.SpecHash(&request.Spec),
+	}))
+	encoded, err := json.Marshal(ledger)
+	if err != nil {
+		j.t.Fatal(err)
+	}
+	base := request.DeepCopy()
+	request.Annotations[golivev1alpha1.AnnotationLedger] = string(encoded)
+	if err := env.Client.Patch(j.t.Context(), &request, client.MergeFrom(base)); err != nil {
+		j.t.Fatal(err)
+	}
+}
+
+func (j *journey) current() golivev1alpha1.UpdateRequest {
+	var request golivev1alpha1.UpdateRequest
+	if err := env.Client.Get(j.t.Context(), client.ObjectKeyFromObject(j.request), &request); err != nil {
+		j.t.Fatal(err)
+	}
+	return request
+}
+
+func (j *journey) describe() string {
+	request := j.current()
+	ready := meta.FindStatusCondition(request.Status.Conditions, golivev1alpha1.ConditionReady)
+	if ready == nil {
+		return string(request.Status.Phase)
+	}
+	return fmt.Sprintf("%s: %s", request.Status.Phase, ready.Message)
+}
+
+func (j *journey) waitForPhase(phase golivev1alpha1.Phase) golivev1alpha1.UpdateRequest {
+	j.t.Helper()
+	eventually(j.t, func(context.Context) string {
+		if got := j.current().Status.Phase; got != phase {
+			return fmt.Sprintf("phase %s, want %s (%s)", got, phase, j.describe())
+		}
+		return ""
+	})
+	return j.current()
+}
+
+// eventReasons lists the reasons of the Events recorded for the request, oldest first.
+func (j *journey) eventReasons() []string {
+	var events eventsv1.EventList
+	if err := env.Client.List(j.t.Context(), &events, client.InNamespace(j.production)); err != nil {
+		j.t.Fatal(err)
+	}
+	slices.SortFunc(events.Items, func(a, b eventsv1.Event) int { return a.EventTime.Compare(b.EventTime.Time) })
+	var reasons []string
+	for _, event := range events.Items {
+		if event.Regarding.Kind == "UpdateRequest" && event.Regarding.Name == j.request.Name {
+			reasons = append(reasons, event.Reason)
+		}
+	}
+	return reasons
+}
+
+func timelineEvents(request golivev1alpha1.UpdateRequest) []string {
+	var events []string
+	for _, entry := range request.Status.Timeline {
+		events = append(events, entry.Event)
+	}
+	return events
+}
+
+func TestHappyPathReachesProduction(t *testing.T) {
+	j := newJourney(t, nil)
+	j.waitForImageAndRollOut(j.staging, "billing-api:2.4.0")
+	j.finishJob(true)
+	request := j.waitForPhase(golivev1alpha1.PhaseAwaitingApproval)
+	if request.Status.ApprovalSummary != "0/1" || j.image(j.production) != "billing-api:2.3.1" {
+		t.Fatalf("before approval: summary %q, production runs %s", request.Status.ApprovalSummary, j.image(j.production))
+	}
+
+	j.approve("bob", "rnd-lead")
+	j.waitForImageAndRollOut(j.production, "billing-api:2.4.0")
+	request = j.waitForPhase(golivev1alpha1.PhaseSucceeded)
+
+	for _, condition := range []string{golivev1alpha1.ConditionReady, golivev1alpha1.ConditionStagingVerified, golivev1alpha1.ConditionApproved,
+		golivev1alpha1.ConditionScheduled, golivev1alpha1.ConditionBackedUp, golivev1alpha1.ConditionUpdated, golivev1alpha1.ConditionVerified} {
+		if !meta.IsStatusConditionTrue(request.Status.Conditions, condition) {
+			t.Errorf("condition %s is not True: %+v", condition, meta.FindStatusCondition(request.Status.Conditions, condition))
+		}
+	}
+	wantTimeline := []string{"Created", "StagingStarted", "Verifying", "StagingVerified", "SoakCompleted", "Approved", "ProductionStarted", "BackedUp", "Verifying", golivev1alpha1.ReasonSucceeded}
+	if got := timelineEvents(request); !slices.Equal(got, wantTimeline) {
+		t.Errorf("timeline = %v, want %v", got, wantTimeline)
+	}
+	if got := request.Status.Approvals; len(got) != 1 || got[0].User != "bob" || request.Status.ApprovalSummary != "1/1" {
+		t.Errorf("approvals = %+v, summary %q", got, request.Status.ApprovalSummary)
+	}
+	saved, err := workload.LoadSavedSpec(t.Context(), env.Client, request.Status.Backup.SavedSpecs, j.production, request.Spec.Targets[0])
+	if err != nil || saved.PodTemplate.Spec.Containers[0].Image != "billing-api:2.3.1" {
+		t.Errorf("saved spec = %+v, %v; want the previous image 2.3.1", saved.PodTemplate, err)
+	}
+	eventually(t, func(context.Context) string {
+		if reasons := j.eventReasons(); !slices.Contains(reasons, "ProductionStarted") || !slices.Contains(reasons, golivev1alpha1.ReasonSucceeded) {
+			return fmt.Sprintf("Events %v lack ProductionStarted and Succeeded", reasons)
+		}
+		return ""
+	})
+}
+
+func TestStagingFailureLeavesProductionUntouched(t *testing.T) {
+	j := newJourney(t, nil)
+	j.waitForImageAndRollOut(j.staging, "billing-api:2.4.0")
+	j.finishJob(false)
+	request := j.waitForPhase(golivev1alpha1.PhaseFailed)
+	if got := j.image(j.production); got != "billing-api:2.3.1" {
+		t.Errorf("production runs %s, want the untouched 2.3.1", got)
+	}
+	if request.Status.Production != nil || request.Status.Backup != nil {
+		t.Errorf("production %+v, backup %+v; want neither", request.Status.Production, request.Status.Backup)
+	}
+	stalled := meta.FindStatusCondition(request.Status.Conditions, golivev1alpha1.ConditionStalled)
+	if stalled == nil || !strings.Contains(stalled.Message, `Job `+verify.JobName(j.request.Name, verify.EnvironmentStaging, "smoke")+` failed`) {
+		t.Errorf("Stalled = %+v, want the failed Job named", stalled)
+	}
+}
+
+func TestProductionFailureRollsBack(t *testing.T) {
+	j := newJourney(t, nil)
+	j.waitForImageAndRollOut(j.staging, "billing-api:2.4.0")
+	j.finishJob(true)
+	j.waitForPhase(golivev1alpha1.PhaseAwaitingApproval)
+	j.approve("bob", "rnd-lead")
+	eventually(t, func(context.Context) string {
+		if got := j.image(j.production); got != "billing-api:2.4.0" {
+			return "production runs " + got
+		}
+		return ""
+	})
+	j.failRollout(j.production)
+	// The rollback re-applies the saved spec; the test rolls the old version out again.
+	j.waitForImageAndRollOut(j.production, "billing-api:2.3.1")
+	request := j.waitForPhase(golivev1alpha1.PhaseRolledBack)
+	if request.Status.Rollback == nil || request.Status.Rollback.CompletedAt == nil || !strings.Contains(request.Status.Rollback.Reason, "ProgressDeadlineExceeded") && !strings.Contains(request.Status.Rollback.Reason, "failed to roll out") {
+		t.Errorf("rollback = %+v", request.Status.Rollback)
+	}
+	if !meta.IsStatusConditionTrue(request.Status.Conditions, golivev1alpha1.ConditionRolledBack) {
+		t.Errorf("RolledBack condition: %+v", meta.FindStatusCondition(request.Status.Conditions, golivev1alpha1.ConditionRolledBack))
+	}
+}
+
+func TestMissingStagingWorkloadStallsNamingTheField(t *testing.T) {
+	j := newJourney(t, func(r *golivev1alpha1.UpdateRequest) {
+		r.Spec.Targets = append(r.Spec.Targets, golivev1alpha1.Target{Kind: golivev1alpha1.TargetStatefulSet, Name: "billing-db", Images: map[string]golivev1alpha1.Image{"postgres": "postgres:16.4"}})
+	})
+	eventually(t, func(context.Context) string {
+		request := j.current()
+		stalled := meta.FindStatusCondition(request.Status.Conditions, golivev1alpha1.ConditionStalled)
+		if stalled == nil || !strings.Contains(stalled.Message, `spec.targets[1]: StatefulSet "billing-db" not found`) {
+			return fmt.Sprintf("Stalled = %+v", stalled)
+		}
+		return ""
+	})
+	if got := j.image(j.staging); got != "billing-api:2.3.1" {
+		t.Errorf("staging runs %s; nothing may change while a reference is missing", got)
+	}
+}

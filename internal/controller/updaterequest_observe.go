@@ -1,0 +1,222 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/approval"
+	"github.com/golive-dev/golive/internal/lifecycle"
+	"github.com/golive-dev/golive/internal/verify"
+	"github.com/golive-dev/golive/internal/workload"
+)
+
+// observe reads what the lifecycle decides on: the references, both
+// environments' targets and verification, the verified ledger and the backup.
+// It changes nothing in the cluster; the only outside calls are the HTTP
+// checks that are due.
+func (r *UpdateRequestReconciler) observe(ctx context.Context, request *golivev1alpha1.UpdateRequest, now time.Time) (lifecycle.World, []approval.RejectedEntry, error) {
+	world := lifecycle.World{
+		SpecHash:    approval.SpecHash(&request.Spec),
+		RequestedBy: request.Annotations[golivev1alpha1.AnnotationRequestedBy],
+	}
+
+	var staging corev1.Namespace
+	switch err := r.Get(ctx, types.NamespacedName{Name: request.Spec.Staging.Namespace}, &staging); {
+	case err == nil:
+		world.StagingNamespace = lifecycle.NamespaceObservation{Found: true, OptedIn: staging.Labels[golivev1alpha1.LabelStagingFor] == request.Namespace}
+	case !apierrors.IsNotFound(err):
+		return world, nil, fmt.Errorf("getting the staging namespace: %w", err)
+	}
+
+	var glw golivev1alpha1.GoLiveWindow
+	switch err := r.Get(ctx, types.NamespacedName{Namespace: request.Namespace, Name: request.Spec.Window.Name}, &glw); {
+	case err == nil:
+		world.Window = lifecycle.WindowObservation{Found: true, Spec: glw.Spec, ActiveUpdates: glw.Status.ActiveUpdates, EmergencyUsed: glw.Status.EmergencyUsed}
+	case !apierrors.IsNotFound(err):
+		return world, nil, fmt.Errorf("getting GoLiveWindow %s: %w", request.Spec.Window.Name, err)
+	}
+
+	if request.Status.Phase == "" || request.Status.Phase == golivev1alpha1.PhasePending {
+		var others golivev1alpha1.UpdateRequestList
+		if err := r.List(ctx, &others, client.InNamespace(request.Namespace)); err != nil {
+			return world, nil, fmt.Errorf("listing the update requests of namespace %s: %w", request.Namespace, err)
+		}
+		world.LockedBy = lifecycle.LockHolder(request, others.Items)
+	}
+
+	var err error
+	if world.Staging.Targets, err = r.observeTargets(ctx, request, request.Spec.Staging.Namespace, ""); err != nil {
+		return world, nil, err
+	}
+	savedSpecs := ""
+	if request.Status.Backup != nil {
+		savedSpecs = request.Status.Backup.SavedSpecs
+	}
+	if world.Production.Targets, err = r.observeTargets(ctx, request, request.Namespace, savedSpecs); err != nil {
+		return world, nil, err
+	}
+	// From the updating phase on: a decision may move on to verifying at once.
+	switch phase := request.Status.Phase; {
+	case (phase == golivev1alpha1.PhaseStaging || phase == golivev1alpha1.PhaseVerifyingStaging) && request.Status.Staging != nil:
+		world.Staging.Verification, err = r.observeVerification(ctx, request, verify.EnvironmentStaging, request.Spec.Staging.Namespace,
+			request.Spec.Staging.Verify, request.Status.Staging, world.Staging.Targets, now)
+	case (phase == golivev1alpha1.PhaseUpdating || phase == golivev1alpha1.PhaseVerifying) && request.Status.Production != nil &&
+		request.Status.Backup != nil && request.Status.Backup.CompletedAt != nil:
+		world.Production.Verification, err = r.observeVerification(ctx, request, verify.EnvironmentProduction, request.Namespace,
+			request.Spec.Verify, request.Status.Production, world.Production.Targets, now)
+	}
+	if err != nil {
+		return world, nil, err
+	}
+
+	valid, rejected := approval.VerifyLedger(r.LedgerKey, request, world.SpecHash)
+	for _, entry := range valid {
+		world.Commands = append(world.Commands, lifecycle.Command{
+			Action: lifecycle.CommandAction(entry.Action), User: entry.User, Role: entry.Role, Comment: entry.Comment, At: entry.Time.Time,
+		})
+	}
+
+	if world.Backup, err = r.observeBackup(ctx, request); err != nil {
+		return world, nil, err
+	}
+	if request.Spec.Backup.VolumeClaimSelector != nil {
+		world.Problems = append(world.Problems, errSnapshotsUnsupported.Error())
+	}
+	world.BackupsDeleted = world.Backup.SavedSpecs == ""
+	return world, rejected, nil
+}
+
+// observeTargets reads each target in namespace; with savedSpecs it also tells
+// whether the target runs its saved previous spec again.
+func (r *UpdateRequestReconciler) observeTargets(ctx context.Context, request *golivev1alpha1.UpdateRequest, namespace, savedSpecs string) ([]lifecycle.TargetObservation, error) {
+	observations := make([]lifecycle.TargetObservation, len(request.Spec.Targets))
+	for i, target := range request.Spec.Targets {
+		object, err := workload.Get(ctx, r.Client, target, namespace)
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		health := workload.Rollout(object)
+		observation := lifecycle.TargetObservation{
+			Found:             true,
+			MissingContainers: workload.MissingContainers(object, target.Images),
+			ImagesApplied:     workload.ImagesApplied(object, target.Images),
+			Health:            lifecycle.Health(health.State),
+			Message:           health.Message,
+		}
+		if savedSpecs != "" {
+			saved, err := workload.LoadSavedSpec(ctx, r.Client, savedSpecs, namespace, target)
+			if err != nil {
+				return nil, err
+			}
+			observation.Restored = workload.Restored(object, saved)
+		}
+		observations[i] = observation
+	}
+	return observations, nil
+}
+
+// observeVerification records the rollout check, reads the verification Jobs,
+// probes the HTTP checks that are due and evaluates the whole.
+func (r *UpdateRequestReconciler) observeVerification(ctx context.Context, request *golivev1alpha1.UpdateRequest, env, namespace string,
+	spec golivev1alpha1.Verification, record *golivev1alpha1.EnvironmentStatus,
+	targets []lifecycle.TargetObservation, now time.Time) (lifecycle.VerificationObservation, error) {
+	started := record.StartedAt.Time
+	if env == verify.EnvironmentProduction {
+		started = request.Status.Backup.CompletedAt.Time
+	}
+	checks := verify.SetCheck(record.Checks, rolloutCheck(request, targets))
+	for _, job := range spec.Jobs {
+		if verify.IsFinal(verify.FindCheck(checks, job.Name)) {
+			continue
+		}
+		state, err := r.jobCheck(ctx, request, env, namespace, job)
+		if err != nil {
+			return lifecycle.VerificationObservation{}, err
+		}
+		checks = verify.SetCheck(checks, state)
+	}
+	due := verify.ProbesDue(now, started, spec, checks)
+	for i, result := range verify.ProbeAll(ctx, r.HTTPClient, due) {
+		checks = verify.SetCheck(checks, verify.NextHTTPState(verify.FindCheck(checks, due[i].Name), due[i], now, result))
+	}
+	outcome := verify.Evaluate(now, started, spec, checks)
+	observation := lifecycle.VerificationObservation{Message: outcome.Message, Checks: outcome.Checks, NextProbeAt: outcome.WakeAt}
+	switch outcome.Result {
+	case golivev1alpha1.CheckPassed:
+		observation.State = lifecycle.VerificationPassed
+	case golivev1alpha1.CheckFailed:
+		observation.State = lifecycle.VerificationFailed
+	default:
+		observation.State = lifecycle.VerificationRunning
+	}
+	return observation, nil
+}
+
+// jobCheck reads the Job of a check; a Job not created yet, or not this
+// request's, is Pending (the VerifyStaging/VerifyProduction action ensures it).
+func (r *UpdateRequestReconciler) jobCheck(ctx context.Context, request *golivev1alpha1.UpdateRequest, env, namespace string, job golivev1alpha1.VerificationJob) (verify.CheckState, error) {
+	pending := verify.CheckState{Name: job.Name, Result: golivev1alpha1.CheckPending}
+	var existing batchv1.Job
+	err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: verify.JobName(request.Name, env, job.Name)}, &existing)
+	if apierrors.IsNotFound(err) {
+		return pending, nil
+	}
+	if err != nil {
+		return pending, fmt.Errorf("getting the verification Job of check %s: %w", job.Name, err)
+	}
+	if existing.Labels[golivev1alpha1.LabelRequestUID] != string(request.UID) {
+		return pending, nil
+	}
+	state := verify.JobResult(&existing)
+	state.Name = job.Name
+	return state, nil
+}
+
+// rolloutCheck is the check "rollout": every target runs the new images and
+// rolled out. Until then nothing else is checked, so no check ever sees the
+// previous version.
+func rolloutCheck(request *golivev1alpha1.UpdateRequest, targets []lifecycle.TargetObservation) verify.CheckState {
+	check := verify.CheckState{Name: golivev1alpha1.RolloutCheckName, Result: golivev1alpha1.CheckPassed, Message: "Every target rolled out"}
+	for i, target := range targets {
+		spec := request.Spec.Targets[i]
+		switch {
+		case !target.ImagesApplied:
+			return verify.CheckState{Name: check.Name, Result: golivev1alpha1.CheckRunning, Message: fmt.Sprintf("%s %q does not run the new images yet", spec.Kind, spec.Name)}
+		case target.Health == lifecycle.Failed:
+			return verify.CheckState{Name: check.Name, Result: golivev1alpha1.CheckFailed, Message: fmt.Sprintf("%s %q: %s", spec.Kind, spec.Name, target.Message)}
+		case target.Health == lifecycle.Progressing:
+			check = verify.CheckState{Name: check.Name, Result: golivev1alpha1.CheckRunning, Message: fmt.Sprintf("%s %q: %s", spec.Kind, spec.Name, target.Message)}
+		}
+	}
+	return check
+}
+
+// errSnapshotsUnsupported is why a request that selects volumes stalls until
+// golive can take VolumeSnapshots.
+var errSnapshotsUnsupported = errors.New("spec.backup.volumeClaimSelector: volume snapshots are not supported by this version of golive yet; remove the selector to back up workload specs only")
+
+// observeBackup reads the saved specs of the request.
+func (r *UpdateRequestReconciler) observeBackup(ctx context.Context, request *golivev1alpha1.UpdateRequest) (lifecycle.BackupObservation, error) {
+	observation := lifecycle.BackupObservation{SnapshotClassFound: true}
+	var saved corev1.ConfigMap
+	name := workload.SavedSpecsName(request.Name)
+	switch err := r.Get(ctx, types.NamespacedName{Namespace: request.Namespace, Name: name}, &saved); {
+	case err == nil:
+		observation.SavedSpecs = name
+	case !apierrors.IsNotFound(err):
+		return observation, fmt.Errorf("getting the saved specs %s: %w", name, err)
+	}
+	return observation, nil
+}
