@@ -27,7 +27,6 @@ const (
 	EnvironmentProduction = "production"
 )
 
-
 // Errors of EnsureJob, for errors.Is.
 var (
 	// ErrForeignJob: the Job's name is taken by a Job that is not this
@@ -198,7 +197,7 @@ func newJob(owner *v1alpha1.UpdateRequest, env, namespace string, check v1alpha1
 
 func jobLabels(owner *v1alpha1.UpdateRequest, env, checkName string) map[string]string {
 	return map[string]string{
-		v1alpha1.LabelRequest: requestLabelValue(owner.Name),
+		v1alpha1.LabelRequest:          requestLabelValue(owner.Name),
 		v1alpha1.LabelRequestNamespace: owner.Namespace,
 		v1alpha1.LabelRequestUID:       string(owner.UID),
 		v1alpha1.LabelEnvironment:      env,
@@ -246,7 +245,7 @@ func DeleteJobs(ctx context.Context, c client.Client, owner *v1alpha1.UpdateRequ
 	err := c.DeleteAllOf(ctx, &batchv1.Job{},
 		client.InNamespace(namespace),
 		client.MatchingLabels{
-			v1alpha1.LabelRequest: requestLabelValue(owner.Name),
+			v1alpha1.LabelRequest:          requestLabelValue(owner.Name),
 			v1alpha1.LabelRequestNamespace: owner.Namespace,
 		},
 		// The API's default for Jobs orphans their pods.

@@ -137,7 +137,7 @@ func viewJob(job *batchv1.Job) jobView {
 
 func (f *fixture) wantJobView(env string, owners []metav1.OwnerReference) jobView {
 	ours := map[string]string{
-		v1alpha1.LabelRequest: f.request.Name,
+		v1alpha1.LabelRequest:          f.request.Name,
 		v1alpha1.LabelRequestNamespace: f.namespace,
 		v1alpha1.LabelRequestUID:       string(f.request.UID),
 		v1alpha1.LabelEnvironment:      env,
