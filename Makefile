@@ -20,7 +20,7 @@ SHELL := /usr/bin/env bash -o pipefail
 .SHELLFLAGS := -ec
 
 # Generated files, checked by `make verify`.
-GENERATED := config/crd/bases config/rbac/role.yaml api/v1alpha1/zz_generated.deepcopy.go charts/golive/crds
+GENERATED := config/crd/bases config/rbac/role.yaml config/webhook/manifests.yaml api/v1alpha1/zz_generated.deepcopy.go charts/golive/crds
 
 .PHONY: help
 help: ## Show the targets.
@@ -30,8 +30,8 @@ help: ## Show the targets.
 
 .PHONY: manifests
 manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC from markers; copy the CRDs into the chart.
-	$(CONTROLLER_GEN) rbac:roleName=golive-manager crd paths="./api/..." paths="./internal/..." paths="./cmd/..." \
-		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	$(CONTROLLER_GEN) rbac:roleName=golive-manager crd webhook paths="./api/..." paths="./internal/..." paths="./cmd/..." \
+		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac output:webhook:artifacts:config=config/webhook
 	go run ./hack/crdtrim config/crd/bases/*.yaml
 	rm -rf charts/golive/crds && mkdir -p charts/golive/crds
 	cp config/crd/bases/*.yaml charts/golive/crds/

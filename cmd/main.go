@@ -1,28 +1,54 @@
-// Command manager runs golive's controllers (and, from the approvals issue on,
-// its admission webhooks) with health probes, metrics and leader election.
+// Command manager runs golive's controllers and its admission webhooks with
+// health probes, metrics and leader election.
 package main
 
 import (
+	"context"
 	"crypto/tls"
+	"errors"
 	"flag"
+	"net/http"
 	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
 
 	// The time-zone database is compiled in, so windows work on distroless images.
 	_ "time/tzdata"
 
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/selection"
+	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/approval"
+	"github.com/golive-dev/golive/internal/approval/servingcert"
 	"github.com/golive-dev/golive/internal/controller"
 )
+
+// requestLabelExists selects the objects golive created for a request.
+var requestLabelExists = func() labels.Selector {
+	requirement, err := labels.NewRequirement(golivev1alpha1.LabelRequest, selection.Exists, nil)
+	utilruntime.Must(err)
+	return labels.NewSelector().Add(*requirement)
+}()
 
 func main() {
 	var (
@@ -32,6 +58,14 @@ func main() {
 		leaderElect             bool
 		leaderElectionNamespace string
 		enableHTTP2             bool
+		namespace               string
+		ledgerKeySecret         string
+		webhookPort             int
+		webhookCertDir          string
+		webhookCertSecret       string
+		webhookCertRotation     bool
+		webhookService          string
+		webhookDNSNames         string
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8443",
 		"Address of the metrics endpoint; \"0\" turns it off.")
@@ -45,6 +79,23 @@ func main() {
 		"Namespace of the leader-election Lease; defaults to the namespace golive runs in (required out of cluster).")
 	flag.BoolVar(&enableHTTP2, "enable-http2", false,
 		"Serve HTTP/2 on the metrics and webhook servers (off by default against the HTTP/2 rapid-reset CVEs).")
+	flag.StringVar(&namespace, "namespace", defaultNamespace(),
+		"Namespace golive runs in, holding the ledger key and webhook certificate Secrets (default: $POD_NAMESPACE, else golive-system).")
+	flag.StringVar(&ledgerKeySecret, "ledger-key-secret", approval.DefaultLedgerKeySecret,
+		"Secret holding the key that signs the approval ledger; created with a random key if absent.")
+	flag.IntVar(&webhookPort, "webhook-port", 9443,
+		"Port of the admission webhook server.")
+	flag.StringVar(&webhookCertDir, "webhook-cert-dir", filepath.Join(os.TempDir(), "k8s-webhook-server", "serving-certs"),
+		"Folder the webhook server reads tls.crt and tls.key from; golive copies them there from --webhook-cert-secret.")
+	flag.StringVar(&webhookCertSecret, "webhook-cert-secret", "golive-webhook-server-cert",
+		"Secret holding the webhook server's certificate.")
+	flag.BoolVar(&webhookCertRotation, "webhook-cert-rotation", true,
+		"Create and rotate a self-signed webhook certificate and inject its CA into the webhook configurations; "+
+			"turn off when cert-manager writes --webhook-cert-secret and the caBundle.")
+	flag.StringVar(&webhookService, "webhook-service", "golive-webhook-service",
+		"Service the API server reaches the webhooks through; the certificate is issued for <service>.<namespace>.svc.")
+	flag.StringVar(&webhookDNSNames, "webhook-dns-names", "",
+		"Comma-separated further names for the self-signed certificate, such as localhost when running out of cluster.")
 	logOptions := zap.Options{}
 	logOptions.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -69,26 +120,53 @@ func main() {
 		metricsOptions.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
 
+	webhookServer := webhook.NewServer(webhook.Options{
+		Port:    webhookPort,
+		CertDir: webhookCertDir,
+		TLSOpts: tlsOptions,
+	})
+
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme:                        scheme,
 		Metrics:                       metricsOptions,
+		WebhookServer:                 webhookServer,
 		HealthProbeBindAddress:        probeAddr,
 		LeaderElection:                leaderElect,
 		LeaderElectionID:              "golive.golive.dev",
 		LeaderElectionNamespace:       leaderElectionNamespace,
 		LeaderElectionReleaseOnCancel: true,
+		// Only golive's own ConfigMaps and Jobs are cached, not every one in the cluster.
+		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
+			&corev1.ConfigMap{}: {Label: requestLabelExists},
+			&batchv1.Job{}:      {Label: requestLabelExists},
+		}},
 	})
 	if err != nil {
 		setupLog.Error(err, "Failed to create the manager")
 		os.Exit(1)
 	}
 
+	signals := ctrl.SetupSignalHandler()
+	ctx := log.IntoContext(signals, setupLog)
+	ledgerKey, err := approval.LoadOrCreateKey(ctx, mgr.GetAPIReader(), mgr.GetClient(),
+		types.NamespacedName{Namespace: namespace, Name: ledgerKeySecret})
+	if err != nil {
+		setupLog.Error(err, "Failed to load the ledger key")
+		os.Exit(1)
+	}
 	realClock := clock.RealClock{}
+	if err := controller.SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
+		setupLog.Error(err, "Failed to set up the cache indexes")
+		os.Exit(1)
+	}
 	if err := (&controller.UpdateRequestReconciler{
 		Client:   mgr.GetClient(),
 		Scheme:   mgr.GetScheme(),
 		Clock:    realClock,
 		Recorder: mgr.GetEventRecorder("golive"),
+		// No credentials: request authors choose the URLs the operator probes.
+		HTTPClient: &http.Client{},
+		LedgerKey:  ledgerKey,
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "Failed to set up the controller", "controller", "UpdateRequest")
 		os.Exit(1)
@@ -103,6 +181,29 @@ func main() {
 		os.Exit(1)
 	}
 
+	(&approval.Webhooks{
+		Reader:  mgr.GetAPIReader(),
+		Access:  approval.SubjectAccessReviewer{Client: mgr.GetClient()},
+		Key:     ledgerKey,
+		Clock:   realClock,
+		Decoder: admission.NewDecoder(scheme),
+	}).Register(webhookServer)
+	certificateReady, err := servingcert.Setup(ctx, mgr, servingcert.Options{
+		Namespace:                      namespace,
+		SecretName:                     webhookCertSecret,
+		ServiceName:                    webhookService,
+		ExtraDNSNames:                  splitList(webhookDNSNames),
+		CertDir:                        webhookCertDir,
+		Rotate:                         webhookCertRotation,
+		MutatingWebhookConfiguration:   approval.MutatingWebhookConfiguration,
+		ValidatingWebhookConfiguration: approval.ValidatingWebhookConfiguration,
+	})
+	if err != nil {
+		setupLog.Error(err, "Failed to set up the webhook certificate")
+		os.Exit(1)
+	}
+	webhooksServing := serveWebhooksWhenReady(ctx, mgr, certificateReady)
+
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		setupLog.Error(err, "Failed to add the health check")
 		os.Exit(1)
@@ -111,10 +212,58 @@ func main() {
 		setupLog.Error(err, "Failed to add the readiness check")
 		os.Exit(1)
 	}
+	if err := mgr.AddReadyzCheck("webhooks", func(request *http.Request) error {
+		if !webhooksServing.Load() {
+			return errors.New("the webhook certificate is not ready yet")
+		}
+		return webhookServer.StartedChecker()(request)
+	}); err != nil {
+		setupLog.Error(err, "Failed to add the webhook readiness check")
+		os.Exit(1)
+	}
 
 	setupLog.Info("Starting the manager")
-	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+	if err := mgr.Start(signals); err != nil {
 		setupLog.Error(err, "The manager stopped with an error")
 		os.Exit(1)
 	}
+}
+
+// serveWebhooksWhenReady starts the webhook server once its certificate is in
+// place: it reads the certificate when it starts and fails without one. Until
+// then the API server's calls fail, and the fail-closed webhooks refuse.
+func serveWebhooksWhenReady(ctx context.Context, mgr manager.Manager, certificateReady <-chan struct{}) *atomic.Bool {
+	serving := &atomic.Bool{}
+	go func() {
+		select {
+		case <-certificateReady:
+		case <-ctx.Done():
+			return
+		}
+		// The manager starts the server it was given as soon as it is asked for it.
+		_ = mgr.GetWebhookServer()
+		serving.Store(true)
+		log.FromContext(ctx).Info("Started the admission webhook server")
+	}()
+	return serving
+}
+
+// defaultNamespace is the namespace the Pod runs in (the downward API sets
+// POD_NAMESPACE), else golive-system.
+func defaultNamespace() string {
+	if namespace := os.Getenv("POD_NAMESPACE"); namespace != "" {
+		return namespace
+	}
+	return "golive-system"
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(value string) []string {
+	var items []string
+	for item := range strings.SplitSeq(value, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			items = append(items, item)
+		}
+	}
+	return items
 }

@@ -15,15 +15,20 @@ import (
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/testenv"
 )
 
 // The manager binary, started as a user would start it against a real API
-// server: it serves its probes and metrics, takes the leader lease, and on
-// SIGTERM stops cleanly and releases the lease.
+// server: it serves its probes and metrics, takes the leader lease, creates
+// its ledger key and webhook certificate, serves the admission webhooks, and
+// on SIGTERM stops cleanly and releases the lease.
 func TestManagerServesProbesMetricsAndLeadership(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -48,11 +53,21 @@ func TestManagerServesProbesMetricsAndLeadership(t *testing.T) {
 	}
 
 	probes, metrics := freeAddress(t), freeAddress(t)
+	_, webhookPort, err := net.SplitHostPort(freeAddress(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The webhooks as config/webhook installs them, but reached at the
+	// manager's port on this machine instead of through the Service.
+	installWebhooks(t, ctx, env, "https://localhost:"+webhookPort)
 	manager := exec.Command(binary,
 		"--kubeconfig", kubeconfig,
 		"--health-probe-bind-address", probes,
 		"--metrics-bind-address", metrics, "--metrics-secure=false",
 		"--leader-elect", "--leader-election-namespace", "default",
+		"--namespace", "default",
+		"--webhook-port", webhookPort, "--webhook-cert-dir", filepath.Join(dir, "certs"),
+		"--webhook-dns-names", "localhost",
 	)
 	var logs strings.Builder
 	manager.Stdout, manager.Stderr = &logs, &logs
@@ -87,6 +102,38 @@ func TestManagerServesProbesMetricsAndLeadership(t *testing.T) {
 		return err == nil && lease.Spec.HolderIdentity != nil && *lease.Spec.HolderIdentity != ""
 	})
 
+	var ledgerKey corev1.Secret
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "golive-ledger-key"}, &ledgerKey); err != nil {
+		t.Fatalf("reading the ledger key Secret: %v", err)
+	}
+	if n := len(ledgerKey.Data["key"]); n != 32 {
+		t.Errorf("the ledger key has %d bytes, want 32", n)
+	}
+	// The API server trusts the manager's self-signed certificate through the
+	// injected caBundle: a new request is stamped with its requester.
+	grey := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+		Name: "default-grey", Labels: map[string]string{golivev1alpha1.LabelStagingFor: "default"},
+	}}
+	if err := env.Client.Create(ctx, grey); err != nil {
+		t.Fatal(err)
+	}
+	request := &golivev1alpha1.UpdateRequest{
+		ObjectMeta: metav1.ObjectMeta{Name: "billing-2-4-0", Namespace: "default"},
+		Spec: golivev1alpha1.UpdateRequestSpec{
+			Release:   "2.4.0",
+			Targets:   []golivev1alpha1.Target{{Kind: golivev1alpha1.TargetDeployment, Name: "billing-api", Images: map[string]golivev1alpha1.Image{"api": "billing-api:2.4.0"}}},
+			Staging:   golivev1alpha1.Staging{Namespace: "default-grey"},
+			Approvals: golivev1alpha1.Approvals{Required: []golivev1alpha1.RoleQuorum{{Role: "rnd-lead", Count: 1}}},
+			Window:    golivev1alpha1.WindowReference{Name: "thursday-evening"},
+		},
+	}
+	if err := env.Client.Create(ctx, request); err != nil {
+		t.Fatalf("creating a request through the manager's webhooks: %v", err)
+	}
+	if requester := request.Annotations[golivev1alpha1.AnnotationRequestedBy]; requester == "" {
+		t.Errorf("the request was not stamped with its requester: %v", request.Annotations)
+	}
+
 	if err := manager.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -104,6 +151,33 @@ func TestManagerServesProbesMetricsAndLeadership(t *testing.T) {
 	}
 	if holder := lease.Spec.HolderIdentity; holder != nil && *holder != "" {
 		t.Errorf("the lease is still held by %q after a clean stop", *holder)
+	}
+}
+
+// installWebhooks creates the webhook configurations of config/webhook,
+// pointed at baseURL, without a caBundle: the manager injects it.
+func installWebhooks(t *testing.T, ctx context.Context, env *testenv.Env, baseURL string) {
+	t.Helper()
+	objects, err := testenv.ReadObjects(filepath.Join(testenv.RepoRoot(), "config", "webhook", "manifests.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, object := range objects {
+		webhooks, _, err := unstructured.NestedSlice(object.Object, "webhooks")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, hook := range webhooks {
+			hook := hook.(map[string]any)
+			path, _, _ := unstructured.NestedString(hook, "clientConfig", "service", "path")
+			hook["clientConfig"] = map[string]any{"url": baseURL + path}
+		}
+		if err := unstructured.SetNestedSlice(object.Object, webhooks, "webhooks"); err != nil {
+			t.Fatal(err)
+		}
+		if err := env.Client.Create(ctx, object); err != nil {
+			t.Fatalf("creating %s: %v", object.GetName(), err)
+		}
 	}
 }
 

@@ -37,7 +37,27 @@ type Env struct {
 	Client client.Client
 	Scheme *k8sruntime.Scheme
 
+	// Webhooks, when installed (WithWebhooks), says where the API server
+	// calls them: a webhook server must listen on LocalServingHost and
+	// LocalServingPort with the certificate in LocalServingCertDir.
+	Webhooks *envtest.WebhookInstallOptions
+
 	environment *envtest.Environment
+}
+
+// Option changes what Start installs.
+type Option func(*options)
+
+type options struct {
+	webhooks bool
+}
+
+// WithWebhooks also installs golive's admission webhooks from
+// config/webhook/manifests.yaml, pointed at a local server (see
+// Env.Webhooks). They are fail-closed: until a test serves them, every
+// create and update of an UpdateRequest is refused.
+func WithWebhooks() Option {
+	return func(o *options) { o.webhooks = true }
 }
 
 // RepoRoot is the repository's top folder, found from this file's location so
@@ -56,8 +76,13 @@ func NewScheme() *k8sruntime.Scheme {
 }
 
 // Start starts the API server, installs the CRDs from config/crd/bases and the
-// admission policies from config/admission, and waits until both are in force.
-func Start(ctx context.Context) (*Env, error) {
+// admission policies from config/admission, and waits until both are in force;
+// WithWebhooks also installs the admission webhooks.
+func Start(ctx context.Context, opts ...Option) (*Env, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		return nil, errors.New("KUBEBUILDER_ASSETS is not set: run `make test`, or `make controlplane` and " +
 			"`export KUBEBUILDER_ASSETS=$(make -s print-assets)` before `go test`")
@@ -81,6 +106,15 @@ func Start(ctx context.Context) (*Env, error) {
 	if err := env.applyAdmissionPolicies(ctx, filepath.Join(root, "config", "admission")); err != nil {
 		return nil, errors.Join(err, env.Stop())
 	}
+	// After the policies: the policy probe must not meet unserved webhooks.
+	if o.webhooks {
+		env.Webhooks = &envtest.WebhookInstallOptions{
+			Paths: []string{filepath.Join(root, "config", "webhook", "manifests.yaml")},
+		}
+		if err := env.Webhooks.Install(config); err != nil {
+			return nil, errors.Join(fmt.Errorf("installing the webhooks: %w", err), env.Stop())
+		}
+	}
 	return env, nil
 }
 
@@ -91,7 +125,11 @@ func (e *Env) KubeConfig() []byte {
 
 // Stop stops the API server and etcd.
 func (e *Env) Stop() error {
-	return e.environment.Stop()
+	err := e.environment.Stop()
+	if e.Webhooks != nil {
+		err = errors.Join(err, e.Webhooks.Cleanup())
+	}
+	return err
 }
 
 // applyAdmissionPolicies creates every object of the YAML files in dir and

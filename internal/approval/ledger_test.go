@@ -1,0 +1,259 @@
+package approval
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+)
+
+var (
+	testKey  = []byte("0123456789abcdef0123456789abcdef")
+	otherKey = []byte("fedcba9876543210fedcba9876543210")
+	testTime = time.Date(2026, 11, 19, 10, 0, 0, 0, time.UTC)
+)
+
+// approvalBy is an unsigned approval entry for request's current spec.
+func approvalBy(request *golivev1alpha1.UpdateRequest, user, role string) golivev1alpha1.LedgerEntry {
+	return golivev1alpha1.LedgerEntry{
+		User: user, Groups: []string{"system:authenticated"}, Role: role, Action: golivev1alpha1.LedgerApprove,
+		Comment: "looks good", Time: metav1.NewTime(testTime), SpecHash: SpecHash(&request.Spec),
+	}
+}
+
+// withLedger returns request with entries as its ledger annotation.
+func withLedger(t *testing.T, request *golivev1alpha1.UpdateRequest, entries ...golivev1alpha1.LedgerEntry) *golivev1alpha1.UpdateRequest {
+	t.Helper()
+	value, err := formatLedger(entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	request = request.DeepCopy()
+	request.Annotations[golivev1alpha1.AnnotationLedger] = value
+	return request
+}
+
+// verdict is what a test compares of VerifyLedger's answer.
+type verdict struct {
+	Valid    []string // user/role of each valid entry
+	Rejected []string // index and reason of each rejected entry
+}
+
+func verdictOf(valid []golivev1alpha1.LedgerEntry, rejected []RejectedEntry) verdict {
+	var v verdict
+	for _, entry := range valid {
+		v.Valid = append(v.Valid, entry.User+"/"+entry.Role)
+	}
+	for _, r := range rejected {
+		v.Rejected = append(v.Rejected, strconv.Itoa(r.Index)+" "+r.Reason)
+	}
+	return v
+}
+
+func TestSignedEntriesVerify(t *testing.T) {
+	request := makeRequest("billing", "r").phase(golivev1alpha1.PhaseAwaitingApproval).obj()
+	bob := Sign(testKey, request, approvalBy(request, "bob@example.com", "rnd-lead"))
+	carol := Sign(testKey, request, approvalBy(request, "carol@example.com", "operations-office"))
+	request = withLedger(t, request, bob, carol)
+
+	valid, rejected := VerifyLedger(testKey, request, SpecHash(&request.Spec))
+	if diff := cmp.Diff([]golivev1alpha1.LedgerEntry{bob, carol}, valid); diff != "" {
+		t.Errorf("valid entries (-want +got):\n%s", diff)
+	}
+	if len(rejected) != 0 {
+		t.Errorf("rejected entries: %+v", rejected)
+	}
+}
+
+func TestSignCutsTimeToTheSecond(t *testing.T) {
+	request := makeRequest("billing", "r").obj()
+	entry := approvalBy(request, "bob@example.com", "rnd-lead")
+	entry.Time = metav1.NewTime(testTime.Add(1500 * time.Millisecond).In(time.FixedZone("CET", 3600)))
+	signed := Sign(testKey, request, entry)
+	if want := testTime.Add(time.Second); !signed.Time.Equal(&metav1.Time{Time: want}) || signed.Time.Location() != time.UTC {
+		t.Errorf("time = %v, want %v in UTC", signed.Time, want)
+	}
+	// What the annotation keeps verifies.
+	valid, rejected := VerifyLedger(testKey, withLedger(t, request, signed), signed.SpecHash)
+	if len(valid) != 1 || len(rejected) != 0 {
+		t.Errorf("valid %v, rejected %v", valid, rejected)
+	}
+}
+
+// Any change to a signed entry, or the entry in another request, or a key
+// other than golive's, fails the signature.
+func TestVerifyLedgerRejectsForgedEntries(t *testing.T) {
+	request := makeRequest("billing", "r").phase(golivev1alpha1.PhaseAwaitingApproval).obj()
+	specHash := SpecHash(&request.Spec)
+	genuine := Sign(testKey, request, approvalBy(request, "bob@example.com", "rnd-lead"))
+
+	for _, tc := range []struct {
+		name   string
+		forge  func(golivev1alpha1.LedgerEntry) golivev1alpha1.LedgerEntry
+		target *golivev1alpha1.UpdateRequest
+	}{
+		{name: "user changed", forge: func(e golivev1alpha1.LedgerEntry) golivev1alpha1.LedgerEntry {
+			e.User = "mallory@example.com"
+			return e
+		}},
+		{name: "role changed", forge: func(e golivev1alpha1.LedgerEntry) golivev1alpha1.LedgerEntry {
+			e.Role = "operations-office"
+			return e
+		}},
+		{name: "action changed", forge: func(e golivev1alpha1.LedgerEntry) golivev1alpha1.LedgerEntry {
+			e.Action = golivev1alpha1.LedgerAccept
+			return e
+		}},
+		{name: "comment changed", forge: func(e golivev1alpha1.LedgerEntry) golivev1alpha1.LedgerEntry {
+			e.Comment = "looks bad"
+			return e
+		}},
+		{name: "groups changed", forge: func(e golivev1alpha1.LedgerEntry) golivev1alpha1.LedgerEntry {
+			e.Groups = append(e.Groups, "system:masters")
+			return e
+		}},
+		{name: "time changed", forge: func(e golivev1alpha1.LedgerEntry) golivev1alpha1.LedgerEntry {
+			e.Time = metav1.NewTime(e.Time.Add(time.Hour))
+			return e
+		}},
+		{name: "spec hash moved to the current spec", forge: func(e golivev1alpha1.LedgerEntry) golivev1alpha1.LedgerEntry {
+			e.SpecHash = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+			return e
+		}},
+		{name: "signature made up", forge: func(e golivev1alpha1.LedgerEntry) golivev1alpha1.LedgerEntry {
+			e.Signature = "c2lnbmVkIGJ5IG1hbGxvcnk="
+			return e
+		}},
+		{name: "signature not base64", forge: func(e golivev1alpha1.LedgerEntry) golivev1alpha1.LedgerEntry {
+			e.Signature = "!!"
+			return e
+		}},
+		{name: "signed with another key", forge: func(e golivev1alpha1.LedgerEntry) golivev1alpha1.LedgerEntry {
+			return Sign(otherKey, request, e)
+		}},
+		{name: "copied to another request", target: makeRequest("billing", "other").phase(golivev1alpha1.PhaseAwaitingApproval).obj()},
+		{name: "copied to another namespace", target: makeRequest("shop", "r").phase(golivev1alpha1.PhaseAwaitingApproval).obj()},
+		{name: "copied to the request re-created under its name", target: func() *golivev1alpha1.UpdateRequest {
+			recreated := request.DeepCopy()
+			recreated.UID = "uid-of-the-new-object"
+			return recreated
+		}()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			entry := genuine
+			if tc.forge != nil {
+				entry = tc.forge(genuine)
+			}
+			target := request
+			if tc.target != nil {
+				target = tc.target
+			}
+			valid, rejected := VerifyLedger(testKey, withLedger(t, target, entry), specHash)
+			want := verdict{Rejected: []string{"0 " + RejectedBadSignature}}
+			if diff := cmp.Diff(want, verdictOf(valid, rejected)); diff != "" {
+				t.Errorf("VerifyLedger (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestVerifyLedger(t *testing.T) {
+	request := makeRequest("billing", "r").phase(golivev1alpha1.PhaseAwaitingApproval).obj()
+	current := SpecHash(&request.Spec)
+	earlier := makeRequest("billing", "r").release("2.3.9").obj()
+	bob := Sign(testKey, request, approvalBy(request, "bob@example.com", "rnd-lead"))
+	carol := Sign(testKey, request, approvalBy(request, "carol@example.com", "operations-office"))
+	staleEntry := approvalBy(request, "dave@example.com", "rnd-lead")
+	staleEntry.SpecHash = SpecHash(&earlier.Spec)
+	stale := Sign(testKey, request, staleEntry)
+	noUser := bob
+	noUser.User = ""
+	noUser = Sign(testKey, request, noUser)
+	unknownAction := Sign(testKey, request, golivev1alpha1.LedgerEntry{
+		User: "bob@example.com", Role: "rnd-lead", Action: "deploy", Time: metav1.NewTime(testTime), SpecHash: current,
+	})
+	abortWithoutRole := Sign(testKey, request, golivev1alpha1.LedgerEntry{
+		User: "alice@example.com", Action: golivev1alpha1.LedgerAbort, Comment: "outage", Time: metav1.NewTime(testTime), SpecHash: current,
+	})
+	approveWithoutRole := Sign(testKey, request, golivev1alpha1.LedgerEntry{
+		User: "bob@example.com", Action: golivev1alpha1.LedgerApprove, Time: metav1.NewTime(testTime), SpecHash: current,
+	})
+	unsigned := approvalBy(request, "carol@example.com", "operations-office")
+
+	for _, tc := range []struct {
+		name    string
+		ledger  *string // raw annotation; nil: entries
+		entries []golivev1alpha1.LedgerEntry
+		want    verdict
+	}{
+		{name: "no ledger", want: verdict{}},
+		{name: "empty list", ledger: ptrTo("[]"), want: verdict{}},
+		{name: "two approvals", entries: []golivev1alpha1.LedgerEntry{bob, carol},
+			want: verdict{Valid: []string{"bob@example.com/rnd-lead", "carol@example.com/operations-office"}}},
+		{name: "an approval of an earlier spec", entries: []golivev1alpha1.LedgerEntry{stale, bob},
+			want: verdict{Valid: []string{"bob@example.com/rnd-lead"}, Rejected: []string{"0 " + RejectedStaleSpec}}},
+		{name: "the same entry twice", entries: []golivev1alpha1.LedgerEntry{bob, carol, bob},
+			want: verdict{Valid: []string{"bob@example.com/rnd-lead", "carol@example.com/operations-office"}, Rejected: []string{"2 " + RejectedDuplicate}}},
+		{name: "an abort has no role", entries: []golivev1alpha1.LedgerEntry{abortWithoutRole},
+			want: verdict{Valid: []string{"alice@example.com/"}}},
+		{name: "incomplete entries", entries: []golivev1alpha1.LedgerEntry{noUser, unknownAction, approveWithoutRole, unsigned, carol},
+			want: verdict{Valid: []string{"carol@example.com/operations-office"}, Rejected: []string{
+				"0 " + RejectedMalformed, "1 " + RejectedMalformed, "2 " + RejectedMalformed, "3 " + RejectedMalformed,
+			}}},
+		{name: "not JSON", ledger: ptrTo("bob approved"), want: verdict{Rejected: []string{"-1 " + RejectedMalformed}}},
+		{name: "not a list", ledger: ptrTo(`{"user":"bob@example.com"}`), want: verdict{Rejected: []string{"-1 " + RejectedMalformed}}},
+		{name: "a field the signature does not cover", ledger: ptrTo(`[{"user":"bob@example.com","action":"approve","role":"rnd-lead","time":"2026-11-19T10:00:00Z","specHash":"x","signature":"x","weight":10}]`),
+			want: verdict{Rejected: []string{"-1 " + RejectedMalformed}}},
+		{name: "two JSON values", ledger: ptrTo(`[] []`), want: verdict{Rejected: []string{"-1 " + RejectedMalformed}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			target := request.DeepCopy()
+			switch {
+			case tc.ledger != nil:
+				target.Annotations[golivev1alpha1.AnnotationLedger] = *tc.ledger
+			case tc.entries != nil:
+				target = withLedger(t, target, tc.entries...)
+			}
+			valid, rejected := VerifyLedger(testKey, target, current)
+			if diff := cmp.Diff(tc.want, verdictOf(valid, rejected)); diff != "" {
+				t.Errorf("VerifyLedger (-want +got):\n%s", diff)
+			}
+			for _, r := range rejected {
+				if r.Message == "" {
+					t.Errorf("rejected entry %d has no message", r.Index)
+				}
+			}
+		})
+	}
+}
+
+func TestLedgerRoundTrip(t *testing.T) {
+	request := makeRequest("billing", "r").obj()
+	entries := []golivev1alpha1.LedgerEntry{
+		Sign(testKey, request, approvalBy(request, "bob@example.com", "rnd-lead")),
+		Sign(testKey, request, golivev1alpha1.LedgerEntry{
+			User: "alice@example.com", Action: golivev1alpha1.LedgerAbort, Comment: "outage", Time: metav1.NewTime(testTime), SpecHash: "sha256:x",
+		}),
+	}
+	value, err := formatLedger(entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(value, `"time":"2026-11-19T10:00:00Z"`) {
+		t.Errorf("the ledger does not keep RFC 3339 times: %s", value)
+	}
+	parsed, err := ParseLedger(value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(entries, parsed); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+}
+
+func ptrTo(s string) *string { return &s }

@@ -1,0 +1,241 @@
+package approval
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	authorizationv1 "k8s.io/api/authorization/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+)
+
+// commandInput is what the rules decide a command on: the request as stored
+// before the command, and what was read for it.
+type commandInput struct {
+	// Request is the stored request; its status and annotations count, not
+	// what the update that carries the command says about them.
+	Request *golivev1alpha1.UpdateRequest
+	// SpecHash is SpecHash of the request's spec.
+	SpecHash string
+	Command  Command
+	// User is the username of the person giving the command.
+	User string
+	// EmergencyRoles are the window's emergency.roles, for an emergency request.
+	EmergencyRoles []string
+	// EmergencyRolesUnknown says why EmergencyRoles could not be read (the
+	// window does not exist or allows no emergencies), for the message.
+	EmergencyRolesUnknown string
+	// Ledger are the entries of the ledger that count for the current spec.
+	Ledger []golivev1alpha1.LedgerEntry
+}
+
+// approvalPhases are the phases in which approvals are taken: staging is
+// verified and production has not started.
+var approvalPhases = []golivev1alpha1.Phase{
+	golivev1alpha1.PhaseSoaking, golivev1alpha1.PhaseAwaitingApproval, golivev1alpha1.PhaseScheduled,
+}
+
+// checkCommand applies the rules of DESIGN.md ("Approvals and commands") that
+// need no API call, and returns the role the command acts for (empty for
+// abort). An error is a refusal; its message says why.
+func checkCommand(in commandInput) (string, error) {
+	request, command := in.Request, in.Command
+	phase := phaseOf(request)
+	switch command.Action {
+	case golivev1alpha1.LedgerApprove:
+		if err := in.checkRoleAsked(command.Role, false); err != nil {
+			return "", err
+		}
+		switch {
+		case phase.IsTerminal():
+			return "", fmt.Errorf("the request has ended (%s)", phase)
+		case phase.TouchesProduction():
+			return "", fmt.Errorf("production has started (%s): approvals are closed", phase)
+		case !slices.Contains(approvalPhases, phase) || !stagingVerified(request, in.SpecHash):
+			return "", fmt.Errorf("staging is not verified for the current spec yet (phase %s): approvals open once it is", phase)
+		}
+		if !request.Spec.Approvals.AllowSelfApproval {
+			requester, known := request.Annotations[golivev1alpha1.AnnotationRequestedBy]
+			switch {
+			case !known:
+				return "", fmt.Errorf("the request has no %s (it was created before golive's webhook was installed), so self-approval cannot be ruled out: re-create the request",
+					golivev1alpha1.AnnotationRequestedBy)
+			case requester == in.User:
+				return "", fmt.Errorf("%s requested this update and may not approve it (spec.approvals.allowSelfApproval is false)", in.User)
+			}
+		}
+		for _, entry := range in.Ledger {
+			if entry.Action == golivev1alpha1.LedgerApprove && entry.User == in.User && entry.SpecHash == in.SpecHash {
+				return "", fmt.Errorf("%s already approved this spec (as %s at %s): one person counts once",
+					in.User, entry.Role, entry.Time.UTC().Format(time.RFC3339))
+			}
+		}
+		return command.Role, nil
+
+	case golivev1alpha1.LedgerReject:
+		if err := in.checkRoleAsked(command.Role, true); err != nil {
+			return "", err
+		}
+		acceptance := acceptanceRole(request)
+		switch {
+		case phase.IsTerminal():
+			return "", fmt.Errorf("the request has ended (%s)", phase)
+		case phase == golivev1alpha1.PhaseAwaitingAcceptance && command.Role != acceptance:
+			return "", fmt.Errorf("production is awaiting acceptance: only the acceptance role %s may reject it now", acceptance)
+		case phase.TouchesProduction() && phase != golivev1alpha1.PhaseAwaitingAcceptance:
+			return "", fmt.Errorf("production has started (%s): it can be rejected only by the acceptance role in AwaitingAcceptance, or aborted with %s",
+				phase, golivev1alpha1.AnnotationAbort)
+		}
+		return command.Role, nil
+
+	case golivev1alpha1.LedgerAccept:
+		acceptance := acceptanceRole(request)
+		switch {
+		case acceptance == "":
+			return "", errors.New("this request has no acceptance step (spec.acceptance)")
+		case phase != golivev1alpha1.PhaseAwaitingAcceptance:
+			return "", fmt.Errorf("acceptance is possible only in AwaitingAcceptance; the request is in %s", phase)
+		}
+		return acceptance, nil
+
+	case golivev1alpha1.LedgerAbort:
+		if phase.IsTerminal() {
+			return "", fmt.Errorf("the request has ended (%s)", phase)
+		}
+		return "", nil
+	}
+	return "", fmt.Errorf("unknown command %q", command.Action)
+}
+
+// checkRoleAsked refuses a role the request does not ask for: approvals come
+// from spec.approvals.required and, for an emergency request, the window's
+// emergency roles; rejections also from the acceptance role.
+func (in commandInput) checkRoleAsked(role string, rejecting bool) error {
+	asked := rolesAsked(in.Request, in.EmergencyRoles, rejecting)
+	if slices.Contains(asked, role) {
+		return nil
+	}
+	message := fmt.Sprintf("role %q is not one this request asks for: it asks for %s", role, strings.Join(asked, ", "))
+	if in.Request.Spec.Emergency != nil && in.EmergencyRolesUnknown != "" {
+		message += " (" + in.EmergencyRolesUnknown + ")"
+	}
+	return errors.New(message)
+}
+
+// rolesAsked lists the roles that may approve (or, rejecting, reject) request.
+func rolesAsked(request *golivev1alpha1.UpdateRequest, emergencyRoles []string, rejecting bool) []string {
+	var roles []string
+	for _, quorum := range request.Spec.Approvals.Required {
+		roles = append(roles, quorum.Role)
+	}
+	if request.Spec.Emergency != nil {
+		roles = append(roles, emergencyRoles...)
+	}
+	if acceptance := acceptanceRole(request); rejecting && acceptance != "" {
+		roles = append(roles, acceptance)
+	}
+	slices.Sort(roles)
+	return slices.Compact(roles)
+}
+
+// phaseOf is the request's phase; a request the controller has not seen yet is Pending.
+func phaseOf(request *golivev1alpha1.UpdateRequest) golivev1alpha1.Phase {
+	if request.Status.Phase == "" {
+		return golivev1alpha1.PhasePending
+	}
+	return request.Status.Phase
+}
+
+// stagingVerified reports whether the controller verified staging for the
+// spec with hash specHash: a verification of an earlier spec does not count.
+func stagingVerified(request *golivev1alpha1.UpdateRequest, specHash string) bool {
+	return request.Status.SpecHash == specHash &&
+		meta.IsStatusConditionTrue(request.Status.Conditions, golivev1alpha1.ConditionStagingVerified)
+}
+
+// acceptanceRole is the request's acceptance role, empty without acceptance.
+func acceptanceRole(request *golivev1alpha1.UpdateRequest) string {
+	if request.Spec.Acceptance == nil {
+		return ""
+	}
+	return request.Spec.Acceptance.Role
+}
+
+// accessFor is the right a command needs, for a SubjectAccessReview: verb
+// approve on approvalroles.golive.dev/<role> for approve, reject and accept;
+// verb update on the request for abort.
+func accessFor(request *golivev1alpha1.UpdateRequest, action golivev1alpha1.LedgerAction, role string) authorizationv1.ResourceAttributes {
+	if action == golivev1alpha1.LedgerAbort {
+		return authorizationv1.ResourceAttributes{
+			Namespace: request.Namespace, Verb: "update",
+			Group: golivev1alpha1.GroupVersion.Group, Resource: "updaterequests", Name: request.Name,
+		}
+	}
+	return authorizationv1.ResourceAttributes{
+		Namespace: request.Namespace, Verb: golivev1alpha1.ApproveVerb,
+		Group: golivev1alpha1.GroupVersion.Group, Resource: golivev1alpha1.ApprovalRoleResource, Name: role,
+	}
+}
+
+// describeMissingRight says which right user lacks, in a refusal.
+func describeMissingRight(user string, action golivev1alpha1.LedgerAction, attributes authorizationv1.ResourceAttributes) string {
+	if action == golivev1alpha1.LedgerAbort {
+		return fmt.Sprintf("%s may not abort this request: that needs the verb update on updaterequests.%s/%s in namespace %s",
+			user, attributes.Group, attributes.Name, attributes.Namespace)
+	}
+	return fmt.Sprintf("%s may not %s for role %s in namespace %s: no RBAC rule grants them the verb %s on %s.%s/%s",
+		user, action, attributes.Name, attributes.Namespace, attributes.Verb, attributes.Resource, attributes.Group, attributes.Name)
+}
+
+// checkFresh refuses an entry whose time is not now, give or take skew: the
+// validating webhook sees the entry the mutating webhook signed moments before.
+func checkFresh(entry golivev1alpha1.LedgerEntry, now time.Time, skew time.Duration) error {
+	at := entry.Time.Time
+	if at.Before(now.Add(-skew)) || at.After(now.Add(skew)) {
+		return fmt.Errorf("the new ledger entry is dated %s, not now (%s)", at.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// sameEntry reports whether a and b are the same signed entry.
+func sameEntry(a, b golivev1alpha1.LedgerEntry) bool {
+	return a.User == b.User && slices.Equal(a.Groups, b.Groups) && a.Role == b.Role && a.Action == b.Action &&
+		a.Comment == b.Comment && a.Time.Equal(&b.Time) && a.SpecHash == b.SpecHash && a.Signature == b.Signature
+}
+
+// appendedEntry compares the ledger before and after an update and returns the
+// one entry appended, nil when nothing changed, or an error when the ledger
+// was changed in any other way (an entry edited, removed, reordered, or more
+// than one appended).
+func appendedEntry(before, after string) (*golivev1alpha1.LedgerEntry, error) {
+	if before == after {
+		return nil, nil
+	}
+	directEdit := fmt.Errorf("%s is written by golive only: it appends one signed entry per command given with %s, %s, %s or %s",
+		golivev1alpha1.AnnotationLedger, golivev1alpha1.AnnotationApprove, golivev1alpha1.AnnotationReject,
+		golivev1alpha1.AnnotationAccept, golivev1alpha1.AnnotationAbort)
+	old, err := ParseLedger(before)
+	if err != nil {
+		return nil, fmt.Errorf("%w (the stored ledger cannot be read: %v)", directEdit, err)
+	}
+	updated, err := ParseLedger(after)
+	if err != nil || len(updated) != len(old)+1 {
+		return nil, directEdit
+	}
+	for i := range old {
+		if !sameEntry(old[i], updated[i]) {
+			return nil, directEdit
+		}
+	}
+	return &updated[len(old)], nil
+}
+
+// ledgerTime is now as a ledger time: UTC, to the second.
+func ledgerTime(now time.Time) metav1.Time {
+	return metav1.NewTime(now.UTC().Truncate(time.Second))
+}

@@ -1,0 +1,416 @@
+// +kubebuilder:webhookconfiguration:mutating=true,name=golive-mutating-webhook-configuration
+// +kubebuilder:webhookconfiguration:mutating=false,name=golive-validating-webhook-configuration
+
+package approval
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+)
+
+// The paths the webhooks are served on (see the markers below).
+const (
+	MutatePath   = "/mutate-golive-dev-v1alpha1-updaterequest"
+	ValidatePath = "/validate-golive-dev-v1alpha1-updaterequest"
+)
+
+// Names of the webhook configurations in config/webhook, whose caBundle the
+// manager keeps current.
+const (
+	MutatingWebhookConfiguration   = "golive-mutating-webhook-configuration"
+	ValidatingWebhookConfiguration = "golive-validating-webhook-configuration"
+)
+
+// entrySkew is how far from the validating webhook's clock a new entry may be
+// dated: it was signed by the mutating webhook within the same request.
+const entrySkew = time.Minute
+
+// Both webhooks fail closed: if golive cannot be asked, nothing is approved
+// and no request changes.
+//
+// +kubebuilder:webhook:path=/mutate-golive-dev-v1alpha1-updaterequest,mutating=true,failurePolicy=fail,sideEffects=None,groups=golive.dev,resources=updaterequests,verbs=create;update,versions=v1alpha1,name=mupdaterequest.golive.dev,admissionReviewVersions=v1,serviceName=golive-webhook-service,serviceNamespace=golive-system,timeoutSeconds=10,reinvocationPolicy=Never
+// +kubebuilder:webhook:path=/validate-golive-dev-v1alpha1-updaterequest,mutating=false,failurePolicy=fail,sideEffects=None,groups=golive.dev,resources=updaterequests,verbs=create;update,versions=v1alpha1,name=vupdaterequest.golive.dev,admissionReviewVersions=v1,serviceName=golive-webhook-service,serviceNamespace=golive-system,timeoutSeconds=10
+//
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
+// +kubebuilder:rbac:groups=golive.dev,resources=golivewindows,verbs=get;list;watch
+
+// Webhooks are the mutating and validating admission webhooks for UpdateRequests.
+type Webhooks struct {
+	// Reader reads namespaces and windows. An uncached reader answers with
+	// what is stored now, so a label set just before is seen.
+	Reader client.Reader
+	// Access checks a user's rights with the API server.
+	Access AccessReviewer
+	// Key signs and verifies ledger entries.
+	Key []byte
+	// Clock dates ledger entries.
+	Clock clock.PassiveClock
+	// Decoder decodes the objects of admission requests.
+	Decoder admission.Decoder
+}
+
+// Register serves the webhooks on server.
+func (w *Webhooks) Register(server webhook.Server) {
+	server.Register(MutatePath, &webhook.Admission{Handler: mutator{w}})
+	server.Register(ValidatePath, &webhook.Admission{Handler: validator{w}})
+}
+
+// refusal is an error that refuses the admission request with its message;
+// any other error refuses it as an internal error.
+type refusal struct{ message string }
+
+func (r *refusal) Error() string { return r.message }
+
+func refused(format string, args ...any) error {
+	return &refusal{message: fmt.Sprintf(format, args...)}
+}
+
+// respond turns the outcome of a check into an admission response.
+func respond(ctx context.Context, err error) admission.Response {
+	var refusal *refusal
+	if errors.As(err, &refusal) {
+		log.FromContext(ctx).V(1).Info("Refused an update request change", "reason", refusal.message)
+		return admission.Denied(refusal.message)
+	}
+	log.FromContext(ctx).Error(err, "Failed to check an update request change")
+	return admission.Errored(http.StatusInternalServerError, err)
+}
+
+// mutator stamps the requester at creation and turns commands into signed ledger entries.
+type mutator struct{ *Webhooks }
+
+// Handle implements admission.Handler.
+func (m mutator) Handle(ctx context.Context, req admission.Request) admission.Response {
+	switch req.Operation {
+	case admissionv1.Create:
+		return m.create(ctx, req)
+	case admissionv1.Update:
+		return m.update(ctx, req)
+	}
+	return admission.Allowed("")
+}
+
+func (m mutator) create(ctx context.Context, req admission.Request) admission.Response {
+	var request golivev1alpha1.UpdateRequest
+	if err := m.Decoder.DecodeRaw(req.Object, &request); err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
+	if err := checkCreateAnnotations(&request); err != nil {
+		return respond(ctx, err)
+	}
+	return patchAnnotations(req.Object.Raw, func(annotations map[string]string) {
+		annotations[golivev1alpha1.AnnotationRequestedBy] = req.UserInfo.Username
+	})
+}
+
+// checkCreateAnnotations refuses a new request that carries what only golive
+// writes, or a command.
+func checkCreateAnnotations(request *golivev1alpha1.UpdateRequest) error {
+	if _, set := request.Annotations[golivev1alpha1.AnnotationRequestedBy]; set {
+		return refused("%s is stamped by golive with the user who creates the request: remove it", golivev1alpha1.AnnotationRequestedBy)
+	}
+	if _, set := request.Annotations[golivev1alpha1.AnnotationLedger]; set {
+		return refused("%s is written by golive only: remove it", golivev1alpha1.AnnotationLedger)
+	}
+	if carriesCommand(request.Annotations) {
+		return refused("commands act on an existing request: create it without %s, %s, %s and %s, then annotate it",
+			golivev1alpha1.AnnotationApprove, golivev1alpha1.AnnotationReject, golivev1alpha1.AnnotationAccept, golivev1alpha1.AnnotationAbort)
+	}
+	return nil
+}
+
+func (m mutator) update(ctx context.Context, req admission.Request) admission.Response {
+	var request, stored golivev1alpha1.UpdateRequest
+	if err := m.Decoder.DecodeRaw(req.Object, &request); err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
+	if err := m.Decoder.DecodeRaw(req.OldObject, &stored); err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
+	given, stale := newCommands(request.Annotations, stored.Annotations)
+	removeStale := func(annotations map[string]string) {
+		for _, annotation := range stale {
+			delete(annotations, annotation)
+		}
+	}
+	if len(given) == 0 {
+		if len(stale) == 0 {
+			return admission.Allowed("")
+		}
+		log.FromContext(ctx).Info("Removed command annotations that no webhook saw being set", "annotations", stale)
+		return patchAnnotations(req.Object.Raw, removeStale)
+	}
+	if len(given) > 1 {
+		return respond(ctx, refused("give one command at a time: this update sets %s", strings.Join(given, ", ")))
+	}
+	annotation := given[0]
+	entry, err := m.acceptCommand(ctx, &stored, &request, annotation, req.UserInfo)
+	if err != nil {
+		var refusal *refusal
+		if errors.As(err, &refusal) {
+			err = refused("%s refused: %s", annotation, refusal.message)
+		}
+		return respond(ctx, err)
+	}
+	entries, err := ParseLedger(stored.Annotations[golivev1alpha1.AnnotationLedger])
+	if err != nil {
+		return respond(ctx, refused("%s refused: the stored ledger cannot be read, ask an administrator: %v", annotation, err))
+	}
+	ledger, err := formatLedger(append(entries, Sign(m.Key, &stored, entry)))
+	if err != nil {
+		return respond(ctx, err)
+	}
+	if req.DryRun == nil || !*req.DryRun {
+		log.FromContext(ctx).Info("Accepted a command", "action", entry.Action, "role", entry.Role, "user", entry.User)
+	}
+	return patchAnnotations(req.Object.Raw, func(annotations map[string]string) {
+		annotations[golivev1alpha1.AnnotationLedger] = ledger
+		delete(annotations, annotation)
+		removeStale(annotations)
+	})
+}
+
+// acceptCommand checks the command given with annotation in an update of
+// stored to request, and returns the (unsigned) ledger entry for it.
+func (m mutator) acceptCommand(ctx context.Context, stored, request *golivev1alpha1.UpdateRequest, annotation string, user authenticationv1.UserInfo) (golivev1alpha1.LedgerEntry, error) {
+	if SpecHash(&request.Spec) != SpecHash(&stored.Spec) {
+		return golivev1alpha1.LedgerEntry{}, refused("give a command on its own, not in an update that changes the spec")
+	}
+	for _, owned := range []string{golivev1alpha1.AnnotationLedger, golivev1alpha1.AnnotationRequestedBy} {
+		if request.Annotations[owned] != stored.Annotations[owned] {
+			return golivev1alpha1.LedgerEntry{}, refused("%s is written by golive only", owned)
+		}
+	}
+	command, err := ParseCommand(actionOf(annotation), request.Annotations[annotation])
+	if err != nil {
+		return golivev1alpha1.LedgerEntry{}, &refusal{message: err.Error()}
+	}
+	return m.decide(ctx, stored, command, user)
+}
+
+// decide applies every rule to command, given by user on the stored request,
+// and returns the ledger entry to append, unsigned.
+func (w *Webhooks) decide(ctx context.Context, stored *golivev1alpha1.UpdateRequest, command Command, user authenticationv1.UserInfo) (golivev1alpha1.LedgerEntry, error) {
+	specHash := SpecHash(&stored.Spec)
+	counted, _ := VerifyLedger(w.Key, stored, specHash)
+	input := commandInput{Request: stored, SpecHash: specHash, Command: command, User: user.Username, Ledger: counted}
+	if stored.Spec.Emergency != nil && (command.Action == golivev1alpha1.LedgerApprove || command.Action == golivev1alpha1.LedgerReject) {
+		var err error
+		if input.EmergencyRoles, input.EmergencyRolesUnknown, err = w.emergencyRoles(ctx, stored); err != nil {
+			return golivev1alpha1.LedgerEntry{}, err
+		}
+	}
+	role, err := checkCommand(input)
+	if err != nil {
+		return golivev1alpha1.LedgerEntry{}, &refusal{message: err.Error()}
+	}
+	attributes := accessFor(stored, command.Action, role)
+	allowed, reason, err := w.Access.Allowed(ctx, user, attributes)
+	if err != nil {
+		return golivev1alpha1.LedgerEntry{}, err
+	}
+	if !allowed {
+		message := describeMissingRight(user.Username, command.Action, attributes)
+		if reason != "" {
+			message += " (" + reason + ")"
+		}
+		return golivev1alpha1.LedgerEntry{}, &refusal{message: message}
+	}
+	return golivev1alpha1.LedgerEntry{
+		User:     user.Username,
+		Groups:   user.Groups,
+		Role:     role,
+		Action:   command.Action,
+		Comment:  command.Comment,
+		Time:     ledgerTime(w.Clock.Now()),
+		SpecHash: specHash,
+	}, nil
+}
+
+// emergencyRoles reads the roles of the request's window of which an
+// emergency request needs one approval; when there are none, it says why.
+func (w *Webhooks) emergencyRoles(ctx context.Context, request *golivev1alpha1.UpdateRequest) ([]string, string, error) {
+	var window golivev1alpha1.GoLiveWindow
+	err := w.Reader.Get(ctx, client.ObjectKey{Namespace: request.Namespace, Name: request.Spec.Window.Name}, &window)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, fmt.Sprintf("the window %s, which names the emergency roles, does not exist", request.Spec.Window.Name), nil
+	case err != nil:
+		return nil, "", fmt.Errorf("reading window %s: %w", request.Spec.Window.Name, err)
+	case window.Spec.Emergency == nil:
+		return nil, fmt.Sprintf("the window %s allows no emergency updates", request.Spec.Window.Name), nil
+	}
+	return window.Spec.Emergency.Roles, "", nil
+}
+
+// validator refuses every change the mutating webhook did not make: to the
+// ledger, to the requester, and commands that bypassed it; and spec changes
+// once production may have changed, and staging namespaces that did not opt in.
+type validator struct{ *Webhooks }
+
+// Handle implements admission.Handler.
+func (v validator) Handle(ctx context.Context, req admission.Request) admission.Response {
+	var request golivev1alpha1.UpdateRequest
+	if err := v.Decoder.DecodeRaw(req.Object, &request); err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
+	var err error
+	switch req.Operation {
+	case admissionv1.Create:
+		err = v.validateCreate(ctx, &request, req.UserInfo)
+	case admissionv1.Update:
+		var stored golivev1alpha1.UpdateRequest
+		if err := v.Decoder.DecodeRaw(req.OldObject, &stored); err != nil {
+			return admission.Errored(http.StatusBadRequest, err)
+		}
+		err = v.validateUpdate(ctx, &stored, &request, req.UserInfo)
+	}
+	if err != nil {
+		return respond(ctx, err)
+	}
+	return admission.Allowed("")
+}
+
+func (v validator) validateCreate(ctx context.Context, request *golivev1alpha1.UpdateRequest, user authenticationv1.UserInfo) error {
+	if requester := request.Annotations[golivev1alpha1.AnnotationRequestedBy]; requester != user.Username {
+		return refused("%s must name the user who creates the request (%s), as golive stamps it; it names %q",
+			golivev1alpha1.AnnotationRequestedBy, user.Username, requester)
+	}
+	if _, set := request.Annotations[golivev1alpha1.AnnotationLedger]; set {
+		return refused("%s is written by golive only: remove it", golivev1alpha1.AnnotationLedger)
+	}
+	if err := checkNoCommand(request); err != nil {
+		return err
+	}
+	return v.checkStaging(ctx, request)
+}
+
+func (v validator) validateUpdate(ctx context.Context, stored, request *golivev1alpha1.UpdateRequest, user authenticationv1.UserInfo) error {
+	before, hadRequester := stored.Annotations[golivev1alpha1.AnnotationRequestedBy]
+	after, hasRequester := request.Annotations[golivev1alpha1.AnnotationRequestedBy]
+	if before != after || hadRequester != hasRequester {
+		return refused("%s is stamped by golive at creation and cannot change", golivev1alpha1.AnnotationRequestedBy)
+	}
+	if err := checkNoCommand(request); err != nil {
+		return err
+	}
+	specChanged := SpecHash(&request.Spec) != SpecHash(&stored.Spec)
+	if phase := phaseOf(stored); specChanged && phase.TouchesProduction() {
+		return refused("the spec cannot change once production may have changed (phase %s); only spec.suspend can", phase)
+	}
+	entry, err := appendedEntry(stored.Annotations[golivev1alpha1.AnnotationLedger], request.Annotations[golivev1alpha1.AnnotationLedger])
+	if err != nil {
+		return &refusal{message: err.Error()}
+	}
+	if entry != nil {
+		if specChanged {
+			return refused("a command cannot come with a spec change")
+		}
+		if err := v.checkAppended(ctx, stored, *entry, user); err != nil {
+			return err
+		}
+	}
+	if request.Spec.Staging.Namespace != stored.Spec.Staging.Namespace {
+		return v.checkStaging(ctx, request)
+	}
+	return nil
+}
+
+// checkAppended accepts a new ledger entry only if it is what the mutating
+// webhook appends for this user now: signed with golive's key for this
+// request, for this user and spec, dated now, and allowed by every rule,
+// checked again here. An entry taken from elsewhere (another request, an older
+// version of the ledger, another user) fails one of these.
+func (v validator) checkAppended(ctx context.Context, stored *golivev1alpha1.UpdateRequest, entry golivev1alpha1.LedgerEntry, user authenticationv1.UserInfo) error {
+	if err := checkEntryComplete(entry); err != nil {
+		return refused("the new ledger entry is malformed: %v", err)
+	}
+	if !validSignature(v.Key, stored, entry) {
+		return refused("the new ledger entry does not carry golive's signature for this request: %s is written by golive only",
+			golivev1alpha1.AnnotationLedger)
+	}
+	if entry.User != user.Username || !slices.Equal(entry.Groups, user.Groups) {
+		return refused("the new ledger entry is for %s, but %s makes this change", entry.User, user.Username)
+	}
+	if err := checkFresh(entry, v.Clock.Now(), entrySkew); err != nil {
+		return &refusal{message: err.Error()}
+	}
+	if specHash := SpecHash(&stored.Spec); entry.SpecHash != specHash {
+		return refused("the new ledger entry was given for another spec")
+	}
+	command := Command{Action: entry.Action, Comment: entry.Comment}
+	if entry.Action == golivev1alpha1.LedgerApprove || entry.Action == golivev1alpha1.LedgerReject {
+		command.Role = entry.Role
+	}
+	want, err := v.decide(ctx, stored, command, user)
+	if err != nil {
+		var refusal *refusal
+		if errors.As(err, &refusal) {
+			return refused("%s refused: %s", annotationOf(entry.Action), refusal.message)
+		}
+		return err
+	}
+	if want.Role != entry.Role {
+		return refused("the new ledger entry names role %q; %s acts for %q", entry.Role, entry.Action, want.Role)
+	}
+	return nil
+}
+
+// checkNoCommand refuses a command annotation that reached validation: the
+// mutating webhook removes every command it records, so this one bypassed it.
+func checkNoCommand(request *golivev1alpha1.UpdateRequest) error {
+	for _, c := range commandAnnotations {
+		if _, set := request.Annotations[c.annotation]; set {
+			return refused("%s reached validation unrecorded: golive's mutating webhook did not run; nothing was recorded", c.annotation)
+		}
+	}
+	return nil
+}
+
+// checkStaging refuses a staging namespace that did not opt in.
+func (v validator) checkStaging(ctx context.Context, request *golivev1alpha1.UpdateRequest) error {
+	err := CheckStagingNamespace(ctx, v.Reader, request)
+	if errors.Is(err, ErrStagingNotOptedIn) || errors.Is(err, ErrStagingNamespaceNotFound) {
+		return &refusal{message: err.Error()}
+	}
+	return err
+}
+
+// patchAnnotations answers with a patch that changes only the annotations of
+// the object in raw: working on the JSON rather than the Go type keeps every
+// other field exactly as sent.
+func patchAnnotations(raw []byte, change func(map[string]string)) admission.Response {
+	object := &unstructured.Unstructured{}
+	if err := object.UnmarshalJSON(raw); err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
+	annotations := object.GetAnnotations()
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	change(annotations)
+	object.SetAnnotations(annotations)
+	changed, err := json.Marshal(object.Object)
+	if err != nil {
+		return admission.Errored(http.StatusInternalServerError, err)
+	}
+	return admission.PatchResponseFromRaw(raw, changed)
+}
