@@ -169,6 +169,11 @@ BAD
 
 	say "What is in the cluster"
 	k get ur,glw -A
+	wait_for "golive to evaluate the request" \
+		bash -c "[ -n \"\$('$kubectl' --kubeconfig '$kubeconfig' -n billing get ur billing-2-4-0 -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].message}')\" ]"
+	echo
+	echo "Why the sample request waits (Ready condition):"
+	k -n billing get ur billing-2-4-0 -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}{"\n"}'
 	k explain updaterequest.spec
 
 	cat <<DONE
