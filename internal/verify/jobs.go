@@ -66,12 +66,6 @@ func JobName(requestName, env, checkName string) string {
 	return shortenWithHash(name, maxLabelValueLength)
 }
 
-// requestLabelValue is the request's name as a label value; names of custom
-// resources may be longer than label values.
-func requestLabelValue(requestName string) string {
-	return shortenWithHash(requestName, maxLabelValueLength)
-}
-
 // shortenWithHash cuts s to at most limit characters, replacing its end by a
 // hash of all of s.
 func shortenWithHash(s string, limit int) string {
@@ -195,9 +189,10 @@ func newJob(owner *v1alpha1.UpdateRequest, env, namespace string, check v1alpha1
 	}, nil
 }
 
+// jobLabels: the API keeps request names within a label value's 63 characters.
 func jobLabels(owner *v1alpha1.UpdateRequest, env, checkName string) map[string]string {
 	return map[string]string{
-		v1alpha1.LabelRequest:          requestLabelValue(owner.Name),
+		v1alpha1.LabelRequest:          owner.Name,
 		v1alpha1.LabelRequestNamespace: owner.Namespace,
 		v1alpha1.LabelRequestUID:       string(owner.UID),
 		v1alpha1.LabelEnvironment:      env,
@@ -245,7 +240,7 @@ func DeleteJobs(ctx context.Context, c client.Client, owner *v1alpha1.UpdateRequ
 	err := c.DeleteAllOf(ctx, &batchv1.Job{},
 		client.InNamespace(namespace),
 		client.MatchingLabels{
-			v1alpha1.LabelRequest:          requestLabelValue(owner.Name),
+			v1alpha1.LabelRequest:          owner.Name,
 			v1alpha1.LabelRequestNamespace: owner.Namespace,
 		},
 		// The API's default for Jobs orphans their pods.

@@ -92,17 +92,6 @@ func TestJobNameKeepsLongNamesApart(t *testing.T) {
 	}
 }
 
-func TestRequestLabelValue(t *testing.T) {
-	long := strings.Repeat("billing.", 20)
-	got := requestLabelValue(long)
-	if problems := validation.IsValidLabelValue(got); len(problems) > 0 {
-		t.Errorf("requestLabelValue(%d characters) = %q is no valid label value: %v", len(long), got, problems)
-	}
-	if short := requestLabelValue("billing-2-4-0"); short != "billing-2-4-0" {
-		t.Errorf("requestLabelValue() changed a short name to %q", short)
-	}
-}
-
 func TestJobResult(t *testing.T) {
 	tests := []struct {
 		name string

@@ -9,10 +9,9 @@ import (
 )
 
 // Limits of the names this package makes (object names are DNS subdomains,
-// label values at most 63 characters, ConfigMap keys at most 253).
+// ConfigMap keys at most 253 characters).
 const (
 	maxObjectName   = 253
-	maxLabelValue   = 63
 	maxConfigMapKey = 253
 )
 
@@ -26,12 +25,6 @@ func SavedSpecsName(requestName string) string {
 // savedSpecKey is the ConfigMap key of a target's saved spec: "<Kind>.<name>".
 func savedSpecKey(target v1alpha1.Target) string {
 	return shorten(string(target.Kind)+"."+target.Name, maxConfigMapKey)
-}
-
-// requestLabelValue is the value of v1alpha1.LabelRequest for a request name,
-// shortened with a hash when the name is longer than a label value may be.
-func requestLabelValue(requestName string) string {
-	return shorten(requestName, maxLabelValue)
 }
 
 // shorten returns name if it has at most limit characters, and otherwise its

@@ -24,18 +24,6 @@ func TestSavedSpecsName(t *testing.T) {
 	}
 }
 
-func TestRequestLabelValue(t *testing.T) {
-	if got := requestLabelValue("billing-2-4-0"); got != "billing-2-4-0" {
-		t.Errorf("requestLabelValue() = %q, want the name itself", got)
-	}
-	for _, name := range []string{strings.Repeat("x", 64), strings.Repeat("y", 61) + "-.z" + strings.Repeat("w", 100)} {
-		value := requestLabelValue(name)
-		if errs := validation.IsValidLabelValue(value); len(errs) > 0 {
-			t.Errorf("requestLabelValue(%q) = %q, not a label value: %v", name, value, errs)
-		}
-	}
-}
-
 func TestSavedSpecKey(t *testing.T) {
 	tests := []struct {
 		target v1alpha1.Target

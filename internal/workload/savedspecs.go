@@ -85,7 +85,8 @@ func SaveSpecs(ctx context.Context, c client.Client, owner *v1alpha1.UpdateReque
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      name,
 			Namespace: namespace,
-			Labels:    map[string]string{v1alpha1.LabelRequest: requestLabelValue(owner.Name)},
+			// The API keeps request names within a label value's 63 characters.
+			Labels: map[string]string{v1alpha1.LabelRequest: owner.Name},
 		},
 		Immutable: ptr.To(true),
 		Data:      data,
