@@ -25,10 +25,10 @@ func (r *UpdateRequestReconciler) act(ctx context.Context, request *golivev1alph
 		return workload.ApplyImages(ctx, r.Client, request.Spec.Targets[action.Target], request.Namespace)
 	case lifecycle.VerifyStaging:
 		return r.ensureJobs(ctx, request, verify.EnvironmentStaging, request.Spec.Staging.Namespace,
-			request.Spec.Staging.Verify, request.Status.Staging.StartedAt, request.Status.Staging.Checks, now)
+			request.Spec.Staging.Verify, request.Status.Staging.Checks, now)
 	case lifecycle.VerifyProduction:
 		return r.ensureJobs(ctx, request, verify.EnvironmentProduction, request.Namespace,
-			request.Spec.Verify, request.Status.Backup.CompletedAt, request.Status.Production.Checks, now)
+			request.Spec.Verify, request.Status.Production.Checks, now)
 	case lifecycle.SaveSpecs:
 		_, err := workload.SaveSpecs(ctx, r.Client, request, request.Namespace, request.Spec.Targets, r.Scheme)
 		return err
@@ -46,8 +46,8 @@ func (r *UpdateRequestReconciler) act(ctx context.Context, request *golivev1alph
 
 // ensureJobs creates the verification Jobs that are due.
 func (r *UpdateRequestReconciler) ensureJobs(ctx context.Context, request *golivev1alpha1.UpdateRequest, env, namespace string,
-	spec golivev1alpha1.Verification, startedAt *metav1.Time, checks []golivev1alpha1.CheckStatus, now time.Time) error {
-	for _, job := range verify.JobsDue(now, startedAt.Time, spec, checks) {
+	spec golivev1alpha1.Verification, checks []golivev1alpha1.CheckStatus, now time.Time) error {
+	for _, job := range verify.JobsDue(now, verificationStart(request, env), spec, checks) {
 		if _, err := verify.EnsureJob(ctx, r.Client, r.Scheme, request, env, namespace, job); err != nil {
 			return fmt.Errorf("ensuring the verification Job of check %s: %w", job.Name, err)
 		}

@@ -29,12 +29,14 @@ func (r *UpdateRequestReconciler) observe(ctx context.Context, request *golivev1
 		RequestedBy: request.Annotations[golivev1alpha1.AnnotationRequestedBy],
 	}
 
-	var staging corev1.Namespace
-	switch err := r.Get(ctx, types.NamespacedName{Name: request.Spec.Staging.Namespace}, &staging); {
+	// The same check the admission webhook makes, repeated for a label removed since.
+	switch err := approval.CheckStagingNamespace(ctx, r.Client, request); {
 	case err == nil:
-		world.StagingNamespace = lifecycle.NamespaceObservation{Found: true, OptedIn: staging.Labels[golivev1alpha1.LabelStagingFor] == request.Namespace}
-	case !apierrors.IsNotFound(err):
-		return world, nil, fmt.Errorf("getting the staging namespace: %w", err)
+		world.StagingNamespace = lifecycle.NamespaceObservation{Found: true, OptedIn: true}
+	case errors.Is(err, approval.ErrStagingNotOptedIn):
+		world.StagingNamespace = lifecycle.NamespaceObservation{Found: true}
+	case !errors.Is(err, approval.ErrStagingNamespaceNotFound):
+		return world, nil, err
 	}
 
 	var glw golivev1alpha1.GoLiveWindow
@@ -132,10 +134,7 @@ func (r *UpdateRequestReconciler) observeTargets(ctx context.Context, request *g
 func (r *UpdateRequestReconciler) observeVerification(ctx context.Context, request *golivev1alpha1.UpdateRequest, env, namespace string,
 	spec golivev1alpha1.Verification, record *golivev1alpha1.EnvironmentStatus,
 	targets []lifecycle.TargetObservation, now time.Time) (lifecycle.VerificationObservation, error) {
-	started := record.StartedAt.Time
-	if env == verify.EnvironmentProduction {
-		started = request.Status.Backup.CompletedAt.Time
-	}
+	started := verificationStart(request, env)
 	checks := verify.SetCheck(record.Checks, rolloutCheck(request, targets))
 	for _, job := range spec.Jobs {
 		if verify.IsFinal(verify.FindCheck(checks, job.Name)) {
@@ -182,6 +181,15 @@ func (r *UpdateRequestReconciler) jobCheck(ctx context.Context, request *golivev
 	state := verify.JobResult(&existing)
 	state.Name = job.Name
 	return state, nil
+}
+
+// verificationStart is when an environment's verify.timeout starts counting:
+// staging from its first change, production from the end of the backup.
+func verificationStart(request *golivev1alpha1.UpdateRequest, env string) time.Time {
+	if env == verify.EnvironmentProduction {
+		return request.Status.Backup.CompletedAt.Time
+	}
+	return request.Status.Staging.StartedAt.Time
 }
 
 // rolloutCheck is the check "rollout": every target runs the new images and
