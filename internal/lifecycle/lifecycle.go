@@ -66,6 +66,8 @@ type decider struct {
 	progressReason, progressMessage string
 	// stalledReason is set when only a person can unblock the request.
 	stalledReason, stalledMessage string
+	// approvals is the tally of the verified approvals, counted once per decision.
+	approvals approvalTally
 }
 
 func (d *decider) run() {
@@ -76,7 +78,7 @@ func (d *decider) run() {
 	if d.specChanged() {
 		return
 	}
-	d.tallyApprovals()
+	d.approvals = d.tallyApprovals()
 	if d.commanded() {
 		return
 	}
@@ -250,23 +252,33 @@ func observed(targets []TargetObservation, i int) TargetObservation {
 type environment struct {
 	name        string
 	apply       ActionKind
+	verify      ActionKind
 	nextPhase   golivev1alpha1.Phase
 	updatedGate string
 }
 
 var (
-	stagingEnvironment    = environment{name: "staging", apply: ApplyStaging, nextPhase: golivev1alpha1.PhaseVerifyingStaging}
-	productionEnvironment = environment{name: "production", apply: ApplyProduction, nextPhase: golivev1alpha1.PhaseVerifying, updatedGate: golivev1alpha1.ConditionUpdated}
+	stagingEnvironment = environment{name: "staging", apply: ApplyStaging, verify: VerifyStaging,
+		nextPhase: golivev1alpha1.PhaseVerifyingStaging}
+	productionEnvironment = environment{name: "production", apply: ApplyProduction, verify: VerifyProduction,
+		nextPhase: golivev1alpha1.PhaseVerifying, updatedGate: golivev1alpha1.ConditionUpdated}
 )
+
+// verificationDeadline is when env's verify.timeout, rollouts included, runs
+// out: it counts for staging from its first change, for production from the
+// end of the backup.
+func (d *decider) verificationDeadline(env environment) time.Time {
+	if env == productionEnvironment {
+		return d.status.Backup.CompletedAt.Add(d.spec.Verify.Timeout.Duration)
+	}
+	return d.status.Staging.StartedAt.Add(d.spec.Staging.Verify.Timeout.Duration)
+}
 
 // applyTargets updates the targets one after another, each rolled out before
 // the next, within the environment's verify.timeout.
 func (d *decider) applyTargets(env environment) {
 	record, observation, namespace, verification := d.environment(env)
-	deadline := record.StartedAt.Add(verification.Timeout.Duration)
-	if env == productionEnvironment {
-		deadline = d.status.Backup.CompletedAt.Add(verification.Timeout.Duration)
-	}
+	deadline := d.verificationDeadline(env)
 	for i, target := range d.spec.Targets {
 		t := observed(observation.Targets, i)
 		if !t.ImagesApplied {
@@ -318,18 +330,11 @@ func (d *decider) verify(env environment) (passed bool, failure string) {
 	case VerificationFailed:
 		return false, fmt.Sprintf("%s verification failed: %s", env.name, observation.Verification.Message)
 	}
-	deadline := record.StartedAt.Add(verification.Timeout.Duration)
-	if env == productionEnvironment {
-		deadline = d.status.Backup.CompletedAt.Add(verification.Timeout.Duration)
-	}
+	deadline := d.verificationDeadline(env)
 	if !d.now.Before(deadline) {
 		return false, fmt.Sprintf("%s verification did not pass within %s: %s", env.name, verification.Timeout.Duration, observation.Verification.Message)
 	}
-	kind := VerifyStaging
-	if env == productionEnvironment {
-		kind = VerifyProduction
-	}
-	d.act(kind, 0)
+	d.act(env.verify, 0)
 	d.waitUntil(deadline)
 	d.waitUntil(observation.Verification.NextProbeAt)
 	d.progress(golivev1alpha1.ReasonProgressing, fmt.Sprintf("Verifying namespace %q", namespace))
@@ -366,7 +371,7 @@ func (d *decider) soaking() {
 }
 
 func (d *decider) awaitingApproval() {
-	tally := d.tallyApprovals()
+	tally := d.approvals
 	if !tally.satisfied {
 		d.gate(golivev1alpha1.ConditionApproved, false, golivev1alpha1.ReasonAwaitingApproval, tally.missing)
 		d.progress(golivev1alpha1.ReasonAwaitingApproval, tally.missing)
@@ -394,7 +399,7 @@ func (d *decider) scheduled() {
 		d.stall(golivev1alpha1.ReasonInvalidSpec, fmt.Sprintf("spec.window.name: GoLiveWindow %q is invalid: %v", d.spec.Window.Name, err))
 		return
 	}
-	tally := d.tallyApprovals()
+	tally := d.approvals
 	need := d.expectedDuration()
 	schedule := &golivev1alpha1.ScheduleStatus{Window: d.spec.Window.Name}
 	if d.status.Schedule != nil {
