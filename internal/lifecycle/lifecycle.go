@@ -452,6 +452,11 @@ func (d *decider) scheduled() {
 	d.gate(golivev1alpha1.ConditionScheduled, true, golivev1alpha1.ReasonSucceeded, "Planned start "+plannedStart.UTC().Format(time.RFC3339))
 	if d.now.Before(plannedStart) {
 		d.waitUntil(plannedStart)
+		if freeze, frozen := calendar.FrozenAt(d.now); frozen && d.spec.Emergency == nil {
+			d.progress(golivev1alpha1.ReasonFrozen, fmt.Sprintf("A freeze of GoLiveWindow %q forbids production changes until %s; planned start %s",
+				d.spec.Window.Name, freeze.End.UTC().Format(time.RFC3339), plannedStart.UTC().Format(time.RFC3339)))
+			return
+		}
 		d.progress(golivev1alpha1.ReasonWindowClosed, "Waiting for the go-live window; planned start "+plannedStart.UTC().Format(time.RFC3339))
 		return
 	}

@@ -453,6 +453,20 @@ func TestDecide(t *testing.T) {
 			want: want{phase: golivev1alpha1.PhaseScheduled, requeue: plannedThursday.Add(7 * 24 * time.Hour).Sub(monday)},
 		},
 		{
+			name: "during a freeze the request says so and waits for its end",
+			request: func(r *golivev1alpha1.UpdateRequest) {
+				stagingVerified(r, golivev1alpha1.PhaseScheduled, monday.Add(-72*time.Hour))
+			},
+			world: func(w *World) {
+				w.Window.Spec = alwaysOpen()
+				w.Window.Spec.Freezes = []golivev1alpha1.Freeze{{Name: "month-end", Start: "2026-11-23T00:00", End: "2026-11-24T06:00"}}
+				w.Commands = []Command{approve("bob", "rnd-lead", monday), approve("carol", "operations-office", monday)}
+			},
+			// The window's zone is Europe/Berlin, an hour ahead of UTC in November.
+			want: want{phase: golivev1alpha1.PhaseScheduled, requeue: time.Date(2026, 11, 24, 5, 0, 0, 0, time.UTC).Sub(monday),
+				message: "forbids production changes until 2026-11-24T05:00:00Z; planned start 2026-11-24T05:00:00Z"},
+		},
+		{
 			name: "the window's concurrency cap makes production wait, woken by the window's status",
 			request: func(r *golivev1alpha1.UpdateRequest) {
 				stagingVerified(r, golivev1alpha1.PhaseScheduled, monday.Add(-72*time.Hour))

@@ -338,6 +338,30 @@ func TestFits(t *testing.T) {
 	}
 }
 
+func TestFrozenAt(t *testing.T) {
+	// Berlin is UTC+1 in February; the two freezes touch and merge into one.
+	spec := fixture("Europe/Berlin", thursdayEvening,
+		freeze("2026-02-10T08:00", "2026-02-11T08:00"), freeze("2026-02-11T08:00", "2026-02-12T12:00")).spec()
+	calendar := mustCompile(t, spec)
+	tests := []struct {
+		at         string
+		wantFrozen bool
+		wantEnd    string
+	}{
+		{"2026-02-10T06:59", false, ""},
+		{"2026-02-10T07:00", true, "2026-02-12T11:00"},
+		{"2026-02-11T07:30", true, "2026-02-12T11:00"},
+		{"2026-02-12T10:59", true, "2026-02-12T11:00"},
+		{"2026-02-12T11:00", false, ""},
+	}
+	for _, tt := range tests {
+		freeze, frozen := calendar.FrozenAt(utc(tt.at))
+		if frozen != tt.wantFrozen || (frozen && !freeze.End.Equal(utc(tt.wantEnd))) {
+			t.Errorf("FrozenAt(%s) = %v, %v; want frozen %v until %s", tt.at, freeze, frozen, tt.wantFrozen, tt.wantEnd)
+		}
+	}
+}
+
 func TestNextFitting(t *testing.T) {
 	tests := []struct {
 		name   string

@@ -112,6 +112,16 @@ func (c *Calendar) Fits(now time.Time, need time.Duration) bool {
 	return state.Open && state.Current.leaves(now, need)
 }
 
+// FrozenAt returns the freeze that t falls in, overlapping freezes merged.
+func (c *Calendar) FrozenAt(t time.Time) (Interval, bool) {
+	for _, freeze := range c.freezes {
+		if freeze.Contains(t) {
+			return freeze, true
+		}
+	}
+	return Interval{}, false
+}
+
 // NextFitting returns the first opening, the current one included, with at least
 // need left from now or from its start if that is later: the planned start of a
 // change that takes need is the later of now and its Start.
