@@ -28,6 +28,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -167,7 +168,7 @@ func main() {
 		// No credentials: request authors choose the URLs the operator probes.
 		HTTPClient: &http.Client{},
 		LedgerKey:  ledgerKey,
-	}).SetupWithManager(mgr); err != nil {
+	}).SetupWithManager(mgr, ctrlcontroller.Options{}); err != nil {
 		setupLog.Error(err, "Failed to set up the controller", "controller", "UpdateRequest")
 		os.Exit(1)
 	}
@@ -176,7 +177,7 @@ func main() {
 		Scheme:   mgr.GetScheme(),
 		Clock:    realClock,
 		Recorder: mgr.GetEventRecorder("golive"),
-	}).SetupWithManager(mgr); err != nil {
+	}).SetupWithManager(mgr, ctrlcontroller.Options{}); err != nil {
 		setupLog.Error(err, "Failed to set up the controller", "controller", "GoLiveWindow")
 		os.Exit(1)
 	}

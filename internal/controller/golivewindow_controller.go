@@ -19,6 +19,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -77,7 +78,7 @@ func (r *GoLiveWindowReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	base := glw.DeepCopy()
 	setWindowStatus(&glw, evaluation, usage, now)
 	if !apiequality.Semantic.DeepEqual(base.Status, glw.Status) {
-		if err := r.Status().Patch(ctx, &glw, client.MergeFrom(base)); err != nil {
+		if err := r.Status().Patch(ctx, &glw, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
 			return ctrl.Result{}, fmt.Errorf("patching the status of GoLiveWindow %s: %w", req.NamespacedName, err)
 		}
 		r.recordTransitions(base, &glw)
@@ -290,11 +291,12 @@ func windowOfRequest(_ context.Context, object client.Object) []reconcile.Reques
 
 // SetupWithManager registers the reconciler with the manager; SetupIndexes
 // must have registered WindowNameIndex.
-func (r *GoLiveWindowReconciler) SetupWithManager(mgr ctrl.Manager) error {
+func (r *GoLiveWindowReconciler) SetupWithManager(mgr ctrl.Manager, options controller.Options) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		// Our own status patches do not change the generation, so they do not loop.
 		For(&golivev1alpha1.GoLiveWindow{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&golivev1alpha1.UpdateRequest{}, handler.EnqueueRequestsFromMapFunc(windowOfRequest)).
 		Named("golivewindow").
+		WithOptions(options).
 		Complete(r)
 }

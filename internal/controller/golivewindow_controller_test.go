@@ -17,6 +17,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 )
@@ -106,7 +107,7 @@ func startWindowController(t *testing.T, namespace string, clock clock.PassiveCl
 			Clock:    clock,
 			Recorder: mgr.GetEventRecorder("golive"),
 		}
-		return reconciler.SetupWithManager(mgr)
+		return reconciler.SetupWithManager(mgr, controller.Options{})
 	})
 	return reconciler
 }

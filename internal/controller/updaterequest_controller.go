@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -19,7 +20,9 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -73,7 +76,7 @@ func (r *UpdateRequestReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	if !controllerutil.ContainsFinalizer(&request, cleanupFinalizer) {
 		base := request.DeepCopy()
 		controllerutil.AddFinalizer(&request, cleanupFinalizer)
-		if err := r.Patch(ctx, &request, client.MergeFrom(base)); err != nil {
+		if err := r.Patch(ctx, &request, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
 			return ctrl.Result{}, fmt.Errorf("adding the cleanup finalizer: %w", err)
 		}
 	}
@@ -92,10 +95,12 @@ func (r *UpdateRequestReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 
 	decision := lifecycle.Decide(&request, world, now)
 	// Recorded before the action, so a restart knows what was about to happen.
+	// The optimistic lock refuses a decision made on a stale copy of the
+	// request (the cache lagging behind our own last patch); it is retried.
 	if !apiequality.Semantic.DeepEqual(request.Status, decision.Status) {
 		base := request.DeepCopy()
 		request.Status = decision.Status
-		if err := r.Status().Patch(ctx, &request, client.MergeFrom(base)); err != nil {
+		if err := r.Status().Patch(ctx, &request, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
 			return ctrl.Result{}, fmt.Errorf("patching the status: %w", err)
 		}
 	}
@@ -128,11 +133,12 @@ func (r *UpdateRequestReconciler) cleanUp(ctx context.Context, request *golivev1
 	}
 	base := request.DeepCopy()
 	controllerutil.RemoveFinalizer(request, cleanupFinalizer)
-	return r.Patch(ctx, request, client.MergeFrom(base))
+	return r.Patch(ctx, request, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
 }
 
-// SetupWithManager registers the reconciler; SetupIndexes must have run.
-func (r *UpdateRequestReconciler) SetupWithManager(mgr ctrl.Manager) error {
+// SetupWithManager registers the reconciler with options (worker count, work
+// queue); SetupIndexes must have run.
+func (r *UpdateRequestReconciler) SetupWithManager(mgr ctrl.Manager, options controller.Options) error {
 	requestsOfWorkload := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, object client.Object) []reconcile.Request {
 		kind := object.GetObjectKind().GroupVersionKind().Kind
 		switch object.(type) {
@@ -154,10 +160,14 @@ func (r *UpdateRequestReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// The saved specs; a Job in the staging namespace has no owner, so it is mapped by labels.
 		Owns(&corev1.ConfigMap{}).
 		Watches(&batchv1.Job{}, handler.EnqueueRequestsFromMapFunc(requestOfJob)).
+		// A request that ends (or goes) releases its targets to the requests waiting for them.
+		Watches(&golivev1alpha1.UpdateRequest{}, handler.EnqueueRequestsFromMapFunc(r.requestsWaitingFor),
+			builder.WithPredicates(releasesTargets)).
 		Watches(&golivev1alpha1.GoLiveWindow{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, object client.Object) []reconcile.Request {
 			return r.requestsMatching(ctx, client.InNamespace(object.GetNamespace()), client.MatchingFields{WindowNameIndex: object.GetName()})
 		})).
 		Named("updaterequest").
+		WithOptions(options).
 		Complete(r)
 }
 
@@ -172,6 +182,37 @@ func (r *UpdateRequestReconciler) requestsMatching(ctx context.Context, options 
 		result = append(result, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&request)})
 	}
 	return result
+}
+
+// releasesTargets passes the changes after which a request no longer holds its
+// targets: it ended, or it was deleted.
+var releasesTargets = predicate.Funcs{
+	CreateFunc:  func(event.CreateEvent) bool { return false },
+	GenericFunc: func(event.GenericEvent) bool { return false },
+	DeleteFunc:  func(event.DeleteEvent) bool { return true },
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		before, beforeOK := e.ObjectOld.(*golivev1alpha1.UpdateRequest)
+		after, afterOK := e.ObjectNew.(*golivev1alpha1.UpdateRequest)
+		return beforeOK && afterOK && !before.Status.Phase.IsTerminal() && after.Status.Phase.IsTerminal()
+	},
+}
+
+// requestsWaitingFor maps a request that released its targets to the other
+// pending requests naming one of them.
+func (r *UpdateRequestReconciler) requestsWaitingFor(ctx context.Context, object client.Object) []reconcile.Request {
+	released, ok := object.(*golivev1alpha1.UpdateRequest)
+	if !ok {
+		return nil
+	}
+	var waiting []reconcile.Request
+	for _, key := range indexRequestByTargets(released) {
+		for _, request := range r.requestsMatching(ctx, client.InNamespace(released.Namespace), client.MatchingFields{TargetIndex: key}) {
+			if request.Name != released.Name && !slices.Contains(waiting, request) {
+				waiting = append(waiting, request)
+			}
+		}
+	}
+	return waiting
 }
 
 // requestOfJob maps a verification Job, in either namespace, to its request.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -18,7 +17,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clocktesting "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
@@ -30,16 +28,50 @@ import (
 var ledgerKey = []byte("a ledger key for the tests only")
 
 // journey is one request's world: a production namespace, its grey twin, the
-// billing-api Deployment in both, an always-open window and a running manager.
+// billing-api Deployment in both, a window (always open unless an option
+// says otherwise) and a running operator on a fake clock.
 type journey struct {
 	t                   *testing.T
 	production, staging string
 	request             *golivev1alpha1.UpdateRequest
+	clock               *clocktesting.FakeClock
+	operator            *operator
 }
 
-func newJourney(t *testing.T, mutate func(*golivev1alpha1.UpdateRequest)) *journey {
+// journeyStart is when every journey's fake clock starts: a Monday, 10:00 UTC.
+var journeyStart = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+
+// journeyOptions shape a journey before its operator starts.
+type journeyOptions struct {
+	request        func(*golivev1alpha1.UpdateRequest)
+	window         func(*golivev1alpha1.GoLiveWindowSpec)
+	killAfterWrite int32
+}
+
+type journeyOption func(*journeyOptions)
+
+// withRequest changes the request before it is created.
+func withRequest(mutate func(*golivev1alpha1.UpdateRequest)) journeyOption {
+	return func(o *journeyOptions) { o.request = mutate }
+}
+
+// withWindow changes the window "always" before it is created.
+func withWindow(mutate func(*golivev1alpha1.GoLiveWindowSpec)) journeyOption {
+	return func(o *journeyOptions) { o.window = mutate }
+}
+
+// killingAfterWrite kills the operator right after its write number n.
+func killingAfterWrite(n int32) journeyOption {
+	return func(o *journeyOptions) { o.killAfterWrite = n }
+}
+
+func newJourney(t *testing.T, options ...journeyOption) *journey {
 	t.Helper()
-	j := &journey{t: t, production: newNamespace(t), staging: newNamespace(t)}
+	var opts journeyOptions
+	for _, option := range options {
+		option(&opts)
+	}
+	j := &journey{t: t, production: newNamespace(t), staging: newNamespace(t), clock: clocktesting.NewFakeClock(journeyStart)}
 	ctx := t.Context()
 	var grey corev1.Namespace
 	if err := env.Client.Get(ctx, client.ObjectKey{Name: j.staging}, &grey); err != nil {
@@ -63,45 +95,58 @@ func newJourney(t *testing.T, mutate func(*golivev1alpha1.UpdateRequest)) *journ
 		})
 		j.rollOut(namespace)
 	}
-	j.create(&golivev1alpha1.GoLiveWindow{
+	glw := &golivev1alpha1.GoLiveWindow{
 		ObjectMeta: metav1.ObjectMeta{Name: "always", Namespace: j.production},
 		Spec: golivev1alpha1.GoLiveWindowSpec{TimeZone: "UTC", Schedule: []golivev1alpha1.ScheduleEntry{{
 			Days: []golivev1alpha1.Weekday{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}, Start: "00:00", Duration: metav1.Duration{Duration: 24 * time.Hour},
 		}}},
-	})
+	}
+	if opts.window != nil {
+		opts.window(&glw.Spec)
+	}
+	j.create(glw)
 
-	fakeClock := clocktesting.NewFakeClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
-	startManager(t, []string{j.production, j.staging}, func(mgr ctrl.Manager) error {
-		if err := (&GoLiveWindowReconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Clock: fakeClock, Recorder: mgr.GetEventRecorder("golive")}).SetupWithManager(mgr); err != nil {
-			return err
-		}
-		return (&UpdateRequestReconciler{
-			Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Clock: fakeClock, Recorder: mgr.GetEventRecorder("golive"),
-			HTTPClient: http.DefaultClient, LedgerKey: ledgerKey,
-		}).SetupWithManager(mgr)
-	})
+	j.operator = startOperator(t, []string{j.production, j.staging}, j.clock, opts.killAfterWrite)
+	j.request = j.newRequest("billing-2-4-0", opts.request)
+	j.create(j.request)
+	return j
+}
 
-	j.request = &golivev1alpha1.UpdateRequest{
-		ObjectMeta: metav1.ObjectMeta{Name: "billing-2-4-0", Namespace: j.production,
+// newRequest returns the journey's usual request, named name, changed by mutate.
+func (j *journey) newRequest(name string, mutate func(*golivev1alpha1.UpdateRequest)) *golivev1alpha1.UpdateRequest {
+	request := &golivev1alpha1.UpdateRequest{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: j.production,
 			Annotations: map[string]string{golivev1alpha1.AnnotationRequestedBy: "alice"}},
 		Spec: golivev1alpha1.UpdateRequestSpec{
 			Release: "2.4.0",
 			Targets: []golivev1alpha1.Target{{Kind: golivev1alpha1.TargetDeployment, Name: "billing-api", Images: map[string]golivev1alpha1.Image{"api": "billing-api:2.4.0"}}},
-			Staging: golivev1alpha1.Staging{Namespace: j.staging, Verify: golivev1alpha1.Verification{Jobs: []golivev1alpha1.VerificationJob{{
-				Name: "smoke",
-				Template: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
-					RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{{Name: "smoke", Image: "billing-smoke:2.4.0"}},
-				}}}},
-			}}}},
+			Staging: golivev1alpha1.Staging{Namespace: j.staging, Verify: golivev1alpha1.Verification{Jobs: []golivev1alpha1.VerificationJob{smokeJob("billing-smoke:2.4.0")}}},
 			Approvals: golivev1alpha1.Approvals{Required: []golivev1alpha1.RoleQuorum{{Role: "rnd-lead", Count: 1}}},
 			Window:    golivev1alpha1.WindowReference{Name: "always"},
 		},
 	}
 	if mutate != nil {
-		mutate(j.request)
+		mutate(request)
 	}
-	j.create(j.request)
-	return j
+	return request
+}
+
+// another is a view of the journey following a second request in the same namespaces.
+func (j *journey) another(name string, mutate func(*golivev1alpha1.UpdateRequest)) *journey {
+	other := *j
+	other.request = j.newRequest(name, mutate)
+	other.create(other.request)
+	return &other
+}
+
+// smokeJob is a verification Job check named "smoke".
+func smokeJob(image string) golivev1alpha1.VerificationJob {
+	return golivev1alpha1.VerificationJob{
+		Name: "smoke",
+		Template: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+			RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{{Name: "smoke", Image: image}},
+		}}}},
+	}
 }
 
 func (j *journey) create(object client.Object) {
@@ -164,10 +209,20 @@ func (j *journey) waitForImageAndRollOut(namespace, image string) {
 // finishJob plays the Job controller for the staging smoke Job.
 func (j *journey) finishJob(succeeded bool) {
 	j.t.Helper()
+	j.finishJobIn(verify.EnvironmentStaging, succeeded)
+}
+
+// finishJobIn plays the Job controller for the smoke Job of env.
+func (j *journey) finishJobIn(environment string, succeeded bool) {
+	j.t.Helper()
 	var job batchv1.Job
-	name := verify.JobName(j.request.Name, verify.EnvironmentStaging, "smoke")
+	namespace := j.staging
+	if environment == verify.EnvironmentProduction {
+		namespace = j.production
+	}
+	name := verify.JobName(j.request.Name, environment, "smoke")
 	eventually(j.t, func(ctx context.Context) string {
-		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: j.staging, Name: name}, &job); err != nil {
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &job); err != nil {
 			return fmt.Sprintf("the smoke Job: %v (request: %s)", err, j.describe())
 		}
 		return ""
@@ -191,6 +246,13 @@ func (j *journey) finishJob(succeeded bool) {
 // approve plays the admission webhook: it appends a signed approval to the ledger.
 func (j *journey) approve(user, role string) {
 	j.t.Helper()
+	j.command(user, role, golivev1alpha1.LedgerApprove, "")
+}
+
+// command plays the admission webhook for any command: it appends a signed
+// entry, dated by the journey's clock, to the ledger.
+func (j *journey) command(user, role string, action golivev1alpha1.LedgerAction, comment string) {
+	j.t.Helper()
 	var request golivev1alpha1.UpdateRequest
 	if err := env.Client.Get(j.t.Context(), client.ObjectKeyFromObject(j.request), &request); err != nil {
 		j.t.Fatal(err)
@@ -200,7 +262,7 @@ func (j *journey) approve(user, role string) {
 		j.t.Fatal(err)
 	}
 	ledger = append(ledger, approval.Sign(ledgerKey, &request, golivev1alpha1.LedgerEntry{
-		User: user, Role: role, Action: golivev1alpha1.LedgerApprove, Time: metav1.Now(), SpecHash: approval.SpecHash(&request.Spec),
+		User: user, Role: role, Action: action, Comment: comment, Time: metav1.NewTime(j.clock.Now()), SpecHash: approval.SpecHash(&request.Spec),
 	}))
 	encoded, err := json.Marshal(ledger)
 	if err != nil {
@@ -266,7 +328,7 @@ func timelineEvents(request golivev1alpha1.UpdateRequest) []string {
 }
 
 func TestHappyPathReachesProduction(t *testing.T) {
-	j := newJourney(t, nil)
+	j := newJourney(t)
 	j.waitForImageAndRollOut(j.staging, "billing-api:2.4.0")
 	j.finishJob(true)
 	request := j.waitForPhase(golivev1alpha1.PhaseAwaitingApproval)
@@ -304,7 +366,7 @@ func TestHappyPathReachesProduction(t *testing.T) {
 }
 
 func TestStagingFailureLeavesProductionUntouched(t *testing.T) {
-	j := newJourney(t, nil)
+	j := newJourney(t)
 	j.waitForImageAndRollOut(j.staging, "billing-api:2.4.0")
 	j.finishJob(false)
 	request := j.waitForPhase(golivev1alpha1.PhaseFailed)
@@ -321,7 +383,7 @@ func TestStagingFailureLeavesProductionUntouched(t *testing.T) {
 }
 
 func TestProductionFailureRollsBack(t *testing.T) {
-	j := newJourney(t, nil)
+	j := newJourney(t)
 	j.waitForImageAndRollOut(j.staging, "billing-api:2.4.0")
 	j.finishJob(true)
 	j.waitForPhase(golivev1alpha1.PhaseAwaitingApproval)
@@ -345,9 +407,9 @@ func TestProductionFailureRollsBack(t *testing.T) {
 }
 
 func TestMissingStagingWorkloadStallsNamingTheField(t *testing.T) {
-	j := newJourney(t, func(r *golivev1alpha1.UpdateRequest) {
+	j := newJourney(t, withRequest(func(r *golivev1alpha1.UpdateRequest) {
 		r.Spec.Targets = append(r.Spec.Targets, golivev1alpha1.Target{Kind: golivev1alpha1.TargetStatefulSet, Name: "billing-db", Images: map[string]golivev1alpha1.Image{"postgres": "postgres:16.4"}})
-	})
+	}))
 	eventually(t, func(context.Context) string {
 		request := j.current()
 		stalled := meta.FindStatusCondition(request.Status.Conditions, golivev1alpha1.ConditionStalled)

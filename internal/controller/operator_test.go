@@ -1,0 +1,249 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/util/workqueue"
+	clocktesting "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+)
+
+// errKilled is what a killed operator's writes return: the process is gone.
+var errKilled = errors.New("the operator was killed")
+
+// operator runs golive's two reconcilers in a manager the way a pod runs
+// them, on a fake clock, and can be killed and started again: like kill -9 and
+// a rescheduled pod, the new manager starts from nothing but the cluster.
+type operator struct {
+	t          *testing.T
+	namespaces []string
+	clock      *clocktesting.FakeClock
+	// killAfterWrite kills the running manager right after the UpdateRequest
+	// reconciler's write with this number (1-based, counted over all
+	// managers) was accepted by the API server; 0 never kills it.
+	killAfterWrite int32
+
+	writes   atomic.Int32
+	mu       sync.Mutex
+	running  *instance
+	restarts int
+}
+
+// instance is one manager process.
+type instance struct {
+	cancel  context.CancelFunc
+	stopped chan error
+	killed  atomic.Bool
+}
+
+// startOperator starts an operator watching namespaces; it is stopped when the test ends.
+func startOperator(t *testing.T, namespaces []string, clock *clocktesting.FakeClock, killAfterWrite int32) *operator {
+	t.Helper()
+	o := &operator{t: t, namespaces: namespaces, clock: clock, killAfterWrite: killAfterWrite}
+	running, err := o.start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.running = running
+	t.Cleanup(func() {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		o.running.stop()
+	})
+	return o
+}
+
+func (i *instance) stop() error {
+	i.cancel()
+	if err := <-i.stopped; err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// restart stops the running manager and starts a new one.
+func (o *operator) restart() {
+	o.t.Helper()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err := o.replace(o.running); err != nil {
+		o.t.Fatal(err)
+	}
+}
+
+// replace stops dying, if it still runs, and starts its successor.
+func (o *operator) replace(dying *instance) error {
+	if o.running != dying {
+		return nil
+	}
+	if err := dying.stop(); err != nil {
+		return fmt.Errorf("the manager stopped with an error: %w", err)
+	}
+	next, err := o.start()
+	if err != nil {
+		return err
+	}
+	o.running = next
+	o.restarts++
+	return nil
+}
+
+func (o *operator) restartCount() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.restarts
+}
+
+// start starts a manager with both reconcilers and waits for its caches.
+func (o *operator) start() (*instance, error) {
+	cached := map[string]cache.Config{}
+	for _, namespace := range o.namespaces {
+		cached[namespace] = cache.Config{}
+	}
+	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+		Scheme:                 env.Scheme,
+		Cache:                  cache.Options{DefaultNamespaces: cached},
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the manager: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	self := &instance{cancel: cancel, stopped: make(chan error, 1)}
+	// The requeues wait on the fake clock; failure backoff stays in real time.
+	options := controller.Options{NewQueue: func(name string, limiter workqueue.TypedRateLimiter[reconcile.Request]) workqueue.TypedRateLimitingInterface[reconcile.Request] {
+		return &fakeClockQueue{
+			TypedRateLimitingInterface: workqueue.NewTypedRateLimitingQueueWithConfig(limiter, workqueue.TypedRateLimitingQueueConfig[reconcile.Request]{Name: name}),
+			clock:                      o.clock,
+		}
+	}}
+	err = errors.Join(
+		SetupIndexes(ctx, mgr.GetFieldIndexer()),
+		(&GoLiveWindowReconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Clock: o.clock, Recorder: mgr.GetEventRecorder("golive")}).SetupWithManager(mgr, options),
+		(&UpdateRequestReconciler{
+			Client: &killableClient{Client: mgr.GetClient(), operator: o, instance: self},
+			Scheme: mgr.GetScheme(), Clock: o.clock, Recorder: mgr.GetEventRecorder("golive"),
+			HTTPClient: http.DefaultClient, LedgerKey: ledgerKey,
+		}).SetupWithManager(mgr, options),
+	)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("setting up the manager: %w", err)
+	}
+	go func() { self.stopped <- mgr.Start(ctx) }()
+	syncCtx, cancelSync := context.WithTimeout(ctx, 30*time.Second)
+	defer cancelSync()
+	if !mgr.GetCache().WaitForCacheSync(syncCtx) {
+		cancel()
+		return nil, errors.New("the manager's cache did not sync")
+	}
+	return self, nil
+}
+
+// wrote counts a write that the API server accepted and kills the instance
+// when it is the chosen one; a killed instance writes nothing more.
+func (o *operator) wrote(self *instance) {
+	if o.writes.Add(1) != o.killAfterWrite {
+		return
+	}
+	self.killed.Store(true)
+	go func() {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		if err := o.replace(self); err != nil {
+			o.t.Errorf("restarting the killed operator: %v", err)
+		}
+	}()
+}
+
+// killableClient is the UpdateRequest reconciler's client: it counts writes
+// and refuses every write once its instance was killed.
+type killableClient struct {
+	client.Client
+	operator *operator
+	instance *instance
+}
+
+func (c *killableClient) write(do func() error) error {
+	if c.instance.killed.Load() {
+		return errKilled
+	}
+	if err := do(); err != nil {
+		return err
+	}
+	c.operator.wrote(c.instance)
+	return nil
+}
+
+func (c *killableClient) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
+	return c.write(func() error { return c.Client.Create(ctx, obj, opts...) })
+}
+
+func (c *killableClient) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
+	return c.write(func() error { return c.Client.Update(ctx, obj, opts...) })
+}
+
+func (c *killableClient) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+	return c.write(func() error { return c.Client.Patch(ctx, obj, patch, opts...) })
+}
+
+func (c *killableClient) Apply(ctx context.Context, obj runtime.ApplyConfiguration, opts ...client.ApplyOption) error {
+	return c.write(func() error { return c.Client.Apply(ctx, obj, opts...) })
+}
+
+func (c *killableClient) Delete(ctx context.Context, obj client.Object, opts ...client.DeleteOption) error {
+	return c.write(func() error { return c.Client.Delete(ctx, obj, opts...) })
+}
+
+func (c *killableClient) DeleteAllOf(ctx context.Context, obj client.Object, opts ...client.DeleteAllOfOption) error {
+	return c.write(func() error { return c.Client.DeleteAllOf(ctx, obj, opts...) })
+}
+
+func (c *killableClient) Status() client.SubResourceWriter {
+	return &killableStatus{SubResourceWriter: c.Client.Status(), client: c}
+}
+
+type killableStatus struct {
+	client.SubResourceWriter
+	client *killableClient
+}
+
+func (s *killableStatus) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+	return s.client.write(func() error { return s.SubResourceWriter.Patch(ctx, obj, patch, opts...) })
+}
+
+func (s *killableStatus) Update(ctx context.Context, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+	return s.client.write(func() error { return s.SubResourceWriter.Update(ctx, obj, opts...) })
+}
+
+// fakeClockQueue delays RequeueAfter on the fake clock, so a test sees a
+// request woken exactly when the clock reaches the time it waits for.
+type fakeClockQueue struct {
+	workqueue.TypedRateLimitingInterface[reconcile.Request]
+	clock *clocktesting.FakeClock
+}
+
+func (q *fakeClockQueue) AddAfter(item reconcile.Request, delay time.Duration) {
+	if delay <= 0 {
+		q.Add(item)
+		return
+	}
+	q.clock.AfterFunc(delay, func() { q.Add(item) })
+}
