@@ -118,9 +118,9 @@ func (j *journey) newRequest(name string, mutate func(*golivev1alpha1.UpdateRequ
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: j.production,
 			Annotations: map[string]string{golivev1alpha1.AnnotationRequestedBy: "alice"}},
 		Spec: golivev1alpha1.UpdateRequestSpec{
-			Release: "2.4.0",
-			Targets: []golivev1alpha1.Target{{Kind: golivev1alpha1.TargetDeployment, Name: "billing-api", Images: map[string]golivev1alpha1.Image{"api": "billing-api:2.4.0"}}},
-			Staging: golivev1alpha1.Staging{Namespace: j.staging, Verify: golivev1alpha1.Verification{Jobs: []golivev1alpha1.VerificationJob{smokeJob("billing-smoke:2.4.0")}}},
+			Release:   "2.4.0",
+			Targets:   []golivev1alpha1.Target{{Kind: golivev1alpha1.TargetDeployment, Name: "billing-api", Images: map[string]golivev1alpha1.Image{"api": "billing-api:2.4.0"}}},
+			Staging:   golivev1alpha1.Staging{Namespace: j.staging, Verify: golivev1alpha1.Verification{Jobs: []golivev1alpha1.VerificationJob{smokeJob("billing-smoke:2.4.0")}}},
 			Approvals: golivev1alpha1.Approvals{Required: []golivev1alpha1.RoleQuorum{{Role: "rnd-lead", Count: 1}}},
 			Window:    golivev1alpha1.WindowReference{Name: "always"},
 		},
