@@ -65,6 +65,7 @@ const (
 
 // UpdateRequestSpec is the update that is asked for: which images go to which
 // workloads, and the gates they pass on the way to production.
+// +kubebuilder:validation:XValidation:rule="!has(self.backup) || !has(self.backup.quiesce) || self.backup.quiesce != 'ScaleToZero' || self.targets.all(t, t.kind != 'DaemonSet')",message="ScaleToZero cannot stop a DaemonSet target; use None",fieldPath=".backup.quiesce"
 type UpdateRequestSpec struct {
 	// release is the version being rolled out, shown in columns and notices.
 	// +required

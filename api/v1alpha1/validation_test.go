@@ -213,6 +213,10 @@ func TestInvalidObjectsAreRejectedNamingTheField(t *testing.T) {
 		{"no window name", request(func(r *golivev1alpha1.UpdateRequest) { r.Spec.Window.Name = "" }), "spec.window.name", "at least 1 chars"},
 		{"expected duration of 30s", request(func(r *golivev1alpha1.UpdateRequest) { r.Spec.Window.ExpectedDuration = ptr.To(duration("30s")) }), "spec.window.expectedDuration", "between 1m and 168h"},
 		{"unknown quiesce mode", request(func(r *golivev1alpha1.UpdateRequest) { r.Spec.Backup.Quiesce = "Pause" }), "spec.backup.quiesce", "Unsupported value"},
+		{"quiesce a DaemonSet", request(func(r *golivev1alpha1.UpdateRequest) {
+			r.Spec.Backup.Quiesce = golivev1alpha1.QuiesceScaleToZero
+			r.Spec.Targets = append(r.Spec.Targets, golivev1alpha1.Target{Kind: golivev1alpha1.TargetDaemonSet, Name: "log-agent", Images: map[string]golivev1alpha1.Image{"agent": "agent:1.2"}})
+		}), "spec.backup.quiesce", "ScaleToZero cannot stop a DaemonSet target"},
 		{"claim selector without snapshot class", request(func(r *golivev1alpha1.UpdateRequest) {
 			r.Spec.Backup.VolumeClaimSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": "billing"}}
 		}), "spec.backup", "volumeSnapshotClassName is required when volumeClaimSelector is set"},
@@ -433,7 +437,8 @@ func TestEdgeValuesAreAccepted(t *testing.T) {
 	request := validRequest("edges")
 	var targets []golivev1alpha1.Target
 	for i := range 32 {
-		targets = append(targets, golivev1alpha1.Target{Kind: golivev1alpha1.TargetDaemonSet, Name: fmt.Sprintf("agent-%d.v2", i), Images: map[string]golivev1alpha1.Image{"agent": "registry.example.com:5000/agent@sha256:0123"}})
+		// StatefulSets: ScaleToZero below cannot stop a DaemonSet.
+		targets = append(targets, golivev1alpha1.Target{Kind: golivev1alpha1.TargetStatefulSet, Name: fmt.Sprintf("agent-%d.v2", i), Images: map[string]golivev1alpha1.Image{"agent": "registry.example.com:5000/agent@sha256:0123"}})
 	}
 	request.Spec.Targets = targets
 	request.Spec.Staging.Soak = duration("1h30m")
