@@ -11,11 +11,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
 
+	snapshotv1 "github.com/kubernetes-csi/external-snapshotter/client/v8/apis/volumesnapshot/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -49,7 +51,8 @@ type Env struct {
 type Option func(*options)
 
 type options struct {
-	webhooks bool
+	webhooks     bool
+	snapshotCRDs bool
 }
 
 // WithWebhooks also installs golive's admission webhooks from
@@ -60,6 +63,38 @@ func WithWebhooks() Option {
 	return func(o *options) { o.webhooks = true }
 }
 
+// WithSnapshotCRDs also installs the CSI VolumeSnapshot CRDs (volumesnapshots,
+// volumesnapshotcontents, volumesnapshotclasses) of the external-snapshotter
+// client module that go.mod requires, read from the module cache.
+func WithSnapshotCRDs() Option {
+	return func(o *options) { o.snapshotCRDs = true }
+}
+
+// snapshotClientModule is the module whose config/crd holds the VolumeSnapshot CRDs.
+const snapshotClientModule = "github.com/kubernetes-csi/external-snapshotter/client/v8"
+
+// snapshotCRDPaths are the VolumeSnapshot CRD files of the snapshotter client
+// module in the version go.mod requires (not the group snapshot CRDs).
+func snapshotCRDPaths(ctx context.Context, root string) ([]string, error) {
+	command := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Dir}}", snapshotClientModule)
+	command.Dir = root
+	var stderr bytes.Buffer
+	command.Stderr = &stderr
+	out, err := command.Output()
+	if err != nil {
+		return nil, fmt.Errorf("finding the module %s: %w: %s", snapshotClientModule, err, strings.TrimSpace(stderr.String()))
+	}
+	dir := strings.TrimSpace(string(out))
+	if dir == "" {
+		return nil, fmt.Errorf("the module %s is not in the module cache: run `go mod download %s`", snapshotClientModule, snapshotClientModule)
+	}
+	var paths []string
+	for _, resource := range []string{"volumesnapshotclasses", "volumesnapshotcontents", "volumesnapshots"} {
+		paths = append(paths, filepath.Join(dir, "config", "crd", "snapshot.storage.k8s.io_"+resource+".yaml"))
+	}
+	return paths, nil
+}
+
 // RepoRoot is the repository's top folder, found from this file's location so
 // that tests in any package read the same config/.
 func RepoRoot() string {
@@ -67,17 +102,19 @@ func RepoRoot() string {
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
-// NewScheme holds the built-in kinds and golive's.
+// NewScheme holds the built-in kinds, the CSI VolumeSnapshot kinds and golive's.
 func NewScheme() *k8sruntime.Scheme {
 	scheme := k8sruntime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(snapshotv1.AddToScheme(scheme))
 	utilruntime.Must(golivev1alpha1.AddToScheme(scheme))
 	return scheme
 }
 
 // Start starts the API server, installs the CRDs from config/crd/bases and the
 // admission policies from config/admission, and waits until both are in force;
-// WithWebhooks also installs the admission webhooks.
+// WithWebhooks also installs the admission webhooks, WithSnapshotCRDs the
+// VolumeSnapshot CRDs.
 func Start(ctx context.Context, opts ...Option) (*Env, error) {
 	var o options
 	for _, opt := range opts {
@@ -88,9 +125,17 @@ func Start(ctx context.Context, opts ...Option) (*Env, error) {
 			"`export KUBEBUILDER_ASSETS=$(make -s print-assets)` before `go test`")
 	}
 	root := RepoRoot()
+	crdPaths := []string{filepath.Join(root, "config", "crd", "bases")}
+	if o.snapshotCRDs {
+		paths, err := snapshotCRDPaths(ctx, root)
+		if err != nil {
+			return nil, err
+		}
+		crdPaths = append(crdPaths, paths...)
+	}
 	scheme := NewScheme()
 	environment := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
+		CRDDirectoryPaths:     crdPaths,
 		ErrorIfCRDPathMissing: true,
 		Scheme:                scheme,
 	}
