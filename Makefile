@@ -6,6 +6,8 @@ KUBERNETES_VERSION ?= v1.36.3
 ETCD_VERSION       ?= v3.6.8
 KWOK_VERSION       ?= v0.8.0
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
+EXTERNAL_SNAPSHOTTER_VERSION ?= v8.7.0
+EXTERNAL_PROVISIONER_VERSION ?= v6.3.0
 
 # Everything built from source is cached by version outside the work tree, so
 # a fresh clone on the same machine builds nothing twice.
@@ -13,8 +15,10 @@ GOLIVE_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/golive
 CONTROLPLANE_DIR ?= $(GOLIVE_CACHE)/controlplane/$(KUBERNETES_VERSION)-etcd-$(ETCD_VERSION)
 KWOK_DIR ?= $(GOLIVE_CACHE)/kwok/$(KWOK_VERSION)
 CONTROLLER_GEN ?= $(GOLIVE_CACHE)/tools/controller-gen-$(CONTROLLER_TOOLS_VERSION)
+CSI_DIR ?= $(GOLIVE_CACHE)/csi/snapshotter-$(EXTERNAL_SNAPSHOTTER_VERSION)-provisioner-$(EXTERNAL_PROVISIONER_VERSION)
 
 export KUBERNETES_VERSION ETCD_VERSION KWOK_VERSION GOLIVE_CACHE CONTROLPLANE_DIR KWOK_DIR
+export EXTERNAL_SNAPSHOTTER_VERSION EXTERNAL_PROVISIONER_VERSION CSI_DIR
 
 SHELL := /usr/bin/env bash -o pipefail
 .SHELLFLAGS := -ec
@@ -62,8 +66,12 @@ build: ## Build the manager into bin/golive.
 controlplane: ## Build kube-apiserver, controller-manager, scheduler, etcd, kwok from source (cached).
 	hack/build-controlplane.sh
 
+.PHONY: csi
+csi: ## Build the CSI snapshot sidecars (snapshot-controller, csi-snapshotter, csi-provisioner) from source (cached).
+	hack/build-csi.sh
+
 .PHONY: test
-test: controlplane vet ## Run every test: unit and envtest (real kube-apiserver + etcd).
+test: controlplane csi vet ## Run every test: unit and envtest (real kube-apiserver + etcd).
 	KUBEBUILDER_ASSETS=$(CONTROLPLANE_DIR) go test -count=1 ./...
 
 .PHONY: print-assets
@@ -73,7 +81,7 @@ print-assets: ## Print the KUBEBUILDER_ASSETS folder, for running go test by han
 ##@ Demo
 
 .PHONY: demo
-demo: controlplane manifests ## Start a local kwok cluster with real control-plane components and show golive on it.
+demo: controlplane csi manifests ## Start a local kwok cluster with real control-plane components and show golive on it.
 	hack/demo.sh up
 
 .PHONY: demo-down
