@@ -16,6 +16,7 @@ import (
 	// The time-zone database is compiled in, so windows work on distroless images.
 	_ "time/tzdata"
 
+	snapshotv1 "github.com/kubernetes-csi/external-snapshotter/client/v8/apis/volumesnapshot/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -24,10 +25,12 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	ctrlcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -41,6 +44,7 @@ import (
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/approval"
 	"github.com/golive-dev/golive/internal/approval/servingcert"
+	"github.com/golive-dev/golive/internal/backup"
 	"github.com/golive-dev/golive/internal/controller"
 )
 
@@ -107,6 +111,7 @@ func main() {
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(golivev1alpha1.AddToScheme(scheme))
+	utilruntime.Must(snapshotv1.AddToScheme(scheme))
 
 	var tlsOptions []func(*tls.Config)
 	if !enableHTTP2 {
@@ -127,7 +132,25 @@ func main() {
 		TLSOpts: tlsOptions,
 	})
 
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+	config := ctrl.GetConfigOrDie()
+	volumeSnapshots, err := snapshotAPIServed(config)
+	if err != nil {
+		setupLog.Error(err, "Failed to discover the VolumeSnapshot API")
+		os.Exit(1)
+	}
+	// Only golive's own ConfigMaps, Jobs and VolumeSnapshots are cached, not
+	// every one in the cluster; pods and claims are not cached at all.
+	cached := map[client.Object]cache.ByObject{
+		&corev1.ConfigMap{}: {Label: requestLabelExists},
+		&batchv1.Job{}:      {Label: requestLabelExists},
+	}
+	if volumeSnapshots {
+		cached[&snapshotv1.VolumeSnapshot{}] = cache.ByObject{Label: requestLabelExists}
+	} else {
+		setupLog.Info("The cluster does not serve snapshot.storage.k8s.io/v1; requests that select volumes will stall until it does and golive restarts")
+	}
+
+	mgr, err := ctrl.NewManager(config, ctrl.Options{
 		Scheme:                        scheme,
 		Metrics:                       metricsOptions,
 		WebhookServer:                 webhookServer,
@@ -136,11 +159,8 @@ func main() {
 		LeaderElectionID:              "golive.golive.dev",
 		LeaderElectionNamespace:       leaderElectionNamespace,
 		LeaderElectionReleaseOnCancel: true,
-		// Only golive's own ConfigMaps and Jobs are cached, not every one in the cluster.
-		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
-			&corev1.ConfigMap{}: {Label: requestLabelExists},
-			&batchv1.Job{}:      {Label: requestLabelExists},
-		}},
+		Cache:                         cache.Options{ByObject: cached},
+		Client:                        client.Options{Cache: &client.CacheOptions{DisableFor: controller.UncachedObjects()}},
 	})
 	if err != nil {
 		setupLog.Error(err, "Failed to create the manager")
@@ -156,6 +176,7 @@ func main() {
 		os.Exit(1)
 	}
 	realClock := clock.RealClock{}
+
 	if err := controller.SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		setupLog.Error(err, "Failed to set up the cache indexes")
 		os.Exit(1)
@@ -166,8 +187,9 @@ func main() {
 		Clock:    realClock,
 		Recorder: mgr.GetEventRecorder("golive"),
 		// No credentials: request authors choose the URLs the operator probes.
-		HTTPClient: &http.Client{},
-		LedgerKey:  ledgerKey,
+		HTTPClient:      &http.Client{},
+		LedgerKey:       ledgerKey,
+		VolumeSnapshots: volumeSnapshots,
 	}).SetupWithManager(mgr, ctrlcontroller.Options{}); err != nil {
 		setupLog.Error(err, "Failed to set up the controller", "controller", "UpdateRequest")
 		os.Exit(1)
@@ -180,6 +202,13 @@ func main() {
 	}).SetupWithManager(mgr, ctrlcontroller.Options{}); err != nil {
 		setupLog.Error(err, "Failed to set up the controller", "controller", "GoLiveWindow")
 		os.Exit(1)
+	}
+
+	if volumeSnapshots {
+		if err := (&backup.SnapshotRetentionReconciler{Client: mgr.GetClient(), Clock: realClock}).SetupWithManager(mgr); err != nil {
+			setupLog.Error(err, "Failed to set up the controller", "controller", "SnapshotRetention")
+			os.Exit(1)
+		}
 	}
 
 	(&approval.Webhooks{
@@ -267,4 +296,17 @@ func splitList(value string) []string {
 		}
 	}
 	return items
+}
+
+// snapshotAPIServed asks the API server whether it serves VolumeSnapshots.
+func snapshotAPIServed(config *rest.Config) (bool, error) {
+	httpClient, err := rest.HTTPClientFor(config)
+	if err != nil {
+		return false, err
+	}
+	mapper, err := apiutil.NewDynamicRESTMapper(config, httpClient)
+	if err != nil {
+		return false, err
+	}
+	return controller.SnapshotAPIServed(mapper)
 }

@@ -2,7 +2,6 @@ package backup
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -15,10 +14,6 @@ import (
 	"github.com/golive-dev/golive/internal/workload"
 )
 
-// ErrNotScalable marks the error for a target that cannot be scaled to zero
-// (a DaemonSet). It is terminal: retrying changes nothing.
-var ErrNotScalable = errors.New("cannot be scaled to zero")
-
 // StopTargets scales the request's targets in its namespace to zero, for
 // spec.backup.quiesce ScaleToZero and before a data restore. The caller
 // records the replica counts first (the lifecycle keeps them in
@@ -26,14 +21,14 @@ var ErrNotScalable = errors.New("cannot be scaled to zero")
 // a crash after scaling never loses them. A target already at zero is not
 // touched, so StopTargets can be repeated.
 //
-// A DaemonSet target cannot be scaled: the error wraps ErrNotScalable and
-// names it, and nothing is changed. (The API refuses ScaleToZero with a
-// DaemonSet target at admission; this guards requests stored before that.)
+// DaemonSets cannot be scaled and are left running: the API refuses
+// ScaleToZero with a DaemonSet target, and a data restore waits for the pods
+// that use a claim, whoever runs them.
 func StopTargets(ctx context.Context, c client.Client, request *v1alpha1.UpdateRequest) error {
-	if err := scalable(request); err != nil {
-		return err
-	}
 	for _, target := range request.Spec.Targets {
+		if target.Kind == v1alpha1.TargetDaemonSet {
+			continue
+		}
 		replicas, err := workload.Replicas(ctx, c, target, request.Namespace)
 		if err != nil {
 			return err
@@ -48,15 +43,15 @@ func StopTargets(ctx context.Context, c client.Client, request *v1alpha1.UpdateR
 	return nil
 }
 
-// Stopped tells, without changing anything, whether every target of the
-// request asks for zero replicas and none of its pods is left; message says
-// what it waits for when not.
+// Stopped tells, without changing anything, whether every scalable target of
+// the request asks for zero replicas and none of its pods is left; message
+// says what it waits for when not.
 func Stopped(ctx context.Context, c client.Client, request *v1alpha1.UpdateRequest) (stopped bool, message string, err error) {
-	if err := scalable(request); err != nil {
-		return false, "", err
-	}
 	var waiting []string
 	for _, target := range request.Spec.Targets {
+		if target.Kind == v1alpha1.TargetDaemonSet {
+			continue
+		}
 		replicas, err := workload.Replicas(ctx, c, target, request.Namespace)
 		if err != nil {
 			return false, "", err
@@ -78,17 +73,6 @@ func Stopped(ctx context.Context, c client.Client, request *v1alpha1.UpdateReque
 		return false, "Waiting for " + strings.Join(waiting, ", "), nil
 	}
 	return true, "", nil
-}
-
-// scalable refuses a request with a DaemonSet target.
-func scalable(request *v1alpha1.UpdateRequest) error {
-	for i, target := range request.Spec.Targets {
-		if target.Kind == v1alpha1.TargetDaemonSet {
-			return fmt.Errorf("spec.targets[%d]: DaemonSet %s/%s %w: it runs one pod per node",
-				i, request.Namespace, target.Name, ErrNotScalable)
-		}
-	}
-	return nil
 }
 
 // runningPods counts the pods in namespace that the target's selector

@@ -1,7 +1,6 @@
 package backup_test
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
@@ -80,20 +79,21 @@ func TestStopTargets(t *testing.T) {
 	}
 }
 
-func TestStopTargetsRefusesADaemonSet(t *testing.T) {
+func TestStopTargetsLeavesDaemonSetsRunning(t *testing.T) {
 	namespace := newNamespace(t)
 	agent := v1alpha1.Target{Kind: v1alpha1.TargetDaemonSet, Name: "billing-agent", Images: map[string]v1alpha1.Image{"app": "registry.example.com/billing-agent:2.4.0"}}
 	create(t, newDeployment(apiTarget.Name, namespace, 3, billingLabels))
 	create(t, newDaemonSet(agent.Name, namespace, map[string]string{"app": "billing-agent"}))
-	// The API refuses ScaleToZero with a DaemonSet target; StopTargets refuses
-	// it too, whatever the request says.
+	create(t, newPod("billing-agent-x7k2p", namespace, map[string]string{"app": "billing-agent"}))
 	request := newUpdateRequest(t, namespace, "billing-2-4-0", apiTarget, agent)
 
-	err := backup.StopTargets(t.Context(), env.Client, request)
-	if !errors.Is(err, backup.ErrNotScalable) || !strings.Contains(err.Error(), "DaemonSet "+namespace+"/billing-agent") {
-		t.Errorf("StopTargets() with a DaemonSet target = %v, want ErrNotScalable naming DaemonSet %s/billing-agent", err, namespace)
+	if err := backup.StopTargets(t.Context(), env.Client, request); err != nil {
+		t.Fatalf("StopTargets() with a DaemonSet target = %v", err)
 	}
-	if diff := cmp.Diff(map[string]int32{"Deployment/billing-api": 3}, replicasOf(t, namespace, apiTarget)); diff != "" {
-		t.Errorf("StopTargets() refused but scaled the Deployment (-before +now):\n%s", diff)
+	if diff := cmp.Diff(map[string]int32{"Deployment/billing-api": 0}, replicasOf(t, namespace, apiTarget)); diff != "" {
+		t.Errorf("StopTargets() (-want +got):\n%s", diff)
+	}
+	if stopped, message, err := backup.Stopped(t.Context(), env.Client, request); err != nil || !stopped {
+		t.Errorf("Stopped() = %t (%q), %v; the DaemonSet's pod does not count", stopped, message, err)
 	}
 }

@@ -121,6 +121,7 @@ func (o *operator) start() (*instance, error) {
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
+		Client:                 client.Options{Cache: &client.CacheOptions{DisableFor: UncachedObjects()}},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
@@ -140,7 +141,7 @@ func (o *operator) start() (*instance, error) {
 		(&UpdateRequestReconciler{
 			Client: &killableClient{Client: mgr.GetClient(), operator: o, instance: self},
 			Scheme: mgr.GetScheme(), Clock: o.clock, Recorder: mgr.GetEventRecorder("golive"),
-			HTTPClient: http.DefaultClient, LedgerKey: ledgerKey,
+			HTTPClient: http.DefaultClient, LedgerKey: ledgerKey, VolumeSnapshots: true,
 		}).SetupWithManager(mgr, options),
 	)
 	if err != nil {

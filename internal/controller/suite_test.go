@@ -36,7 +36,7 @@ func TestMain(m *testing.M) {
 	ctrl.SetLogger(zap.New(zap.WriteTo(logOutput), zap.UseDevMode(true)))
 
 	var err error
-	if env, err = testenv.Start(context.Background()); err != nil {
+	if env, err = testenv.Start(context.Background(), testenv.WithSnapshotCRDs()); err != nil {
 		fmt.Fprintln(os.Stderr, "Failed to start the test API server:", err)
 		os.Exit(1)
 	}

@@ -8,8 +8,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/backup"
 	"github.com/golive-dev/golive/internal/lifecycle"
 	"github.com/golive-dev/golive/internal/verify"
 	"github.com/golive-dev/golive/internal/workload"
@@ -17,7 +19,7 @@ import (
 
 // act takes the one step the lifecycle decided, after its status was recorded.
 // Every step is idempotent, so one repeated after a crash does no harm.
-func (r *UpdateRequestReconciler) act(ctx context.Context, request *golivev1alpha1.UpdateRequest, action lifecycle.Action, now time.Time) error {
+func (r *UpdateRequestReconciler) act(ctx context.Context, request *golivev1alpha1.UpdateRequest, world lifecycle.World, action lifecycle.Action, now time.Time) error {
 	switch action.Kind {
 	case lifecycle.ApplyStaging:
 		return workload.ApplyImages(ctx, r.Client, request.Spec.Targets[action.Target], request.Spec.Staging.Namespace)
@@ -34,12 +36,29 @@ func (r *UpdateRequestReconciler) act(ctx context.Context, request *golivev1alph
 		return err
 	case lifecycle.RestoreTarget:
 		return workload.RestoreTarget(ctx, r.Client, request.Status.Backup.SavedSpecs, request.Namespace, request.Spec.Targets[action.Target])
+	case lifecycle.StopTargets:
+		return backup.StopTargets(ctx, r.Client, request)
+	case lifecycle.TakeSnapshots:
+		return backup.EnsureSnapshots(ctx, r.Client, request, world.Backup.Claims)
+	case lifecycle.ResumeTarget:
+		target := request.Spec.Targets[action.Target]
+		return workload.Scale(ctx, r.Client, target, request.Namespace, request.Status.Backup.QuiescedReplicas[lifecycle.QuiesceKey(target)])
+	case lifecycle.RestoreData:
+		state, message, err := backup.RestoreClaims(ctx, r.Client, request, request.Status.Backup.Snapshots)
+		if err == nil {
+			log.FromContext(ctx).Info("Restoring the volumes", "state", state, "progress", message)
+		}
+		return err
+	case lifecycle.MarkExpiry:
+		return r.markExpiry(ctx, request, now)
 	case lifecycle.DeleteBackups:
-		saved := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: request.Namespace, Name: request.Status.Backup.SavedSpecs}}
+		if r.VolumeSnapshots {
+			if _, err := backup.DeleteSnapshots(ctx, r.Client, request); err != nil {
+				return err
+			}
+		}
+		saved := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: request.Namespace, Name: workload.SavedSpecsName(request.Name)}}
 		return client.IgnoreNotFound(r.Delete(ctx, saved))
-	case lifecycle.TakeSnapshots, lifecycle.RestoreData:
-		// Unreachable: a request that selects volumes stalls in Pending (errSnapshotsUnsupported).
-		return errSnapshotsUnsupported
 	}
 	return fmt.Errorf("unknown action %q", action.Kind)
 }

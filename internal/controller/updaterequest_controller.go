@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 
+	snapshotv1 "github.com/kubernetes-csi/external-snapshotter/client/v8/apis/volumesnapshot/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -50,6 +51,9 @@ type UpdateRequestReconciler struct {
 	HTTPClient *http.Client
 	// LedgerKey verifies the signatures of the ledger entries.
 	LedgerKey []byte
+	// VolumeSnapshots is true when the cluster serves the VolumeSnapshot API
+	// (SnapshotAPIServed); without it, a request that selects volumes stalls.
+	VolumeSnapshots bool
 }
 
 // +kubebuilder:rbac:groups=golive.dev,resources=updaterequests,verbs=get;list;watch;update;patch
@@ -113,15 +117,16 @@ func (r *UpdateRequestReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	}
 	if decision.Action.Kind != lifecycle.NoAction {
 		logger.Info("Taking a step", "action", decision.Action.Kind, "target", decision.Action.Target, "phase", request.Status.Phase)
-		if err := r.act(ctx, &request, decision.Action, now); err != nil {
+		if err := r.act(ctx, &request, world, decision.Action, now); err != nil {
 			return ctrl.Result{}, fmt.Errorf("%s: %w", decision.Action.Kind, err)
 		}
 	}
 	return ctrl.Result{RequeueAfter: decision.RequeueAfter}, nil
 }
 
-// cleanUp deletes the verification Jobs in both namespaces and lets the
-// request go; the saved specs go with it through their owner reference.
+// cleanUp deletes the verification Jobs in both namespaces, stamps the
+// snapshots with their expiry, and lets the request go; the saved specs go
+// with it through their owner reference.
 func (r *UpdateRequestReconciler) cleanUp(ctx context.Context, request *golivev1alpha1.UpdateRequest) error {
 	if !controllerutil.ContainsFinalizer(request, cleanupFinalizer) {
 		return nil
@@ -130,6 +135,10 @@ func (r *UpdateRequestReconciler) cleanUp(ctx context.Context, request *golivev1
 		if err := verify.DeleteJobs(ctx, r.Client, request, namespace); err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("deleting the verification Jobs in %s: %w", namespace, err)
 		}
+	}
+	// Snapshots outlive their request until retention; the retention reconciler deletes them.
+	if err := r.markExpiry(ctx, request, r.Clock.Now()); err != nil {
+		return fmt.Errorf("stamping the expiry on the snapshots: %w", err)
 	}
 	base := request.DeepCopy()
 	controllerutil.RemoveFinalizer(request, cleanupFinalizer)
@@ -151,7 +160,12 @@ func (r *UpdateRequestReconciler) SetupWithManager(mgr ctrl.Manager, options con
 		}
 		return r.requestsMatching(ctx, client.MatchingFields{TargetIndex: targetKey(object.GetNamespace(), kind, object.GetName())})
 	})
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr)
+	if r.VolumeSnapshots {
+		// A snapshot becoming ready (or failing) moves BackingUp on.
+		b = b.Watches(&snapshotv1.VolumeSnapshot{}, handler.EnqueueRequestsFromMapFunc(requestOfLabels))
+	}
+	return b.
 		// Spec changes and commands (annotations) matter; our own status patches do not.
 		For(&golivev1alpha1.UpdateRequest{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Watches(&appsv1.Deployment{}, requestsOfWorkload).
@@ -159,7 +173,7 @@ func (r *UpdateRequestReconciler) SetupWithManager(mgr ctrl.Manager, options con
 		Watches(&appsv1.DaemonSet{}, requestsOfWorkload).
 		// The saved specs; a Job in the staging namespace has no owner, so it is mapped by labels.
 		Owns(&corev1.ConfigMap{}).
-		Watches(&batchv1.Job{}, handler.EnqueueRequestsFromMapFunc(requestOfJob)).
+		Watches(&batchv1.Job{}, handler.EnqueueRequestsFromMapFunc(requestOfLabels)).
 		// A request that ends (or goes) releases its targets to the requests waiting for them.
 		Watches(&golivev1alpha1.UpdateRequest{}, handler.EnqueueRequestsFromMapFunc(r.requestsWaitingFor),
 			builder.WithPredicates(releasesTargets)).
@@ -215,8 +229,10 @@ func (r *UpdateRequestReconciler) requestsWaitingFor(ctx context.Context, object
 	return waiting
 }
 
-// requestOfJob maps a verification Job, in either namespace, to its request.
-func requestOfJob(_ context.Context, object client.Object) []reconcile.Request {
+// requestOfLabels maps an object golive created for a request (a
+// verification Job in either namespace, a VolumeSnapshot) to the request,
+// named by its labels.
+func requestOfLabels(_ context.Context, object client.Object) []reconcile.Request {
 	name, namespace := object.GetLabels()[golivev1alpha1.LabelRequest], object.GetLabels()[golivev1alpha1.LabelRequestNamespace]
 	if name == "" || namespace == "" {
 		return nil

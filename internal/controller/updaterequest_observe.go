@@ -20,7 +20,8 @@ import (
 )
 
 // observe reads what the lifecycle decides on: the references, both
-// environments' targets and verification, the verified ledger and the backup.
+// environments' targets and verification, the verified ledger and the backup
+// (backup.go).
 // It changes nothing in the cluster; the only outside calls are the HTTP
 // checks that are due.
 func (r *UpdateRequestReconciler) observe(ctx context.Context, request *golivev1alpha1.UpdateRequest, now time.Time) (lifecycle.World, []approval.RejectedEntry, error) {
@@ -87,13 +88,9 @@ func (r *UpdateRequestReconciler) observe(ctx context.Context, request *golivev1
 		})
 	}
 
-	if world.Backup, err = r.observeBackup(ctx, request); err != nil {
+	if err := r.observeBackup(ctx, request, &world); err != nil {
 		return world, nil, err
 	}
-	if request.Spec.Backup.VolumeClaimSelector != nil {
-		world.Problems = append(world.Problems, errSnapshotsUnsupported.Error())
-	}
-	world.BackupsDeleted = world.Backup.SavedSpecs == ""
 	return world, rejected, nil
 }
 
@@ -114,6 +111,7 @@ func (r *UpdateRequestReconciler) observeTargets(ctx context.Context, request *g
 			Found:             true,
 			MissingContainers: workload.MissingContainers(object, target.Images),
 			ImagesApplied:     workload.ImagesApplied(object, target.Images),
+			Replicas:          workload.DesiredReplicas(object),
 			Health:            lifecycle.Health(health.State),
 			Message:           health.Message,
 		}
@@ -211,20 +209,15 @@ func rolloutCheck(request *golivev1alpha1.UpdateRequest, targets []lifecycle.Tar
 	return check
 }
 
-// errSnapshotsUnsupported is why a request that selects volumes stalls until
-// golive can take VolumeSnapshots.
-var errSnapshotsUnsupported = errors.New("spec.backup.volumeClaimSelector: volume snapshots are not supported by this version of golive yet; remove the selector to back up workload specs only")
-
-// observeBackup reads the saved specs of the request.
-func (r *UpdateRequestReconciler) observeBackup(ctx context.Context, request *golivev1alpha1.UpdateRequest) (lifecycle.BackupObservation, error) {
-	observation := lifecycle.BackupObservation{SnapshotClassFound: true}
+// savedSpecs names the request's saved specs ConfigMap, "" when there is none.
+func (r *UpdateRequestReconciler) savedSpecs(ctx context.Context, request *golivev1alpha1.UpdateRequest) (string, error) {
 	var saved corev1.ConfigMap
 	name := workload.SavedSpecsName(request.Name)
 	switch err := r.Get(ctx, types.NamespacedName{Namespace: request.Namespace, Name: name}, &saved); {
 	case err == nil:
-		observation.SavedSpecs = name
+		return name, nil
 	case !apierrors.IsNotFound(err):
-		return observation, fmt.Errorf("getting the saved specs %s: %w", name, err)
+		return "", fmt.Errorf("getting the saved specs %s: %w", name, err)
 	}
-	return observation, nil
+	return "", nil
 }

@@ -19,16 +19,24 @@ const (
 	VerifyStaging ActionKind = "VerifyStaging"
 	// SaveSpecs saves the production targets' pod templates and replicas.
 	SaveSpecs ActionKind = "SaveSpecs"
+	// StopTargets scales the production targets to zero, for a quiesced
+	// backup and before a data restore; the replica counts are recorded first.
+	StopTargets ActionKind = "StopTargets"
 	// TakeSnapshots ensures a VolumeSnapshot of every selected claim.
 	TakeSnapshots ActionKind = "TakeSnapshots"
 	// ApplyProduction applies the new images to spec.targets[Target] in production.
 	ApplyProduction ActionKind = "ApplyProduction"
+	// ResumeTarget scales spec.targets[Target] back to its count recorded before the quiesce.
+	ResumeTarget ActionKind = "ResumeTarget"
 	// VerifyProduction ensures the production verification Jobs exist.
 	VerifyProduction ActionKind = "VerifyProduction"
 	// RestoreTarget re-applies the saved spec of spec.targets[Target] in production.
 	RestoreTarget ActionKind = "RestoreTarget"
 	// RestoreData restores the snapshotted claims from their snapshots.
 	RestoreData ActionKind = "RestoreData"
+	// MarkExpiry stamps the expiry on the snapshots of an ended request, so
+	// that they go at retention even if the request is deleted first.
+	MarkExpiry ActionKind = "MarkExpiry"
 	// DeleteBackups deletes the snapshots and saved specs after retention.
 	DeleteBackups ActionKind = "DeleteBackups"
 )

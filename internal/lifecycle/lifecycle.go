@@ -17,6 +17,10 @@ import (
 // and production is rolled back before any target changed.
 const BackupTimeout = 30 * time.Minute
 
+// PollInterval is how soon a request looks again while it waits for
+// something golive does not watch: pods stopping, claims being restored.
+const PollInterval = 2 * time.Second
+
 // expectedDurationMargin is added to the production verify.timeout when
 // spec.window.expectedDuration is unset.
 const expectedDurationMargin = 15 * time.Minute
@@ -288,6 +292,11 @@ func (d *decider) applyTargets(env environment) {
 			d.progress(golivev1alpha1.ReasonProgressing, fmt.Sprintf("Updating %s %q in namespace %q", target.Kind, target.Name, namespace))
 			return
 		}
+		if want, quiesced := d.quiescedReplicas(env, target); quiesced && t.Replicas != want {
+			d.act(ResumeTarget, i)
+			d.progress(golivev1alpha1.ReasonProgressing, fmt.Sprintf("Scaling %s %q back to %d replicas", target.Kind, target.Name, want))
+			return
+		}
 		if t.Health == Failed {
 			d.fail(env, golivev1alpha1.ReasonVerificationFailed, fmt.Sprintf("%s %q in namespace %q failed to roll out: %s", target.Kind, target.Name, namespace, t.Message))
 			return
@@ -309,6 +318,15 @@ func (d *decider) applyTargets(env environment) {
 		d.gate(env.updatedGate, true, golivev1alpha1.ReasonSucceeded, "Every production target runs the new images")
 	}
 	d.enter(env.nextPhase, "Verifying", fmt.Sprintf("Every target in namespace %q runs the new images; verifying", namespace))
+}
+
+// quiescedReplicas is the count target had before the quiesce, in production.
+func (d *decider) quiescedReplicas(env environment, target golivev1alpha1.Target) (int32, bool) {
+	if env != productionEnvironment || d.status.Backup == nil {
+		return 0, false
+	}
+	want, found := d.status.Backup.QuiescedReplicas[QuiesceKey(target)]
+	return want, found
 }
 
 // environment returns the status record, observation, namespace and verification of env.
@@ -487,6 +505,10 @@ func (d *decider) backingUp() {
 		return
 	}
 	backup.SavedSpecs = d.world.Backup.SavedSpecs
+	deadline := d.status.Production.StartedAt.Add(BackupTimeout)
+	if d.spec.Backup.Quiesce == golivev1alpha1.QuiesceScaleToZero && !d.quiesced(backup, deadline) {
+		return
+	}
 	if d.spec.Backup.VolumeClaimSelector != nil {
 		backup.Snapshots = d.world.Backup.Snapshots
 		if d.world.Backup.SnapshotError != "" {
@@ -495,7 +517,6 @@ func (d *decider) backingUp() {
 			return
 		}
 		if !allSnapshotsReady(d.world.Backup.Claims, d.world.Backup.Snapshots) {
-			deadline := d.status.Production.StartedAt.Add(BackupTimeout)
 			if !d.now.Before(deadline) {
 				message := fmt.Sprintf("Backup failed: the snapshots were not ready within %s", BackupTimeout)
 				d.gate(golivev1alpha1.ConditionBackedUp, false, golivev1alpha1.ReasonSnapshotFailed, message)
@@ -511,6 +532,36 @@ func (d *decider) backingUp() {
 	backup.CompletedAt = d.timestamp()
 	d.gate(golivev1alpha1.ConditionBackedUp, true, golivev1alpha1.ReasonSucceeded, "Workload specs saved and volume snapshots ready")
 	d.enter(golivev1alpha1.PhaseUpdating, "BackedUp", "Backup completed; updating production")
+}
+
+// quiesced stops the targets before the snapshots, their replica counts
+// recorded first so that production is brought back to them; it reports
+// whether they are stopped.
+func (d *decider) quiesced(backup *golivev1alpha1.BackupStatus, deadline time.Time) bool {
+	if backup.QuiescedReplicas == nil {
+		backup.QuiescedReplicas = map[string]int32{}
+		for i, target := range d.spec.Targets {
+			backup.QuiescedReplicas[QuiesceKey(target)] = observed(d.world.Production.Targets, i).Replicas
+		}
+	}
+	if d.world.Backup.Stopped {
+		return true
+	}
+	if !d.now.Before(deadline) {
+		message := fmt.Sprintf("Backup failed: the targets did not stop within %s: %s", BackupTimeout, d.world.Backup.StoppedMessage)
+		d.gate(golivev1alpha1.ConditionBackedUp, false, golivev1alpha1.ReasonSnapshotFailed, message)
+		d.startRollback(golivev1alpha1.ReasonSnapshotFailed, message, Actor)
+		return false
+	}
+	d.act(StopTargets, 0)
+	d.waitUntil(d.now.Add(PollInterval))
+	d.progress(golivev1alpha1.ReasonProgressing, "Stopping the targets before the snapshots: "+d.world.Backup.StoppedMessage)
+	return false
+}
+
+// QuiesceKey is the key of target in status.backup.quiescedReplicas: "Kind/name".
+func QuiesceKey(target golivev1alpha1.Target) string {
+	return string(target.Kind) + "/" + target.Name
 }
 
 func allSnapshotsReady(claims []string, snapshots []golivev1alpha1.SnapshotStatus) bool {
@@ -562,11 +613,32 @@ func (d *decider) awaitingAcceptance() {
 	d.end(golivev1alpha1.PhaseSucceeded, golivev1alpha1.ReasonSucceeded, message+"; accepted", Actor)
 }
 
-// rollingBack re-applies the saved specs in reverse order, each healthy before
-// the next, then restores the data, then records the rollback as complete.
+// rollingBack restores the data first, with the targets stopped so that
+// neither version writes to a claim being replaced; then re-applies the
+// saved specs (replica counts included) in reverse order, each healthy
+// before the next; then records the rollback as complete.
 func (d *decider) rollingBack() {
 	rollback := d.status.Rollback
 	because := "Rolling back (" + rollback.Reason + "): "
+	if d.restoresData() && !rollback.DataRestored {
+		switch restore := d.world.DataRestore; restore.State {
+		case DataRestored:
+			rollback.DataRestored = true
+		case DataRestoreFailed:
+			d.stall(golivev1alpha1.ReasonFailed, "Rollback: the volumes cannot be restored: "+restore.Message)
+			return
+		default:
+			d.waitUntil(d.now.Add(PollInterval))
+			if !d.targetsScaledToZero() {
+				d.act(StopTargets, 0)
+				d.progress(golivev1alpha1.ReasonProgressing, because+"stopping the targets to restore their volumes")
+				return
+			}
+			d.act(RestoreData, 0)
+			d.progress(golivev1alpha1.ReasonProgressing, because+"restoring the volumes from their snapshots: "+restore.Message)
+			return
+		}
+	}
 	if d.status.Backup != nil && d.status.Backup.SavedSpecs != "" {
 		last := len(d.spec.Targets) - 1
 		for i := last; i >= 0; i-- {
@@ -588,17 +660,27 @@ func (d *decider) rollingBack() {
 		}
 		rollback.TargetsRestored = int32(len(d.spec.Targets))
 	}
-	if d.spec.Rollback.RestoreData == golivev1alpha1.RestoreDataAuto && d.status.Backup != nil && len(d.status.Backup.Snapshots) > 0 {
-		if !d.world.DataRestored {
-			d.act(RestoreData, 0)
-			d.progress(golivev1alpha1.ReasonProgressing, because+"restoring the volumes from their snapshots")
-			return
-		}
-		rollback.DataRestored = true
-	}
 	rollback.CompletedAt = d.timestamp()
 	d.gate(golivev1alpha1.ConditionRolledBack, true, golivev1alpha1.ReasonSucceeded, "The previous workloads run again: "+rollback.Reason)
 	d.end(golivev1alpha1.PhaseRolledBack, golivev1alpha1.ReasonFailed, "Rolled back: "+rollback.Reason, Actor)
+}
+
+// restoresData says whether the rollback restores volumes: restoreData Auto,
+// and a completed backup (a backup that failed left production untouched).
+func (d *decider) restoresData() bool {
+	backup := d.status.Backup
+	return d.spec.Rollback.RestoreData == golivev1alpha1.RestoreDataAuto &&
+		backup != nil && backup.CompletedAt != nil && len(backup.Snapshots) > 0
+}
+
+// targetsScaledToZero reports whether every production target asks for no replicas.
+func (d *decider) targetsScaledToZero() bool {
+	for i, target := range d.spec.Targets {
+		if target.Kind != golivev1alpha1.TargetDaemonSet && observed(d.world.Production.Targets, i).Replicas > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // ended keeps an ended request's backups for the retention, then deletes them.
@@ -615,6 +697,9 @@ func (d *decider) ended() {
 	}
 	if d.now.Before(backup.ExpiresAt.Time) {
 		d.waitUntil(backup.ExpiresAt.Time)
+		if len(backup.Snapshots) > 0 && !d.world.Backup.ExpiryMarked {
+			d.act(MarkExpiry, 0)
+		}
 		return
 	}
 	if !d.world.BackupsDeleted {

@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -565,6 +566,73 @@ func TestDecide(t *testing.T) {
 			want: want{phase: golivev1alpha1.PhaseRolledBack, stalled: golivev1alpha1.ReasonFailed, requeue: 168 * time.Hour, message: "Backup failed: snapshot of data-billing-db-0 failed"},
 		},
 		{
+			name: "a quiesce records the replica counts, then stops the targets",
+			request: func(r *golivev1alpha1.UpdateRequest) {
+				inProduction(r, golivev1alpha1.PhaseBackingUp, monday.Add(-10*time.Minute))
+				r.Spec.Backup.Quiesce = golivev1alpha1.QuiesceScaleToZero
+			},
+			world: func(w *World) {
+				w.Backup.SavedSpecs = "saved"
+				w.Production.Targets[0].Replicas, w.Production.Targets[1].Replicas = 3, 2
+				w.Backup.StoppedMessage = "Waiting for Deployment billing-api to scale to zero"
+			},
+			want: want{phase: golivev1alpha1.PhaseBackingUp, action: Action{Kind: StopTargets}, requeue: PollInterval,
+				message: "Stopping the targets before the snapshots: Waiting for Deployment billing-api", check: func(t *testing.T, d Decision) {
+					want := map[string]int32{"Deployment/billing-api": 3, "StatefulSet/billing-db": 2}
+					if !maps.Equal(d.Status.Backup.QuiescedReplicas, want) {
+						t.Errorf("quiescedReplicas = %v, want %v", d.Status.Backup.QuiescedReplicas, want)
+					}
+				}},
+		},
+		{
+			name: "recorded replica counts are never overwritten by the zero of a stopped target",
+			request: func(r *golivev1alpha1.UpdateRequest) {
+				inProduction(r, golivev1alpha1.PhaseBackingUp, monday.Add(-10*time.Minute))
+				r.Spec.Backup.Quiesce = golivev1alpha1.QuiesceScaleToZero
+				r.Status.Backup = &golivev1alpha1.BackupStatus{QuiescedReplicas: map[string]int32{"Deployment/billing-api": 3, "StatefulSet/billing-db": 2}}
+			},
+			world: func(w *World) { w.Backup.SavedSpecs = "saved" },
+			want: want{phase: golivev1alpha1.PhaseBackingUp, action: Action{Kind: StopTargets}, requeue: PollInterval, check: func(t *testing.T, d Decision) {
+				if got := d.Status.Backup.QuiescedReplicas["Deployment/billing-api"]; got != 3 {
+					t.Errorf("quiescedReplicas = %v", d.Status.Backup.QuiescedReplicas)
+				}
+			}},
+		},
+		{
+			name: "stopped targets are snapshotted",
+			request: func(r *golivev1alpha1.UpdateRequest) {
+				inProduction(r, golivev1alpha1.PhaseBackingUp, monday.Add(-10*time.Minute))
+				r.Spec.Backup.Quiesce = golivev1alpha1.QuiesceScaleToZero
+				r.Spec.Backup.VolumeClaimSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": "billing"}}
+				r.Status.Backup = &golivev1alpha1.BackupStatus{QuiescedReplicas: map[string]int32{"Deployment/billing-api": 3, "StatefulSet/billing-db": 2}}
+			},
+			world: func(w *World) {
+				w.Backup.SavedSpecs, w.Backup.Claims, w.Backup.Stopped = "saved", []string{"data-billing-db-0"}, true
+			},
+			want: want{phase: golivev1alpha1.PhaseBackingUp, action: Action{Kind: TakeSnapshots}, requeue: 20 * time.Minute},
+		},
+		{
+			name: "targets that do not stop within the backup timeout fail the backup",
+			request: func(r *golivev1alpha1.UpdateRequest) {
+				inProduction(r, golivev1alpha1.PhaseBackingUp, monday.Add(-BackupTimeout))
+				r.Spec.Backup.Quiesce = golivev1alpha1.QuiesceScaleToZero
+			},
+			world: func(w *World) {
+				w.Backup.SavedSpecs, w.Backup.StoppedMessage = "saved", "Waiting for 1 pod of StatefulSet billing-db to stop"
+			},
+			want: want{phase: golivev1alpha1.PhaseRollingBack, action: Action{Kind: RestoreTarget, Target: 1},
+				message: "the targets did not stop within 30m0s: Waiting for 1 pod of StatefulSet billing-db to stop"},
+		},
+		{
+			name: "a quiesced target is scaled back once it runs the new images",
+			request: func(r *golivev1alpha1.UpdateRequest) {
+				inProduction(r, golivev1alpha1.PhaseUpdating, monday.Add(-2*time.Minute))
+				r.Status.Backup.QuiescedReplicas = map[string]int32{"Deployment/billing-api": 3, "StatefulSet/billing-db": 2}
+			},
+			world: func(w *World) { applied(w.Production.Targets, Healthy, Healthy) },
+			want:  want{phase: golivev1alpha1.PhaseUpdating, action: Action{Kind: ResumeTarget, Target: 0}, message: `Scaling Deployment "billing-api" back to 3 replicas`},
+		},
+		{
 			name: "ready snapshots complete the backup",
 			request: func(r *golivev1alpha1.UpdateRequest) {
 				inProduction(r, golivev1alpha1.PhaseBackingUp, monday.Add(-10*time.Minute))
@@ -723,13 +791,39 @@ func TestDecide(t *testing.T) {
 			want: want{phase: golivev1alpha1.PhaseRollingBack, stalled: golivev1alpha1.ReasonFailed},
 		},
 		{
-			name: "with snapshots and restoreData Auto, the data is restored",
+			name: "with snapshots and restoreData Auto, the targets are stopped before their volumes are restored",
 			request: func(r *golivev1alpha1.UpdateRequest) {
 				rollingBack(r)
 				r.Status.Backup.Snapshots = []golivev1alpha1.SnapshotStatus{{Claim: "data", VolumeSnapshot: "s", ReadyToUse: true}}
 			},
-			world: func(w *World) { restored(w.Production.Targets) },
-			want:  want{phase: golivev1alpha1.PhaseRollingBack, action: Action{Kind: RestoreData}},
+			world: func(w *World) {
+				w.Production.Targets[0].Replicas, w.Production.Targets[1].Replicas = 3, 2
+			},
+			want: want{phase: golivev1alpha1.PhaseRollingBack, action: Action{Kind: StopTargets}, requeue: PollInterval,
+				message: "stopping the targets to restore their volumes"},
+		},
+		{
+			name: "the targets stopped, the volumes are restored, looked at again shortly",
+			request: func(r *golivev1alpha1.UpdateRequest) {
+				rollingBack(r)
+				r.Status.Backup.Snapshots = []golivev1alpha1.SnapshotStatus{{Claim: "data", VolumeSnapshot: "s", ReadyToUse: true}}
+			},
+			world: func(w *World) {
+				w.DataRestore = DataRestoreObservation{State: DataRestoreInProgress, Message: "Waiting for pods billing-db-0 to stop using claim data"}
+			},
+			want: want{phase: golivev1alpha1.PhaseRollingBack, action: Action{Kind: RestoreData}, requeue: PollInterval,
+				message: "restoring the volumes from their snapshots: Waiting for pods billing-db-0"},
+		},
+		{
+			name: "a volume that cannot be restored stalls the rollback for a person",
+			request: func(r *golivev1alpha1.UpdateRequest) {
+				rollingBack(r)
+				r.Status.Backup.Snapshots = []golivev1alpha1.SnapshotStatus{{Claim: "data", VolumeSnapshot: "s", ReadyToUse: true}}
+			},
+			world: func(w *World) {
+				w.DataRestore = DataRestoreObservation{State: DataRestoreFailed, Message: "VolumeSnapshot s of claim data does not exist"}
+			},
+			want: want{phase: golivev1alpha1.PhaseRollingBack, stalled: golivev1alpha1.ReasonFailed, message: "the volumes cannot be restored: VolumeSnapshot s"},
 		},
 		{
 			name: "with restoreData Never, the workloads alone are rolled back",
@@ -739,19 +833,53 @@ func TestDecide(t *testing.T) {
 				r.Status.Backup.Snapshots = []golivev1alpha1.SnapshotStatus{{Claim: "data", VolumeSnapshot: "s", ReadyToUse: true}}
 			},
 			world: func(w *World) { restored(w.Production.Targets) },
-			want:  want{phase: golivev1alpha1.PhaseRolledBack, stalled: golivev1alpha1.ReasonFailed, requeue: 168 * time.Hour},
+			// Ended with snapshots: they are stamped with their expiry at once.
+			want: want{phase: golivev1alpha1.PhaseRolledBack, stalled: golivev1alpha1.ReasonFailed, requeue: 168 * time.Hour, action: Action{Kind: MarkExpiry}},
 		},
 		{
-			name: "data restored, the rollback completes",
+			name: "snapshots already stamped with their expiry are left alone until retention",
 			request: func(r *golivev1alpha1.UpdateRequest) {
 				rollingBack(r)
+				r.Spec.Rollback.RestoreData = golivev1alpha1.RestoreDataNever
 				r.Status.Backup.Snapshots = []golivev1alpha1.SnapshotStatus{{Claim: "data", VolumeSnapshot: "s", ReadyToUse: true}}
 			},
 			world: func(w *World) {
 				restored(w.Production.Targets)
-				w.DataRestored = true
+				w.Backup.ExpiryMarked = true
 			},
-			want: want{phase: golivev1alpha1.PhaseRolledBack, stalled: golivev1alpha1.ReasonFailed, requeue: 168 * time.Hour, message: "Rolled back: production verification failed", check: func(t *testing.T, d Decision) {
+			want: want{phase: golivev1alpha1.PhaseRolledBack, stalled: golivev1alpha1.ReasonFailed, requeue: 168 * time.Hour},
+		},
+		{
+			name: "a backup that failed restores no data: production was not touched",
+			request: func(r *golivev1alpha1.UpdateRequest) {
+				rollingBack(r)
+				r.Status.Backup.CompletedAt = nil
+				r.Status.Backup.Snapshots = []golivev1alpha1.SnapshotStatus{{Claim: "data", VolumeSnapshot: "s"}}
+			},
+			want: want{phase: golivev1alpha1.PhaseRollingBack, action: Action{Kind: RestoreTarget, Target: 1}},
+		},
+		{
+			name: "data restored, the saved specs are re-applied, replica counts included",
+			request: func(r *golivev1alpha1.UpdateRequest) {
+				rollingBack(r)
+				r.Status.Backup.Snapshots = []golivev1alpha1.SnapshotStatus{{Claim: "data", VolumeSnapshot: "s", ReadyToUse: true}}
+			},
+			world: func(w *World) { w.DataRestore.State = DataRestored },
+			want: want{phase: golivev1alpha1.PhaseRollingBack, action: Action{Kind: RestoreTarget, Target: 1}, check: func(t *testing.T, d Decision) {
+				if !d.Status.Rollback.DataRestored {
+					t.Errorf("rollback.dataRestored is not recorded: %+v", d.Status.Rollback)
+				}
+			}},
+		},
+		{
+			name: "data restored and the targets healthy again, the rollback completes",
+			request: func(r *golivev1alpha1.UpdateRequest) {
+				rollingBack(r)
+				r.Status.Backup.Snapshots = []golivev1alpha1.SnapshotStatus{{Claim: "data", VolumeSnapshot: "s", ReadyToUse: true}}
+				r.Status.Rollback.DataRestored = true
+			},
+			world: func(w *World) { restored(w.Production.Targets) },
+			want: want{phase: golivev1alpha1.PhaseRolledBack, stalled: golivev1alpha1.ReasonFailed, requeue: 168 * time.Hour, action: Action{Kind: MarkExpiry}, message: "Rolled back: production verification failed", check: func(t *testing.T, d Decision) {
 				if !d.Status.Rollback.DataRestored || d.Status.Rollback.CompletedAt == nil || d.Status.Rollback.TargetsRestored != 2 {
 					t.Errorf("rollback = %+v", d.Status.Rollback)
 				}

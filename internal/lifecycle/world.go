@@ -38,11 +38,28 @@ type World struct {
 	// Backup is what exists of the backup.
 	Backup BackupObservation
 
-	// DataRestored is true once every snapshotted claim was restored from its snapshot.
-	DataRestored bool
+	// DataRestore is where the restore of the snapshotted claims stands, observed during a rollback.
+	DataRestore DataRestoreObservation
 
 	// BackupsDeleted is true once the snapshots and saved specs of an ended request are gone.
 	BackupsDeleted bool
+}
+
+// DataRestoreState is where the restore of the snapshotted claims stands.
+type DataRestoreState string
+
+// The data restore states.
+const (
+	DataRestoreInProgress DataRestoreState = "InProgress"
+	DataRestored          DataRestoreState = "Restored"
+	// DataRestoreFailed: a claim cannot be restored; only a person can help.
+	DataRestoreFailed DataRestoreState = "Failed"
+)
+
+// DataRestoreObservation is where the data restore stands, and why.
+type DataRestoreObservation struct {
+	State   DataRestoreState
+	Message string
 }
 
 // NamespaceObservation is what is known of a namespace.
@@ -81,6 +98,8 @@ type TargetObservation struct {
 	ImagesApplied bool
 	// Restored is true when the pod template equals the saved previous one.
 	Restored bool
+	// Replicas is the replica count the target asks for (Deployments and StatefulSets).
+	Replicas int32
 	Health   Health
 	// Message explains Health, such as "1 of 2 replicas updated".
 	Message string
@@ -125,6 +144,12 @@ type BackupObservation struct {
 	Snapshots []golivev1alpha1.SnapshotStatus
 	// SnapshotError is set when a snapshot failed.
 	SnapshotError string
+	// Stopped is true when every target asks for zero replicas and none of
+	// its pods is left; StoppedMessage says what is still running.
+	Stopped        bool
+	StoppedMessage string
+	// ExpiryMarked is true when every snapshot carries its expiry.
+	ExpiryMarked bool
 }
 
 // CommandAction is what a person asked for through the ledger.

@@ -7,6 +7,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/golive-dev/golive/api/v1alpha1"
@@ -71,6 +72,16 @@ func specReplicas(obj client.Object) **int32 {
 	default:
 		return nil
 	}
+}
+
+// DesiredReplicas is the replica count a Deployment or StatefulSet asks for
+// (1 when unset, as the API server defaults it); 0 for a DaemonSet.
+func DesiredReplicas(obj client.Object) int32 {
+	replicas := specReplicas(obj)
+	if replicas == nil {
+		return 0
+	}
+	return ptr.Deref(*replicas, 1)
 }
 
 // kindOf names the kind of a workload object, which typed objects read from

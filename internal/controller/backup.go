@@ -1,0 +1,129 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	snapshotv1 "github.com/kubernetes-csi/external-snapshotter/client/v8/apis/volumesnapshot/v1"
+	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/backup"
+	"github.com/golive-dev/golive/internal/lifecycle"
+)
+
+// UncachedObjects are read from the API server rather than from the cache:
+// golive reads them only while it backs up or restores a request, and
+// caching them would keep every pod and claim of the cluster in memory.
+func UncachedObjects() []client.Object {
+	return []client.Object{&corev1.Pod{}, &corev1.PersistentVolumeClaim{}, &corev1.PersistentVolume{}, &storagev1.StorageClass{}}
+}
+
+// SnapshotAPIServed tells whether the cluster serves snapshot.storage.k8s.io/v1
+// VolumeSnapshots; without them golive backs up workload specs only.
+func SnapshotAPIServed(mapper meta.RESTMapper) (bool, error) {
+	_, err := mapper.RESTMapping(schema.GroupKind{Group: snapshotv1.GroupName, Kind: "VolumeSnapshot"}, "v1")
+	switch {
+	case err == nil:
+		return true, nil
+	case meta.IsNoMatchError(err):
+		return false, nil
+	}
+	return false, fmt.Errorf("looking up the VolumeSnapshot API: %w", err)
+}
+
+// errNoSnapshotAPI stalls a request that selects volumes in a cluster without snapshots.
+var errNoSnapshotAPI = errors.New("spec.backup.volumeClaimSelector: this cluster does not serve the VolumeSnapshot API (snapshot.storage.k8s.io/v1); install the snapshot CRDs and controller, or remove the selector to back up workload specs only")
+
+// observeBackup reads what exists of the request's backup: the saved specs
+// and, for a request that selects volumes, the snapshot class, the claims and
+// their snapshots; whether the targets stopped for a quiesce; and for an
+// ended request whether its snapshots carry their expiry or are gone.
+func (r *UpdateRequestReconciler) observeBackup(ctx context.Context, request *golivev1alpha1.UpdateRequest, world *lifecycle.World) error {
+	observation := &world.Backup
+	observation.SnapshotClassFound = true
+	phase := request.Status.Phase
+	var err error
+	if observation.SavedSpecs, err = r.savedSpecs(ctx, request); err != nil {
+		return err
+	}
+	if phase == golivev1alpha1.PhaseBackingUp && request.Spec.Backup.Quiesce == golivev1alpha1.QuiesceScaleToZero {
+		if observation.Stopped, observation.StoppedMessage, err = backup.Stopped(ctx, r.Client, request); err != nil {
+			return err
+		}
+	}
+
+	selector := request.Spec.Backup.VolumeClaimSelector
+	if selector != nil && !r.VolumeSnapshots {
+		world.Problems = append(world.Problems, errNoSnapshotAPI.Error())
+		return nil
+	}
+	if selector != nil && (phase == "" || phase == golivev1alpha1.PhasePending || phase == golivev1alpha1.PhaseBackingUp) {
+		class := request.Spec.Backup.VolumeSnapshotClassName
+		if observation.SnapshotClassFound, err = backup.SnapshotClassExists(ctx, r.Client, class); err != nil {
+			return err
+		}
+		if observation.Claims, err = backup.SelectClaims(ctx, r.Client, request.Namespace, selector); err != nil {
+			return err
+		}
+	}
+	if selector != nil && phase == golivev1alpha1.PhaseBackingUp {
+		if observation.Snapshots, observation.SnapshotError, err = backup.ObserveSnapshots(ctx, r.Client, request, observation.Claims); err != nil {
+			return err
+		}
+	}
+
+	if phase == golivev1alpha1.PhaseRollingBack && request.Status.Rollback != nil && !request.Status.Rollback.DataRestored &&
+		request.Status.Backup != nil && len(request.Status.Backup.Snapshots) > 0 && r.VolumeSnapshots {
+		state, message, err := backup.ObserveRestore(ctx, r.Client, request, request.Status.Backup.Snapshots)
+		if err != nil {
+			return err
+		}
+		world.DataRestore = lifecycle.DataRestoreObservation{State: lifecycle.DataRestoreState(state), Message: message}
+	}
+
+	world.BackupsDeleted = observation.SavedSpecs == ""
+	if phase.IsTerminal() && r.VolumeSnapshots {
+		snapshots, err := r.snapshotsOf(ctx, request)
+		if err != nil {
+			return err
+		}
+		observation.ExpiryMarked = true
+		for _, snapshot := range snapshots {
+			if snapshot.Annotations[backup.AnnotationExpiresAt] == "" {
+				observation.ExpiryMarked = false
+			}
+		}
+		world.BackupsDeleted = world.BackupsDeleted && len(snapshots) == 0
+	}
+	return nil
+}
+
+// snapshotsOf lists the VolumeSnapshots this request took.
+func (r *UpdateRequestReconciler) snapshotsOf(ctx context.Context, request *golivev1alpha1.UpdateRequest) ([]snapshotv1.VolumeSnapshot, error) {
+	var snapshots snapshotv1.VolumeSnapshotList
+	if err := r.List(ctx, &snapshots, client.InNamespace(request.Namespace),
+		client.MatchingLabels{golivev1alpha1.LabelRequestUID: string(request.UID)}); err != nil {
+		return nil, fmt.Errorf("listing the VolumeSnapshots of the request: %w", err)
+	}
+	return snapshots.Items, nil
+}
+
+// markExpiry stamps the expiry on the request's snapshots, so that the
+// retention reconciler deletes them even once the request is gone.
+func (r *UpdateRequestReconciler) markExpiry(ctx context.Context, request *golivev1alpha1.UpdateRequest, now time.Time) error {
+	if !r.VolumeSnapshots {
+		return nil
+	}
+	expiresAt := now.Add(request.Spec.Backup.Retention.Duration)
+	if request.Status.Backup != nil && request.Status.Backup.ExpiresAt != nil {
+		expiresAt = request.Status.Backup.ExpiresAt.Time
+	}
+	return backup.MarkExpiry(ctx, r.Client, request, expiresAt)
+}
