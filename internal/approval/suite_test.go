@@ -403,17 +403,8 @@ func wantRefused(t *testing.T, err error, want string) {
 	}
 }
 
-// eventually polls check until it returns "" and fails the test with the last
-// thing check reported if that does not happen in time.
+// eventually polls check until it returns "" or fails the test.
 func eventually(t *testing.T, check func(ctx context.Context) string) {
 	t.Helper()
-	var last string
-	err := wait.PollUntilContextTimeout(t.Context(), 50*time.Millisecond, 30*time.Second, true,
-		func(ctx context.Context) (bool, error) {
-			last = check(ctx)
-			return last == "", nil
-		})
-	if err != nil {
-		t.Fatalf("Condition not met in time: %s", last)
-	}
+	testenv.Eventually(t, check)
 }

@@ -1,11 +1,8 @@
 package backup
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"strings"
-
 	"github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/workload"
 )
 
 // Annotations that golive writes on the objects of a backup and a restore.
@@ -40,14 +37,11 @@ const (
 	AnnotationPreviousVolume = "golive.dev/previous-volume"
 )
 
-// maxObjectName is the longest object name (a DNS subdomain).
-const maxObjectName = 253
-
 // SnapshotName is the name of the VolumeSnapshot of claim taken for the
 // request called requestName: "<request>-<claim>", shortened with a hash when
 // that would be too long for an object name.
 func SnapshotName(requestName, claim string) string {
-	return shorten(requestName+"-"+claim, maxObjectName)
+	return workload.ShortName(requestName+"-"+claim, workload.MaxObjectName)
 }
 
 // requestLabels name the request on every object of its backup.
@@ -57,18 +51,4 @@ func requestLabels(request *v1alpha1.UpdateRequest) map[string]string {
 		v1alpha1.LabelRequestNamespace: request.Namespace,
 		v1alpha1.LabelRequestUID:       string(request.UID),
 	}
-}
-
-// shorten returns name if it has at most limit characters, and otherwise its
-// beginning followed by "-" and a hash of the whole name, limit characters in
-// all. Different long names stay different, and the result stays a valid DNS
-// subdomain: it begins and ends with a letter or digit.
-func shorten(name string, limit int) string {
-	if len(name) <= limit {
-		return name
-	}
-	sum := sha256.Sum256([]byte(name))
-	hash := hex.EncodeToString(sum[:])[:10]
-	prefix := strings.TrimRight(name[:limit-len(hash)-1], "-._")
-	return prefix + "-" + hash
 }

@@ -1,18 +1,10 @@
 package backup_test
 
 import (
-	"context"
-	"flag"
-	"fmt"
-	"io"
-	"os"
 	"slices"
 	"testing"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/testenv"
@@ -24,37 +16,10 @@ import (
 // controllers and the garbage collector by writing objects and status themselves.
 var env *testenv.Env
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	logOutput := io.Discard
-	if testing.Verbose() {
-		logOutput = os.Stderr
-	}
-	ctrl.SetLogger(zap.New(zap.WriteTo(logOutput), zap.UseDevMode(true)))
+func TestMain(m *testing.M) { testenv.Main(m, &env, testenv.WithSnapshotCRDs()) }
 
-	var err error
-	if env, err = testenv.Start(context.Background(), testenv.WithSnapshotCRDs()); err != nil {
-		fmt.Fprintln(os.Stderr, "Failed to start the test API server:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	if err := env.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "Failed to stop the test API server:", err)
-		code = max(code, 1)
-	}
-	os.Exit(code)
-}
-
-// newNamespace creates a namespace for one test. envtest runs no namespace
-// controller, so it is not deleted afterwards; its name is unique.
-func newNamespace(t *testing.T) string {
-	t.Helper()
-	namespace := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "golive-backup-"}}
-	if err := env.Client.Create(t.Context(), namespace); err != nil {
-		t.Fatalf("Creating a namespace: %v", err)
-	}
-	return namespace.Name
-}
+// newNamespace creates a namespace for one test; its name is unique.
+func newNamespace(t *testing.T) string { return env.NewNamespace(t, "golive-backup-") }
 
 // newUpdateRequest creates a valid UpdateRequest called name in namespace that
 // backs up the claims labelled app=billing, with targets, quiesced unless one

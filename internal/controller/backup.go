@@ -53,6 +53,7 @@ func (r *UpdateRequestReconciler) observeBackup(ctx context.Context, request *go
 	if observation.SavedSpecs, err = r.savedSpecs(ctx, request); err != nil {
 		return err
 	}
+	world.BackupsDeleted = observation.SavedSpecs == ""
 	if phase == golivev1alpha1.PhaseBackingUp && request.Spec.Backup.Quiesce == golivev1alpha1.QuiesceScaleToZero {
 		if observation.Stopped, observation.StoppedMessage, err = backup.Stopped(ctx, r.Client, request); err != nil {
 			return err
@@ -88,7 +89,6 @@ func (r *UpdateRequestReconciler) observeBackup(ctx context.Context, request *go
 		world.DataRestore = lifecycle.DataRestoreObservation{State: lifecycle.DataRestoreState(state), Message: message}
 	}
 
-	world.BackupsDeleted = observation.SavedSpecs == ""
 	if phase.IsTerminal() && r.VolumeSnapshots {
 		snapshots, err := r.snapshotsOf(ctx, request)
 		if err != nil {

@@ -3,21 +3,13 @@ package controller
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
-	"io"
-	"os"
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/config"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/golive-dev/golive/internal/testenv"
@@ -27,26 +19,7 @@ import (
 // in a namespace of its own.
 var env *testenv.Env
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	logOutput := io.Discard
-	if testing.Verbose() {
-		logOutput = os.Stderr
-	}
-	ctrl.SetLogger(zap.New(zap.WriteTo(logOutput), zap.UseDevMode(true)))
-
-	var err error
-	if env, err = testenv.Start(context.Background(), testenv.WithSnapshotCRDs()); err != nil {
-		fmt.Fprintln(os.Stderr, "Failed to start the test API server:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	if err := env.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "Failed to stop the test API server:", err)
-		code = max(code, 1)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m, &env, testenv.WithSnapshotCRDs()) }
 
 // startManager starts a manager against the test API server with what setup
 // registers (reconcilers, indexes), waits until its caches are synced, and
@@ -92,28 +65,11 @@ func startManager(t *testing.T, namespaces []string, setup func(ctrl.Manager) er
 	return mgr
 }
 
-// newNamespace creates a namespace for one test. envtest runs no namespace
-// controller, so it is not deleted afterwards; its name is unique.
-func newNamespace(t *testing.T) string {
-	t.Helper()
-	namespace := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "golive-test-"}}
-	if err := env.Client.Create(t.Context(), namespace); err != nil {
-		t.Fatalf("Creating a namespace: %v", err)
-	}
-	return namespace.Name
-}
+// newNamespace creates a namespace for one test; its name is unique.
+func newNamespace(t *testing.T) string { return env.NewNamespace(t, "golive-test-") }
 
-// eventually polls check until it returns "" and fails the test with the last
-// thing check reported if that does not happen in time.
+// eventually polls check until it returns "" or fails the test.
 func eventually(t *testing.T, check func(ctx context.Context) string) {
 	t.Helper()
-	var last string
-	err := wait.PollUntilContextTimeout(t.Context(), 50*time.Millisecond, 20*time.Second, true,
-		func(ctx context.Context) (bool, error) {
-			last = check(ctx)
-			return last == "", nil
-		})
-	if err != nil {
-		t.Fatalf("Condition not met in time: %s", last)
-	}
+	testenv.Eventually(t, check)
 }

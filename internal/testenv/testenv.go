@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,9 +16,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"testing"
 	"time"
 
 	snapshotv1 "github.com/kubernetes-csi/external-snapshotter/client/v8/apis/volumesnapshot/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -27,8 +30,10 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 )
@@ -247,4 +252,54 @@ func IgnoreAlreadyExists(err error) error {
 		return nil
 	}
 	return err
+}
+
+// Main is the TestMain of a package whose tests share one API server: it
+// starts the server with opts into *env, runs the tests, stops the server and
+// exits. Controller logs go to stderr only with -v.
+func Main(m *testing.M, env **Env, opts ...Option) {
+	flag.Parse()
+	logOutput := io.Discard
+	if testing.Verbose() {
+		logOutput = os.Stderr
+	}
+	ctrl.SetLogger(zap.New(zap.WriteTo(logOutput), zap.UseDevMode(true)))
+
+	var err error
+	if *env, err = Start(context.Background(), opts...); err != nil {
+		fmt.Fprintln(os.Stderr, "Failed to start the test API server:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	if err := (*env).Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "Failed to stop the test API server:", err)
+		code = max(code, 1)
+	}
+	os.Exit(code)
+}
+
+// NewNamespace creates a namespace named prefix plus a random suffix for one
+// test. envtest runs no namespace controller, so it is not deleted afterwards.
+func (e *Env) NewNamespace(t *testing.T, prefix string) string {
+	t.Helper()
+	namespace := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix}}
+	if err := e.Client.Create(t.Context(), namespace); err != nil {
+		t.Fatalf("Creating a namespace: %v", err)
+	}
+	return namespace.Name
+}
+
+// Eventually polls check until it returns "" and fails the test with the last
+// thing check reported if that does not happen within 20 seconds.
+func Eventually(t *testing.T, check func(ctx context.Context) string) {
+	t.Helper()
+	var last string
+	err := wait.PollUntilContextTimeout(t.Context(), 50*time.Millisecond, 20*time.Second, true,
+		func(ctx context.Context) (bool, error) {
+			last = check(ctx)
+			return last == "", nil
+		})
+	if err != nil {
+		t.Fatalf("Condition not met in time: %s", last)
+	}
 }

@@ -11,7 +11,7 @@ import (
 // Limits of the names this package makes (object names are DNS subdomains,
 // ConfigMap keys at most 253 characters).
 const (
-	maxObjectName   = 253
+	MaxObjectName   = 253
 	maxConfigMapKey = 253
 )
 
@@ -19,20 +19,20 @@ const (
 // UpdateRequest called requestName: "<request>-saved-specs", shortened with a
 // hash when that would be too long for an object name.
 func SavedSpecsName(requestName string) string {
-	return shorten(requestName+"-saved-specs", maxObjectName)
+	return ShortName(requestName+"-saved-specs", MaxObjectName)
 }
 
 // savedSpecKey is the ConfigMap key of a target's saved spec: "<Kind>.<name>".
 func savedSpecKey(target v1alpha1.Target) string {
-	return shorten(string(target.Kind)+"."+target.Name, maxConfigMapKey)
+	return ShortName(string(target.Kind)+"."+target.Name, maxConfigMapKey)
 }
 
-// shorten returns name if it has at most limit characters, and otherwise its
+// ShortName returns name if it has at most limit characters, and otherwise its
 // beginning followed by "-" and a hash of the whole name, limit characters in
 // all. Different long names stay different; the result begins and ends with
 // what name allows there (a letter or digit), so it stays a valid DNS name or
 // label value.
-func shorten(name string, limit int) string {
+func ShortName(name string, limit int) string {
 	if len(name) <= limit {
 		return name
 	}

@@ -1,12 +1,8 @@
 package workload_test
 
 import (
-	"context"
-	"fmt"
-	"os"
 	"testing"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/golive-dev/golive/api/v1alpha1"
@@ -18,30 +14,10 @@ import (
 // controllers by writing status themselves.
 var env *testenv.Env
 
-func TestMain(m *testing.M) {
-	var err error
-	if env, err = testenv.Start(context.Background()); err != nil {
-		fmt.Fprintln(os.Stderr, "Failed to start the test API server:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	if err := env.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "Failed to stop the test API server:", err)
-		code = max(code, 1)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m, &env) }
 
-// newNamespace creates a namespace for one test. envtest runs no namespace
-// controller, so it is not deleted afterwards; its name is unique.
-func newNamespace(t *testing.T) string {
-	t.Helper()
-	namespace := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "golive-workload-"}}
-	if err := env.Client.Create(t.Context(), namespace); err != nil {
-		t.Fatalf("Creating a namespace: %v", err)
-	}
-	return namespace.Name
-}
+// newNamespace creates a namespace for one test; its name is unique.
+func newNamespace(t *testing.T) string { return env.NewNamespace(t, "golive-workload-") }
 
 // newUpdateRequest creates a valid UpdateRequest for targets in namespace, to
 // own what the tests save.

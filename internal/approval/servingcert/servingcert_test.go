@@ -10,9 +10,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
-	"flag"
-	"fmt"
-	"io"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -22,12 +19,10 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/golive-dev/golive/internal/testenv"
@@ -35,25 +30,7 @@ import (
 
 var env *testenv.Env
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	logOutput := io.Discard
-	if testing.Verbose() {
-		logOutput = os.Stderr
-	}
-	ctrl.SetLogger(zap.New(zap.WriteTo(logOutput), zap.UseDevMode(true)))
-	var err error
-	if env, err = testenv.Start(context.Background()); err != nil {
-		fmt.Fprintln(os.Stderr, "Failed to start the test API server:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	if err := env.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "Failed to stop the test API server:", err)
-		code = max(code, 1)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m, &env) }
 
 func TestWriteFiles(t *testing.T) {
 	dir := t.TempDir()
@@ -337,15 +314,8 @@ func waitClosed(t *testing.T, ready <-chan struct{}, what string) {
 	}
 }
 
+// eventually polls check until it returns "" or fails the test.
 func eventually(t *testing.T, check func(ctx context.Context) string) {
 	t.Helper()
-	var last string
-	err := wait.PollUntilContextTimeout(t.Context(), 50*time.Millisecond, time.Minute, true,
-		func(ctx context.Context) (bool, error) {
-			last = check(ctx)
-			return last == "", nil
-		})
-	if err != nil {
-		t.Fatalf("Condition not met in time: %s", last)
-	}
+	testenv.Eventually(t, check)
 }
