@@ -108,10 +108,18 @@ func (m mutator) Handle(ctx context.Context, req admission.Request) admission.Re
 	return admission.Allowed("")
 }
 
+// unreadable lets an object that golive cannot decode through: the API
+// server's schema validation, which runs after the mutating webhooks and
+// before the validating ones, refuses it with a message naming the field
+// (a duration such as "2d" fails both, but only the schema says where).
+func unreadable(err error) admission.Response {
+	return admission.Allowed("not decodable, left to the schema validation: " + err.Error())
+}
+
 func (m mutator) create(ctx context.Context, req admission.Request) admission.Response {
 	var request golivev1alpha1.UpdateRequest
 	if err := m.Decoder.DecodeRaw(req.Object, &request); err != nil {
-		return admission.Errored(http.StatusBadRequest, err)
+		return unreadable(err)
 	}
 	if err := checkCreateAnnotations(&request); err != nil {
 		return respond(ctx, err)
@@ -140,7 +148,7 @@ func checkCreateAnnotations(request *golivev1alpha1.UpdateRequest) error {
 func (m mutator) update(ctx context.Context, req admission.Request) admission.Response {
 	var request, stored golivev1alpha1.UpdateRequest
 	if err := m.Decoder.DecodeRaw(req.Object, &request); err != nil {
-		return admission.Errored(http.StatusBadRequest, err)
+		return unreadable(err)
 	}
 	if err := m.Decoder.DecodeRaw(req.OldObject, &stored); err != nil {
 		return admission.Errored(http.StatusBadRequest, err)

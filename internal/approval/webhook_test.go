@@ -3,6 +3,8 @@ package approval
 import (
 	"context"
 	"errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -28,6 +30,22 @@ func TestRequesterIsStampedAtCreation(t *testing.T) {
 	if _, ok := request.Annotations[golivev1alpha1.AnnotationLedger]; ok {
 		t.Errorf("a new request has a ledger: %v", request.Annotations)
 	}
+}
+
+// The mutating webhook runs before the schema validation; an object it
+// cannot decode is left to the schema, whose message names the field.
+func TestUndecodableRequestIsRefusedNamingTheField(t *testing.T) {
+	f := newFixture(t)
+	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(f.request("two-days").obj())
+	if err != nil {
+		t.Fatal(err)
+	}
+	object := &unstructured.Unstructured{Object: content}
+	object.SetGroupVersionKind(golivev1alpha1.GroupVersion.WithKind("UpdateRequest"))
+	if err := unstructured.SetNestedField(object.Object, "2d", "spec", "staging", "soak"); err != nil {
+		t.Fatal(err)
+	}
+	wantRefused(t, f.as(t, alice).Create(t.Context(), object), "spec.staging.soak")
 }
 
 func TestCreateRefusesWhatGoliveWrites(t *testing.T) {

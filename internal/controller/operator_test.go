@@ -235,7 +235,8 @@ func (s *killableStatus) Update(ctx context.Context, obj client.Object, opts ...
 }
 
 // fakeClockQueue delays RequeueAfter on the fake clock, so a test sees a
-// request woken exactly when the clock reaches the time it waits for.
+// request woken exactly when the clock reaches the time it waits for; only
+// the short retry after a stale decision waits in real time.
 type fakeClockQueue struct {
 	workqueue.TypedRateLimitingInterface[reconcile.Request]
 	clock *clocktesting.FakeClock
@@ -244,6 +245,11 @@ type fakeClockQueue struct {
 func (q *fakeClockQueue) AddAfter(item reconcile.Request, delay time.Duration) {
 	if delay <= 0 {
 		q.Add(item)
+		return
+	}
+	if delay <= staleRetry {
+		// A retry, like the failure backoff, waits in real time.
+		q.TypedRateLimitingInterface.AddAfter(item, delay)
 		return
 	}
 	q.clock.AfterFunc(delay, func() { q.Add(item) })

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"time"
 
 	snapshotv1 "github.com/kubernetes-csi/external-snapshotter/client/v8/apis/volumesnapshot/v1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -38,6 +39,9 @@ import (
 // cleanupFinalizer lets golive delete a request's verification Jobs in the
 // staging namespace, which owner references cannot reach.
 const cleanupFinalizer = "golive.dev/cleanup"
+
+// staleRetry is how soon a decision refused as made on a stale copy is made again.
+const staleRetry = 100 * time.Millisecond
 
 // UpdateRequestReconciler drives an UpdateRequest through its phases: it
 // observes the cluster, asks lifecycle.Decide what to do, records the status,
@@ -105,6 +109,11 @@ func (r *UpdateRequestReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		base := request.DeepCopy()
 		request.Status = decision.Status
 		if err := r.Status().Patch(ctx, &request, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
+			if apierrors.IsConflict(err) {
+				// Expected when the cache lags behind our last patch: decide again shortly.
+				logger.V(1).Info("Decided on a stale copy of the request; deciding again")
+				return ctrl.Result{RequeueAfter: staleRetry}, nil
+			}
 			return ctrl.Result{}, fmt.Errorf("patching the status: %w", err)
 		}
 	}
