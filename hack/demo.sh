@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# The local demo: a kwok cluster whose control plane is the real kube-apiserver,
-# kube-controller-manager, kube-scheduler and etcd (built from source by
-# hack/build-controlplane.sh), fake nodes, golive's CRDs, RBAC and admission
-# policy, golive running out of cluster as its own ServiceAccount, and the samples.
+# The local demo: the whole life of two releases of the billing app on a local
+# cluster (see docs/demo.md). A kwok cluster whose control plane is the real
+# kube-apiserver, kube-controller-manager, kube-scheduler and etcd (built from
+# source by hack/build-controlplane.sh), fake nodes, the CSI snapshot chain of
+# hack/csi.sh, golive's CRDs, RBAC, admission policy and admission webhooks,
+# and golive running out of cluster as its own ServiceAccount. Then:
+#   release 2.4.0: staging, verification, two approvals (the requester's own is
+#   refused), window, backup (quiesce, VolumeSnapshot), production,
+#   verification, acceptance -> Succeeded;
+#   release 2.5.0: the same until production, where it writes into the
+#   database volume and fails its verification -> RolledBack, workloads and
+#   data: the restored claim holds the data from before, the failed version's
+#   volume is kept.
 #
-#   hack/demo.sh up     start everything (idempotent: an existing demo is replaced)
-#   hack/demo.sh down   stop golive and delete the cluster
+#   hack/demo.sh up     start everything and tell the story (an existing demo is replaced)
+#   hack/demo.sh down   stop golive and the CSI chain, delete the cluster
 set -euo pipefail
 
 : "${CONTROLPLANE_DIR:?run through make}"
@@ -18,21 +27,89 @@ cluster=${GOLIVE_DEMO_CLUSTER:-golive-demo}
 demo_dir=${GOLIVE_DEMO_DIR:-$GOLIVE_CACHE/demo}
 kubeconfig="$demo_dir/kubeconfig"
 golive_kubeconfig="$demo_dir/golive.kubeconfig"
+# The CSI driver's pid files, logs, socket and data (data/volumes/<handle>/).
+csi_work="$demo_dir/csi"
 kwokctl="$KWOK_DIR/kwokctl"
 export KWOK_KUBE_VERSION=$KUBERNETES_VERSION
 # kubectl of the cluster's own version, built with the control plane.
 kubectl=${KUBECTL:-$CONTROLPLANE_DIR/kubectl}
 export KWOK_KUBECTL_BINARY=$kubectl
+# golive's ports on localhost: webhooks (the API server calls them), metrics,
+# probes; and the port release 2.5.0's health check probes, where nothing may listen.
+webhook_port=9443
+metrics_port=18080
+probe_port=18081
+unhealthy_port=18082
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+note() { printf '    %s\n' "$*"; }
 k() { "$kubectl" --kubeconfig "$kubeconfig" "$@"; }
+csi() { GOLIVE_CSI_WORK_DIR="$csi_work" KUBECONFIG="$kubeconfig" KUBECTL="$kubectl" "$repo/hack/csi.sh" "$@"; }
+
+# The people of the story, as the API server sees them (kubectl impersonation
+# by the cluster admin): alice requests releases and, as an R&D lead, holds the
+# role rnd-lead too; bob (rnd-lead), carol (operations-office) and erin
+# (business-owner) are bound by config/samples/approval_roles_rbac.yaml.
+declare -A person_user=([alice]=alice@example.com [bob]=bob@example.com [carol]=carol@example.com [erin]=erin@example.com)
+declare -A person_groups=([alice]=billing-rnd-leads [bob]=billing-rnd-leads [carol]= [erin]=)
+as() {
+	local person=$1; shift
+	local args=(--as "${person_user[$person]}") group
+	for group in ${person_groups[$person]}; do
+		args+=(--as-group "$group")
+	done
+	k "${args[@]}" "$@"
+}
+
+# may PERSON VERB RESOURCE [NAME]: yes or no, whether PERSON may VERB the
+# golive.dev RESOURCE (NAME) in billing, asked with a SubjectAccessReview.
+may() {
+	local person=$1 verb=$2 resource=$3 name=${4:-} groups=system:authenticated group allowed
+	for group in ${person_groups[$person]}; do
+		groups+=", $group"
+	done
+	allowed=$(k create -o jsonpath='{.status.allowed}' -f - <<SAR
+apiVersion: authorization.k8s.io/v1
+kind: SubjectAccessReview
+spec:
+  user: ${person_user[$person]}
+  groups: [$groups]
+  resourceAttributes: {namespace: billing, verb: $verb, group: golive.dev, resource: $resource, name: "$name"}
+SAR
+	)
+	if [ "$allowed" = true ]; then echo yes; else echo no; fi
+}
+
+# golive_pid: the pid of the golive this demo started, if it still runs.
+golive_pid() {
+	local pid
+	pid=$(cat "$demo_dir/golive.pid" 2>/dev/null) || return 1
+	[ -n "$pid" ] && [[ $(ps -p "$pid" -o args= 2>/dev/null) == "$demo_dir/golive "* ]] || return 1
+	echo "$pid"
+}
 
 down() {
-	if [ -f "$demo_dir/golive.pid" ]; then
-		kill "$(cat "$demo_dir/golive.pid")" 2>/dev/null || true
-		rm -f "$demo_dir/golive.pid"
+	local pid deadline
+	if pid=$(golive_pid); then
+		kill "$pid" 2>/dev/null || true
+		deadline=$((SECONDS + 20))
+		while kill -0 "$pid" 2>/dev/null; do
+			if [ $SECONDS -ge $deadline ]; then
+				echo "golive (pid $pid) did not stop on SIGTERM; killing it" >&2
+				kill -9 "$pid" 2>/dev/null || true
+				break
+			fi
+			sleep 0.2
+		done
 	fi
-	if "$kwokctl" get clusters 2>/dev/null | grep -qx "$cluster"; then
+	rm -f "$demo_dir/golive.pid"
+	if [ -d "$csi_work" ]; then
+		csi down
+	fi
+	# Read the list first: with pipefail, grep -q leaving early would fail the pipe.
+	local clusters
+	clusters=$("$kwokctl" get clusters 2>/dev/null || true)
+	if grep -qx "$cluster" <<<"$clusters"; then
 		"$kwokctl" delete cluster --v=WARN --name "$cluster" --kubeconfig "$kubeconfig" >&2
 	fi
 	rm -rf "$demo_dir"
@@ -51,9 +128,152 @@ wait_for() {
 	done
 }
 
+# fail MESSAGE: stop the demo loudly; on_exit says where things are.
+fail() {
+	printf '\n\033[1;31mDEMO FAILED: %s\033[0m\n' "$*" >&2
+	exit 1
+}
+
+# on_exit: after a failure of up, show the end of golive's log and leave the
+# cluster up to look at.
+on_exit() {
+	local status=$1
+	[ "$status" -ne 0 ] || return 0
+	{
+		printf '\n\033[1;31mThe demo stopped (exit %s).\033[0m\n' "$status"
+		if [ -f "$demo_dir/golive.log" ]; then
+			echo "The end of golive's log ($demo_dir/golive.log):"
+			tail -n 20 "$demo_dir/golive.log"
+		fi
+		echo "The cluster is left up to look at (export KUBECONFIG=$kubeconfig); make demo-down removes it."
+	} >&2
+}
+
+# listening PORT: whether something accepts connections on localhost:PORT.
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# ur_field REQUEST JSONPATH: one field of an UpdateRequest in billing.
+ur_field() { k -n billing get ur "$1" -o jsonpath="$2"; }
+
+# timeline_of REQUEST: its status.timeline, an entry a line: time, phase,
+# actor, event and message, separated by tabs.
+timeline_of() {
+	ur_field "$1" '{range .status.timeline[*]}{.at}{"\t"}{.phase}{"\t"}{.actor}{"\t"}{.event}{"\t"}{.message}{"\n"}{end}'
+}
+
+# print_timeline: timeline entries (as timeline_of writes them) as a table.
+print_timeline() {
+	local at phase actor event message
+	while IFS=$'\t' read -r at phase actor event message; do
+		[ -n "$at" ] || continue
+		at=${at#*T}
+		printf '  %s  \033[1m%-18s\033[0m %-19s %s' "${at%Z}" "$phase" "$event" "$message"
+		[ -z "$actor" ] || [ "$actor" = golive ] || printf '  (by %s)' "$actor"
+		printf '\n'
+	done
+}
+
+# Where follow has got to, per request: timeline entries printed, the last
+# Ready message printed.
+declare -A followed_entries=() followed_ready=()
+
+# follow REQUEST PHASE...: tell the request's story as it happens, until it is
+# in one of PHASE...: each new entry of status.timeline (every phase change,
+# with who caused it and why) and each new message of its Ready condition,
+# polled every second. Fails loudly when the request ends in another phase,
+# goes past PHASE..., or takes longer than $follow_timeout seconds.
+follow_timeout=300
+phases=(Pending Staging VerifyingStaging Soaking AwaitingApproval Scheduled BackingUp Updating Verifying
+	AwaitingAcceptance Succeeded Failed RollingBack RolledBack Rejected Aborted)
+phase_index() {
+	local i
+	for i in "${!phases[@]}"; do
+		[ "${phases[i]}" != "$1" ] || { echo "$i"; return; }
+	done
+	echo -1
+}
+follow() {
+	local name=$1; shift
+	local deadline=$((SECONDS + follow_timeout))
+	local state phase ready timeline entries last wanted latest=-1
+	for wanted in "$@"; do
+		latest=$(( $(phase_index "$wanted") > latest ? $(phase_index "$wanted") : latest ))
+	done
+	while :; do
+		# One read, so that phase, Ready and timeline belong together.
+		state=$(ur_field "$name" '{.status.phase}{"\n"}{.status.conditions[?(@.type=="Ready")].message}{"\n"}{range .status.timeline[*]}{.at}{"\t"}{.phase}{"\t"}{.actor}{"\t"}{.event}{"\t"}{.message}{"\n"}{end}') || state=
+		phase=$(sed -n 1p <<<"$state")
+		ready=$(sed -n 2p <<<"$state")
+		timeline=$(sed -n '3,$p' <<<"$state" | grep . || true)
+		entries=$(grep -c . <<<"$timeline" || true)
+		tail -n "+$((${followed_entries[$name]:-0} + 1))" <<<"$timeline" | print_timeline
+		followed_entries[$name]=$entries
+		last=$(tail -n 1 <<<"$timeline" | cut -f 5)
+		if [ -n "$ready" ] && [ "$ready" != "${followed_ready[$name]:-}" ] && [ "$ready" != "$last" ]; then
+			printf '  %8s  %-18s \033[2mReady: %s\033[0m\n' "" "$phase" "$ready"
+		fi
+		followed_ready[$name]=$ready
+		for wanted in "$@"; do
+			[ "$phase" != "$wanted" ] || return 0
+		done
+		case $phase in
+		Succeeded | Failed | RolledBack | Rejected | Aborted)
+			fail "$name ended $phase, expected $*: $ready"
+			;;
+		esac
+		if [ "$(phase_index "$phase")" -gt "$latest" ]; then
+			fail "$name went on to $phase, expected $*: $ready"
+		fi
+		if [ $SECONDS -ge $deadline ]; then
+			fail "$name is still $phase after ${follow_timeout}s, expected $*: $ready"
+		fi
+		sleep 1
+	done
+}
+
+# approve PERSON REQUEST ROLE COMMENT: give an approval as PERSON and show the
+# ledger entry golive's webhook made of it.
+approve() {
+	local person=$1 name=$2 role=$3 comment=$4
+	echo "\$ kubectl annotate ur $name -n billing golive.dev/approve=\"$role; $comment\" --as ${person_user[$person]}"
+	as "$person" -n billing annotate ur "$name" "golive.dev/approve=$role; $comment"
+	local ledger
+	ledger=$(ur_field "$name" '{.metadata.annotations.golive\.dev/ledger}')
+	[[ $ledger == *"\"user\":\"${person_user[$person]}\""*"\"role\":\"$role\""* ]] ||
+		fail "no ledger entry of ${person_user[$person]} for $role in $name: $ledger"
+	[ -z "$(ur_field "$name" '{.metadata.annotations.golive\.dev/approve}')" ] ||
+		fail "the approve annotation was not turned into a ledger entry"
+	note "the webhook turned it into a signed ledger entry (annotation golive.dev/ledger; the command annotation is gone):"
+	local entry=${ledger##*\},}
+	entry=${entry#[}
+	note "${entry%]}"
+}
+
+# show_approvals REQUEST: the approvals the controller counted (status.approvals).
+show_approvals() {
+	wait_for "golive to count the approvals of $1" \
+		bash -c "[ \"\$('$kubectl' --kubeconfig '$kubeconfig' -n billing get ur $1 -o jsonpath='{.status.approvalSummary}')\" = 2/2 ]"
+	note "golive counted them (status.approvals, column APPROVALS $(ur_field "$1" '{.status.approvalSummary}')):"
+	ur_field "$1" '{range .status.approvals[*]}{"      "}{.at}{"  "}{.role}{"  "}{.user}{"  \""}{.comment}{"\"\n"}{end}'
+}
+
+# volume_dir CLAIM: the directory that holds the data of the claim in billing:
+# claim -> PersistentVolume -> spec.csi.volumeHandle -> the driver's data root.
+volume_dir() {
+	local volume handle
+	volume=$(k -n billing get pvc "$1" -o jsonpath='{.spec.volumeName}')
+	handle=$(k get pv "$volume" -o jsonpath='{.spec.csi.volumeHandle}')
+	[ -n "$handle" ] || fail "claim $1 has no CSI volume"
+	echo "$csi_work/data/volumes/$handle"
+}
+
+checksum() { sha256sum "$1" | cut -d' ' -f1; }
+
 up() {
 	down
 	mkdir -p "$demo_dir"
+	trap 'on_exit $?' EXIT
+	local started=$SECONDS
 
 	say "Starting cluster $cluster: kube-apiserver, kube-controller-manager, kube-scheduler $KUBERNETES_VERSION, etcd, kwok"
 	"$kwokctl" create cluster --v=WARN --name "$cluster" --runtime binary \
@@ -67,7 +287,7 @@ up() {
 		--wait 2m
 	k version
 
-	say "Adding fake nodes (kwok plays their kubelets)"
+	say "Adding fake nodes (kwok plays their kubelets: pods run, Job pods complete)"
 	for node in kwok-node-0 kwok-node-1; do
 		k apply -f - <<NODE
 apiVersion: v1
@@ -90,13 +310,18 @@ NODE
 	wait_for "nodes to be Ready" k wait --for=condition=Ready node --all --timeout=5s
 	k get nodes
 
-	say "Installing golive: CRDs, RBAC, admission policy"
+	say "Starting the CSI snapshot chain: golive's test CSI driver, csi-provisioner, csi-snapshotter, snapshot-controller"
+	csi up
+	k get storageclass,volumesnapshotclass
+
+	say "Installing golive: CRDs, RBAC, admission policy, admission webhooks (calling https://localhost:$webhook_port)"
 	k create namespace golive-system
 	k apply --server-side -k "$repo/config/crd"
 	wait_for "the CRDs to be established" \
 		k wait --for=condition=Established crd/updaterequests.golive.dev crd/golivewindows.golive.dev --timeout=5s
 	k apply --server-side -k "$repo/config/rbac"
 	k apply --server-side -k "$repo/config/admission"
+	k apply --server-side -k "$repo/config/demo/webhook"
 
 	say "Starting golive out of cluster, as its ServiceAccount golive-system/golive (impersonated)"
 	cp "$kubeconfig" "$golive_kubeconfig"
@@ -105,20 +330,36 @@ NODE
 		--as system:serviceaccount:golive-system:golive \
 		--as-group system:serviceaccounts --as-group system:serviceaccounts:golive-system --as-group system:authenticated >/dev/null
 	(cd "$repo" && go build -o "$demo_dir/golive" ./cmd)
+	for port in $webhook_port $metrics_port $probe_port; do
+		if listening "$port"; then
+			fail "something already listens on localhost:$port, which golive needs"
+		fi
+	done
+	# --webhook-dns-names=localhost: the self-signed serving certificate is
+	# issued for localhost too, and golive injects its CA into the two webhook
+	# configurations of config/demo/webhook (named as golive expects them).
 	KUBECONFIG="$golive_kubeconfig" nohup "$demo_dir/golive" \
 		--leader-elect --leader-election-namespace golive-system \
-		--metrics-bind-address 127.0.0.1:18080 --metrics-secure=false \
-		--health-probe-bind-address 127.0.0.1:18081 \
-		>"$demo_dir/golive.log" 2>&1 &
+		--metrics-bind-address "127.0.0.1:$metrics_port" --metrics-secure=false \
+		--health-probe-bind-address "127.0.0.1:$probe_port" \
+		--webhook-port "$webhook_port" --webhook-dns-names=localhost \
+		--webhook-cert-dir "$demo_dir/webhook-certs" \
+		</dev/null >"$demo_dir/golive.log" 2>&1 &
 	echo $! >"$demo_dir/golive.pid"
-	wait_for "golive to be ready" curl -fsS http://127.0.0.1:18081/readyz
+	wait_for "golive to be ready, webhooks served" curl -fsS "http://127.0.0.1:$probe_port/readyz"
 	wait_for "golive to lead" k -n golive-system get lease golive.golive.dev
-	echo "golive is ready; its log: $demo_dir/golive.log"
+	for config in mutatingwebhookconfiguration/golive-mutating-webhook-configuration \
+		validatingwebhookconfiguration/golive-validating-webhook-configuration; do
+		wait_for "golive to inject its CA into $config" \
+			bash -c "[ -n \"\$('$kubectl' --kubeconfig '$kubeconfig' get $config -o jsonpath='{.webhooks[0].clientConfig.caBundle}')\" ]"
+	done
+	echo "golive is ready (pid $(cat "$demo_dir/golive.pid")); its log: $demo_dir/golive.log"
+	k get mutatingwebhookconfigurations,validatingwebhookconfigurations \
+		-o custom-columns='NAME:.metadata.name,WEBHOOK:.webhooks[0].name,URL:.webhooks[0].clientConfig.url'
+	note "golive's CA is in both (clientConfig.caBundle); its certificate is issued for localhost too"
 
-	say "Applying the samples: namespaces billing and billing-grey (opted in as its grey twin)"
+	say "The billing app in billing (production) and billing-grey (its grey twin, opted in by a label)"
 	k apply --server-side -f "$repo/config/samples/namespaces.yaml"
-
-	say "Deploying the billing app to both; the real controllers and the scheduler roll it out onto kwok nodes"
 	for ns in billing billing-grey; do
 		k -n "$ns" apply --server-side -f "$repo/config/samples/billing-app.yaml"
 	done
@@ -126,17 +367,31 @@ NODE
 		k -n "$ns" rollout status deployment/billing-api --timeout=120s
 		k -n "$ns" rollout status statefulset/billing-db --timeout=120s
 	done
-	k get pods -A -l app=billing -o wide
+	wait_for "the database claim in billing to be bound" \
+		bash -c "[ \"\$('$kubectl' --kubeconfig '$kubeconfig' -n billing get pvc data-billing-db-0 -o jsonpath='{.status.phase}')\" = Bound ]"
+	k get pods,pvc -n billing -o wide
+	k get pods,pvc -n billing-grey
 
-	say "Applying a GoLiveWindow and an UpdateRequest"
-	k apply --server-side -f "$repo/config/samples/golive_v1alpha1_golivewindow.yaml"
-	k apply --server-side -f "$repo/config/samples/golive_v1alpha1_updaterequest.yaml"
+	say "Who may do what: alice requests releases; bob (rnd-lead) and carol (operations-office) approve; erin (business-owner) accepts"
+	k apply --server-side -f "$repo/config/samples/approval_roles_rbac.yaml" >/dev/null
+	k apply --server-side -f "$repo/config/demo/people.yaml" >/dev/null
+	# Asked as golive's webhook asks: a SubjectAccessReview. (kubectl auth can-i
+	# cannot ask about approvalroles.golive.dev: the API server serves no such
+	# resource, so kubectl drops its group and the answer is always no.)
+	printf '    %-18s %-8s %-10s %-19s %s\n' "" create "approve as" "" ""
+	printf '    %-18s %-8s %-10s %-19s %s\n' "" requests rnd-lead operations-office business-owner
+	for person in alice bob carol erin; do
+		printf '    %-18s %-8s %-10s %-19s %s\n' "${person_user[$person]}" \
+			"$(may "$person" create updaterequests)" \
+			"$(may "$person" approve approvalroles rnd-lead)" \
+			"$(may "$person" approve approvalroles operations-office)" \
+			"$(may "$person" approve approvalroles business-owner)"
+	done
 
 	say "Admission refuses bad input, naming the field and the reason"
 	refused() {
 		if k apply --server-side --dry-run=server -f - 2>&1; then
-			echo "unexpected: the API server accepted it" >&2
-			exit 1
+			fail "the API server accepted a request it should refuse"
 		fi
 	}
 	echo "A request that stages into its own namespace:"
@@ -149,9 +404,9 @@ spec:
   targets: [{kind: Deployment, name: billing-api, images: {api: "api:1"}}]
   staging: {namespace: billing}
   approvals: {required: [{role: rnd-lead}]}
-  window: {name: thursday-evening}
+  window: {name: demo-now}
 BAD
-	echo "A soak written in days:"
+	echo "A soak of 100 days:"
 	refused <<'BAD'
 apiVersion: golive.dev/v1alpha1
 kind: UpdateRequest
@@ -159,30 +414,142 @@ metadata: {name: bad, namespace: billing}
 spec:
   release: "1"
   targets: [{kind: Deployment, name: billing-api, images: {api: "api:1"}}]
-  staging: {namespace: billing-grey, soak: 2d}
+  staging: {namespace: billing-grey, soak: 2400h}
   approvals: {required: [{role: rnd-lead}]}
-  window: {name: thursday-evening}
+  window: {name: demo-now}
 BAD
 
-	wait_for "golive to evaluate the window" \
-		bash -c "[ -n \"\$('$kubectl' --kubeconfig '$kubeconfig' -n billing get glw thursday-evening -o jsonpath='{.status.nextOpen}')\" ]"
+	say "The database's data: a known file in the production volume"
+	local data_dir original
+	data_dir=$(volume_dir data-billing-db-0)
+	note "claim billing/data-billing-db-0 -> PersistentVolume $(k -n billing get pvc data-billing-db-0 -o jsonpath='{.spec.volumeName}')"
+	note "-> the CSI driver's directory $data_dir"
+	cat >"$data_dir/invoices.sql" <<'DATA'
+-- billing database, written by billing 2.3.1
+CREATE TABLE invoices (id integer PRIMARY KEY, customer text, amount numeric(12,2));
+INSERT INTO invoices VALUES (1, 'ACME Corp', 1200.00);
+INSERT INTO invoices VALUES (2, 'Globex', 845.50);
+INSERT INTO invoices VALUES (3, 'Initech', 99.99);
+DATA
+	original=$(checksum "$data_dir/invoices.sql")
+	note "invoices.sql sha256 $original"
 
-	say "What is in the cluster"
-	k get ur,glw -A
-	wait_for "golive to evaluate the request" \
-		bash -c "[ -n \"\$('$kubectl' --kubeconfig '$kubeconfig' -n billing get ur billing-2-4-0 -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].message}')\" ]"
+	say "Go-live windows: demo-now is open from now on (thursday-evening, the sample, is not)"
+	# Opened two minutes ago, in UTC, every day, for four hours: production may
+	# start at once. No lead time.
+	k apply --server-side -f - <<WINDOW
+apiVersion: golive.dev/v1alpha1
+kind: GoLiveWindow
+metadata:
+  name: demo-now
+  namespace: billing
+spec:
+  timeZone: UTC
+  schedule:
+  - days: [Mon, Tue, Wed, Thu, Fri, Sat, Sun]
+    start: "$(date -u -d '-2 minutes' +%H:%M)"
+    duration: 4h
+  maxConcurrent: 1
+WINDOW
+	k apply --server-side -f "$repo/config/samples/golive_v1alpha1_golivewindow.yaml"
+	wait_for "golive to open the window demo-now" \
+		bash -c "[ \"\$('$kubectl' --kubeconfig '$kubeconfig' -n billing get glw demo-now -o jsonpath='{.status.open}')\" = true ]"
+	k get glw -n billing
+
+	# ---- Release 1 ----------------------------------------------------------
+	say "Release 2.4.0: alice requests it (config/demo/billing-2-4-0.yaml)"
+	echo "\$ kubectl create -f config/demo/billing-2-4-0.yaml --as alice@example.com"
+	as alice create -f "$repo/config/demo/billing-2-4-0.yaml"
+	note "requested-by, stamped by the webhook: $(ur_field billing-2-4-0 '{.metadata.annotations.golive\.dev/requested-by}')"
+	follow billing-2-4-0 Soaking AwaitingApproval
+
+	say "Approvals: the requester's own is refused (four eyes), bob and carol approve"
+	echo "\$ kubectl annotate ur billing-2-4-0 -n billing golive.dev/approve=rnd-lead --as alice@example.com --as-group billing-rnd-leads"
+	local refusal
+	if refusal=$(as alice -n billing annotate ur billing-2-4-0 golive.dev/approve=rnd-lead 2>&1); then
+		fail "golive accepted alice's approval of her own request"
+	fi
+	echo "$refusal"
+	[[ $refusal == *"requested this update and may not approve it"* ]] || fail "the refusal does not say why: $refusal"
+	approve bob billing-2-4-0 rnd-lead "staging looks good"
+	approve carol billing-2-4-0 operations-office "backup plan checked"
+	show_approvals billing-2-4-0
+	follow billing-2-4-0 AwaitingAcceptance
+
+	say "Production is verified; the backup it took first:"
+	note "saved specs: ConfigMap $(ur_field billing-2-4-0 '{.status.backup.savedSpecs}'); stopped for the snapshot (quiesce ScaleToZero): $(ur_field billing-2-4-0 '{.status.backup.quiescedReplicas}')"
+	k -n billing get volumesnapshot -o custom-columns='NAME:.metadata.name,CLAIM:.spec.source.persistentVolumeClaimName,READY:.status.readyToUse,SIZE:.status.restoreSize,CLASS:.spec.volumeSnapshotClassName'
+	k -n billing get deploy,sts -o wide
+	say "erin, the business owner, accepts 2.4.0"
+	echo "\$ kubectl annotate ur billing-2-4-0 -n billing golive.dev/accept=\"invoices checked\" --as erin@example.com"
+	as erin -n billing annotate ur billing-2-4-0 "golive.dev/accept=invoices checked"
+	follow billing-2-4-0 Succeeded
+
+	# ---- Release 2 ----------------------------------------------------------
+	say "Release 2.5.0: a schema migration that never becomes healthy (config/demo/billing-2-5-0.yaml)"
+	if listening "$unhealthy_port"; then
+		fail "something answers on localhost:$unhealthy_port, where release 2.5.0's health check must find nothing"
+	fi
+	note "its production health check probes http://127.0.0.1:$unhealthy_port/healthz, where nothing listens"
+	echo "\$ kubectl create -f config/demo/billing-2-5-0.yaml --as alice@example.com"
+	as alice create -f "$repo/config/demo/billing-2-5-0.yaml"
+	follow billing-2-5-0 Soaking AwaitingApproval
+	approve bob billing-2-5-0 rnd-lead "migration tested on grey"
+	approve carol billing-2-5-0 operations-office "ok"
+	show_approvals billing-2-5-0
+	follow billing-2-5-0 Verifying
+
+	say "2.5.0 runs in production and migrates the database (the demo writes into the volume as 2.5.0)"
+	local failed_dir failed_volume failed
+	failed_dir=$(volume_dir data-billing-db-0)
+	failed_volume=$(k -n billing get pvc data-billing-db-0 -o jsonpath='{.spec.volumeName}')
+	cat >>"$failed_dir/invoices.sql" <<'DATA'
+-- migrated by billing 2.5.0
+ALTER TABLE invoices DROP COLUMN amount;
+DATA
+	failed=$(checksum "$failed_dir/invoices.sql")
+	note "invoices.sql in $failed_volume now: sha256 $failed"
+	follow billing-2-5-0 RolledBack
+
+	say "After the rollback: workloads and data as before 2.5.0"
+	k -n billing get deploy,sts -o wide
+	local restored_volume restored_dir restored
+	restored_volume=$(k -n billing get pvc data-billing-db-0 -o jsonpath='{.spec.volumeName}')
+	restored_dir=$(volume_dir data-billing-db-0)
+	restored=$(checksum "$restored_dir/invoices.sql")
+	k -n billing get pvc data-billing-db-0 -o custom-columns='CLAIM:.metadata.name,VOLUME:.spec.volumeName,STATUS:.status.phase,RESTORED-FROM:.metadata.annotations.golive\.dev/restored-from,PREVIOUS-VOLUME:.metadata.annotations.golive\.dev/previous-volume'
+	note "restored claim data-billing-db-0 (volume $restored_volume): invoices.sql sha256 $restored"
+	note "before 2.5.0:                                       sha256 $original"
+	[ "$restored" = "$original" ] || fail "the restored claim does not hold the data from before 2.5.0"
+	note "=> equal: the claim holds the data from before the release"
 	echo
-	echo "Why the sample request waits (Ready condition):"
-	k -n billing get ur billing-2-4-0 -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}{"\n"}'
-	k explain updaterequest.spec
+	k get pv "$failed_volume" -o custom-columns='FAILED-VERSION-VOLUME:.metadata.name,RECLAIM:.spec.persistentVolumeReclaimPolicy,STATUS:.status.phase,RETAINED-BY:.metadata.labels.golive\.dev/request'
+	[ "$(k get pv "$failed_volume" -o jsonpath='{.spec.persistentVolumeReclaimPolicy}')" = Retain ] ||
+		fail "the failed version's volume $failed_volume is not retained"
+	note "the failed version's data is kept there: invoices.sql sha256 $(checksum "$failed_dir/invoices.sql")"
+	echo
+	k -n billing get volumesnapshot -o custom-columns='SNAPSHOT:.metadata.name,CLAIM:.spec.source.persistentVolumeClaimName,READY:.status.readyToUse,EXPIRES:.metadata.annotations.golive\.dev/expires-at'
 
+	say "The record of billing-2-5-0 (status.timeline)"
+	echo "\$ kubectl get ur billing-2-5-0 -n billing -o jsonpath='{range .status.timeline[*]}...{end}'"
+	timeline_of billing-2-5-0 | print_timeline
+	echo
+	note "rollback: $(ur_field billing-2-5-0 '{.status.rollback.reason}')"
+	note "data restored: $(ur_field billing-2-5-0 '{.status.rollback.dataRestored}')"
+	echo
+	k get ur,glw -A
+
+	local took=$((SECONDS - started))
 	cat <<DONE
 
-The demo cluster is up. Look around with:
+The demo ran through in $((took / 60))m$((took % 60))s. The cluster stays up; look around with:
   export KUBECONFIG=$kubeconfig
   export PATH=$CONTROLPLANE_DIR:\$PATH    # kubectl $KUBERNETES_VERSION
   kubectl get ur,glw -A
-  kubectl explain updaterequest.spec --recursive
+  kubectl describe ur -n billing billing-2-5-0           # the Events of the rollback
+  kubectl get ur -n billing billing-2-4-0 -o yaml        # the whole record: approvals, checks, backup, timeline
+  kubectl get volumesnapshot,pvc -n billing; kubectl get pv
+  ls $csi_work/data/volumes                              # the volumes' data
   tail -f $demo_dir/golive.log
 Stop it with:
   make demo-down
