@@ -57,15 +57,19 @@ func (r *UpdateRequestReconciler) observe(ctx context.Context, request *golivev1
 	}
 
 	var err error
-	if world.Staging.Targets, err = r.observeTargets(ctx, request, request.Spec.Staging.Namespace, ""); err != nil {
-		return world, nil, err
-	}
-	savedSpecs := ""
-	if request.Status.Backup != nil {
-		savedSpecs = request.Status.Backup.SavedSpecs
-	}
-	if world.Production.Targets, err = r.observeTargets(ctx, request, request.Namespace, savedSpecs); err != nil {
-		return world, nil, err
+	// An ended request decides on its backups only; its saved specs may be gone.
+	if !request.Status.Phase.IsTerminal() {
+		if world.Staging.Targets, err = r.observeTargets(ctx, request, request.Spec.Staging.Namespace, ""); err != nil {
+			return world, nil, err
+		}
+		// Whether a target runs its saved spec again matters only to a rollback.
+		savedSpecs := ""
+		if request.Status.Phase == golivev1alpha1.PhaseRollingBack && request.Status.Backup != nil {
+			savedSpecs = request.Status.Backup.SavedSpecs
+		}
+		if world.Production.Targets, err = r.observeTargets(ctx, request, request.Namespace, savedSpecs); err != nil {
+			return world, nil, err
+		}
 	}
 	// From the updating phase on: a decision may move on to verifying at once.
 	switch phase := request.Status.Phase; {
