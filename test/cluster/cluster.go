@@ -1,0 +1,341 @@
+// Package cluster starts what golive's end-to-end tests run against: a kwok
+// cluster of their own whose control plane is the real kube-apiserver,
+// kube-controller-manager, kube-scheduler and etcd, fake nodes that kwok
+// plays, optionally the CSI snapshot chain (hack/csi.sh) and golive itself,
+// built from the work tree and run out of cluster as its ServiceAccount.
+// Everything started is stopped and deleted when the test ends, passed or
+// not; on failure the logs of what ran are printed.
+//
+// The binaries come from the Makefile (CONTROLPLANE_DIR, KWOK_DIR, CSI_DIR):
+// a test fails without them, and GOLIVE_SKIP_E2E=1 skips it.
+package cluster
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	snapv1 "github.com/kubernetes-csi/external-snapshotter/client/v8/apis/volumesnapshot/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+)
+
+// DefaultNode is the fake node every cluster gets.
+const DefaultNode = "kwok-node-0"
+
+// commandTimeout bounds one command the helpers run (kwokctl, kubectl,
+// hack/csi.sh, go build): each takes seconds, but the machine may be busy
+// with other test packages.
+const commandTimeout = 3 * time.Minute
+
+// Options shape a cluster.
+type Options struct {
+	// Name starts the kwokctl cluster's name; a random suffix makes it unique.
+	Name string
+	// Authorization turns on RBAC (kwokctl --kube-authorization), so that
+	// what runs as a ServiceAccount gets only what its roles grant.
+	Authorization bool
+}
+
+// Cluster is a running kwok cluster of one test.
+type Cluster struct {
+	// Name is the kwokctl cluster's name.
+	Name string
+	// Kubeconfig is the path of an admin kubeconfig.
+	Kubeconfig string
+	// Config is the admin rest config.
+	Config *rest.Config
+	// Client is an admin client whose scheme knows the core, snapshot and golive types.
+	Client client.Client
+
+	dirs    dirs
+	work    string
+	environ []string
+}
+
+// dirs are where the binaries are, as the Makefile exports them, and the repository.
+type dirs struct {
+	controlPlane, kwok, csi, repo string
+}
+
+// Start starts a kwok cluster of its own with one fake node, DefaultNode,
+// and deletes it when the test ends.
+func Start(t *testing.T, opts Options) *Cluster {
+	t.Helper()
+	d := requireDirs(t)
+	work := t.TempDir()
+	if opts.Name == "" {
+		opts.Name = "golive-e2e"
+	}
+	c := &Cluster{
+		Name:       opts.Name + "-" + randomSuffix(t),
+		Kubeconfig: filepath.Join(work, "kubeconfig"),
+		dirs:       d,
+		work:       work,
+	}
+	kubectl := filepath.Join(d.controlPlane, "kubectl")
+	c.environ = append(os.Environ(),
+		"KWOK_KUBE_VERSION="+kubeVersion(t, d),
+		"KWOK_KUBECTL_BINARY="+kubectl,
+		"KUBECONFIG="+c.Kubeconfig,
+		"GOLIVE_CSI_WORK_DIR="+filepath.Join(work, "csi"),
+		"CSI_DIR="+d.csi,
+		"CONTROLPLANE_DIR="+d.controlPlane,
+	)
+
+	kwokctl := filepath.Join(d.kwok, "kwokctl")
+	// Cleanups run last-registered first: whatever runs on the cluster stops
+	// before the cluster goes.
+	t.Cleanup(func() {
+		c.run(t, kwokctl, "delete", "cluster", "--v=WARN", "--name", c.Name, "--kubeconfig", c.Kubeconfig)
+	})
+	args := []string{"create", "cluster", "--v=WARN", "--name", c.Name, "--runtime", "binary",
+		"--kubeconfig", c.Kubeconfig,
+		"--etcd-binary", filepath.Join(d.controlPlane, "etcd"),
+		"--kube-apiserver-binary", filepath.Join(d.controlPlane, "kube-apiserver"),
+		"--kube-controller-manager-binary", filepath.Join(d.controlPlane, "kube-controller-manager"),
+		"--kube-scheduler-binary", filepath.Join(d.controlPlane, "kube-scheduler"),
+		"--kwok-controller-binary", filepath.Join(d.kwok, "kwok"),
+		"--wait", "2m"}
+	if opts.Authorization {
+		args = append(args, "--kube-authorization")
+	}
+	c.run(t, kwokctl, args...)
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	cfg, err := clientcmd.BuildConfigFromFlags("", c.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Config = cfg
+	c.Client, err = client.New(cfg, client.Options{Scheme: Scheme(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.addNode(t, DefaultNode)
+	return c
+}
+
+// Scheme knows the core Kubernetes types, VolumeSnapshots and golive's types.
+func Scheme(t *testing.T) *runtime.Scheme {
+	t.Helper()
+	scheme := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, snapv1.AddToScheme, golivev1alpha1.AddToScheme} {
+		if err := add(scheme); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return scheme
+}
+
+// addNode adds a fake node that kwok keeps Ready and whose pods it runs.
+func (c *Cluster) addNode(t *testing.T, name string) {
+	t.Helper()
+	capacity := corev1.ResourceList{
+		corev1.ResourceCPU:    resource.MustParse("32"),
+		corev1.ResourceMemory: resource.MustParse("256Gi"),
+		corev1.ResourcePods:   resource.MustParse("110"),
+	}
+	node := &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: name,
+			Annotations: map[string]string{
+				"kwok.x-k8s.io/node":           "fake",
+				"node.alpha.kubernetes.io/ttl": "0",
+			},
+			Labels: map[string]string{"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "type": "kwok"},
+		},
+		Status: corev1.NodeStatus{Capacity: capacity, Allocatable: capacity},
+	}
+	if err := c.Client.Create(t.Context(), node); err != nil {
+		t.Fatalf("creating node %s: %v", name, err)
+	}
+}
+
+// Kubectl runs the control plane's kubectl with the admin kubeconfig; a
+// failure fails the test.
+func (c *Cluster) Kubectl(t *testing.T, args ...string) {
+	t.Helper()
+	c.run(t, filepath.Join(c.dirs.controlPlane, "kubectl"), append([]string{"--kubeconfig", c.Kubeconfig}, args...)...)
+	if t.Failed() {
+		t.FailNow()
+	}
+}
+
+// kubectlOutput runs kubectl with the admin kubeconfig and returns its output.
+func (c *Cluster) kubectlOutput(ctx context.Context, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, filepath.Join(c.dirs.controlPlane, "kubectl"), append([]string{"--kubeconfig", c.Kubeconfig}, args...)...)
+	cmd.Env = c.environ
+	out, err := cmd.CombinedOutput()
+	return strings.TrimSpace(string(out)), err
+}
+
+// run runs a command to completion within commandTimeout, logging its
+// output; a failure fails the test but lets the caller (or a cleanup) go on.
+func (c *Cluster) run(t *testing.T, name string, args ...string) {
+	t.Helper()
+	runIn(t, "", c.environ, name, args...)
+}
+
+// runIn runs a command in dir (empty: the current directory) as run does.
+func runIn(t *testing.T, dir string, environ []string, name string, args ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Env = environ
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	err := cmd.Run()
+	t.Logf("%s %s (%s):\n%s", filepath.Base(name), strings.Join(args[:min(2, len(args))], " "), time.Since(start).Round(time.Millisecond), out.String())
+	if err != nil {
+		t.Errorf("%s %s: %v", name, strings.Join(args, " "), err)
+	}
+}
+
+// requireDirs reads where the binaries are from the environment the
+// Makefile sets, failing the test without them; GOLIVE_SKIP_E2E=1 skips it.
+func requireDirs(t *testing.T) dirs {
+	t.Helper()
+	if os.Getenv("GOLIVE_SKIP_E2E") == "1" {
+		t.Skip("GOLIVE_SKIP_E2E=1: skipping the kwok end-to-end test")
+	}
+	var missing []string
+	get := func(name string) string {
+		v := os.Getenv(name)
+		if v == "" {
+			missing = append(missing, name)
+		}
+		return v
+	}
+	d := dirs{controlPlane: get("CONTROLPLANE_DIR"), kwok: get("KWOK_DIR"), csi: get("CSI_DIR")}
+	if len(missing) > 0 {
+		t.Fatalf("%s not set: run this test through `make test`, which builds the control plane, kwok and "+
+			"the CSI sidecars and sets CONTROLPLANE_DIR, KWOK_DIR and CSI_DIR (GOLIVE_SKIP_E2E=1 skips it)",
+			strings.Join(missing, ", "))
+	}
+	repo, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.repo = repo
+	return d
+}
+
+// repoRoot finds the module root above the test's working directory.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// kubeVersion is the control plane's version, for kwokctl's defaults: from
+// the Makefile's KUBERNETES_VERSION, else from kube-apiserver itself.
+func kubeVersion(t *testing.T, d dirs) string {
+	t.Helper()
+	if v := os.Getenv("KUBERNETES_VERSION"); v != "" {
+		return v
+	}
+	out, err := exec.Command(filepath.Join(d.controlPlane, "kube-apiserver"), "--version").Output()
+	if err != nil {
+		t.Fatalf("kube-apiserver --version: %v", err)
+	}
+	v := regexp.MustCompile(`v\d+\.\d+\.\d+\S*`).FindString(string(out))
+	if v == "" {
+		t.Fatalf("no version in %q", out)
+	}
+	return v
+}
+
+func randomSuffix(t *testing.T) string {
+	b := make([]byte, 4)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// permanentError ends an Eventually at once.
+type permanentError struct{ error }
+
+// Permanent wraps err so that Eventually fails at once instead of polling on:
+// for a state the wait can never leave, such as a process that exited.
+func Permanent(err error) error { return permanentError{err} }
+
+// Eventually polls cond until it reports done, for at most timeout; on
+// timeout the test fails with what, cond's last description of the state and
+// its last error. An error counts as not done yet, unless it is Permanent.
+func Eventually(t *testing.T, timeout time.Duration, what string, cond func(context.Context) (done bool, state string, err error)) {
+	t.Helper()
+	var state string
+	var lastErr error
+	err := wait.PollUntilContextTimeout(t.Context(), 250*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+		done, s, err := cond(ctx)
+		state, lastErr = s, err
+		var permanent permanentError
+		if errors.As(err, &permanent) {
+			return false, permanent.error
+		}
+		return done && err == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("waiting for %s: %v (last state: %s, last error: %v)", what, err, state, lastErr)
+	}
+}
+
+// tail is the last n lines of the file at path.
+func tail(path string, n int) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return err.Error()
+	}
+	defer func() { _ = f.Close() }()
+	var lines []string
+	scanner := bufio.NewScanner(f)
+	scanner.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for scanner.Scan() {
+		lines = append(lines, scanner.Text())
+		if len(lines) > n {
+			lines = lines[1:]
+		}
+	}
+	if err := scanner.Err(); err != nil {
+		lines = append(lines, fmt.Sprintf("(reading %s: %v)", path, err))
+	}
+	return strings.Join(lines, "\n")
+}
