@@ -108,28 +108,42 @@ func RestoreClaim(ctx context.Context, c client.Client, request *v1alpha1.Update
 // on, so no claim is left deleted because another one failed), and in
 // progress otherwise; message names the claims that are not restored.
 func RestoreClaims(ctx context.Context, c client.Client, request *v1alpha1.UpdateRequest, snapshots []v1alpha1.SnapshotStatus) (state RestoreState, message string, err error) {
-	var failed, inProgress, restored []string
+	var tally restoreTally
 	for _, snapshot := range snapshots {
 		state, message, err := RestoreClaim(ctx, c, request, snapshot)
 		if err != nil {
 			return RestoreInProgress, "", err
 		}
-		switch state {
-		case RestoreFailed:
-			failed = append(failed, message)
-		case RestoreInProgress:
-			inProgress = append(inProgress, message)
-		default:
-			restored = append(restored, snapshot.Claim)
-		}
+		tally.add(snapshot.Claim, state, message)
 	}
+	state, message = tally.result()
+	return state, message, nil
+}
+
+// restoreTally gathers the states of several claims' restores into one.
+type restoreTally struct{ failed, waiting, restored []string }
+
+func (t *restoreTally) add(claim string, state RestoreState, message string) {
+	switch state {
+	case RestoreFailed:
+		t.failed = append(t.failed, message)
+	case RestoreInProgress:
+		t.waiting = append(t.waiting, message)
+	default:
+		t.restored = append(t.restored, claim)
+	}
+}
+
+// result is Failed when a claim failed, in progress while one is, and
+// Restored when every claim is; the message names the claims that are not.
+func (t *restoreTally) result() (RestoreState, string) {
 	switch {
-	case len(failed) > 0:
-		return RestoreFailed, strings.Join(failed, "; "), nil
-	case len(inProgress) > 0:
-		return RestoreInProgress, strings.Join(inProgress, "; "), nil
+	case len(t.failed) > 0:
+		return RestoreFailed, strings.Join(t.failed, "; ")
+	case len(t.waiting) > 0:
+		return RestoreInProgress, strings.Join(t.waiting, "; ")
 	}
-	return Restored, "Restored " + strings.Join(restored, ", ") + " from their snapshots", nil
+	return Restored, "Restored " + strings.Join(t.restored, ", ") + " from their snapshots"
 }
 
 // ObserveRestore tells, without changing anything, where the restore of the
@@ -140,7 +154,7 @@ func ObserveRestore(ctx context.Context, c client.Client, request *v1alpha1.Upda
 	if err := requireUID(request); err != nil {
 		return RestoreFailed, "", err
 	}
-	var failed, waiting []string
+	var tally restoreTally
 	for _, snapshot := range snapshots {
 		r := restore{c: c, request: request, snapshot: snapshot, uid: string(request.UID)}
 		claim := &corev1.PersistentVolumeClaim{}
@@ -153,12 +167,7 @@ func ObserveRestore(ctx context.Context, c client.Client, request *v1alpha1.Upda
 			if err != nil {
 				return RestoreInProgress, "", err
 			}
-			switch state {
-			case RestoreFailed:
-				failed = append(failed, message)
-			case RestoreInProgress:
-				waiting = append(waiting, message)
-			}
+			tally.add(snapshot.Claim, state, message)
 			continue
 		}
 		_, failure, err := r.readySnapshot(ctx)
@@ -166,18 +175,13 @@ func ObserveRestore(ctx context.Context, c client.Client, request *v1alpha1.Upda
 			return RestoreInProgress, "", err
 		}
 		if failure != "" {
-			failed = append(failed, failure)
+			tally.add(snapshot.Claim, RestoreFailed, failure)
 			continue
 		}
-		waiting = append(waiting, fmt.Sprintf("claim %s is not restored from VolumeSnapshot %s yet", snapshot.Claim, snapshot.VolumeSnapshot))
+		tally.add(snapshot.Claim, RestoreInProgress, fmt.Sprintf("claim %s is not restored from VolumeSnapshot %s yet", snapshot.Claim, snapshot.VolumeSnapshot))
 	}
-	switch {
-	case len(failed) > 0:
-		return RestoreFailed, strings.Join(failed, "; "), nil
-	case len(waiting) > 0:
-		return RestoreInProgress, strings.Join(waiting, "; "), nil
-	}
-	return Restored, "", nil
+	state, message = tally.result()
+	return state, message, nil
 }
 
 // restore is one call of RestoreClaim.

@@ -369,12 +369,7 @@ func TestRestartInEveryPhase(t *testing.T) {
 		j.waitForReady(golivev1alpha1.ReasonSuspended, "Suspended before staging")
 		restartIn(golivev1alpha1.PhasePending)
 		j.setSuspend(false)
-		eventually(t, func(context.Context) string {
-			if got := j.image(j.staging); got != newImage {
-				return "staging runs " + got
-			}
-			return ""
-		})
+		j.waitForImage(j.staging, newImage)
 		restartIn(golivev1alpha1.PhaseStaging)
 		j.rollOut(j.staging)
 		restartIn(golivev1alpha1.PhaseVerifyingStaging)
@@ -385,12 +380,7 @@ func TestRestartInEveryPhase(t *testing.T) {
 		j.approve("bob", "rnd-lead")
 		restartIn(golivev1alpha1.PhaseScheduled)
 		j.stepClockTo(time.Date(2026, 11, 23, 20, 0, 0, 0, time.UTC))
-		eventually(t, func(context.Context) string {
-			if got := j.image(j.production); got != newImage {
-				return "production runs " + got
-			}
-			return ""
-		})
+		j.waitForImage(j.production, newImage)
 		restartIn(golivev1alpha1.PhaseUpdating)
 		j.rollOut(j.production)
 		restartIn(golivev1alpha1.PhaseVerifying)
@@ -420,19 +410,9 @@ func TestRestartInEveryPhase(t *testing.T) {
 		j.passStaging()
 		j.waitForPhase(golivev1alpha1.PhaseAwaitingApproval)
 		j.approve("bob", "rnd-lead")
-		eventually(t, func(context.Context) string {
-			if got := j.image(j.production); got != newImage {
-				return "production runs " + got
-			}
-			return ""
-		})
+		j.waitForImage(j.production, newImage)
 		j.failRollout(j.production)
-		eventually(t, func(context.Context) string {
-			if got := j.image(j.production); got != previousImage {
-				return "production runs " + got
-			}
-			return ""
-		})
+		j.waitForImage(j.production, previousImage)
 		j.waitForPhase(golivev1alpha1.PhaseRollingBack)
 		j.operator.restart()
 		j.rollOut(j.production)
@@ -470,12 +450,7 @@ func rollbackScript(t *testing.T, j *journey) {
 	j.passStaging()
 	j.waitForPhase(golivev1alpha1.PhaseAwaitingApproval)
 	j.approve("bob", "rnd-lead")
-	eventually(t, func(context.Context) string {
-		if got := j.image(j.production); got != newImage {
-			return "production runs " + got
-		}
-		return ""
-	})
+	j.waitForImage(j.production, newImage)
 	j.failRollout(j.production)
 	j.waitForImageAndRollOut(j.production, previousImage)
 	request := j.waitForPhase(golivev1alpha1.PhaseRolledBack)

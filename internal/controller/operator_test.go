@@ -13,13 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/util/workqueue"
 	clocktesting "k8s.io/utils/clock/testing"
-	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 )
 
@@ -46,9 +41,8 @@ type operator struct {
 
 // instance is one manager process.
 type instance struct {
-	cancel  context.CancelFunc
-	stopped chan error
-	killed  atomic.Bool
+	stop   func() error
+	killed atomic.Bool
 }
 
 // startOperator starts an operator watching namespaces; it is stopped when the test ends.
@@ -66,14 +60,6 @@ func startOperator(t *testing.T, namespaces []string, clock *clocktesting.FakeCl
 		o.running.stop()
 	})
 	return o
-}
-
-func (i *instance) stop() error {
-	i.cancel()
-	if err := <-i.stopped; err != nil && !errors.Is(err, context.Canceled) {
-		return err
-	}
-	return nil
 }
 
 // restart stops the running manager and starts a new one.
@@ -111,23 +97,11 @@ func (o *operator) restartCount() int {
 
 // start starts a manager with both reconcilers and waits for its caches.
 func (o *operator) start() (*instance, error) {
-	cached := map[string]cache.Config{}
-	for _, namespace := range o.namespaces {
-		cached[namespace] = cache.Config{}
-	}
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme:                 env.Scheme,
-		Cache:                  cache.Options{DefaultNamespaces: cached},
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
-		Client:                 client.Options{Cache: &client.CacheOptions{DisableFor: UncachedObjects()}},
-	})
+	mgr, err := newManager(o.namespaces)
 	if err != nil {
-		return nil, fmt.Errorf("creating the manager: %w", err)
+		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	self := &instance{cancel: cancel, stopped: make(chan error, 1)}
+	self := &instance{}
 	// The requeues wait on the fake clock; failure backoff stays in real time.
 	options := controller.Options{NewQueue: func(name string, limiter workqueue.TypedRateLimiter[reconcile.Request]) workqueue.TypedRateLimitingInterface[reconcile.Request] {
 		return &fakeClockQueue{
@@ -136,7 +110,7 @@ func (o *operator) start() (*instance, error) {
 		}
 	}}
 	err = errors.Join(
-		SetupIndexes(ctx, mgr.GetFieldIndexer()),
+		SetupIndexes(context.Background(), mgr.GetFieldIndexer()),
 		(&GoLiveWindowReconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Clock: o.clock, Recorder: mgr.GetEventRecorder("golive")}).SetupWithManager(mgr, options),
 		(&UpdateRequestReconciler{
 			Client: &killableClient{Client: mgr.GetClient(), operator: o, instance: self},
@@ -145,15 +119,10 @@ func (o *operator) start() (*instance, error) {
 		}).SetupWithManager(mgr, options),
 	)
 	if err != nil {
-		cancel()
 		return nil, fmt.Errorf("setting up the manager: %w", err)
 	}
-	go func() { self.stopped <- mgr.Start(ctx) }()
-	syncCtx, cancelSync := context.WithTimeout(ctx, 30*time.Second)
-	defer cancelSync()
-	if !mgr.GetCache().WaitForCacheSync(syncCtx) {
-		cancel()
-		return nil, errors.New("the manager's cache did not sync")
+	if self.stop, err = runManager(mgr); err != nil {
+		return nil, err
 	}
 	return self, nil
 }

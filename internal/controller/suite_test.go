@@ -3,12 +3,14 @@ package controller
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -23,10 +25,35 @@ func TestMain(m *testing.M) { testenv.Main(m, &env, testenv.WithSnapshotCRDs()) 
 
 // startManager starts a manager against the test API server with what setup
 // registers (reconcilers, indexes), waits until its caches are synced, and
-// stops it when the test ends. Its cache sees only namespaces, so managers of
-// tests running side by side, each with its own clock, never meet.
+// stops it when the test ends.
 func startManager(t *testing.T, namespaces []string, setup func(ctrl.Manager) error) ctrl.Manager {
 	t.Helper()
+	mgr, err := newManager(namespaces)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := SetupIndexes(t.Context(), mgr.GetFieldIndexer()); err != nil {
+		t.Fatalf("Setting up the indexes: %v", err)
+	}
+	if err := setup(mgr); err != nil {
+		t.Fatalf("Setting up the manager: %v", err)
+	}
+	stop, err := runManager(mgr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("The manager stopped with an error: %v", err)
+		}
+	})
+	return mgr
+}
+
+// newManager makes a manager against the test API server, configured as
+// golive's (pods and claims read uncached). Its cache sees only namespaces,
+// so managers of tests running side by side, each with its own clock, never meet.
+func newManager(namespaces []string) (ctrl.Manager, error) {
 	cached := map[string]cache.Config{}
 	for _, namespace := range namespaces {
 		cached[namespace] = cache.Config{}
@@ -37,32 +64,33 @@ func startManager(t *testing.T, namespaces []string, setup func(ctrl.Manager) er
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
+		Client:                 client.Options{Cache: &client.CacheOptions{DisableFor: UncachedObjects()}},
 	})
 	if err != nil {
-		t.Fatalf("Creating the manager: %v", err)
+		return nil, fmt.Errorf("creating the manager: %w", err)
 	}
-	if err := SetupIndexes(t.Context(), mgr.GetFieldIndexer()); err != nil {
-		t.Fatalf("Setting up the indexes: %v", err)
-	}
-	if err := setup(mgr); err != nil {
-		t.Fatalf("Setting up the manager: %v", err)
-	}
+	return mgr, nil
+}
 
+// runManager starts mgr, waits until its caches are synced, and returns how
+// to stop it: stop reports an error the manager ended with.
+func runManager(mgr ctrl.Manager) (stop func() error, err error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan error, 1)
 	go func() { stopped <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
+	stop = func() error {
 		cancel()
 		if err := <-stopped; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("The manager stopped with an error: %v", err)
+			return err
 		}
-	})
+		return nil
+	}
 	syncCtx, cancelSync := context.WithTimeout(ctx, 30*time.Second)
 	defer cancelSync()
 	if !mgr.GetCache().WaitForCacheSync(syncCtx) {
-		t.Fatal("The manager's cache did not sync")
+		return nil, errors.Join(errors.New("the manager's cache did not sync"), stop())
 	}
-	return mgr
+	return stop, nil
 }
 
 // newNamespace creates a namespace for one test; its name is unique.

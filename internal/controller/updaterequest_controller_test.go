@@ -194,8 +194,8 @@ func (j *journey) image(namespace string) string {
 	return deployment.Spec.Template.Spec.Containers[0].Image
 }
 
-// waitForImage waits until the Deployment in namespace runs image, then rolls it out.
-func (j *journey) waitForImageAndRollOut(namespace, image string) {
+// waitForImage waits until the Deployment in namespace runs image.
+func (j *journey) waitForImage(namespace, image string) {
 	j.t.Helper()
 	eventually(j.t, func(context.Context) string {
 		if got := j.image(namespace); got != image {
@@ -203,6 +203,12 @@ func (j *journey) waitForImageAndRollOut(namespace, image string) {
 		}
 		return ""
 	})
+}
+
+// waitForImageAndRollOut waits until the Deployment in namespace runs image, then rolls it out.
+func (j *journey) waitForImageAndRollOut(namespace, image string) {
+	j.t.Helper()
+	j.waitForImage(namespace, image)
 	j.rollOut(namespace)
 }
 
