@@ -34,7 +34,7 @@ help: ## Show the targets.
 
 .PHONY: manifests
 manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC from markers; copy the CRDs into the chart.
-	$(CONTROLLER_GEN) rbac:roleName=golive-manager crd webhook paths="./api/..." paths="./internal/..." paths="./cmd/..." \
+	$(CONTROLLER_GEN) rbac:roleName=golive-manager crd:generateEmbeddedObjectMeta=true webhook paths="./api/..." paths="./internal/..." paths="./cmd/..." \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac output:webhook:artifacts:config=config/webhook
 	go run ./hack/crdtrim config/crd/bases/*.yaml
 	rm -rf charts/golive/crds && mkdir -p charts/golive/crds

@@ -466,3 +466,31 @@ func TestEdgeValuesAreAccepted(t *testing.T) {
 		t.Fatalf("the API server refused a window at the edges of validation: %v", err)
 	}
 }
+
+// The labels and annotations of a verification Job's templates are kept, not
+// pruned as unknown fields: the Job's pods carry them (a service mesh's
+// sidecar opt-out, a NetworkPolicy's selector).
+func TestJobTemplateMetadataIsKept(t *testing.T) {
+	setupNamespaces(t)
+	ctx := context.Background()
+	request := validRequest("job-metadata")
+	job := smokeJob("smoke", corev1.RestartPolicyNever)
+	job.Template.Labels = map[string]string{"team": "billing"}
+	job.Template.Spec.Template.Labels = map[string]string{"app": "billing-smoke"}
+	job.Template.Spec.Template.Annotations = map[string]string{"sidecar.istio.io/inject": "false"}
+	request.Spec.Staging.Verify.Jobs = []golivev1alpha1.VerificationJob{job}
+	if err := env.Client.Create(ctx, request); err != nil {
+		t.Fatal(err)
+	}
+	var got golivev1alpha1.UpdateRequest
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(request), &got); err != nil {
+		t.Fatal(err)
+	}
+	stored := got.Spec.Staging.Verify.Jobs[0].Template
+	if diff := cmp.Diff(job.Template.ObjectMeta, stored.ObjectMeta); diff != "" {
+		t.Errorf("the Job template's metadata (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(job.Template.Spec.Template.ObjectMeta, stored.Spec.Template.ObjectMeta); diff != "" {
+		t.Errorf("the pod template's metadata (-want +got):\n%s", diff)
+	}
+}
