@@ -8,6 +8,7 @@ KWOK_VERSION       ?= v0.8.0
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 EXTERNAL_SNAPSHOTTER_VERSION ?= v8.7.0
 EXTERNAL_PROVISIONER_VERSION ?= v6.3.0
+HELM_VERSION ?= v4.3.1
 
 # Everything built from source is cached by version outside the work tree, so
 # a fresh clone on the same machine builds nothing twice.
@@ -16,15 +17,32 @@ CONTROLPLANE_DIR ?= $(GOLIVE_CACHE)/controlplane/$(KUBERNETES_VERSION)-etcd-$(ET
 KWOK_DIR ?= $(GOLIVE_CACHE)/kwok/$(KWOK_VERSION)
 CONTROLLER_GEN ?= $(GOLIVE_CACHE)/tools/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 CSI_DIR ?= $(GOLIVE_CACHE)/csi/snapshotter-$(EXTERNAL_SNAPSHOTTER_VERSION)-provisioner-$(EXTERNAL_PROVISIONER_VERSION)
+# helm, built from source by hack/build-helm.sh; the chart's Go test and the
+# e2e suite find it through $HELM.
+HELM ?= $(GOLIVE_CACHE)/tools/helm-$(HELM_VERSION)
 
 export KUBERNETES_VERSION ETCD_VERSION KWOK_VERSION GOLIVE_CACHE CONTROLPLANE_DIR KWOK_DIR
 export EXTERNAL_SNAPSHOTTER_VERSION EXTERNAL_PROVISIONER_VERSION CSI_DIR
+export HELM_VERSION HELM
 
 SHELL := /usr/bin/env bash -o pipefail
 .SHELLFLAGS := -ec
 
+# The chart's templates generated from config/ (RBAC, webhooks, admission
+# policy): hack/chartgen renders them from these files, so the chart grants
+# and registers exactly what the markers say.
+CHART_GENERATED := charts/golive/templates/_generated.tpl
+CHART_SOURCES := config/rbac/role.yaml config/rbac/leader_election_role.yaml \
+	config/rbac/metrics_auth_role.yaml config/rbac/metrics_reader_role.yaml \
+	config/rbac/updaterequest_editor_role.yaml config/rbac/updaterequest_viewer_role.yaml \
+	config/rbac/golivewindow_editor_role.yaml config/rbac/golivewindow_viewer_role.yaml \
+	config/webhook/manifests.yaml config/admission/validating_admission_policy.yaml
+# Values sets chart-test lints and renders besides the defaults.
+CHART_CI_VALUES := $(wildcard charts/golive/ci/*-values.yaml)
+
 # Generated files, checked by `make verify`.
-GENERATED := config/crd/bases config/rbac/role.yaml config/webhook/manifests.yaml api/v1alpha1/zz_generated.deepcopy.go charts/golive/crds
+GENERATED := config/crd/bases config/rbac/role.yaml config/webhook/manifests.yaml api/v1alpha1/zz_generated.deepcopy.go charts/golive/crds \
+	$(CHART_GENERATED)
 
 .PHONY: help
 help: ## Show the targets.
@@ -33,12 +51,13 @@ help: ## Show the targets.
 ##@ Development
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC from markers; copy the CRDs into the chart.
+manifests: $(CONTROLLER_GEN) ## Generate CRDs, RBAC and webhooks from markers; copy the CRDs into the chart, generate its RBAC and webhook templates.
 	$(CONTROLLER_GEN) rbac:roleName=golive-manager crd:generateEmbeddedObjectMeta=true webhook paths="./api/..." paths="./internal/..." paths="./cmd/..." \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac output:webhook:artifacts:config=config/webhook
 	go run ./hack/crdtrim config/crd/bases/*.yaml
 	rm -rf charts/golive/crds && mkdir -p charts/golive/crds
 	cp config/crd/bases/*.yaml charts/golive/crds/
+	go run ./hack/chartgen -out $(CHART_GENERATED) $(CHART_SOURCES)
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate deepcopy code from markers.
@@ -71,8 +90,18 @@ csi: ## Build the CSI snapshot sidecars (snapshot-controller, csi-snapshotter, c
 	hack/build-csi.sh
 
 .PHONY: test
-test: controlplane csi vet ## Run every test: unit and envtest (real kube-apiserver + etcd).
+test: controlplane csi vet chart-test ## Run every test: unit and envtest (real kube-apiserver + etcd).
 	KUBEBUILDER_ASSETS=$(CONTROLPLANE_DIR) go test -count=1 ./...
+
+.PHONY: chart-test
+chart-test: $(HELM) controlplane ## Lint and render the Helm chart (defaults and charts/golive/ci values); its Go test also applies it to a real API server.
+	$(HELM) lint --strict charts/golive
+	$(HELM) template golive charts/golive --namespace golive-system >/dev/null
+	for values in $(CHART_CI_VALUES); do \
+		$(HELM) lint --strict charts/golive --values $$values; \
+		$(HELM) template golive charts/golive --namespace golive-system --values $$values >/dev/null; \
+	done
+	KUBEBUILDER_ASSETS=$(CONTROLPLANE_DIR) go test -count=1 ./charts/...
 
 .PHONY: print-assets
 print-assets: ## Print the KUBEBUILDER_ASSETS folder, for running go test by hand.
@@ -89,6 +118,12 @@ demo-down: ## Stop and delete the demo cluster.
 	hack/demo.sh down
 
 ##@ Tools
+
+.PHONY: helm
+helm: $(HELM) ## Build helm from source (cached by version).
+
+$(HELM):
+	hack/build-helm.sh
 
 $(CONTROLLER_GEN):
 	mkdir -p $(dir $@)

@@ -1,0 +1,884 @@
+// Package chart_test renders the Helm chart with the helm binary that `make`
+// builds (its path in $HELM) and checks what it would install: the manager's
+// hardening, its flags against the manager's own, RBAC equal to config/rbac
+// (generated from markers) with no wildcards and no Secret beyond golive's
+// own namespace, the webhooks equal to config/webhook, cert-manager mode, the
+// out-of-cluster development mode, and the values schema; and that a real
+// API server accepts every object it renders.
+package chart_test
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/golive-dev/golive/internal/approval"
+	"github.com/golive-dev/golive/internal/testenv"
+)
+
+const (
+	// repoRoot is the repository, seen from this package's folder.
+	repoRoot = "../.."
+	// release is the release name the e2e suite and the docs use; it gives
+	// the object names config/ uses.
+	release = "golive"
+	// certDirArg is the manager flag naming the webhook certificate folder.
+	certDirArg = "webhook-cert-dir"
+)
+
+var (
+	certManagerValues     = filepath.Join("ci", "certmanager-values.yaml")
+	externalManagerValues = filepath.Join("ci", "external-manager-values.yaml")
+)
+
+// helm is the helm binary from $HELM, which the Makefile exports.
+func helm(t *testing.T) string {
+	t.Helper()
+	path := os.Getenv("HELM")
+	if path == "" {
+		t.Skip("HELM is not set: run `make chart-test`, which builds helm from source and exports HELM, or set HELM to a helm binary")
+	}
+	return path
+}
+
+// helmTemplate runs `helm template` on the chart and returns its output, or
+// the error with helm's message.
+func helmTemplate(t *testing.T, releaseName, namespace string, args ...string) ([]byte, error) {
+	t.Helper()
+	cmd := exec.Command(helm(t), append([]string{"template", releaseName, ".", "--namespace", namespace}, args...)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("helm template %s: %w: %s", strings.Join(args, " "), err, stderr.String())
+	}
+	return stdout.Bytes(), nil
+}
+
+// installation is a rendered chart.
+type installation struct {
+	namespace string
+	objects   []*unstructured.Unstructured
+}
+
+// render renders the chart as release `golive` in namespace with the values files.
+func render(t *testing.T, namespace string, valuesFiles ...string) installation {
+	t.Helper()
+	return renderRelease(t, release, namespace, valuesFiles...)
+}
+
+func renderRelease(t *testing.T, releaseName, namespace string, valuesFiles ...string) installation {
+	t.Helper()
+	var args []string
+	for _, file := range valuesFiles {
+		args = append(args, "--values", file)
+	}
+	out, err := helmTemplate(t, releaseName, namespace, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objects, err := decodeManifests(out)
+	if err != nil {
+		t.Fatalf("decoding helm's output: %v", err)
+	}
+	if len(objects) == 0 {
+		t.Fatal("helm rendered nothing")
+	}
+	return installation{namespace: namespace, objects: objects}
+}
+
+// decodeManifests splits multi-document YAML into objects, skipping empty documents.
+func decodeManifests(in []byte) ([]*unstructured.Unstructured, error) {
+	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(in)))
+	var objects []*unstructured.Unstructured
+	for {
+		doc, err := reader.Read()
+		if errors.Is(err, io.EOF) {
+			return objects, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		var object map[string]any
+		if err := utilyaml.Unmarshal(doc, &object); err != nil {
+			return nil, fmt.Errorf("%w in:\n%s", err, doc)
+		}
+		if len(object) > 0 {
+			objects = append(objects, &unstructured.Unstructured{Object: object})
+		}
+	}
+}
+
+// readManifests decodes a YAML file of the repository.
+func readManifests(t *testing.T, path string) []*unstructured.Unstructured {
+	t.Helper()
+	in, err := os.ReadFile(filepath.Join(repoRoot, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	objects, err := decodeManifests(in)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return objects
+}
+
+// ofKind returns the objects of a kind.
+func (in installation) ofKind(kind string) []*unstructured.Unstructured {
+	var found []*unstructured.Unstructured
+	for _, object := range in.objects {
+		if object.GetKind() == kind {
+			found = append(found, object)
+		}
+	}
+	return found
+}
+
+// find returns the object of kind and name, or nil.
+func (in installation) find(kind, name string) *unstructured.Unstructured {
+	for _, object := range in.ofKind(kind) {
+		if object.GetName() == name {
+			return object
+		}
+	}
+	return nil
+}
+
+// decode converts an object into its typed form, refusing fields the type
+// does not know: a misspelt field in a template fails here, not in a cluster.
+func decode(t *testing.T, object *unstructured.Unstructured, into any) {
+	t.Helper()
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(object.Object, into, true); err != nil {
+		t.Fatalf("%s %s: %v", object.GetKind(), object.GetName(), err)
+	}
+}
+
+// only returns the single object of a kind, decoded.
+func only[T any](t *testing.T, in installation, kind string) *T {
+	t.Helper()
+	objects := in.ofKind(kind)
+	if len(objects) != 1 {
+		t.Fatalf("want one %s, got %d", kind, len(objects))
+	}
+	var typed T
+	decode(t, objects[0], &typed)
+	return &typed
+}
+
+// onlyObject returns the single object of a kind that has no Go type here.
+func onlyObject(t *testing.T, in installation, kind string) *unstructured.Unstructured {
+	t.Helper()
+	objects := in.ofKind(kind)
+	if len(objects) != 1 {
+		t.Fatalf("want one %s, got %d", kind, len(objects))
+	}
+	return objects[0]
+}
+
+// named returns the object of kind and name, decoded.
+func named[T any](t *testing.T, in installation, kind, name string) *T {
+	t.Helper()
+	object := in.find(kind, name)
+	if object == nil {
+		t.Fatalf("no %s %s rendered", kind, name)
+	}
+	var typed T
+	decode(t, object, &typed)
+	return &typed
+}
+
+// managerContainer is the manager's container of the Deployment.
+func managerContainer(t *testing.T, deployment *appsv1.Deployment) corev1.Container {
+	t.Helper()
+	for _, container := range deployment.Spec.Template.Spec.Containers {
+		if container.Name == "manager" {
+			return container
+		}
+	}
+	t.Fatal("the Deployment has no manager container")
+	return corev1.Container{}
+}
+
+// flags parses the manager's arguments: --name=value, or --name alone for true.
+func flags(t *testing.T, args []string) map[string]string {
+	t.Helper()
+	parsed := map[string]string{}
+	for _, arg := range args {
+		name, value, hasValue := strings.Cut(strings.TrimPrefix(arg, "--"), "=")
+		if !strings.HasPrefix(arg, "--") || name == "" {
+			t.Fatalf("argument %q is not a --flag", arg)
+		}
+		if !hasValue {
+			value = "true"
+		}
+		if _, seen := parsed[name]; seen {
+			t.Fatalf("flag --%s is passed twice", name)
+		}
+		parsed[name] = value
+	}
+	return parsed
+}
+
+// containerPort is the port of the named container port.
+func containerPort(t *testing.T, container corev1.Container, name string) int32 {
+	t.Helper()
+	for _, port := range container.Ports {
+		if port.Name == name {
+			return port.ContainerPort
+		}
+	}
+	t.Fatalf("the %s container has no port named %q", container.Name, name)
+	return 0
+}
+
+// selects reports whether a Service-style selector picks the labels.
+func selects(selector map[string]string, podLabels map[string]string) bool {
+	return len(selector) > 0 && labels.SelectorFromSet(selector).Matches(labels.Set(podLabels))
+}
+
+func TestDefaultInstallHardensTheManager(t *testing.T) {
+	in := render(t, "golive-system")
+	deployment := only[appsv1.Deployment](t, in, "Deployment")
+	pod := deployment.Spec.Template.Spec
+	container := managerContainer(t, deployment)
+
+	if pod.SecurityContext == nil || pod.SecurityContext.RunAsNonRoot == nil || !*pod.SecurityContext.RunAsNonRoot {
+		t.Errorf("pod securityContext.runAsNonRoot is not true: %+v", pod.SecurityContext)
+	}
+	if pod.SecurityContext == nil || pod.SecurityContext.SeccompProfile == nil ||
+		pod.SecurityContext.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+		t.Errorf("pod seccompProfile is not RuntimeDefault: %+v", pod.SecurityContext)
+	}
+	security := container.SecurityContext
+	if security == nil {
+		t.Fatal("the manager container has no securityContext")
+	}
+	if security.AllowPrivilegeEscalation == nil || *security.AllowPrivilegeEscalation {
+		t.Error("allowPrivilegeEscalation is not false")
+	}
+	if security.ReadOnlyRootFilesystem == nil || !*security.ReadOnlyRootFilesystem {
+		t.Error("readOnlyRootFilesystem is not true")
+	}
+	if security.Capabilities == nil || !slices.Equal(security.Capabilities.Drop, []corev1.Capability{"ALL"}) || len(security.Capabilities.Add) > 0 {
+		t.Errorf("capabilities are not drop [ALL] and add nothing: %+v", security.Capabilities)
+	}
+	if security.Privileged != nil && *security.Privileged {
+		t.Error("the container is privileged")
+	}
+	if security.RunAsNonRoot != nil && !*security.RunAsNonRoot {
+		t.Error("the container overrides runAsNonRoot with false")
+	}
+	if security.SeccompProfile != nil && security.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+		t.Errorf("the container overrides the seccomp profile: %+v", security.SeccompProfile)
+	}
+
+	args := flags(t, container.Args)
+	// Probes on the probe port the manager listens on.
+	probePort := containerPort(t, container, "probes")
+	if want := fmt.Sprintf(":%d", probePort); args["health-probe-bind-address"] != want {
+		t.Errorf("--health-probe-bind-address = %q, the probes port is %d", args["health-probe-bind-address"], probePort)
+	}
+	for probe, want := range map[string]struct {
+		probe *corev1.Probe
+		path  string
+	}{"liveness": {container.LivenessProbe, "/healthz"}, "readiness": {container.ReadinessProbe, "/readyz"}} {
+		if want.probe == nil || want.probe.HTTPGet == nil {
+			t.Errorf("no %s HTTP probe", probe)
+			continue
+		}
+		if want.probe.HTTPGet.Path != want.path || want.probe.HTTPGet.Port != intstr.FromString("probes") {
+			t.Errorf("%s probe = %s on %s, want %s on the probes port", probe, want.probe.HTTPGet.Path, want.probe.HTTPGet.Port.String(), want.path)
+		}
+	}
+	if container.Resources.Requests.Memory().IsZero() || container.Resources.Limits.Memory().IsZero() {
+		t.Errorf("the manager has no memory request and limit: %+v", container.Resources)
+	}
+
+	// The webhook certificate folder is a writable emptyDir: the root filesystem is read-only.
+	certDir := args[certDirArg]
+	var mounted string
+	for _, mount := range container.VolumeMounts {
+		if mount.MountPath == certDir {
+			mounted = mount.Name
+		}
+	}
+	if certDir == "" || mounted == "" {
+		t.Fatalf("--%s=%q is not a mounted volume: %+v", certDirArg, certDir, container.VolumeMounts)
+	}
+	for _, volume := range pod.Volumes {
+		if volume.Name == mounted && volume.EmptyDir == nil {
+			t.Errorf("volume %s at %s is not an emptyDir", mounted, certDir)
+		}
+	}
+
+	// POD_NAMESPACE from the downward API: the manager finds its Secrets there.
+	var podNamespace *corev1.EnvVar
+	for i := range container.Env {
+		if container.Env[i].Name == "POD_NAMESPACE" {
+			podNamespace = &container.Env[i]
+		}
+	}
+	if podNamespace == nil || podNamespace.ValueFrom == nil || podNamespace.ValueFrom.FieldRef == nil ||
+		podNamespace.ValueFrom.FieldRef.FieldPath != "metadata.namespace" {
+		t.Errorf("POD_NAMESPACE is not metadata.namespace from the downward API: %+v", podNamespace)
+	}
+
+	if args["leader-elect"] != "true" || args["webhook-cert-rotation"] != "true" {
+		t.Errorf("want leader election and the manager's own certificate rotation by default, got %v", args)
+	}
+	for _, kind := range []string{"PodDisruptionBudget", "ServiceMonitor", "Certificate", "Issuer"} {
+		if objects := in.ofKind(kind); len(objects) > 0 {
+			t.Errorf("the default install renders a %s", kind)
+		}
+	}
+}
+
+// TestManagerAcceptsTheChartsFlags builds the manager and checks that every
+// flag the chart passes is one it defines: a renamed flag would otherwise
+// only fail when the Pod crash-loops.
+func TestManagerAcceptsTheChartsFlags(t *testing.T) {
+	in := render(t, "golive-system", certManagerValues)
+	container := managerContainer(t, only[appsv1.Deployment](t, in, "Deployment"))
+
+	binary := filepath.Join(t.TempDir(), "manager")
+	build := exec.Command("go", "build", "-o", binary, "./cmd")
+	build.Dir = repoRoot
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the manager: %v\n%s", err, out)
+	}
+	// -help prints the flags and exits before the manager does anything.
+	var usage bytes.Buffer
+	help := exec.Command(binary, "-help")
+	help.Stdout, help.Stderr = &usage, &usage
+	if err := help.Run(); err != nil {
+		t.Fatalf("%s -help: %v\n%s", binary, err, usage.String())
+	}
+	defined := map[string]bool{}
+	for _, match := range regexp.MustCompile(`(?m)^\s+-([a-z0-9-]+)`).FindAllStringSubmatch(usage.String(), -1) {
+		defined[match[1]] = true
+	}
+	if len(defined) == 0 {
+		t.Fatalf("no flags found in the manager's usage:\n%s", usage.String())
+	}
+	for name := range flags(t, container.Args) {
+		if !defined[name] {
+			t.Errorf("the chart passes --%s, which the manager does not define", name)
+		}
+	}
+}
+
+func TestWebhooksReachTheChartsService(t *testing.T) {
+	const namespace = "platform-ops"
+	in := render(t, namespace)
+	deployment := only[appsv1.Deployment](t, in, "Deployment")
+	container := managerContainer(t, deployment)
+	args := flags(t, container.Args)
+	podLabels := deployment.Spec.Template.Labels
+
+	service := named[corev1.Service](t, in, "Service", args["webhook-service"])
+	if service.Namespace != namespace {
+		t.Errorf("webhook Service in namespace %q, want the release's %q", service.Namespace, namespace)
+	}
+	if !selects(service.Spec.Selector, podLabels) {
+		t.Errorf("webhook Service selector %v does not select the manager's Pods %v", service.Spec.Selector, podLabels)
+	}
+	if len(service.Spec.Ports) != 1 || service.Spec.Ports[0].Port != 443 ||
+		service.Spec.Ports[0].TargetPort != intstr.FromString("webhook-server") {
+		t.Errorf("webhook Service ports = %+v, want 443 to webhook-server", service.Spec.Ports)
+	}
+	if got, want := fmt.Sprint(containerPort(t, container, "webhook-server")), args["webhook-port"]; got != want {
+		t.Errorf("container port webhook-server = %s, --webhook-port = %s", got, want)
+	}
+	if !selects(deployment.Spec.Selector.MatchLabels, podLabels) {
+		t.Errorf("the Deployment's selector %v does not select its Pods %v", deployment.Spec.Selector.MatchLabels, podLabels)
+	}
+	account := only[corev1.ServiceAccount](t, in, "ServiceAccount")
+	if deployment.Spec.Template.Spec.ServiceAccountName != account.Name || account.Namespace != namespace {
+		t.Errorf("the Pods run as %q, the chart's ServiceAccount is %s/%s", deployment.Spec.Template.Spec.ServiceAccountName, account.Namespace, account.Name)
+	}
+
+	// Each webhook is the generated one, reached through the chart's Service.
+	wantService := func(path *string) *admissionregistrationv1.ServiceReference {
+		return &admissionregistrationv1.ServiceReference{Namespace: namespace, Name: service.Name, Path: path}
+	}
+	compareWebhooks(t, in, wantService, "")
+}
+
+// compareWebhooks checks the rendered webhook configurations against
+// config/webhook/manifests.yaml, with each clientConfig as clientConfig(path)
+// and the cert-manager annotation injectFrom (none when empty).
+func compareWebhooks(t *testing.T, in installation, service func(path *string) *admissionregistrationv1.ServiceReference, url string) {
+	t.Helper()
+	manifests := installation{objects: readManifests(t, "config/webhook/manifests.yaml")}
+	want := only[admissionregistrationv1.MutatingWebhookConfiguration](t, manifests, "MutatingWebhookConfiguration")
+	got := only[admissionregistrationv1.MutatingWebhookConfiguration](t, in, "MutatingWebhookConfiguration")
+	if got.Name != approval.MutatingWebhookConfiguration || got.Name != want.Name {
+		t.Errorf("mutating configuration %q, the manager injects its CA into %q", got.Name, approval.MutatingWebhookConfiguration)
+	}
+	for i := range want.Webhooks {
+		want.Webhooks[i].ClientConfig = clientConfig(want.Webhooks[i].ClientConfig.Service.Path, service, url)
+	}
+	if diff := cmp.Diff(want.Webhooks, got.Webhooks); diff != "" {
+		t.Errorf("mutating webhooks differ from config/webhook (-want +got):\n%s", diff)
+	}
+
+	wantValidating := only[admissionregistrationv1.ValidatingWebhookConfiguration](t, manifests, "ValidatingWebhookConfiguration")
+	gotValidating := only[admissionregistrationv1.ValidatingWebhookConfiguration](t, in, "ValidatingWebhookConfiguration")
+	if gotValidating.Name != approval.ValidatingWebhookConfiguration || gotValidating.Name != wantValidating.Name {
+		t.Errorf("validating configuration %q, the manager injects its CA into %q", gotValidating.Name, approval.ValidatingWebhookConfiguration)
+	}
+	for i := range wantValidating.Webhooks {
+		wantValidating.Webhooks[i].ClientConfig = clientConfig(wantValidating.Webhooks[i].ClientConfig.Service.Path, service, url)
+	}
+	if diff := cmp.Diff(wantValidating.Webhooks, gotValidating.Webhooks); diff != "" {
+		t.Errorf("validating webhooks differ from config/webhook (-want +got):\n%s", diff)
+	}
+}
+
+// clientConfig is the clientConfig the chart should give a webhook of path:
+// through service, or at url plus the path when service is nil.
+func clientConfig(path *string, service func(*string) *admissionregistrationv1.ServiceReference, url string) admissionregistrationv1.WebhookClientConfig {
+	if service != nil {
+		return admissionregistrationv1.WebhookClientConfig{Service: service(path)}
+	}
+	full := url + *path
+	return admissionregistrationv1.WebhookClientConfig{URL: &full}
+}
+
+// TestRBACIsLeastPrivilege checks every rendering's roles: no wildcards, no
+// Secret outside the release namespace, every binding for the chart's
+// ServiceAccount and a rendered role.
+func TestRBACIsLeastPrivilege(t *testing.T) {
+	const namespace = "platform-ops"
+	for name, values := range map[string][]string{
+		"default":          nil,
+		"cert-manager":     {certManagerValues},
+		"external manager": {externalManagerValues},
+	} {
+		t.Run(name, func(t *testing.T) {
+			in := render(t, namespace, values...)
+			account := only[corev1.ServiceAccount](t, in, "ServiceAccount")
+			roles := map[string]bool{}
+			for _, kind := range []string{"ClusterRole", "Role"} {
+				for _, object := range in.ofKind(kind) {
+					var rules []rbacv1.PolicyRule
+					decodeRules(t, object, &rules)
+					roles[kind+"/"+object.GetName()] = true
+					for _, rule := range rules {
+						checkNoWildcard(t, kind, object.GetName(), rule)
+						if grantsSecrets(rule) && (kind == "ClusterRole" || object.GetNamespace() != namespace) {
+							t.Errorf("%s %s (namespace %q) grants %v on Secrets outside golive's namespace %s",
+								kind, object.GetName(), object.GetNamespace(), rule.Verbs, namespace)
+						}
+					}
+				}
+			}
+			for _, kind := range []string{"ClusterRoleBinding", "RoleBinding"} {
+				for _, object := range in.ofKind(kind) {
+					var binding rbacv1.RoleBinding
+					decode(t, object, &binding)
+					if kind == "RoleBinding" && binding.Namespace != namespace {
+						t.Errorf("RoleBinding %s/%s outside the release namespace", binding.Namespace, binding.Name)
+					}
+					if !roles[binding.RoleRef.Kind+"/"+binding.RoleRef.Name] {
+						t.Errorf("%s %s binds %s %s, which the chart does not render", kind, binding.Name, binding.RoleRef.Kind, binding.RoleRef.Name)
+					}
+					want := []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: account.Name, Namespace: namespace}}
+					if diff := cmp.Diff(want, binding.Subjects); diff != "" {
+						t.Errorf("%s %s binds someone other than the chart's ServiceAccount (-want +got):\n%s", kind, binding.Name, diff)
+					}
+				}
+			}
+		})
+	}
+}
+
+// decodeRules decodes the rules of a Role or ClusterRole strictly.
+func decodeRules(t *testing.T, object *unstructured.Unstructured, rules *[]rbacv1.PolicyRule) {
+	t.Helper()
+	switch object.GetKind() {
+	case "ClusterRole":
+		var role rbacv1.ClusterRole
+		decode(t, object, &role)
+		*rules = role.Rules
+	case "Role":
+		var role rbacv1.Role
+		decode(t, object, &role)
+		*rules = role.Rules
+	}
+}
+
+func checkNoWildcard(t *testing.T, kind, name string, rule rbacv1.PolicyRule) {
+	t.Helper()
+	for field, values := range map[string][]string{
+		"apiGroups": rule.APIGroups, "resources": rule.Resources, "verbs": rule.Verbs,
+		"resourceNames": rule.ResourceNames, "nonResourceURLs": rule.NonResourceURLs,
+	} {
+		for _, value := range values {
+			if strings.Contains(value, "*") {
+				t.Errorf("%s %s has a wildcard in %s: %+v", kind, name, field, rule)
+			}
+		}
+	}
+}
+
+// grantsSecrets reports whether a rule reaches core Secrets.
+func grantsSecrets(rule rbacv1.PolicyRule) bool {
+	return slices.Contains(rule.APIGroups, "") && slices.Contains(rule.Resources, "secrets")
+}
+
+// TestRBACEqualsConfig checks that the chart grants exactly what config/rbac
+// grants (role.yaml is controller-gen's output from the markers): the same
+// roles with the same rules, bound the same way, with golive-system mapped
+// to the release namespace.
+func TestRBACEqualsConfig(t *testing.T) {
+	const namespace = "platform-ops"
+	in := render(t, namespace)
+	var config []*unstructured.Unstructured
+	files, err := filepath.Glob(filepath.Join(repoRoot, "config", "rbac", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no files in config/rbac: %v", err)
+	}
+	for _, file := range files {
+		rel, err := filepath.Rel(repoRoot, file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		config = append(config, readManifests(t, rel)...)
+	}
+	rbacKinds := []string{"ClusterRole", "Role", "ClusterRoleBinding", "RoleBinding"}
+	wantNames := map[string]bool{}
+	for _, object := range config {
+		kind := object.GetKind()
+		if !slices.Contains(rbacKinds, kind) {
+			continue
+		}
+		wantNames[kind+"/"+object.GetName()] = true
+		got := in.find(kind, object.GetName())
+		if got == nil {
+			t.Errorf("config/rbac has %s %s, the chart does not render it", kind, object.GetName())
+			continue
+		}
+		if kind == "Role" || kind == "RoleBinding" {
+			if got.GetNamespace() != namespace {
+				t.Errorf("%s %s in namespace %q, want the release's", kind, got.GetName(), got.GetNamespace())
+			}
+		}
+		switch kind {
+		case "ClusterRole", "Role":
+			var want, have []rbacv1.PolicyRule
+			decodeRules(t, object, &want)
+			decodeRules(t, got, &have)
+			if diff := cmp.Diff(want, have); diff != "" {
+				t.Errorf("%s %s rules differ from config/rbac (-want +got):\n%s", kind, object.GetName(), diff)
+			}
+			if diff := cmp.Diff(aggregationLabels(object), aggregationLabels(got)); diff != "" {
+				t.Errorf("%s %s aggregation labels differ from config/rbac (-want +got):\n%s", kind, object.GetName(), diff)
+			}
+		case "ClusterRoleBinding", "RoleBinding":
+			var want, have rbacv1.RoleBinding
+			decode(t, object, &want)
+			decode(t, got, &have)
+			for i := range want.Subjects {
+				if want.Subjects[i].Namespace == "golive-system" {
+					want.Subjects[i].Namespace = namespace
+				}
+			}
+			if diff := cmp.Diff(want.RoleRef, have.RoleRef); diff != "" {
+				t.Errorf("%s %s roleRef differs from config/rbac (-want +got):\n%s", kind, object.GetName(), diff)
+			}
+			if diff := cmp.Diff(want.Subjects, have.Subjects); diff != "" {
+				t.Errorf("%s %s subjects differ from config/rbac (-want +got):\n%s", kind, object.GetName(), diff)
+			}
+		}
+	}
+	for _, kind := range rbacKinds {
+		for _, object := range in.ofKind(kind) {
+			if !wantNames[kind+"/"+object.GetName()] {
+				t.Errorf("the chart renders %s %s, which config/rbac does not have", kind, object.GetName())
+			}
+		}
+	}
+}
+
+// aggregationLabels are the labels that merge a ClusterRole into others.
+func aggregationLabels(object *unstructured.Unstructured) map[string]string {
+	found := map[string]string{}
+	for key, value := range object.GetLabels() {
+		if strings.HasPrefix(key, "rbac.authorization.k8s.io/aggregate-to-") {
+			found[key] = value
+		}
+	}
+	return found
+}
+
+func TestAdmissionPolicyEqualsConfig(t *testing.T) {
+	in := render(t, "golive-system")
+	config := installation{objects: readManifests(t, "config/admission/validating_admission_policy.yaml")}
+	want := only[admissionregistrationv1.ValidatingAdmissionPolicy](t, config, "ValidatingAdmissionPolicy")
+	got := only[admissionregistrationv1.ValidatingAdmissionPolicy](t, in, "ValidatingAdmissionPolicy")
+	if diff := cmp.Diff(want.Spec, got.Spec); diff != "" {
+		t.Errorf("admission policy differs from config/admission (-want +got):\n%s", diff)
+	}
+	wantBinding := only[admissionregistrationv1.ValidatingAdmissionPolicyBinding](t, config, "ValidatingAdmissionPolicyBinding")
+	gotBinding := only[admissionregistrationv1.ValidatingAdmissionPolicyBinding](t, in, "ValidatingAdmissionPolicyBinding")
+	wantBinding.Spec.PolicyName = got.Name
+	if diff := cmp.Diff(wantBinding.Spec, gotBinding.Spec); diff != "" {
+		t.Errorf("admission policy binding differs from config/admission (-want +got):\n%s", diff)
+	}
+}
+
+func TestCertManagerServiceMonitorAndReplicas(t *testing.T) {
+	const namespace = "golive-system"
+	in := render(t, namespace, certManagerValues)
+	deployment := only[appsv1.Deployment](t, in, "Deployment")
+	container := managerContainer(t, deployment)
+	args := flags(t, container.Args)
+	podLabels := deployment.Spec.Template.Labels
+
+	if args["webhook-cert-rotation"] != "false" {
+		t.Errorf("--webhook-cert-rotation = %q with cert-manager, want false", args["webhook-cert-rotation"])
+	}
+	certificate := onlyObject(t, in, "Certificate")
+	if got, _, _ := unstructured.NestedString(certificate.Object, "spec", "secretName"); got != args["webhook-cert-secret"] {
+		t.Errorf("cert-manager writes Secret %q, the manager reads %q", got, args["webhook-cert-secret"])
+	}
+	dnsNames, _, _ := unstructured.NestedStringSlice(certificate.Object, "spec", "dnsNames")
+	if serviceName := args["webhook-service"] + "." + namespace + ".svc"; !slices.Contains(dnsNames, serviceName) {
+		t.Errorf("the certificate's names %v miss the webhook Service %s", dnsNames, serviceName)
+	}
+	issuer := onlyObject(t, in, "Issuer")
+	if got, _, _ := unstructured.NestedString(certificate.Object, "spec", "issuerRef", "name"); got != issuer.GetName() {
+		t.Errorf("the certificate's issuer is %q, the chart's Issuer is %q", got, issuer.GetName())
+	}
+	injectFrom := namespace + "/" + certificate.GetName()
+	for _, kind := range []string{"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"} {
+		for _, object := range in.ofKind(kind) {
+			if got := object.GetAnnotations()["cert-manager.io/inject-ca-from"]; got != injectFrom {
+				t.Errorf("%s cert-manager.io/inject-ca-from = %q, want %q", kind, got, injectFrom)
+			}
+		}
+	}
+	service := named[corev1.Service](t, in, "Service", args["webhook-service"])
+	compareWebhooks(t, in, func(path *string) *admissionregistrationv1.ServiceReference {
+		return &admissionregistrationv1.ServiceReference{Namespace: namespace, Name: service.Name, Path: path}
+	}, "")
+
+	// The metrics Service and the ServiceMonitor scraping it over HTTPS.
+	var metricsService *corev1.Service
+	for _, object := range in.ofKind("Service") {
+		if object.GetName() != service.Name {
+			metricsService = &corev1.Service{}
+			decode(t, object, metricsService)
+		}
+	}
+	if metricsService == nil || !selects(metricsService.Spec.Selector, podLabels) || len(metricsService.Spec.Ports) != 1 {
+		t.Fatalf("no metrics Service with one port selecting the manager: %+v", metricsService)
+	}
+	if metricsService.Spec.Ports[0].TargetPort != intstr.FromString("metrics") || args["metrics-bind-address"] != fmt.Sprintf(":%d", containerPort(t, container, "metrics")) {
+		t.Errorf("metrics Service targets %s; --metrics-bind-address = %q", metricsService.Spec.Ports[0].TargetPort.String(), args["metrics-bind-address"])
+	}
+	monitor := onlyObject(t, in, "ServiceMonitor")
+	selector, _, _ := unstructured.NestedStringMap(monitor.Object, "spec", "selector", "matchLabels")
+	if !selects(selector, metricsService.Labels) || selects(selector, service.Labels) {
+		t.Errorf("the ServiceMonitor selects %v, which should pick the metrics Service %v and not the webhook Service", selector, metricsService.Labels)
+	}
+	endpoints, _, _ := unstructured.NestedSlice(monitor.Object, "spec", "endpoints")
+	if len(endpoints) != 1 {
+		t.Fatalf("want one ServiceMonitor endpoint, got %v", endpoints)
+	}
+	endpoint, _ := endpoints[0].(map[string]any)
+	if endpoint["port"] != metricsService.Spec.Ports[0].Name || endpoint["scheme"] != "https" || endpoint["path"] != "/metrics" {
+		t.Errorf("ServiceMonitor endpoint %v, want https /metrics on port %s", endpoint, metricsService.Spec.Ports[0].Name)
+	}
+	if monitor.GetLabels()["release"] != "prometheus" {
+		t.Errorf("the ServiceMonitor misses its extra label: %v", monitor.GetLabels())
+	}
+	if in.find("ClusterRole", "golive-metrics-reader") == nil || in.find("ClusterRole", "golive-metrics-auth") == nil {
+		t.Error("secure metrics need the metrics-reader and metrics-auth ClusterRoles")
+	}
+
+	// Two replicas behind a PodDisruptionBudget that keeps one serving.
+	if deployment.Spec.Replicas == nil || *deployment.Spec.Replicas != 2 {
+		t.Errorf("replicas = %v, want 2", deployment.Spec.Replicas)
+	}
+	budget := only[policyv1.PodDisruptionBudget](t, in, "PodDisruptionBudget")
+	if budget.Spec.Selector == nil || !selects(budget.Spec.Selector.MatchLabels, podLabels) {
+		t.Errorf("the PodDisruptionBudget does not select the manager's Pods: %+v", budget.Spec.Selector)
+	}
+	if budget.Spec.MaxUnavailable == nil || *budget.Spec.MaxUnavailable != intstr.FromInt32(1) || budget.Spec.MinAvailable != nil {
+		t.Errorf("PodDisruptionBudget = %+v, want maxUnavailable 1", budget.Spec)
+	}
+
+	// Scheduling and extra values reach the Pod.
+	pod := deployment.Spec.Template.Spec
+	if pod.PriorityClassName != "platform-critical" || pod.NodeSelector["kubernetes.io/os"] != "linux" || len(pod.Tolerations) != 1 {
+		t.Errorf("scheduling values missing: priorityClassName %q, nodeSelector %v, tolerations %v", pod.PriorityClassName, pod.NodeSelector, pod.Tolerations)
+	}
+	if deployment.Spec.Template.Annotations["example.com/team"] != "platform" {
+		t.Errorf("pod annotations missing: %v", deployment.Spec.Template.Annotations)
+	}
+	if args["zap-log-level"] != "debug" || args["zap-encoder"] != "console" {
+		t.Errorf("log level or extra args missing: %v", args)
+	}
+	if !slices.ContainsFunc(container.Env, func(env corev1.EnvVar) bool { return env.Name == "GOMEMLIMIT" }) {
+		t.Errorf("extra env missing: %v", container.Env)
+	}
+}
+
+func TestExternalManagerKeepsRBACAndPointsWebhooksAtTheURL(t *testing.T) {
+	const namespace = "golive-system"
+	in := render(t, namespace, externalManagerValues)
+	for _, kind := range []string{"Deployment", "Service", "PodDisruptionBudget", "ServiceMonitor", "Certificate"} {
+		if objects := in.ofKind(kind); len(objects) > 0 {
+			t.Errorf("with an external manager the chart renders a %s", kind)
+		}
+	}
+	account := only[corev1.ServiceAccount](t, in, "ServiceAccount")
+	if account.Name != "golive" || account.Namespace != namespace {
+		t.Errorf("ServiceAccount %s/%s, want golive/%s for the external manager to run as", account.Namespace, account.Name, namespace)
+	}
+	for _, name := range []string{"golive-manager", "golive-leader-election"} {
+		if in.find("Role", name) == nil || in.find("RoleBinding", name) == nil {
+			t.Errorf("Role or RoleBinding %s missing", name)
+		}
+	}
+	if in.find("ClusterRole", "golive-manager") == nil || in.find("ClusterRoleBinding", "golive-manager") == nil {
+		t.Error("the manager's ClusterRole or its binding is missing")
+	}
+	compareWebhooks(t, in, nil, "https://localhost:9443")
+}
+
+func TestReleaseNameAndNamespaceFlowThrough(t *testing.T) {
+	const namespace = "tools"
+	in := renderRelease(t, "ops", namespace)
+	deployment := only[appsv1.Deployment](t, in, "Deployment")
+	args := flags(t, managerContainer(t, deployment).Args)
+	if deployment.Name != "ops-golive" {
+		t.Errorf("Deployment %q, want ops-golive", deployment.Name)
+	}
+	named[corev1.Service](t, in, "Service", args["webhook-service"])
+	if args["webhook-cert-secret"] != "ops-golive-webhook-server-cert" || args["ledger-key-secret"] != "ops-golive-ledger-key" {
+		t.Errorf("Secret names do not follow the release: %v", args)
+	}
+	for _, object := range in.objects {
+		if object.GetNamespace() != "" && object.GetNamespace() != namespace {
+			t.Errorf("%s %s in namespace %q, want %q", object.GetKind(), object.GetName(), object.GetNamespace(), namespace)
+		}
+	}
+	// The webhook configurations keep the names the manager injects its CA into.
+	named[admissionregistrationv1.MutatingWebhookConfiguration](t, in, "MutatingWebhookConfiguration", approval.MutatingWebhookConfiguration)
+	named[admissionregistrationv1.ValidatingWebhookConfiguration](t, in, "ValidatingWebhookConfiguration", approval.ValidatingWebhookConfiguration)
+}
+
+func TestValuesSchemaRefusesWrongValues(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		values string
+		// wantError is part of helm's message: where the schema failed, or the
+		// chart's own message for combinations a schema cannot refuse.
+		wantError string
+	}{
+		{"replicas as a word", `replicas: two`, "at '/replicas': got string, want integer"},
+		{"negative replicas", `replicas: -1`, "at '/replicas'"},
+		{"unknown pull policy", "image:\n  pullPolicy: Sometimes", "at '/image/pullPolicy'"},
+		{"misspelt top-level value", `replica: 2`, "'replica' not allowed"},
+		{"port out of range", "metrics:\n  port: 70000", "at '/metrics/port'"},
+		{"boolean as a string", "leaderElection:\n  enabled: \"yes\"", "at '/leaderElection/enabled': got string, want boolean"},
+		{"unknown log level", `logLevel: verbose`, "at '/logLevel'"},
+		{"plain-HTTP webhook URL", "externalManager:\n  enabled: true\n  webhookURL: http://localhost:9443", "at '/externalManager/webhookURL'"},
+		{"extra argument without dashes", "extraArgs: [enable-http2]", "at '/extraArgs/0'"},
+		{"external manager without URL", "externalManager:\n  enabled: true", "externalManager.webhookURL"},
+		{"external manager with cert-manager", "externalManager:\n  enabled: true\n  webhookURL: https://localhost:9443\ncertManager:\n  enabled: true",
+			"certManager.enabled does not work with externalManager.enabled"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "values.yaml")
+			if err := os.WriteFile(file, []byte(tc.values+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := helmTemplate(t, release, "golive-system", "--values", file)
+			if err == nil {
+				t.Fatalf("helm accepted %q", tc.values)
+			}
+			if !strings.Contains(err.Error(), tc.wantError) {
+				t.Errorf("helm refused %q without naming %q: %v", tc.values, tc.wantError, err)
+			}
+		})
+	}
+}
+
+// unservedKinds are the kinds of the optional integrations, whose CRDs the
+// test API server does not have.
+var unservedKinds = map[string]bool{
+	"monitoring.coreos.com/ServiceMonitor": true,
+	"cert-manager.io/Certificate":          true,
+	"cert-manager.io/Issuer":               true,
+}
+
+// TestAPIServerAcceptsTheChart applies every rendered object to a real
+// kube-apiserver (server-side, dry run): its validation, defaulting and
+// admission, including the CEL of the admission policy and the webhook
+// configurations' rules, judge what the chart would install.
+func TestAPIServerAcceptsTheChart(t *testing.T) {
+	helm(t)
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		t.Skip("KUBEBUILDER_ASSETS is not set: run `make chart-test` or `make test`, which build the control plane and set it")
+	}
+	env, err := testenv.Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := env.Stop(); err != nil {
+			t.Errorf("stopping the API server: %v", err)
+		}
+	})
+	for name, values := range map[string][]string{
+		"default":          nil,
+		"cert-manager":     {certManagerValues},
+		"external manager": {externalManagerValues},
+	} {
+		t.Run(name, func(t *testing.T) {
+			namespace := env.NewNamespace(t, "chart-")
+			for _, object := range render(t, namespace, values...).objects {
+				gvk := object.GroupVersionKind()
+				_, err := env.Client.RESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version)
+				if meta.IsNoMatchError(err) && unservedKinds[gvk.Group+"/"+gvk.Kind] {
+					continue
+				}
+				if err != nil {
+					t.Errorf("%s %s: %v", gvk, object.GetName(), err)
+					continue
+				}
+				err = env.Client.Apply(t.Context(), client.ApplyConfigurationFromUnstructured(object),
+					client.DryRunAll, client.ForceOwnership, client.FieldOwner("chart-test"))
+				if err != nil {
+					t.Errorf("the API server refused %s %s: %v", object.GetKind(), object.GetName(), err)
+				}
+			}
+		})
+	}
+}
