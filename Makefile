@@ -90,8 +90,10 @@ csi: ## Build the CSI snapshot sidecars (snapshot-controller, csi-snapshotter, c
 	hack/build-csi.sh
 
 .PHONY: test
-test: controlplane csi vet chart-test ## Run every test: unit and envtest (real kube-apiserver + etcd).
-	KUBEBUILDER_ASSETS=$(CONTROLPLANE_DIR) go test -count=1 ./...
+test: controlplane csi vet chart-test ## Run every test: unit and envtest (real kube-apiserver + etcd), the chart's, then end to end (kwok cluster).
+	KUBEBUILDER_ASSETS=$(CONTROLPLANE_DIR) go test -count=1 $$(go list ./... | grep -v -e '/test/' -e '/charts/')
+	@# End to end, on local clusters, once the rest passed; GOLIVE_SKIP_E2E=1 skips it (never in CI).
+	go test -count=1 -timeout 60m ./test/...
 
 .PHONY: chart-test
 chart-test: $(HELM) controlplane ## Lint and render the Helm chart (defaults and charts/golive/ci values); its Go test also applies it to a real API server.

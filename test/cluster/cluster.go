@@ -6,7 +6,7 @@
 // Everything started is stopped and deleted when the test ends, passed or
 // not; on failure the logs of what ran are printed.
 //
-// The binaries come from the Makefile (CONTROLPLANE_DIR, KWOK_DIR, CSI_DIR):
+// The binaries come from the Makefile (CONTROLPLANE_DIR, KWOK_DIR, CSI_DIR, HELM):
 // a test fails without them, and GOLIVE_SKIP_E2E=1 skips it.
 package cluster
 
@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	_ "embed"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -26,6 +27,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	snapv1 "github.com/kubernetes-csi/external-snapshotter/client/v8/apis/volumesnapshot/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -36,12 +38,29 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 )
 
+func init() {
+	// The tests' clients have nothing to log; without a logger
+	// controller-runtime prints a warning with a stack trace.
+	log.SetLogger(logr.Discard())
+}
+
 // DefaultNode is the fake node every cluster gets.
 const DefaultNode = "kwok-node-0"
+
+// LabelFailPod on a pod (a verification Job's pod template) makes kwok end
+// the pod Failed, exit code 1, once it runs: the pod-fail Stage of
+// kwok-stages.yaml. Other Job pods complete.
+const LabelFailPod = "e2e.golive.dev/fail"
+
+// kwokStages are the Stages kwok plays pods and nodes with.
+//
+//go:embed kwok-stages.yaml
+var kwokStages []byte
 
 // commandTimeout bounds one command the helpers run (kwokctl, kubectl,
 // hack/csi.sh, go build): each takes seconds, but the machine may be busy
@@ -75,7 +94,7 @@ type Cluster struct {
 
 // dirs are where the binaries are, as the Makefile exports them, and the repository.
 type dirs struct {
-	controlPlane, kwok, csi, repo string
+	controlPlane, kwok, csi, helm, repo string
 }
 
 // Start starts a kwok cluster of its own with one fake node, DefaultNode,
@@ -104,13 +123,17 @@ func Start(t *testing.T, opts Options) *Cluster {
 	)
 
 	kwokctl := filepath.Join(d.kwok, "kwokctl")
+	stages := filepath.Join(work, "kwok-stages.yaml")
+	if err := os.WriteFile(stages, kwokStages, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	// Cleanups run last-registered first: whatever runs on the cluster stops
 	// before the cluster goes.
 	t.Cleanup(func() {
 		c.run(t, kwokctl, "delete", "cluster", "--v=WARN", "--name", c.Name, "--kubeconfig", c.Kubeconfig)
 	})
 	args := []string{"create", "cluster", "--v=WARN", "--name", c.Name, "--runtime", "binary",
-		"--kubeconfig", c.Kubeconfig,
+		"--kubeconfig", c.Kubeconfig, "--config", stages,
 		"--etcd-binary", filepath.Join(d.controlPlane, "etcd"),
 		"--kube-apiserver-binary", filepath.Join(d.controlPlane, "kube-apiserver"),
 		"--kube-controller-manager-binary", filepath.Join(d.controlPlane, "kube-controller-manager"),
@@ -232,10 +255,10 @@ func requireDirs(t *testing.T) dirs {
 		}
 		return v
 	}
-	d := dirs{controlPlane: get("CONTROLPLANE_DIR"), kwok: get("KWOK_DIR"), csi: get("CSI_DIR")}
+	d := dirs{controlPlane: get("CONTROLPLANE_DIR"), kwok: get("KWOK_DIR"), csi: get("CSI_DIR"), helm: get("HELM")}
 	if len(missing) > 0 {
-		t.Fatalf("%s not set: run this test through `make test`, which builds the control plane, kwok and "+
-			"the CSI sidecars and sets CONTROLPLANE_DIR, KWOK_DIR and CSI_DIR (GOLIVE_SKIP_E2E=1 skips it)",
+		t.Fatalf("%s not set: run this test through `make test`, which builds the control plane, kwok, "+
+			"the CSI sidecars and helm and sets CONTROLPLANE_DIR, KWOK_DIR, CSI_DIR and HELM (GOLIVE_SKIP_E2E=1 skips it)",
 			strings.Join(missing, ", "))
 	}
 	repo, err := repoRoot()

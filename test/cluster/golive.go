@@ -15,14 +15,10 @@ import (
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/golive-dev/golive/internal/approval"
 )
 
 // Where golive runs and who it is, as config/rbac and hack/demo.sh have it.
@@ -44,41 +40,47 @@ const (
 type Golive struct {
 	// Namespace is golive's own namespace, holding its ledger key and lease.
 	Namespace string
-	// LogPath is the file golive logs to.
+	// LogPath is the file golive logs to, across restarts.
 	LogPath string
 
 	cluster *Cluster
+	args    []string
+	env     []string
+	probe   string
 	cmd     *exec.Cmd
 	exited  chan struct{}
 	waitErr error
 }
 
-// StartGolive installs golive's CRDs, RBAC and admission policy on the
-// cluster (server-side, as shipped in config/), builds golive from the work
-// tree and runs it out of cluster as its ServiceAccount (impersonated, as
-// hack/demo.sh does), and waits until it is ready and leads. golive looks
-// for the VolumeSnapshot API when it starts, so StartCSI comes first for a
-// test with volumes. golive is stopped when the test ends; if the test
-// failed, the end of its log is printed.
+// StartGolive installs golive with its Helm chart (charts/golive) in the
+// chart's externalManager mode: the CRDs, ServiceAccount, RBAC, admission
+// policy and admission webhooks, the webhooks calling golive at
+// https://localhost:<port>. It builds golive from the work tree, runs it out
+// of cluster as the chart's ServiceAccount (impersonated, as hack/demo.sh
+// does), and waits until it is ready, leads and has injected its CA into the
+// webhook configurations. So the tests prove that the chart grants golive
+// enough, and people's commands go through the webhooks as in production.
+// golive looks for the VolumeSnapshot API when it starts, so StartCSI comes
+// first for a test with volumes. golive is stopped when the test ends; if
+// the test failed, the end of its log is printed.
 func (c *Cluster) StartGolive(t *testing.T) *Golive {
 	t.Helper()
-	ctx := t.Context()
-	g := &Golive{Namespace: GoliveNamespace, LogPath: filepath.Join(c.work, "golive.log"), cluster: c, exited: make(chan struct{})}
+	g := &Golive{Namespace: GoliveNamespace, LogPath: filepath.Join(c.work, "golive.log"), cluster: c}
 
-	namespace := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: g.Namespace}}
-	if err := c.Client.Create(ctx, namespace); err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatalf("creating namespace %s: %v", g.Namespace, err)
+	webhookPort := freePort(t)
+	c.run(t, c.dirs.helm, "install", "golive", filepath.Join(c.dirs.repo, "charts", "golive"),
+		"--kubeconfig", c.Kubeconfig, "--namespace", g.Namespace, "--create-namespace", "--wait",
+		"--set", "externalManager.enabled=true",
+		"--set", fmt.Sprintf("externalManager.webhookURL=https://localhost:%d", webhookPort))
+	if t.Failed() {
+		t.FailNow()
 	}
-	config := func(dir string) string { return filepath.Join(c.dirs.repo, "config", dir) }
-	c.Kubectl(t, "apply", "--server-side", "-k", config("crd"))
 	// kubectl wait fails at once on a CRD without status yet, so ask again.
 	Eventually(t, time.Minute, "golive's CRDs to be established", func(ctx context.Context) (bool, string, error) {
 		out, err := c.kubectlOutput(ctx, "wait", "--for=condition=Established", "--timeout=5s",
 			"crd/updaterequests.golive.dev", "crd/golivewindows.golive.dev")
 		return err == nil, out, err
 	})
-	c.Kubectl(t, "apply", "--server-side", "-k", config("rbac"))
-	c.Kubectl(t, "apply", "--server-side", "-k", config("admission"))
 
 	binary := filepath.Join(c.work, "golive")
 	runIn(t, c.dirs.repo, os.Environ(), "go", "build", "-o", binary, "./cmd")
@@ -88,71 +90,126 @@ func (c *Cluster) StartGolive(t *testing.T) *Golive {
 	kubeconfig := c.impersonatingKubeconfig(t, "system:serviceaccount:"+g.Namespace+":"+GoliveServiceAccount,
 		"system:serviceaccounts", "system:serviceaccounts:"+g.Namespace, "system:authenticated")
 
-	probe := freeAddress(t)
-	log, err := os.Create(g.LogPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g.cmd = exec.Command(binary,
+	g.probe = freeAddress(t)
+	g.args = []string{binary,
 		"--leader-elect", "--leader-election-namespace", g.Namespace,
 		"--namespace", g.Namespace,
 		"--metrics-bind-address", "0",
-		"--health-probe-bind-address", probe,
-		"--webhook-port", strconv.Itoa(freePort(t)),
+		"--health-probe-bind-address", g.probe,
+		"--webhook-port", strconv.Itoa(webhookPort),
 		"--webhook-cert-dir", filepath.Join(c.work, "golive-certs"),
 		"--webhook-dns-names", "localhost",
-	)
-	g.cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
-	g.cmd.Stdout, g.cmd.Stderr = log, log
-	if err := g.cmd.Start(); err != nil {
-		_ = log.Close()
-		t.Fatalf("starting golive: %v", err)
 	}
-	go func() {
-		g.waitErr = g.cmd.Wait()
-		_ = log.Close()
-		close(g.exited)
-	}()
+	g.env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
 	t.Cleanup(func() {
 		g.stop(t)
 		if t.Failed() {
 			t.Logf("the end of golive's log (%s):\n%s", g.LogPath, g.LogTail(logTailLines))
 		}
 	})
+	g.start(t)
+	c.waitForWebhookCA(t)
+	return g
+}
 
+// Kill kills golive at once (SIGKILL): no cleanup, no lease released, a
+// step or a status patch possibly half-way, as a crash or an OOM kill would.
+func (g *Golive) Kill(t *testing.T) {
+	t.Helper()
+	if err := g.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		t.Fatalf("killing golive: %v", err)
+	}
+	<-g.exited
+}
+
+// Restart starts golive again after Kill, with the same flags and
+// identity, and waits until it is ready and leads: it takes the lease over
+// once the killed one's expires.
+func (g *Golive) Restart(t *testing.T) {
+	t.Helper()
+	if !g.Exited() {
+		t.Fatal("Restart: golive still runs; Kill it first")
+	}
+	g.start(t)
+}
+
+// Exited is whether golive's process ended, as it does when it loses its
+// lease for longer than its renew deadline.
+func (g *Golive) Exited() bool {
+	select {
+	case <-g.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+// ExitError is how golive's process ended, once it has.
+func (g *Golive) ExitError() error {
+	if !g.Exited() {
+		return nil
+	}
+	return g.waitErr
+}
+
+// start runs golive and waits until it is ready and holds the lease.
+func (g *Golive) start(t *testing.T) {
+	t.Helper()
+	log, err := os.OpenFile(g.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(log, "=== golive starts at %s\n", time.Now().UTC().Format(time.RFC3339Nano))
+	cmd := exec.Command(g.args[0], g.args[1:]...)
+	cmd.Env = g.env
+	cmd.Stdout, cmd.Stderr = log, log
+	// Leader election keeps its times to the microsecond; a second of slack.
+	startedAt := time.Now().Add(-time.Second)
+	if err := cmd.Start(); err != nil {
+		_ = log.Close()
+		t.Fatalf("starting golive: %v", err)
+	}
+	exited := make(chan struct{})
+	g.cmd, g.exited, g.waitErr = cmd, exited, nil
+	go func() {
+		err := cmd.Wait()
+		_ = log.Close()
+		g.waitErr = err
+		close(exited)
+	}()
+
+	c := g.cluster
 	Eventually(t, goliveStartTimeout, "golive to be ready and lead", func(ctx context.Context) (bool, string, error) {
 		select {
-		case <-g.exited:
+		case <-exited:
 			return false, "", Permanent(fmt.Errorf("golive exited: %v", g.waitErr))
 		default:
 		}
-		if err := ready(ctx, "http://"+probe+"/readyz"); err != nil {
+		if err := ready(ctx, "http://"+g.probe+"/readyz"); err != nil {
 			return false, "readyz: " + err.Error(), nil
 		}
 		var lease coordinationv1.Lease
 		if err := c.Client.Get(ctx, client.ObjectKey{Namespace: g.Namespace, Name: goliveLease}, &lease); err != nil {
 			return false, "", err
 		}
-		return ptr.Deref(lease.Spec.HolderIdentity, "") != "", "lease " + goliveLease + " has no holder", nil
+		// A restarted golive leads once it acquired the lease, after the
+		// killed one's expired; the identity alone is the same host's.
+		holder := ptr.Deref(lease.Spec.HolderIdentity, "")
+		leads := holder != "" && lease.Spec.AcquireTime != nil && lease.Spec.AcquireTime.After(startedAt)
+		return leads, fmt.Sprintf("lease %s held by %q since %v", goliveLease, holder, lease.Spec.AcquireTime), nil
 	})
-	return g
 }
 
-// LedgerKey is the key golive signs the approval ledger with, from the
-// Secret it created when it started; a test that plays the admission
-// webhook signs its ledger entries with it.
-func (g *Golive) LedgerKey(t *testing.T) []byte {
+// waitForWebhookCA waits until golive injected its CA into both webhook configurations.
+func (c *Cluster) waitForWebhookCA(t *testing.T) {
 	t.Helper()
-	var secret corev1.Secret
-	key := client.ObjectKey{Namespace: g.Namespace, Name: approval.DefaultLedgerKeySecret}
-	if err := g.cluster.Client.Get(t.Context(), key, &secret); err != nil {
-		t.Fatalf("reading the ledger key Secret %s: %v", key, err)
+	for _, config := range []string{"mutatingwebhookconfiguration/golive-mutating-webhook-configuration",
+		"validatingwebhookconfiguration/golive-validating-webhook-configuration"} {
+		Eventually(t, goliveStartTimeout, "golive's CA in "+config, func(ctx context.Context) (bool, string, error) {
+			out, err := c.kubectlOutput(ctx, "get", config, "-o", "jsonpath={.webhooks[*].clientConfig.caBundle}")
+			return err == nil && out != "", "no caBundle yet", err
+		})
 	}
-	ledgerKey := secret.Data[approval.LedgerKeyField]
-	if len(ledgerKey) == 0 {
-		t.Fatalf("the ledger key Secret %s has no data.%s", key, approval.LedgerKeyField)
-	}
-	return ledgerKey
 }
 
 // LogTail is the last n lines of golive's log.

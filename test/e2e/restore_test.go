@@ -1,15 +1,14 @@
 // Package e2e runs whole journeys of golive on a local kwok cluster with a
 // real control plane, the real CSI snapshot chain and golive built from the
-// work tree, running as its ServiceAccount with the shipped RBAC. The test
-// plays only the people (the requester, the approver, the new version that
-// writes to its volume) and the admission webhooks, which are not installed.
-// See docs/e2e.md.
+// work tree, running as its ServiceAccount with the shipped RBAC and its
+// admission webhooks installed. The tests play only the people (impersonated:
+// the requester, the approvers, the new version that writes to its volume)
+// and the faults. See docs/e2e.md.
 package e2e
 
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -26,14 +25,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
-	"github.com/golive-dev/golive/internal/approval"
 	"github.com/golive-dev/golive/internal/backup"
 	"github.com/golive-dev/golive/test/cluster"
 	"github.com/golive-dev/golive/test/csi/driver"
@@ -71,7 +68,8 @@ const (
 func TestFailedProductionRestoresData(t *testing.T) {
 	cl := cluster.Start(t, cluster.Options{Name: "golive-e2e", Authorization: true})
 	cl.StartCSI(t)
-	golive := cl.StartGolive(t)
+	cl.StartGolive(t)
+	grantApprovalRoles(t, cl.Client)
 	c := cl.Client
 	ctx := t.Context()
 
@@ -83,11 +81,10 @@ func TestFailedProductionRestoresData(t *testing.T) {
 	}))
 	t.Cleanup(health.Close)
 
-	j := &journey{t: t, c: c, golive: golive}
-	create(t, c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: production}})
-	create(t, c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: staging,
-		Labels: map[string]string{golivev1alpha1.LabelStagingFor: production}}})
-	create(t, c, alwaysOpenWindow())
+	j := &journey{release: &release{t: t, c: c, key: client.ObjectKey{Namespace: production, Name: requestName}}}
+	namespaces(t, c, production)
+	bindPeople(t, c, production)
+	create(t, c, alwaysOpenWindow(production, windowName))
 	for _, namespace := range []string{production, staging} {
 		create(t, c, statefulSet(namespace))
 	}
@@ -102,11 +99,13 @@ func TestFailedProductionRestoresData(t *testing.T) {
 	cluster.WriteFile(t, filepath.Join(dir, "schema-version"), []byte("2.3.1\n"))
 	before := cluster.Digests(t, dir)
 
-	// alice asks for the release; the test stamps what the admission webhook would.
-	create(t, c, updateRequest(health.URL+"/healthz"))
+	// alice asks for the release; bob approves it, through the admission webhooks.
+	if err := as(t, cl, alice).Create(ctx, updateRequest(health.URL+"/healthz")); err != nil {
+		t.Fatalf("alice creating the request: %v", err)
+	}
 	j.waitForPhase(golivev1alpha1.PhaseAwaitingApproval)
 	j.waitForPod(t, staging, newImage)
-	j.approve("bob", "rnd-lead")
+	approve(t, cl, bob, j.key, roleRnDLead, "reviewed")
 
 	// golive stops the database, snapshots its volume, updates it and scales it back.
 	j.waitForPod(t, production, newImage)
@@ -261,105 +260,7 @@ func TestFailedProductionRestoresData(t *testing.T) {
 
 // journey follows the request as a user would, with kubectl.
 type journey struct {
-	t      *testing.T
-	c      client.Client
-	golive *cluster.Golive
-}
-
-func (j *journey) current() golivev1alpha1.UpdateRequest {
-	j.t.Helper()
-	var request golivev1alpha1.UpdateRequest
-	if err := j.c.Get(j.t.Context(), client.ObjectKey{Namespace: production, Name: requestName}, &request); err != nil {
-		j.t.Fatal(err)
-	}
-	return request
-}
-
-// describe says where the request stands: its phase, its Ready and Stalled
-// conditions and its latest timeline entries.
-func (j *journey) describe() string {
-	var request golivev1alpha1.UpdateRequest
-	if err := j.c.Get(context.Background(), client.ObjectKey{Namespace: production, Name: requestName}, &request); err != nil {
-		return "UpdateRequest " + requestName + ": " + err.Error()
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "phase %q", request.Status.Phase)
-	for _, conditionType := range []string{golivev1alpha1.ConditionReady, golivev1alpha1.ConditionStalled} {
-		if condition := meta.FindStatusCondition(request.Status.Conditions, conditionType); condition != nil {
-			fmt.Fprintf(&b, "; %s %s (%s): %s", condition.Type, condition.Status, condition.Reason, condition.Message)
-		}
-	}
-	entries := request.Status.Timeline
-	for _, entry := range entries[max(0, len(entries)-3):] {
-		fmt.Fprintf(&b, "\n  %s %s %s: %s", entry.At.UTC().Format(time.TimeOnly), entry.Phase, entry.Event, entry.Message)
-	}
-	b.WriteString("\n  (golive's log is printed at the end of the test's output)")
-	return b.String()
-}
-
-func (j *journey) waitForPhase(phase golivev1alpha1.Phase) golivev1alpha1.UpdateRequest {
-	j.t.Helper()
-	return j.waitForPhaseWithin(phase, timeout)
-}
-
-// waitForPhaseWithin waits for the request to reach phase; reaching another
-// terminal phase fails at once.
-func (j *journey) waitForPhaseWithin(phase golivev1alpha1.Phase, within time.Duration) golivev1alpha1.UpdateRequest {
-	j.t.Helper()
-	cluster.Eventually(j.t, within, "UpdateRequest "+requestName+" to be "+string(phase), func(ctx context.Context) (bool, string, error) {
-		var request golivev1alpha1.UpdateRequest
-		if err := j.c.Get(ctx, client.ObjectKey{Namespace: production, Name: requestName}, &request); err != nil {
-			return false, "", err
-		}
-		if got := request.Status.Phase; got != phase && got.IsTerminal() {
-			return false, "", cluster.Permanent(fmt.Errorf("the request ended %s: %s", got, j.describe()))
-		}
-		return request.Status.Phase == phase, j.describe(), nil
-	})
-	return j.current()
-}
-
-// approve plays the admission webhook: it appends an approval, signed with
-// golive's ledger key, to the ledger.
-func (j *journey) approve(user, role string) {
-	j.t.Helper()
-	request := j.current()
-	ledger, err := approval.ParseLedger(request.Annotations[golivev1alpha1.AnnotationLedger])
-	if err != nil {
-		j.t.Fatal(err)
-	}
-	ledger = append(ledger, approval.Sign(j.golive.LedgerKey(j.t), &request, golivev1alpha1.LedgerEntry{
-		User: user, Role: role, Action: golivev1alpha1.LedgerApprove,
-		Time: metav1.Now(), SpecHash: approval.SpecHash(&request.Spec),
-	}))
-	encoded, err := json.Marshal(ledger)
-	if err != nil {
-		j.t.Fatal(err)
-	}
-	base := request.DeepCopy()
-	request.Annotations[golivev1alpha1.AnnotationLedger] = string(encoded)
-	if err := j.c.Patch(j.t.Context(), &request, client.MergeFrom(base)); err != nil {
-		j.t.Fatal(err)
-	}
-}
-
-func create(t *testing.T, c client.Client, obj client.Object) {
-	t.Helper()
-	if err := c.Create(t.Context(), obj); err != nil {
-		t.Fatalf("creating %T %s: %v", obj, obj.GetName(), err)
-	}
-}
-
-// alwaysOpenWindow is open at every instant: each day's opening lasts a week.
-func alwaysOpenWindow() *golivev1alpha1.GoLiveWindow {
-	return &golivev1alpha1.GoLiveWindow{
-		ObjectMeta: metav1.ObjectMeta{Name: windowName, Namespace: production},
-		Spec: golivev1alpha1.GoLiveWindowSpec{TimeZone: "UTC", Schedule: []golivev1alpha1.ScheduleEntry{{
-			Days:     []golivev1alpha1.Weekday{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"},
-			Start:    "00:00",
-			Duration: metav1.Duration{Duration: 168 * time.Hour},
-		}}},
-	}
+	*release
 }
 
 // statefulSet is the billing database: one replica with a volume of the
@@ -398,14 +299,13 @@ func statefulSet(namespace string) *appsv1.StatefulSet {
 // at healthURL.
 func updateRequest(healthURL string) *golivev1alpha1.UpdateRequest {
 	return &golivev1alpha1.UpdateRequest{
-		ObjectMeta: metav1.ObjectMeta{Name: requestName, Namespace: production,
-			Annotations: map[string]string{golivev1alpha1.AnnotationRequestedBy: "alice"}},
+		ObjectMeta: metav1.ObjectMeta{Name: requestName, Namespace: production},
 		Spec: golivev1alpha1.UpdateRequestSpec{
 			Release: "2.4.0",
 			Targets: []golivev1alpha1.Target{{Kind: golivev1alpha1.TargetStatefulSet, Name: database,
 				Images: map[string]golivev1alpha1.Image{container: newImage}}},
 			Staging:   golivev1alpha1.Staging{Namespace: staging},
-			Approvals: golivev1alpha1.Approvals{Required: []golivev1alpha1.RoleQuorum{{Role: "rnd-lead", Count: 1}}},
+			Approvals: golivev1alpha1.Approvals{Required: []golivev1alpha1.RoleQuorum{{Role: roleRnDLead, Count: 1}}},
 			Window:    golivev1alpha1.WindowReference{Name: windowName},
 			Backup: golivev1alpha1.Backup{
 				VolumeClaimSelector:     &metav1.LabelSelector{MatchLabels: map[string]string{"app": "billing"}},
@@ -431,9 +331,7 @@ func (j *journey) waitForPod(t *testing.T, namespace, image string) {
 		if err := j.c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: pod}, &p); err != nil {
 			return false, "request: " + j.describe(), err
 		}
-		ready := slices.ContainsFunc(p.Status.Conditions, func(c corev1.PodCondition) bool {
-			return c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue
-		})
+		ready := podReady(&p)
 		state := fmt.Sprintf("runs %s, phase %s, ready %v, deleting %v; request: %s",
 			p.Spec.Containers[0].Image, p.Status.Phase, ready, p.DeletionTimestamp != nil, j.describe())
 		return p.Spec.Containers[0].Image == image && ready && p.DeletionTimestamp == nil, state, nil
@@ -448,27 +346,6 @@ func boundVolumeName(t *testing.T, c client.Client) string {
 		t.Fatal(err)
 	}
 	return p.Spec.VolumeName
-}
-
-// timeline lists the request's timeline, one entry a line.
-func timeline(request golivev1alpha1.UpdateRequest) string {
-	var b strings.Builder
-	for _, entry := range request.Status.Timeline {
-		fmt.Fprintf(&b, "  %s %-16s %-18s %s\n", entry.At.UTC().Format(time.TimeOnly), entry.Phase, entry.Event, entry.Message)
-	}
-	return b.String()
-}
-
-func findCheck(environment *golivev1alpha1.EnvironmentStatus, name string) *golivev1alpha1.CheckStatus {
-	if environment == nil {
-		return nil
-	}
-	for i := range environment.Checks {
-		if environment.Checks[i].Name == name {
-			return &environment.Checks[i]
-		}
-	}
-	return nil
 }
 
 func randomBytes(t *testing.T, n int) []byte {
