@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	// The time-zone database is compiled in, so windows work on distroless images.
 	_ "time/tzdata"
@@ -36,6 +37,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
@@ -46,6 +48,8 @@ import (
 	"github.com/golive-dev/golive/internal/approval/servingcert"
 	"github.com/golive-dev/golive/internal/backup"
 	"github.com/golive-dev/golive/internal/controller"
+	"github.com/golive-dev/golive/internal/metrics"
+	"github.com/golive-dev/golive/internal/notify"
 )
 
 // requestLabelExists selects the objects golive created for a request.
@@ -71,6 +75,8 @@ func main() {
 		webhookCertRotation     bool
 		webhookService          string
 		webhookDNSNames         string
+		notifyTimeout           time.Duration
+		notifyAttempts          int
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8443",
 		"Address of the metrics endpoint; \"0\" turns it off.")
@@ -101,12 +107,20 @@ func main() {
 		"Service the API server reaches the webhooks through; the certificate is issued for <service>.<namespace>.svc.")
 	flag.StringVar(&webhookDNSNames, "webhook-dns-names", "",
 		"Comma-separated further names for the self-signed certificate, such as localhost when running out of cluster.")
+	flag.DurationVar(&notifyTimeout, "notify-timeout", 5*time.Second,
+		"Bound of each attempt to post a notice to a webhook.")
+	flag.IntVar(&notifyAttempts, "notify-attempts", 5,
+		"Attempts to post a notice to a webhook, the first included; 5xx, 429, timeouts and network errors are retried with backoff.")
 	logOptions := zap.Options{}
 	logOptions.BindFlags(flag.CommandLine)
 	flag.Parse()
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&logOptions)))
 	setupLog := ctrl.Log.WithName("setup")
+	if notifyTimeout <= 0 || notifyAttempts < 1 {
+		setupLog.Error(errors.New("--notify-timeout must be positive and --notify-attempts at least 1"), "Invalid flags")
+		os.Exit(2)
+	}
 
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
@@ -177,6 +191,27 @@ func main() {
 	}
 	realClock := clock.RealClock{}
 
+	recorder := metrics.NewRecorder()
+	if err := errors.Join(recorder.Register(ctrlmetrics.Registry),
+		ctrlmetrics.Registry.Register(metrics.NewCollector(mgr.GetCache(), mgr.Elected()))); err != nil {
+		setupLog.Error(err, "Failed to register the metrics")
+		os.Exit(1)
+	}
+	notifier := notify.NewDispatcher(notify.Options{
+		// A direct get of the one Secret a team granted: golive cannot list or watch Secrets.
+		Reader:   mgr.GetAPIReader(),
+		Recorder: mgr.GetEventRecorder("golive"),
+		Metrics:  recorder,
+		// No credentials: request authors choose the URLs golive posts to.
+		HTTPClient: &http.Client{},
+		Timeout:    notifyTimeout,
+		Attempts:   notifyAttempts,
+	})
+	if err := mgr.Add(notifier); err != nil {
+		setupLog.Error(err, "Failed to add the notifier")
+		os.Exit(1)
+	}
+
 	if err := controller.SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		setupLog.Error(err, "Failed to set up the cache indexes")
 		os.Exit(1)
@@ -190,6 +225,8 @@ func main() {
 		HTTPClient:      &http.Client{},
 		LedgerKey:       ledgerKey,
 		VolumeSnapshots: volumeSnapshots,
+		Notifier:        notifier,
+		Metrics:         recorder,
 	}).SetupWithManager(mgr, ctrlcontroller.Options{}); err != nil {
 		setupLog.Error(err, "Failed to set up the controller", "controller", "UpdateRequest")
 		os.Exit(1)

@@ -33,6 +33,8 @@ import (
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/approval"
 	"github.com/golive-dev/golive/internal/lifecycle"
+	"github.com/golive-dev/golive/internal/metrics"
+	"github.com/golive-dev/golive/internal/notify"
 	"github.com/golive-dev/golive/internal/verify"
 )
 
@@ -58,6 +60,10 @@ type UpdateRequestReconciler struct {
 	// VolumeSnapshots is true when the cluster serves the VolumeSnapshot API
 	// (SnapshotAPIServed); without it, a request that selects volumes stalls.
 	VolumeSnapshots bool
+	// Notifier posts the notices of phase changes to the requests' webhooks; nil sends none.
+	Notifier *notify.Dispatcher
+	// Metrics records the metrics of what the status patches record; nil records none.
+	Metrics *metrics.Recorder
 }
 
 // +kubebuilder:rbac:groups=golive.dev,resources=updaterequests,verbs=get;list;watch;update;patch
@@ -116,6 +122,7 @@ func (r *UpdateRequestReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 			}
 			return ctrl.Result{}, fmt.Errorf("patching the status: %w", err)
 		}
+		r.statusRecorded(ctx, &request, &base.Status, decision.Events, now)
 	}
 	for _, event := range decision.Events {
 		eventType := corev1.EventTypeNormal

@@ -47,12 +47,20 @@ type Action struct {
 	Target int
 }
 
-// Event is something to tell people, as a Kubernetes Event.
+// Event is something to tell people, as a Kubernetes Event and, when Notify
+// is set, as a notice to the request's webhooks.
 type Event struct {
 	// Warning is true for Events of type Warning.
 	Warning bool
 	Reason  string
 	Message string
+	// Phase is the phase the request is in after the Event: the phase entered, for a phase change.
+	Phase golivev1alpha1.Phase
+	// PreviousPhase is the phase a phase change left; empty otherwise and for the first phase.
+	PreviousPhase golivev1alpha1.Phase
+	// Notify is true for what the request's webhooks are told: phase changes
+	// (the outcome included) and the window's advance notices.
+	Notify bool
 }
 
 // Decision is what to do for a request now.

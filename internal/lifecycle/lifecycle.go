@@ -470,6 +470,7 @@ func (d *decider) scheduled() {
 	d.gate(golivev1alpha1.ConditionScheduled, true, golivev1alpha1.ReasonSucceeded, "Planned start "+plannedStart.UTC().Format(time.RFC3339))
 	if d.now.Before(plannedStart) {
 		d.waitUntil(plannedStart)
+		d.announce(plannedStart)
 		if freeze, frozen := calendar.FrozenAt(d.now); frozen && d.spec.Emergency == nil {
 			d.progress(golivev1alpha1.ReasonFrozen, fmt.Sprintf("A freeze of GoLiveWindow %q forbids production changes until %s; planned start %s",
 				d.spec.Window.Name, freeze.End.UTC().Format(time.RFC3339), plannedStart.UTC().Format(time.RFC3339)))
@@ -815,6 +816,7 @@ func (d *decider) enterAs(phase golivev1alpha1.Phase, event, message, actor stri
 	if d.status.Phase == phase {
 		return
 	}
+	previous := d.status.Phase
 	d.status.Phase = phase
 	d.status.Timeline = append(d.status.Timeline, golivev1alpha1.TimelineEntry{
 		At: metav1.NewTime(d.now), Phase: phase, Actor: actor, Event: event, Message: message,
@@ -828,11 +830,11 @@ func (d *decider) enterAs(phase golivev1alpha1.Phase, event, message, actor stri
 		golivev1alpha1.PhaseRejected, golivev1alpha1.PhaseAborted:
 		warning = true
 	}
-	d.events = append(d.events, Event{Warning: warning, Reason: event, Message: message})
+	d.events = append(d.events, Event{Warning: warning, Reason: event, Message: message, Phase: phase, PreviousPhase: previous, Notify: true})
 }
 
 func (d *decider) warn(reason, message string) {
-	d.events = append(d.events, Event{Warning: true, Reason: reason, Message: message})
+	d.events = append(d.events, Event{Warning: true, Reason: reason, Message: message, Phase: d.status.Phase})
 }
 
 // act chooses the one action of this decision.
