@@ -79,6 +79,11 @@ verify: manifests generate ## Fail when generated files, formatting or go.mod ar
 build: ## Build the manager into bin/golive.
 	go build -o bin/golive ./cmd
 
+.PHONY: install-plugin
+install-plugin: ## Install the kubectl plugin (`kubectl golive`) into $(go env GOBIN), else $(go env GOPATH)/bin.
+	go install ./cmd/kubectl-golive
+	@echo "Installed kubectl-golive into $$(go env GOBIN | grep . || echo "$$(go env GOPATH)/bin"); kubectl finds it there when that folder is on PATH."
+
 ##@ Test
 
 .PHONY: controlplane

@@ -1,0 +1,330 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+)
+
+func newReportCommand(o *rootOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "report NAME",
+		Short: "Write the whole record of an update request as Markdown",
+		Long: `Write the whole record of an update request as Markdown, for the change
+archive: the release, its targets and images, the timeline, the approvals and
+every command of the ledger with the identities the API server authenticated,
+the checks of both environments, the backup, the rollback and the outcome.`,
+		Example: `  kubectl golive report billing-2-4-0 -n billing > billing-2-4-0.md`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			request, err := o.getRequest(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			return writeReport(o.streams.Out, request, o.clock.Now())
+		},
+	}
+}
+
+// markdown collects a report and remembers the first write error.
+type markdown struct {
+	out io.Writer
+	err error
+}
+
+func (m *markdown) printf(format string, args ...any) {
+	if m.err == nil {
+		_, m.err = fmt.Fprintf(m.out, format, args...)
+	}
+}
+
+func (m *markdown) heading(text string) { m.printf("\n## %s\n\n", text) }
+
+func (m *markdown) subheading(text string) { m.printf("\n### %s\n\n", text) }
+
+// table writes a Markdown table; cells are escaped.
+func (m *markdown) table(header []string, rows [][]string) {
+	m.printf("| %s |\n", strings.Join(header, " | "))
+	m.printf("|%s\n", strings.Repeat("---|", len(header)))
+	for _, row := range rows {
+		cells := make([]string, len(row))
+		for i, cell := range row {
+			cells[i] = cellText(cell)
+		}
+		m.printf("| %s |\n", strings.Join(cells, " | "))
+	}
+}
+
+// cellText keeps a value on one table cell: pipes escaped, lines joined, empty shown as "-".
+func cellText(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if s == "" {
+		return "-"
+	}
+	return strings.ReplaceAll(s, "|", `\|`)
+}
+
+// writeReport writes the record of a request as Markdown. generated is when
+// the report was made: a request that has not ended may still change.
+func writeReport(out io.Writer, request *golivev1alpha1.UpdateRequest, generated time.Time) error {
+	m := &markdown{out: out}
+	spec, status := &request.Spec, &request.Status
+	m.printf("# UpdateRequest %s/%s: release %s\n\n", request.Namespace, request.Name, spec.Release)
+	if spec.Description != "" {
+		m.printf("%s\n\n", strings.TrimSpace(spec.Description))
+	}
+	state := "Now"
+	if status.Phase.IsTerminal() {
+		state = "Outcome"
+	}
+	summary := [][]string{
+		{"Phase", string(status.Phase)},
+		{state, outcome(request)},
+		{"Requested by", requester(request)},
+		{"Created", timeText(&request.CreationTimestamp)},
+		{"Completed", timeText(status.CompletedAt)},
+		{"Production namespace", request.Namespace},
+		{"Staging namespace", spec.Staging.Namespace},
+		{"Go-live window", spec.Window.Name},
+		{"Spec hash", status.SpecHash},
+		{"Request UID", string(request.UID)},
+	}
+	if schedule := status.Schedule; schedule != nil && schedule.PlannedStart != nil {
+		summary = append(summary, []string{"Planned start", timeText(schedule.PlannedStart) + " in window " + schedule.Window})
+	}
+	if spec.Emergency != nil {
+		summary = append(summary, []string{"Emergency", emergencyText(spec.Emergency)})
+	}
+	summary = append(summary, []string{"Report generated", generated.UTC().Format(time.RFC3339)})
+	for _, item := range summary {
+		m.printf("- **%s:** %s\n", item[0], cellText(item[1]))
+	}
+	if !status.Phase.IsTerminal() {
+		m.printf("\nThe request has not ended: this record may still grow.\n")
+	}
+
+	writeTargets(m, request)
+	writeTimelineSection(m, status.Timeline)
+	writeApprovalsSection(m, request)
+	writeEnvironment(m, "Staging", spec.Staging.Namespace, status.Staging)
+	writeEnvironment(m, "Production", request.Namespace, status.Production)
+	writeBackup(m, status.Backup)
+	writeRollback(m, status.Rollback)
+	writeConditions(m, status.Conditions)
+	return m.err
+}
+
+// outcome is the Ready condition's reason and message: what the request
+// does or waits for, or how it ended.
+func outcome(request *golivev1alpha1.UpdateRequest) string {
+	ready := meta.FindStatusCondition(request.Status.Conditions, golivev1alpha1.ConditionReady)
+	if ready == nil {
+		return "golive has not taken up the request yet"
+	}
+	if ready.Message == "" {
+		return ready.Reason
+	}
+	return ready.Reason + ": " + ready.Message
+}
+
+func writeTargets(m *markdown, request *golivev1alpha1.UpdateRequest) {
+	m.heading("Targets and images")
+	m.printf("Updated in this order in namespace %s after %s; rolled back in reverse.\n\n", request.Namespace, request.Spec.Staging.Namespace)
+	var rows [][]string
+	for i, target := range request.Spec.Targets {
+		for _, container := range slices.Sorted(maps.Keys(target.Images)) {
+			rows = append(rows, []string{strconv.Itoa(i + 1), string(target.Kind), target.Name, container, string(target.Images[container])})
+		}
+	}
+	m.table([]string{"#", "Kind", "Name", "Container", "Image"}, rows)
+}
+
+func writeTimelineSection(m *markdown, timeline []golivev1alpha1.TimelineEntry) {
+	m.heading("Timeline")
+	if len(timeline) == 0 {
+		m.printf("No entries yet.\n")
+		return
+	}
+	var rows [][]string
+	for _, entry := range timeline {
+		rows = append(rows, []string{entry.At.UTC().Format(time.RFC3339), string(entry.Phase), entry.Actor, entry.Event, entry.Message})
+	}
+	m.table([]string{"Time (UTC)", "Phase", "Actor", "Event", "Message"}, rows)
+}
+
+func writeApprovalsSection(m *markdown, request *golivev1alpha1.UpdateRequest) {
+	m.heading("Approvals")
+	spec, status := &request.Spec, &request.Status
+	var policy []string
+	for _, q := range spec.Approvals.Required {
+		policy = append(policy, fmt.Sprintf("%s × %d", q.Role, max(q.Count, 1)))
+	}
+	self := "the requester may not approve"
+	if spec.Approvals.AllowSelfApproval {
+		self = "the requester may approve"
+	}
+	m.printf("Required: %s; %s; each person counts once.", strings.Join(policy, ", "), self)
+	if spec.Emergency != nil {
+		m.printf(" As an emergency update it also needs one approval from an emergency role of window %s.", spec.Window.Name)
+	}
+	if spec.Acceptance != nil {
+		m.printf(" Acceptance by %s within %s (on timeout: %s).", spec.Acceptance.Role, shortDuration(spec.Acceptance.Timeout.Duration), spec.Acceptance.OnTimeout)
+	}
+	m.printf("\n")
+
+	m.subheading("Counted by golive (status.approvals, " + orDash(status.ApprovalSummary) + ")")
+	if len(status.Approvals) == 0 {
+		m.printf("None.\n")
+	} else {
+		var rows [][]string
+		for _, approval := range status.Approvals {
+			rows = append(rows, []string{approval.Role, approval.User, approval.At.UTC().Format(time.RFC3339), approval.Comment})
+		}
+		m.table([]string{"Role", "User", "Time (UTC)", "Comment"}, rows)
+	}
+
+	m.subheading("Ledger (" + golivev1alpha1.AnnotationLedger + ")")
+	entries, err := parseLedger(request)
+	switch {
+	case err != nil:
+		m.printf("The ledger cannot be read: %s\n", err)
+		return
+	case len(entries) == 0:
+		m.printf("No commands were given.\n")
+		return
+	}
+	m.printf("Every command given, as golive's admission webhook recorded and signed it, with the user and groups the API server authenticated. An entry counts only for the spec it was given for; golive verifies the signatures.\n\n")
+	var rows [][]string
+	for _, entry := range entries {
+		forSpec := shortHash(entry.SpecHash)
+		if entry.SpecHash == status.SpecHash {
+			forSpec = "current"
+		}
+		rows = append(rows, []string{
+			entry.Time.UTC().Format(time.RFC3339), string(entry.Action), entry.Role, entry.User,
+			strings.Join(entry.Groups, ", "), entry.Comment, forSpec,
+		})
+	}
+	m.table([]string{"Time (UTC)", "Action", "Role", "User", "Groups", "Comment", "Spec"}, rows)
+}
+
+func writeEnvironment(m *markdown, title, namespace string, env *golivev1alpha1.EnvironmentStatus) {
+	m.heading(title + " (namespace " + namespace + ")")
+	if env == nil {
+		m.printf("Not started.\n")
+		return
+	}
+	m.table([]string{"Started", "Updated", "Verified", "Targets applied"}, [][]string{{
+		timeText(env.StartedAt), timeText(env.UpdatedAt), timeText(env.VerifiedAt), strconv.Itoa(int(env.TargetsApplied)),
+	}})
+	m.printf("\n")
+	if len(env.Checks) == 0 {
+		m.printf("No checks recorded.\n")
+		return
+	}
+	var rows [][]string
+	for _, check := range env.Checks {
+		rows = append(rows, []string{check.Name, string(check.Result), check.Message})
+	}
+	m.table([]string{"Check", "Result", "Message"}, rows)
+}
+
+func writeBackup(m *markdown, backup *golivev1alpha1.BackupStatus) {
+	m.heading("Backup")
+	if backup == nil {
+		m.printf("None taken: production was not touched.\n")
+		return
+	}
+	m.table([]string{"Completed", "Expires", "Saved specs (ConfigMap)"}, [][]string{{
+		timeText(backup.CompletedAt), timeText(backup.ExpiresAt), backup.SavedSpecs,
+	}})
+	m.printf("\n")
+	if len(backup.QuiescedReplicas) > 0 {
+		var stopped []string
+		for _, target := range slices.Sorted(maps.Keys(backup.QuiescedReplicas)) {
+			stopped = append(stopped, fmt.Sprintf("%s (%s)", target, plural(int(backup.QuiescedReplicas[target]), "replica")))
+		}
+		m.printf("Stopped for the snapshots and scaled back: %s.\n\n", strings.Join(stopped, ", "))
+	}
+	if len(backup.Snapshots) == 0 {
+		m.printf("No volume snapshots.\n")
+		return
+	}
+	var rows [][]string
+	for _, snapshot := range backup.Snapshots {
+		rows = append(rows, []string{snapshot.Claim, snapshot.VolumeSnapshot, strconv.FormatBool(snapshot.ReadyToUse), snapshot.RestoreSize})
+	}
+	m.table([]string{"Claim", "VolumeSnapshot", "Ready", "Restore size"}, rows)
+}
+
+func writeRollback(m *markdown, rollback *golivev1alpha1.RollbackStatus) {
+	m.heading("Rollback")
+	if rollback == nil {
+		m.printf("None.\n")
+		return
+	}
+	m.table([]string{"Reason", "Started", "Completed", "Targets restored", "Data restored"}, [][]string{{
+		rollback.Reason, timeText(rollback.StartedAt), timeText(rollback.CompletedAt),
+		strconv.Itoa(int(rollback.TargetsRestored)), strconv.FormatBool(rollback.DataRestored),
+	}})
+}
+
+func writeConditions(m *markdown, conditions []metav1.Condition) {
+	m.heading("Conditions")
+	if len(conditions) == 0 {
+		m.printf("None yet.\n")
+		return
+	}
+	var rows [][]string
+	for _, c := range conditions {
+		rows = append(rows, []string{c.Type, string(c.Status), c.Reason, c.Message, conditionTime(c.LastTransitionTime)})
+	}
+	m.table([]string{"Type", "Status", "Reason", "Message", "Since (UTC)"}, rows)
+}
+
+// shortDuration is a duration as people write it: 24h, 90m, 1h30m.
+func shortDuration(d time.Duration) string {
+	text := d.String()
+	if strings.HasSuffix(text, "m0s") {
+		text = strings.TrimSuffix(text, "0s")
+	}
+	if strings.HasSuffix(text, "h0m") {
+		text = strings.TrimSuffix(text, "0m")
+	}
+	return text
+}
+
+// plural is "1 replica" or "3 replicas".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+// conditionTime is a condition's last transition in UTC, or "-".
+func conditionTime(t metav1.Time) string {
+	return timeText(&t)
+}
+
+// timeText is an optional instant in UTC, or "-".
+func timeText(t *metav1.Time) string {
+	if t == nil || t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
