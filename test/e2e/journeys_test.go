@@ -2,11 +2,13 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,6 +17,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -205,6 +209,14 @@ func releaseGoesLive(t *testing.T, cl *cluster.Cluster) {
 		Retention:               metav1.Duration{Duration: 168 * time.Hour},
 	}
 	request.Spec.Acceptance = &golivev1alpha1.Acceptance{Role: roleBusinessOwner, Timeout: metav1.Duration{Duration: 30 * time.Minute}}
+	// The team's chat hangs, the event bus answers 500: neither holds the release up.
+	notices := newNoticeServer(t, a, "s3cret")
+	request.Spec.Notify.Webhooks = []golivev1alpha1.NotificationWebhook{
+		{URL: notices.URL + "/golive", Format: golivev1alpha1.FormatGeneric,
+			SecretRef: &golivev1alpha1.SecretKeySelector{Name: "hook", Key: "token"}},
+		{URL: hangingServer(t).URL + "/services/T000/B000/XXXX", Format: golivev1alpha1.FormatSlack},
+		{URL: failingServer(t).URL + "/events", Format: golivev1alpha1.FormatCloudEvents},
+	}
 	r := a.create(request)
 	if got := r.current().Annotations[golivev1alpha1.AnnotationRequestedBy]; got != alice.user {
 		t.Errorf("requested-by = %q, want %s, stamped by the webhook", got, alice.user)
@@ -263,6 +275,102 @@ func releaseGoesLive(t *testing.T, cl *cluster.Cluster) {
 	} else if !ptr.Deref(snapshot.Status.ReadyToUse, false) {
 		t.Errorf("VolumeSnapshot %s is not ready to use: %+v", snapshot.Name, snapshot.Status)
 	}
+
+	// One notice per phase change, in order, with the bearer token from the Secret.
+	cluster.Eventually(t, timeout, "a notice of every phase change", func(context.Context) (bool, string, error) {
+		got := notices.phases()
+		return slices.Equal(got, phases(done)), fmt.Sprintf("notices of %v, want %v", got, phases(done)), nil
+	})
+	cluster.Eventually(t, timeout, "a NotificationFailed Event for the event bus", func(ctx context.Context) (bool, string, error) {
+		var events eventsv1.EventList
+		if err := a.c.List(ctx, &events, client.InNamespace(a.production)); err != nil {
+			return false, "", err
+		}
+		for _, event := range events.Items {
+			if event.Reason == "NotificationFailed" && event.Regarding.Name == r.key.Name && strings.Contains(event.Note, "webhooks[2]") {
+				return true, "", nil
+			}
+		}
+		return false, fmt.Sprintf("%d Events, none NotificationFailed for spec.notify.webhooks[2]", len(events.Items)), nil
+	})
+}
+
+// noticeServer is the team's notification endpoint (Generic format,
+// bearer token): it records the phase of each notice it accepts.
+type noticeServer struct {
+	*httptest.Server
+	mu       sync.Mutex
+	received []golivev1alpha1.Phase
+}
+
+// newNoticeServer starts the endpoint and puts its token into the Secret
+// hook in the app's namespace, with the Role and RoleBinding that let golive
+// read that one Secret (docs/notifications.md).
+func newNoticeServer(t *testing.T, a *app, token string) *noticeServer {
+	t.Helper()
+	n := &noticeServer{}
+	n.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+token {
+			http.Error(w, "wrong token", http.StatusUnauthorized)
+			return
+		}
+		// The documented fields of the Generic format.
+		var notice struct {
+			Request struct{ Namespace, Name string } `json:"request"`
+			Phase   golivev1alpha1.Phase             `json:"phase"`
+			Reason  string                           `json:"reason"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&notice); err != nil || notice.Request.Namespace != a.production {
+			http.Error(w, fmt.Sprintf("not a notice of %s: %v", a.production, err), http.StatusBadRequest)
+			return
+		}
+		n.mu.Lock()
+		n.received = append(n.received, notice.Phase)
+		n.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(n.Close)
+	create(t, a.c, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "hook", Namespace: a.production},
+		StringData: map[string]string{"token": token}})
+	create(t, a.c, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "golive-notify", Namespace: a.production},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{"hook"}, Verbs: []string{"get"}}}})
+	create(t, a.c, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "golive-notify", Namespace: a.production},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "golive-notify"},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: cluster.GoliveServiceAccount, Namespace: cluster.GoliveNamespace}}})
+	return n
+}
+
+func (n *noticeServer) phases() []golivev1alpha1.Phase {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return slices.Clone(n.received)
+}
+
+// hangingServer accepts connections and never answers, until golive gives
+// up on the request or the test ends.
+func hangingServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	done := make(chan struct{})
+	s := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-done:
+		}
+	}))
+	t.Cleanup(s.Close)
+	// Cleanups run last-registered first: the handlers return before Close waits for them.
+	t.Cleanup(func() { close(done) })
+	return s
+}
+
+// failingServer answers every notice with 500.
+func failingServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "the event bus is down", http.StatusInternalServerError)
+	}))
+	t.Cleanup(s.Close)
+	return s
 }
 
 // stagingFails: the smoke test fails in the grey namespace (kwok ends its
