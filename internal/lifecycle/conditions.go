@@ -36,9 +36,13 @@ func (d *decider) setConditions() {
 		meta.RemoveStatusCondition(conditions, golivev1alpha1.ConditionReconciling)
 		meta.RemoveStatusCondition(conditions, golivev1alpha1.ConditionStalled)
 	case phase.IsTerminal():
-		// An update that ended without reaching production is a failure a person reads.
+		// An update that ended without reaching production is a failure a person
+		// reads: why it ended is decided once, when it ends, and kept.
 		if d.progressReason == "" {
 			reason = string(phase)
+			if ready := meta.FindStatusCondition(*conditions, golivev1alpha1.ConditionReady); ready != nil && ready.Status == metav1.ConditionFalse {
+				reason, message = ready.Reason, ready.Message
+			}
 		}
 		d.setCondition(golivev1alpha1.ConditionReady, metav1.ConditionFalse, reason, message)
 		d.setCondition(golivev1alpha1.ConditionStalled, metav1.ConditionTrue, reason, message)

@@ -1086,3 +1086,26 @@ func TestDecideIsStableAcrossRestarts(t *testing.T) {
 		t.Errorf("second decision: action %+v (first %+v), events %+v", second.Action, first.Action, second.Events)
 	}
 }
+
+// Why a request ended is decided when it ends; the decisions after it (a
+// resync, a restart, retention) keep the Ready and Stalled reasons.
+func TestEndedRequestKeepsWhyItEnded(t *testing.T) {
+	request := newRequest()
+	inStaging(request, monday.Add(-time.Minute))
+	request.Status.Phase = golivev1alpha1.PhaseVerifyingStaging
+	world := newWorld()
+	world.Staging.Verification = VerificationObservation{State: VerificationFailed, Message: `Job "smoke" failed: BackoffLimitExceeded`}
+	ending := Decide(request, world, monday)
+	if ending.Status.Phase != golivev1alpha1.PhaseFailed {
+		t.Fatalf("phase %s, want Failed", ending.Status.Phase)
+	}
+	request.Status = ending.Status
+	later := Decide(request, world, monday.Add(time.Hour))
+	for _, conditionType := range []string{golivev1alpha1.ConditionReady, golivev1alpha1.ConditionStalled} {
+		first := meta.FindStatusCondition(ending.Status.Conditions, conditionType)
+		again := meta.FindStatusCondition(later.Status.Conditions, conditionType)
+		if first == nil || again == nil || first.Reason != golivev1alpha1.ReasonVerificationFailed || again.Reason != first.Reason || again.Message != first.Message {
+			t.Errorf("%s when the request ended: %+v; an hour later: %+v; want reason VerificationFailed, kept", conditionType, first, again)
+		}
+	}
+}
