@@ -17,17 +17,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clocktesting "k8s.io/utils/clock/testing"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	"sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
@@ -104,17 +99,8 @@ func newSuite() (*pluginSuite, error) {
 // installClusterRoles creates the approval roles of the RBAC sample and one
 // to read and annotate requests and read windows, as approvers need.
 func (s *pluginSuite) installClusterRoles(ctx context.Context) error {
-	objects, err := testenv.ReadObjects(filepath.Join(testenv.RepoRoot(), "config", "samples", "approval_roles_rbac.yaml"))
-	if err != nil {
+	if err := s.env.CreateApprovalRoles(ctx); err != nil {
 		return err
-	}
-	for _, object := range objects {
-		if object.GetKind() != "ClusterRole" {
-			continue
-		}
-		if err := s.env.Client.Create(ctx, object); err != nil {
-			return fmt.Errorf("creating ClusterRole %s: %w", object.GetName(), err)
-		}
 	}
 	editor := &rbacv1.ClusterRole{
 		ObjectMeta: metav1.ObjectMeta{Name: "plugin-test-updaterequest-editor"},
@@ -131,53 +117,17 @@ func (s *pluginSuite) installClusterRoles(ctx context.Context) error {
 
 // serveWebhooks serves golive's webhooks where the installed configurations
 // point, and waits until the API server reaches them.
-func (s *pluginSuite) serveWebhooks(ctx context.Context) error {
-	options := s.env.Webhooks
-	mgr, err := ctrl.NewManager(s.env.Config, ctrl.Options{
-		Scheme:                 s.env.Scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
-		WebhookServer: webhook.NewServer(webhook.Options{
-			Host: options.LocalServingHost, Port: options.LocalServingPort, CertDir: options.LocalServingCertDir,
-		}),
+func (s *pluginSuite) serveWebhooks(ctx context.Context) (err error) {
+	s.stop, err = s.env.ServeWebhooks(ctx, func(mgr ctrl.Manager) {
+		(&approval.Webhooks{
+			Reader:  mgr.GetAPIReader(),
+			Access:  approval.SubjectAccessReviewer{Client: mgr.GetClient()},
+			Key:     ledgerKey,
+			Clock:   s.clock,
+			Decoder: admission.NewDecoder(s.env.Scheme),
+		}).Register(mgr.GetWebhookServer())
 	})
-	if err != nil {
-		return fmt.Errorf("creating the manager: %w", err)
-	}
-	(&approval.Webhooks{
-		Reader:  mgr.GetAPIReader(),
-		Access:  approval.SubjectAccessReviewer{Client: mgr.GetClient()},
-		Key:     ledgerKey,
-		Clock:   s.clock,
-		Decoder: admission.NewDecoder(s.env.Scheme),
-	}).Register(mgr.GetWebhookServer())
-
-	managerCtx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan error, 1)
-	go func() { stopped <- mgr.Start(managerCtx) }()
-	s.stop = func() error {
-		cancel()
-		if err := <-stopped; err != nil && !errors.Is(err, context.Canceled) {
-			return err
-		}
-		return nil
-	}
-
-	grey := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default-grey", Labels: map[string]string{golivev1alpha1.LabelStagingFor: "default"}}}
-	if err := testenv.IgnoreAlreadyExists(s.env.Client.Create(ctx, grey)); err != nil {
-		return errors.Join(err, s.stop())
-	}
-	var last error
-	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		probe := newRequest("default", "webhook-probe")
-		last = s.env.Client.Create(ctx, probe, client.DryRunAll)
-		return last == nil && probe.Annotations[golivev1alpha1.AnnotationRequestedBy] != "", nil
-	})
-	if err != nil {
-		return errors.Join(fmt.Errorf("waiting for the webhooks to be served (the probe got %v): %w", last, err), s.stop())
-	}
-	return nil
+	return err
 }
 
 // newRequest is makeRequest as people write it: no status, no annotations.
@@ -208,18 +158,11 @@ func newFixture(t *testing.T) *fixture {
 		"golive-approver-rnd-lead":          {alice, bob},
 		"golive-approver-operations-office": {carol},
 	} {
-		binding := &rbacv1.RoleBinding{
-			ObjectMeta: metav1.ObjectMeta{Namespace: f.namespace, Name: clusterRole},
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: clusterRole},
-		}
-		for _, user := range users {
-			binding.Subjects = append(binding.Subjects, rbacv1.Subject{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user})
-		}
-		f.create(binding)
+		s.env.BindClusterRole(t, f.namespace, clusterRole, users...)
 	}
 	// RBAC takes effect once the API server's informers saw the bindings.
-	f.waitForAccess(carol, authorizationv1.ResourceAttributes{Namespace: f.namespace, Verb: "approve", Group: "golive.dev", Resource: "approvalroles", Name: "operations-office"})
-	f.waitForAccess(dave, authorizationv1.ResourceAttributes{Namespace: f.namespace, Verb: "patch", Group: "golive.dev", Resource: "updaterequests"})
+	s.env.WaitForAccess(t, carol, authorizationv1.ResourceAttributes{Namespace: f.namespace, Verb: "approve", Group: "golive.dev", Resource: "approvalroles", Name: "operations-office"})
+	s.env.WaitForAccess(t, dave, authorizationv1.ResourceAttributes{Namespace: f.namespace, Verb: "patch", Group: "golive.dev", Resource: "updaterequests"})
 
 	window := thursdayEvening()
 	window.ObjectMeta = metav1.ObjectMeta{Namespace: f.namespace, Name: "thursday-evening"}
@@ -233,20 +176,6 @@ func (f *fixture) create(object client.Object) {
 	if err := f.env.Client.Create(f.t.Context(), object); err != nil {
 		f.t.Fatalf("Creating %T %s: %v", object, object.GetName(), err)
 	}
-}
-
-func (f *fixture) waitForAccess(user string, attributes authorizationv1.ResourceAttributes) {
-	f.t.Helper()
-	testenv.Eventually(f.t, func(ctx context.Context) string {
-		review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{User: user, ResourceAttributes: &attributes}}
-		if err := f.env.Client.Create(ctx, review); err != nil {
-			return err.Error()
-		}
-		if !review.Status.Allowed {
-			return user + " is not yet allowed to " + attributes.Verb + " " + attributes.Resource
-		}
-		return ""
-	})
 }
 
 // writeKubeconfig writes envtest's kubeconfig with a second context, named

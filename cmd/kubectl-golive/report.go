@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/lifecycle"
 )
 
 func newReportCommand(o *rootOptions) *cobra.Command {
@@ -182,7 +183,7 @@ func writeApprovalsSection(m *markdown, request *golivev1alpha1.UpdateRequest) {
 		m.printf(" As an emergency update it also needs one approval from an emergency role of window %s.", spec.Window.Name)
 	}
 	if spec.Acceptance != nil {
-		m.printf(" Acceptance by %s within %s (on timeout: %s).", spec.Acceptance.Role, shortDuration(spec.Acceptance.Timeout.Duration), spec.Acceptance.OnTimeout)
+		m.printf(" Acceptance by %s within %s (on timeout: %s).", spec.Acceptance.Role, lifecycle.ShortDuration(spec.Acceptance.Timeout.Duration), spec.Acceptance.OnTimeout)
 	}
 	m.printf("\n")
 
@@ -294,18 +295,6 @@ func writeConditions(m *markdown, conditions []metav1.Condition) {
 		rows = append(rows, []string{c.Type, string(c.Status), c.Reason, c.Message, conditionTime(c.LastTransitionTime)})
 	}
 	m.table([]string{"Type", "Status", "Reason", "Message", "Since (UTC)"}, rows)
-}
-
-// shortDuration is a duration as people write it: 24h, 90m, 1h30m.
-func shortDuration(d time.Duration) string {
-	text := d.String()
-	if strings.HasSuffix(text, "m0s") {
-		text = strings.TrimSuffix(text, "0s")
-	}
-	if strings.HasSuffix(text, "h0m") {
-		text = strings.TrimSuffix(text, "0m")
-	}
-	return text
 }
 
 // plural is "1 replica" or "3 replicas".

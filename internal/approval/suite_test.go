@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,16 +18,11 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/rest"
 	clocktesting "k8s.io/utils/clock/testing"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	"sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
@@ -120,17 +114,8 @@ func newSuite() (*webhookSuite, error) {
 // installClusterRoles creates the approval roles of the RBAC sample and the
 // roles the test users edit requests with.
 func (s *webhookSuite) installClusterRoles(ctx context.Context) error {
-	objects, err := testenv.ReadObjects(filepath.Join(testenv.RepoRoot(), "config", "samples", "approval_roles_rbac.yaml"))
-	if err != nil {
+	if err := s.env.CreateApprovalRoles(ctx); err != nil {
 		return err
-	}
-	for _, object := range objects {
-		if object.GetKind() != "ClusterRole" {
-			continue
-		}
-		if err := s.env.Client.Create(ctx, object); err != nil {
-			return fmt.Errorf("creating ClusterRole %s: %w", object.GetName(), err)
-		}
 	}
 	for _, role := range []*rbacv1.ClusterRole{
 		{
@@ -157,37 +142,22 @@ func (s *webhookSuite) installClusterRoles(ctx context.Context) error {
 // startWebhooks serves golive's webhooks where the installed configurations
 // point, and waits until the API server reaches them.
 func (s *webhookSuite) startWebhooks(ctx context.Context) error {
-	options := s.env.Webhooks
-	mgr, err := ctrl.NewManager(s.env.Config, ctrl.Options{
-		Scheme:                 s.env.Scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
-		WebhookServer: webhook.NewServer(webhook.Options{
-			Host: options.LocalServingHost, Port: options.LocalServingPort, CertDir: options.LocalServingCertDir,
-		}),
+	stop, err := s.env.ServeWebhooks(ctx, func(mgr ctrl.Manager) {
+		(&Webhooks{
+			Reader:  mgr.GetAPIReader(),
+			Access:  SubjectAccessReviewer{Client: mgr.GetClient()},
+			Key:     s.key,
+			Clock:   s.clock,
+			Decoder: admission.NewDecoder(s.env.Scheme),
+		}).Register(mgr.GetWebhookServer())
 	})
 	if err != nil {
-		return fmt.Errorf("creating the manager: %w", err)
+		return err
 	}
-	(&Webhooks{
-		Reader:  mgr.GetAPIReader(),
-		Access:  SubjectAccessReviewer{Client: mgr.GetClient()},
-		Key:     s.key,
-		Clock:   s.clock,
-		Decoder: admission.NewDecoder(s.env.Scheme),
-	}).Register(mgr.GetWebhookServer())
-
-	managerCtx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan error, 1)
-	go func() { stopped <- mgr.Start(managerCtx) }()
 	s.mu.Lock()
-	s.stop = func() error {
-		cancel()
-		return <-stopped
-	}
+	s.stop = stop
 	s.mu.Unlock()
-	return s.waitUntilServed(ctx)
+	return nil
 }
 
 // stopWebhooks stops the webhook server; the API server's calls then fail.
@@ -200,28 +170,6 @@ func (s *webhookSuite) stopWebhooks() error {
 		return nil
 	}
 	return stop()
-}
-
-// waitUntilServed dry-runs the creation of a request until the mutating
-// webhook stamps it.
-func (s *webhookSuite) waitUntilServed(ctx context.Context) error {
-	grey := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
-		Name: "default-grey", Labels: map[string]string{golivev1alpha1.LabelStagingFor: "default"},
-	}}
-	if err := testenv.IgnoreAlreadyExists(s.env.Client.Create(ctx, grey)); err != nil {
-		return err
-	}
-	var last error
-	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		probe := makeRequest("default", "webhook-probe").noRequester().obj()
-		probe.UID = ""
-		last = s.env.Client.Create(ctx, probe, client.DryRunAll)
-		return last == nil && probe.Annotations[golivev1alpha1.AnnotationRequestedBy] != "", nil
-	})
-	if err != nil {
-		return fmt.Errorf("waiting for the webhooks to be served (the probe got %v): %w", last, err)
-	}
-	return nil
 }
 
 // as is a client that acts as user, through impersonation.
@@ -274,22 +222,13 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{webhookSuite: s, t: t, namespace: production.Name}
 	f.createNamespace(f.namespace+"-grey", map[string]string{golivev1alpha1.LabelStagingFor: f.namespace})
 	for _, binding := range fixtureBindings {
-		roleBinding := &rbacv1.RoleBinding{
-			ObjectMeta: metav1.ObjectMeta{Namespace: f.namespace, Name: binding.clusterRole},
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: binding.clusterRole},
-		}
-		for _, user := range binding.users {
-			roleBinding.Subjects = append(roleBinding.Subjects, rbacv1.Subject{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user})
-		}
-		if err := s.env.Client.Create(ctx, roleBinding); err != nil {
-			t.Fatalf("Creating RoleBinding %s: %v", binding.clusterRole, err)
-		}
+		s.env.BindClusterRole(t, f.namespace, binding.clusterRole, binding.users...)
 	}
 	// RBAC takes effect once the API server's informers saw the bindings.
-	f.waitForAccess(frank, authorizationv1.ResourceAttributes{
+	s.env.WaitForAccess(t, frank, authorizationv1.ResourceAttributes{
 		Namespace: f.namespace, Verb: "approve", Group: "golive.dev", Resource: "approvalroles", Name: "cto",
 	})
-	f.waitForAccess(pat, authorizationv1.ResourceAttributes{
+	s.env.WaitForAccess(t, pat, authorizationv1.ResourceAttributes{
 		Namespace: f.namespace, Verb: "patch", Group: "golive.dev", Resource: "updaterequests",
 	})
 	return f
@@ -301,22 +240,6 @@ func (f *fixture) createNamespace(name string, labels map[string]string) {
 	if err := f.env.Client.Create(f.t.Context(), namespace); err != nil {
 		f.t.Fatalf("Creating namespace %s: %v", name, err)
 	}
-}
-
-func (f *fixture) waitForAccess(user string, attributes authorizationv1.ResourceAttributes) {
-	f.t.Helper()
-	eventually(f.t, func(ctx context.Context) string {
-		review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
-			User: user, ResourceAttributes: &attributes,
-		}}
-		if err := f.env.Client.Create(ctx, review); err != nil {
-			return err.Error()
-		}
-		if !review.Status.Allowed {
-			return fmt.Sprintf("%s is not yet allowed to %s %s/%s", user, attributes.Verb, attributes.Resource, attributes.Name)
-		}
-		return ""
-	})
 }
 
 // request is a request of this fixture's namespace, as people write it.

@@ -8,12 +8,12 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/metrics"
 	"github.com/golive-dev/golive/internal/notify"
+	"github.com/golive-dev/golive/internal/testenv"
 )
 
 // requestFigures is the exposition of golive_update_requests for namespace:
@@ -35,8 +35,8 @@ func requestFigures(namespace string, phase golivev1alpha1.Phase) string {
 // The collector reads the manager's cache at scrape time: what it reports
 // follows the requests and windows as they change.
 func TestCollectorReportsRequestsApprovalsAndWindows(t *testing.T) {
-	j, o := newObservedJourney(t, notify.Options{})
-	collector := metrics.NewCollector(o.mgr.GetCache(), nil)
+	j := newJourney(t, withNotifierAndMetrics(notify.Options{}))
+	collector := metrics.NewCollector(j.operator.manager().GetCache(), nil)
 	scrape := func(want string, names ...string) {
 		t.Helper()
 		eventually(t, func(context.Context) string {
@@ -65,33 +65,10 @@ golive_window_open{namespace=%[1]q,window="always"} 1
 	scrape(requestFigures(j.production, golivev1alpha1.PhaseSucceeded), "golive_update_requests", "golive_approvals_pending")
 }
 
-// histogramOf returns "count/sum" of each series of the histogram name in registry, by its label values.
-func histogramOf(t *testing.T, registry *prometheus.Registry, name string) map[string]string {
-	t.Helper()
-	families, err := registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]string{}
-	for _, family := range families {
-		if family.GetName() != name {
-			continue
-		}
-		for _, metric := range family.GetMetric() {
-			var labels []string
-			for _, label := range metric.GetLabel() {
-				labels = append(labels, label.GetValue())
-			}
-			got[strings.Join(labels, ",")] = fmt.Sprintf("%d/%g", metric.GetHistogram().GetSampleCount(), metric.GetHistogram().GetSampleSum())
-		}
-	}
-	return got
-}
-
 // A release that rolls back records how long it spent in each phase, from
 // its timeline, and counts the rollback, each once.
 func TestPhaseDurationsAndRollbacksOfARelease(t *testing.T) {
-	j, o := newObservedJourney(t, notify.Options{}, withRequest(func(r *golivev1alpha1.UpdateRequest) {
+	j := newJourney(t, withNotifierAndMetrics(notify.Options{}), withRequest(func(r *golivev1alpha1.UpdateRequest) {
 		r.Spec.Staging.Soak.Duration = 2 * time.Hour
 	}))
 	j.passStaging()
@@ -112,12 +89,12 @@ func TestPhaseDurationsAndRollbacksOfARelease(t *testing.T) {
 		"Scheduled":        "1/0", "BackingUp": "1/0", "Updating": "1/0", "RollingBack": "1/0",
 	}
 	eventually(t, func(context.Context) string {
-		if diff := cmp.Diff(want, histogramOf(t, o.registry, "golive_phase_duration_seconds")); diff != "" {
+		if diff := cmp.Diff(want, testenv.HistogramSamples(t, j.metrics, "golive_phase_duration_seconds")); diff != "" {
 			return "golive_phase_duration_seconds, count/sum by phase (-want +got):\n" + diff
 		}
 		return ""
 	})
-	if rollbacks := counterValue(t, o.registry, "golive_rollbacks_total", "namespace="+j.production); rollbacks != 1 {
+	if rollbacks := testenv.CounterValue(t, j.metrics, "golive_rollbacks_total", "namespace="+j.production); rollbacks != 1 {
 		t.Errorf("golive_rollbacks_total = %g, want 1", rollbacks)
 	}
 }

@@ -3,7 +3,6 @@ package controller
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,105 +14,14 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/prometheus/client_golang/prometheus"
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/util/workqueue"
-	clocktesting "k8s.io/utils/clock/testing"
-	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
-	"github.com/golive-dev/golive/internal/metrics"
 	"github.com/golive-dev/golive/internal/notify"
+	"github.com/golive-dev/golive/internal/testenv"
 )
-
-// observed is what an observed journey's operator tells: the notices it
-// posts and the metrics it records.
-type observed struct {
-	mgr        ctrl.Manager
-	dispatcher *notify.Dispatcher
-	metrics    *metrics.Recorder
-	registry   *prometheus.Registry
-}
-
-// newObservedJourney is newJourney with an operator that posts notices
-// through a Dispatcher made with options and records metrics, as cmd/main.go
-// wires them. It does not restart.
-func newObservedJourney(t *testing.T, options notify.Options, shape ...journeyOption) (*journey, *observed) {
-	t.Helper()
-	var opts journeyOptions
-	for _, option := range shape {
-		option(&opts)
-	}
-	j := &journey{t: t, production: newNamespace(t), staging: newNamespace(t), clock: clocktesting.NewFakeClock(journeyStart)}
-	ctx := t.Context()
-	var grey corev1.Namespace
-	if err := env.Client.Get(ctx, client.ObjectKey{Name: j.staging}, &grey); err != nil {
-		t.Fatal(err)
-	}
-	grey.Labels = map[string]string{golivev1alpha1.LabelStagingFor: j.production}
-	if err := env.Client.Update(ctx, &grey); err != nil {
-		t.Fatal(err)
-	}
-	for _, namespace := range []string{j.production, j.staging} {
-		j.create(&appsv1.Deployment{
-			ObjectMeta: metav1.ObjectMeta{Name: "billing-api", Namespace: namespace},
-			Spec: appsv1.DeploymentSpec{
-				Replicas: ptr.To(int32(2)),
-				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "billing"}},
-				Template: corev1.PodTemplateSpec{
-					ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "billing"}},
-					Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "api", Image: previousImage}}},
-				},
-			},
-		})
-		j.rollOut(namespace)
-	}
-	glw := &golivev1alpha1.GoLiveWindow{
-		ObjectMeta: metav1.ObjectMeta{Name: "always", Namespace: j.production},
-		Spec: golivev1alpha1.GoLiveWindowSpec{TimeZone: "UTC", Schedule: []golivev1alpha1.ScheduleEntry{{
-			Days: []golivev1alpha1.Weekday{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}, Start: "00:00", Duration: metav1.Duration{Duration: 24 * time.Hour},
-		}}},
-	}
-	if opts.window != nil {
-		opts.window(&glw.Spec)
-	}
-	j.create(glw)
-
-	o := &observed{metrics: metrics.NewRecorder(), registry: prometheus.NewRegistry()}
-	if err := o.metrics.Register(o.registry); err != nil {
-		t.Fatal(err)
-	}
-	o.mgr = startManager(t, []string{j.production, j.staging}, func(mgr ctrl.Manager) error {
-		options.Reader, options.Recorder, options.Metrics = mgr.GetAPIReader(), mgr.GetEventRecorder("golive"), o.metrics
-		o.dispatcher = notify.NewDispatcher(options)
-		// The requeues wait on the fake clock, as in startOperator.
-		queues := controller.Options{NewQueue: func(name string, limiter workqueue.TypedRateLimiter[reconcile.Request]) workqueue.TypedRateLimitingInterface[reconcile.Request] {
-			return &fakeClockQueue{
-				TypedRateLimitingInterface: workqueue.NewTypedRateLimitingQueueWithConfig(limiter, workqueue.TypedRateLimitingQueueConfig[reconcile.Request]{Name: name}),
-				clock:                      j.clock,
-			}
-		}}
-		return errors.Join(
-			mgr.Add(o.dispatcher),
-			(&GoLiveWindowReconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Clock: j.clock, Recorder: mgr.GetEventRecorder("golive")}).SetupWithManager(mgr, queues),
-			(&UpdateRequestReconciler{
-				Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Clock: j.clock, Recorder: mgr.GetEventRecorder("golive"),
-				HTTPClient: http.DefaultClient, LedgerKey: ledgerKey, VolumeSnapshots: true,
-				Notifier: o.dispatcher, Metrics: o.metrics,
-			}).SetupWithManager(mgr, queues),
-		)
-	})
-	j.request = j.newRequest("billing-2-4-0", opts.request)
-	j.create(j.request)
-	return j, o
-}
 
 // receiver is a webhook on this machine that records the Generic notices it gets.
 type receiver struct {
@@ -167,7 +75,7 @@ func withWebhooks(urls ...string) journeyOption {
 // time of its timeline entry, and the window's advance notice at its time.
 func TestNoticesFollowTheTimeline(t *testing.T) {
 	hook := newReceiver(t, http.StatusOK, nil)
-	j, o := newObservedJourney(t, notify.Options{}, withWebhooks(hook.URL), withWindow(func(spec *golivev1alpha1.GoLiveWindowSpec) {
+	j := newJourney(t, withNotifierAndMetrics(notify.Options{}), withWebhooks(hook.URL), withWindow(func(spec *golivev1alpha1.GoLiveWindowSpec) {
 		weekdayEvenings(spec)
 		spec.NotifyBefore = []golivev1alpha1.NoticeLead{{Duration: metav1.Duration{Duration: time.Hour}}}
 	}))
@@ -228,7 +136,7 @@ func TestNoticesFollowTheTimeline(t *testing.T) {
 			t.Errorf("advance notice = %+v", document)
 		}
 	}
-	if sent := counterValue(t, o.registry, "golive_notifications_sent_total", "format=Generic"); sent != float64(len(want)) {
+	if sent := testenv.CounterValue(t, j.metrics, "golive_notifications_sent_total", "format=Generic"); sent != float64(len(want)) {
 		t.Errorf("golive_notifications_sent_total = %g, want %d", sent, len(want))
 	}
 }
@@ -246,7 +154,7 @@ func TestFailingWebhooksDoNotHoldUpTheRelease(t *testing.T) {
 	t.Cleanup(func() { close(released) })
 	failing := newReceiver(t, http.StatusInternalServerError, nil)
 	// Attempts long enough to stall the release for the rest of the test, were it waiting for them.
-	j, o := newObservedJourney(t, notify.Options{Timeout: time.Hour, Attempts: 2}, withWebhooks(hanging.URL, failing.URL))
+	j := newJourney(t, withNotifierAndMetrics(notify.Options{Timeout: time.Hour, Attempts: 2}), withWebhooks(hanging.URL, failing.URL))
 
 	j.passStaging()
 	j.waitForPhase(golivev1alpha1.PhaseAwaitingApproval)
@@ -258,7 +166,7 @@ func TestFailingWebhooksDoNotHoldUpTheRelease(t *testing.T) {
 		t.Errorf("the hanging webhook received %d notices, want the first only, still hanging", n)
 	}
 	eventually(t, func(ctx context.Context) string {
-		if failed := counterValue(t, o.registry, "golive_notification_failures_total", "format=Generic", "reason="+notify.FailureServerError); failed == 0 {
+		if failed := testenv.CounterValue(t, j.metrics, "golive_notification_failures_total", "format=Generic", "reason="+notify.FailureServerError); failed == 0 {
 			return "no notice counted as failed with a server error"
 		}
 		var list eventsv1.EventList
@@ -273,28 +181,4 @@ func TestFailingWebhooksDoNotHoldUpTheRelease(t *testing.T) {
 		}
 		return "no NotificationFailed Event names the failing webhook"
 	})
-}
-
-// counterValue is the value of the counter name with labels (name=value pairs, in order) in registry.
-func counterValue(t *testing.T, registry *prometheus.Registry, name string, labels ...string) float64 {
-	t.Helper()
-	families, err := registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, family := range families {
-		if family.GetName() != name {
-			continue
-		}
-		for _, metric := range family.GetMetric() {
-			var got []string
-			for _, label := range metric.GetLabel() {
-				got = append(got, label.GetName()+"="+label.GetValue())
-			}
-			if slices.Equal(got, labels) {
-				return metric.GetCounter().GetValue()
-			}
-		}
-	}
-	return 0
 }

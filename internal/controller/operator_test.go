@@ -13,9 +13,13 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/util/workqueue"
 	clocktesting "k8s.io/utils/clock/testing"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/golive-dev/golive/internal/metrics"
+	"github.com/golive-dev/golive/internal/notify"
 )
 
 // errKilled is what a killed operator's writes return: the process is gone.
@@ -32,6 +36,11 @@ type operator struct {
 	// reconciler's write with this number (1-based, counted over all
 	// managers) was accepted by the API server; 0 never kills it.
 	killAfterWrite int32
+	// notices, when set, has each manager post notices through a Dispatcher
+	// made with these options, as cmd/main.go does; nil posts none.
+	notices *notify.Options
+	// metrics records what the UpdateRequest reconciler records; nil records nothing.
+	metrics *metrics.Recorder
 
 	writes   atomic.Int32
 	mu       sync.Mutex
@@ -41,20 +50,20 @@ type operator struct {
 
 // instance is one manager process.
 type instance struct {
+	mgr    ctrl.Manager
 	stop   func() error
 	killed atomic.Bool
 }
 
-// startOperator starts an operator watching namespaces; it is stopped when the test ends.
-func startOperator(t *testing.T, namespaces []string, clock *clocktesting.FakeClock, killAfterWrite int32) *operator {
-	t.Helper()
-	o := &operator{t: t, namespaces: namespaces, clock: clock, killAfterWrite: killAfterWrite}
+// startOperator starts o, configured but not yet running; it is stopped when the test ends.
+func startOperator(o *operator) *operator {
+	o.t.Helper()
 	running, err := o.start()
 	if err != nil {
-		t.Fatal(err)
+		o.t.Fatal(err)
 	}
 	o.running = running
-	t.Cleanup(func() {
+	o.t.Cleanup(func() {
 		o.mu.Lock()
 		defer o.mu.Unlock()
 		o.running.stop()
@@ -95,13 +104,20 @@ func (o *operator) restartCount() int {
 	return o.restarts
 }
 
+// manager is the running manager.
+func (o *operator) manager() ctrl.Manager {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.running.mgr
+}
+
 // start starts a manager with both reconcilers and waits for its caches.
 func (o *operator) start() (*instance, error) {
 	mgr, err := newManager(o.namespaces)
 	if err != nil {
 		return nil, err
 	}
-	self := &instance{}
+	self := &instance{mgr: mgr}
 	// The requeues wait on the fake clock; failure backoff stays in real time.
 	options := controller.Options{NewQueue: func(name string, limiter workqueue.TypedRateLimiter[reconcile.Request]) workqueue.TypedRateLimitingInterface[reconcile.Request] {
 		return &fakeClockQueue{
@@ -109,6 +125,15 @@ func (o *operator) start() (*instance, error) {
 			clock:                      o.clock,
 		}
 	}}
+	var dispatcher *notify.Dispatcher
+	if o.notices != nil {
+		notices := *o.notices
+		notices.Reader, notices.Recorder, notices.Metrics = mgr.GetAPIReader(), mgr.GetEventRecorder("golive"), o.metrics
+		dispatcher = notify.NewDispatcher(notices)
+		if err := mgr.Add(dispatcher); err != nil {
+			return nil, fmt.Errorf("adding the notice dispatcher: %w", err)
+		}
+	}
 	err = errors.Join(
 		SetupIndexes(context.Background(), mgr.GetFieldIndexer()),
 		(&GoLiveWindowReconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Clock: o.clock, Recorder: mgr.GetEventRecorder("golive")}).SetupWithManager(mgr, options),
@@ -116,6 +141,7 @@ func (o *operator) start() (*instance, error) {
 			Client: &killableClient{Client: mgr.GetClient(), operator: o, instance: self},
 			Scheme: mgr.GetScheme(), Clock: o.clock, Recorder: mgr.GetEventRecorder("golive"),
 			HTTPClient: http.DefaultClient, LedgerKey: ledgerKey, VolumeSnapshots: true,
+			Notifier: dispatcher, Metrics: o.metrics,
 		}).SetupWithManager(mgr, options),
 	)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -21,6 +22,8 @@ import (
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/approval"
+	"github.com/golive-dev/golive/internal/metrics"
+	"github.com/golive-dev/golive/internal/notify"
 	"github.com/golive-dev/golive/internal/verify"
 	"github.com/golive-dev/golive/internal/workload"
 )
@@ -36,6 +39,8 @@ type journey struct {
 	request             *golivev1alpha1.UpdateRequest
 	clock               *clocktesting.FakeClock
 	operator            *operator
+	// metrics gathers what the operator records with withNotifierAndMetrics.
+	metrics *prometheus.Registry
 }
 
 // journeyStart is when every journey's fake clock starts: a Monday, 10:00 UTC.
@@ -46,6 +51,7 @@ type journeyOptions struct {
 	request        func(*golivev1alpha1.UpdateRequest)
 	window         func(*golivev1alpha1.GoLiveWindowSpec)
 	killAfterWrite int32
+	notices        *notify.Options
 }
 
 type journeyOption func(*journeyOptions)
@@ -63,6 +69,13 @@ func withWindow(mutate func(*golivev1alpha1.GoLiveWindowSpec)) journeyOption {
 // killingAfterWrite kills the operator right after its write number n.
 func killingAfterWrite(n int32) journeyOption {
 	return func(o *journeyOptions) { o.killAfterWrite = n }
+}
+
+// withNotifierAndMetrics has the operator post notices through a Dispatcher
+// made with options and record metrics in journey.metrics, as cmd/main.go
+// wires them.
+func withNotifierAndMetrics(options notify.Options) journeyOption {
+	return func(o *journeyOptions) { o.notices = &options }
 }
 
 func newJourney(t *testing.T, options ...journeyOption) *journey {
@@ -89,7 +102,7 @@ func newJourney(t *testing.T, options ...journeyOption) *journey {
 				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "billing"}},
 				Template: corev1.PodTemplateSpec{
 					ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "billing"}},
-					Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "api", Image: "billing-api:2.3.1"}}},
+					Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "api", Image: previousImage}}},
 				},
 			},
 		})
@@ -106,7 +119,15 @@ func newJourney(t *testing.T, options ...journeyOption) *journey {
 	}
 	j.create(glw)
 
-	j.operator = startOperator(t, []string{j.production, j.staging}, j.clock, opts.killAfterWrite)
+	o := &operator{t: t, namespaces: []string{j.production, j.staging}, clock: j.clock, killAfterWrite: opts.killAfterWrite, notices: opts.notices}
+	if opts.notices != nil {
+		o.metrics = metrics.NewRecorder()
+		j.metrics = prometheus.NewRegistry()
+		if err := o.metrics.Register(j.metrics); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j.operator = startOperator(o)
 	j.request = j.newRequest("billing-2-4-0", opts.request)
 	j.create(j.request)
 	return j

@@ -48,10 +48,19 @@ func (d *decider) announce(plannedStart time.Time) {
 // "1h30m"), seconds only under a minute.
 func roughDuration(d time.Duration) string {
 	if d < time.Minute {
-		return d.Round(time.Second).String()
+		return ShortDuration(d.Round(time.Second))
 	}
-	text := d.Round(time.Minute).String()
-	text = strings.TrimSuffix(text, "0s")
+	return ShortDuration(d.Round(time.Minute))
+}
+
+// ShortDuration writes d as people write it in a spec: 10m rather than 10m0s,
+// 1h30m, 1.5s. Unlike apimachinery's HumanDuration it keeps every unit, for
+// messages that restate a configured timeout.
+func ShortDuration(d time.Duration) string {
+	text := d.String()
+	if strings.HasSuffix(text, "m0s") {
+		text = strings.TrimSuffix(text, "0s")
+	}
 	if strings.HasSuffix(text, "h0m") {
 		text = strings.TrimSuffix(text, "0m")
 	}

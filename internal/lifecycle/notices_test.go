@@ -212,3 +212,19 @@ func TestRoughDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestShortDuration(t *testing.T) {
+	for duration, want := range map[time.Duration]string{
+		10 * time.Minute:                        "10m",
+		90 * time.Second:                        "1m30s",
+		2 * time.Hour:                           "2h",
+		time.Hour + 30*time.Minute:              "1h30m",
+		5 * time.Second:                         "5s",
+		1500 * time.Millisecond:                 "1.5s",
+		time.Hour + time.Minute + 5*time.Second: "1h1m5s",
+	} {
+		if got := ShortDuration(duration); got != want {
+			t.Errorf("ShortDuration(%v) = %q, want %q", duration, got, want)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/testenv"
 )
 
 var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
@@ -28,24 +28,7 @@ func observations(t *testing.T, r *Recorder, name string) map[string]string {
 	if err := r.Register(registry); err != nil {
 		t.Fatal(err)
 	}
-	families, err := registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]string{}
-	for _, family := range families {
-		if family.GetName() != name {
-			continue
-		}
-		for _, metric := range family.GetMetric() {
-			var labels []string
-			for _, label := range metric.GetLabel() {
-				labels = append(labels, label.GetValue())
-			}
-			got[strings.Join(labels, ",")] = fmt.Sprintf("%d/%g", metric.GetHistogram().GetSampleCount(), metric.GetHistogram().GetSampleSum())
-		}
-	}
-	return got
+	return testenv.HistogramSamples(t, registry, name)
 }
 
 func noSnapshots(string) (time.Time, bool) { return time.Time{}, false }

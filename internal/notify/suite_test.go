@@ -117,25 +117,7 @@ func (d *dispatcher) waits() []time.Duration {
 // count is the value of the counter name with labels (name=value pairs, in order).
 func (d *dispatcher) count(t *testing.T, name string, labels ...string) float64 {
 	t.Helper()
-	families, err := d.registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, family := range families {
-		if family.GetName() != name {
-			continue
-		}
-		for _, metric := range family.GetMetric() {
-			var got []string
-			for _, label := range metric.GetLabel() {
-				got = append(got, label.GetName()+"="+label.GetValue())
-			}
-			if slices.Equal(got, labels) {
-				return metric.GetCounter().GetValue()
-			}
-		}
-	}
-	return 0
+	return testenv.CounterValue(t, d.registry, name, labels...)
 }
 
 // waitForCount waits until the counter name with labels reaches want.

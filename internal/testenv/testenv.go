@@ -1,7 +1,8 @@
 // Package testenv starts a real kube-apiserver and etcd (controller-runtime's
 // envtest) with golive's CRDs and admission policies installed, for the
 // controller and API tests. The binaries are built from source by
-// `make controlplane` and found through KUBEBUILDER_ASSETS.
+// `make controlplane` and found through KUBEBUILDER_ASSETS. Its helpers that
+// read gathered metrics (CounterValue, HistogramSamples) need no API server.
 package testenv
 
 import (
@@ -201,27 +202,32 @@ func (e *Env) applyAdmissionPolicies(ctx context.Context, dir string) error {
 // waitForNamespacePolicy dry-runs a request that stages into its own namespace
 // until the policy refuses it.
 func (e *Env) waitForNamespacePolicy(ctx context.Context) error {
-	probe := &golivev1alpha1.UpdateRequest{
-		ObjectMeta: metav1.ObjectMeta{Name: "policy-probe", Namespace: "default"},
-		Spec: golivev1alpha1.UpdateRequestSpec{
-			Release: "probe",
-			Targets: []golivev1alpha1.Target{{Kind: golivev1alpha1.TargetDeployment, Name: "probe", Images: map[string]golivev1alpha1.Image{"probe": "probe:1"}}},
-			Staging: golivev1alpha1.Staging{Namespace: "default"},
-			Approvals: golivev1alpha1.Approvals{
-				Required: []golivev1alpha1.RoleQuorum{{Role: "probe", Count: 1}},
-			},
-			Window: golivev1alpha1.WindowReference{Name: "probe"},
-		},
-	}
 	var last error
 	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		last = e.Client.Create(ctx, probe.DeepCopy(), client.DryRunAll)
+		last = e.Client.Create(ctx, probeRequest("policy-probe", "default"), client.DryRunAll)
 		return last != nil && strings.Contains(last.Error(), "spec.staging.namespace"), nil
 	})
 	if err != nil {
 		return fmt.Errorf("waiting for the admission policy to take effect (the probe got %v): %w", last, err)
 	}
 	return nil
+}
+
+// probeRequest is a minimal request in namespace default, staged in staging,
+// dry-run to learn when an admission check is in force.
+func probeRequest(name, staging string) *golivev1alpha1.UpdateRequest {
+	return &golivev1alpha1.UpdateRequest{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
+		Spec: golivev1alpha1.UpdateRequestSpec{
+			Release: "probe",
+			Targets: []golivev1alpha1.Target{{Kind: golivev1alpha1.TargetDeployment, Name: "probe", Images: map[string]golivev1alpha1.Image{"probe": "probe:1"}}},
+			Staging: golivev1alpha1.Staging{Namespace: staging},
+			Approvals: golivev1alpha1.Approvals{
+				Required: []golivev1alpha1.RoleQuorum{{Role: "probe", Count: 1}},
+			},
+			Window: golivev1alpha1.WindowReference{Name: "probe"},
+		},
+	}
 }
 
 // ReadObjects decodes every object of a multi-document YAML file.

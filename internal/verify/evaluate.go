@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/lifecycle"
 )
 
 // minimumRequeueAfter keeps RequeueAfter above zero, which controller-runtime
@@ -62,7 +63,7 @@ func Evaluate(now, startedAt time.Time, spec v1alpha1.Verification, checks []Che
 	case !now.Before(outcome.Deadline):
 		outcome.Result = v1alpha1.CheckFailed
 		outcome.Message = fmt.Sprintf("verification timed out after %s: %s",
-			shortDuration(timeout), describeChecks(open, "not passed"))
+			lifecycle.ShortDuration(timeout), describeChecks(open, "not passed"))
 		for i, check := range outcome.Checks {
 			if !IsFinal(check) {
 				outcome.Checks[i] = timedOut(check, timeout)
@@ -143,9 +144,9 @@ func canonicalChecks(spec v1alpha1.Verification, checks []CheckState) []CheckSta
 }
 
 func timedOut(check CheckState, timeout time.Duration) CheckState {
-	message := "timed out after " + shortDuration(timeout)
+	message := "timed out after " + lifecycle.ShortDuration(timeout)
 	if check.Result == v1alpha1.CheckPending {
-		message = "not started within " + shortDuration(timeout)
+		message = "not started within " + lifecycle.ShortDuration(timeout)
 	} else if check.Message != "" {
 		message += ": " + check.Message
 	}
@@ -189,16 +190,4 @@ func earliest(a, b time.Time) time.Time {
 		return b
 	}
 	return a
-}
-
-// shortDuration writes 10m rather than 10m0s.
-func shortDuration(d time.Duration) string {
-	text := d.String()
-	if strings.HasSuffix(text, "m0s") {
-		text = strings.TrimSuffix(text, "0s")
-	}
-	if strings.HasSuffix(text, "h0m") {
-		text = strings.TrimSuffix(text, "0m")
-	}
-	return text
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/lifecycle"
 )
 
 // maxProbeTimeout bounds one probe: a reconcile waits for it.
@@ -105,7 +106,7 @@ func describeProbeError(ctx context.Context, err error, timeout time.Duration) s
 	case ctx.Err() != nil:
 		return fmt.Sprintf("probe stopped: %v", context.Cause(ctx))
 	case errors.Is(err, context.DeadlineExceeded):
-		return fmt.Sprintf("no answer within %s", shortDuration(timeout))
+		return fmt.Sprintf("no answer within %s", lifecycle.ShortDuration(timeout))
 	}
 	if urlError, ok := errors.AsType[*url.Error](err); ok {
 		return urlError.Err.Error()
