@@ -329,7 +329,7 @@ NODE
 	"$kubectl" --kubeconfig "$golive_kubeconfig" config set-credentials "$user" \
 		--as system:serviceaccount:golive-system:golive \
 		--as-group system:serviceaccounts --as-group system:serviceaccounts:golive-system --as-group system:authenticated >/dev/null
-	(cd "$repo" && go build -o "$demo_dir/golive" ./cmd)
+	(cd "$repo" && go build -o "$demo_dir/golive" ./cmd && go build -o "$demo_dir/kubectl-golive" ./cmd/kubectl-golive)
 	for port in $webhook_port $metrics_port $probe_port; do
 		if listening "$port"; then
 			fail "something already listens on localhost:$port, which golive needs"
@@ -537,6 +537,9 @@ DATA
 	note "rollback: $(ur_field billing-2-5-0 '{.status.rollback.reason}')"
 	note "data restored: $(ur_field billing-2-5-0 '{.status.rollback.dataRestored}')"
 	echo
+	echo "\$ kubectl golive status billing-2-5-0 -n billing     # the kubectl plugin (docs/plugin.md)"
+	"$demo_dir/kubectl-golive" --kubeconfig "$kubeconfig" status billing-2-5-0 -n billing
+	echo
 	k get ur,glw -A
 
 	local took=$((SECONDS - started))
@@ -544,8 +547,10 @@ DATA
 
 The demo ran through in $((took / 60))m$((took % 60))s. The cluster stays up; look around with:
   export KUBECONFIG=$kubeconfig
-  export PATH=$CONTROLPLANE_DIR:\$PATH    # kubectl $KUBERNETES_VERSION
+  export PATH=$demo_dir:$CONTROLPLANE_DIR:\$PATH    # kubectl $KUBERNETES_VERSION and the kubectl golive plugin
   kubectl get ur,glw -A
+  kubectl golive report billing-2-4-0 -n billing      # the whole record as Markdown
+  kubectl golive windows -n billing                   # the next openings of the windows
   kubectl describe ur -n billing billing-2-5-0           # the Events of the rollback
   kubectl get ur -n billing billing-2-4-0 -o yaml        # the whole record: approvals, checks, backup, timeline
   kubectl get volumesnapshot,pvc -n billing; kubectl get pv
