@@ -100,6 +100,10 @@ test: controlplane csi vet chart-test ## Run every test: unit and envtest (real 
 	@# End to end, on local clusters, once the rest passed; GOLIVE_SKIP_E2E=1 skips it (never in CI).
 	go test -count=1 -timeout 60m ./test/...
 
+.PHONY: bench
+bench: controlplane helm ## Measure golive against the bare-Kubernetes floor on a local kwok cluster (not part of test); writes docs/benchmarks.md. Set BENCH_N, BENCH_RUNS, BENCH_WAITING, BENCH_IDLE to change it.
+	GOLIVE_BENCH=1 BENCH_OUTPUT=$(CURDIR)/docs/benchmarks.md go test -count=1 -timeout 6h -run '^TestBench$$' -v ./test/bench
+
 .PHONY: chart-test
 chart-test: $(HELM) controlplane ## Lint and render the Helm chart (defaults and charts/golive/ci values); its Go test also applies it to a real API server.
 	$(HELM) lint --strict charts/golive

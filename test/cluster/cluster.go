@@ -74,6 +74,17 @@ type Options struct {
 	// Authorization turns on RBAC (kwokctl --kube-authorization), so that
 	// what runs as a ServiceAccount gets only what its roles grant.
 	Authorization bool
+	// Nodes is how many fake nodes of 110 pods the cluster gets, DefaultNode
+	// first; 0 means one.
+	Nodes int
+	// DisableQPSLimits lifts the client QPS limits of the control plane's
+	// components and the API server's in-flight limits (kwokctl
+	// --disable-qps-limits), so that a load test measures the components'
+	// work, not their throttles.
+	DisableQPSLimits bool
+	// AuditPolicy, when set, is the kube-apiserver's audit policy (YAML); the
+	// audit log is written to AuditLogPath.
+	AuditPolicy []byte
 }
 
 // Cluster is a running kwok cluster of one test.
@@ -97,8 +108,8 @@ type dirs struct {
 	controlPlane, kwok, csi, helm, repo string
 }
 
-// Start starts a kwok cluster of its own with one fake node, DefaultNode,
-// and deletes it when the test ends.
+// Start starts a kwok cluster of its own with its fake nodes (one,
+// DefaultNode, unless opts say more) and deletes it when the test ends.
 func Start(t *testing.T, opts Options) *Cluster {
 	t.Helper()
 	d := requireDirs(t)
@@ -143,6 +154,16 @@ func Start(t *testing.T, opts Options) *Cluster {
 	if opts.Authorization {
 		args = append(args, "--kube-authorization")
 	}
+	if opts.DisableQPSLimits {
+		args = append(args, "--disable-qps-limits")
+	}
+	if opts.AuditPolicy != nil {
+		policy := filepath.Join(work, "audit-policy.yaml")
+		if err := os.WriteFile(policy, opts.AuditPolicy, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--kube-audit-policy", policy)
+	}
 	c.run(t, kwokctl, args...)
 	if t.Failed() {
 		t.FailNow()
@@ -158,7 +179,16 @@ func Start(t *testing.T, opts Options) *Cluster {
 		t.Fatal(err)
 	}
 	c.addNode(t, DefaultNode)
+	for i := 1; i < opts.Nodes; i++ {
+		c.addNode(t, fmt.Sprintf("kwok-node-%d", i))
+	}
 	return c
+}
+
+// AuditLogPath is where the kube-apiserver writes its audit log, when the
+// cluster was started with an AuditPolicy.
+func (c *Cluster) AuditLogPath() string {
+	return filepath.Join(c.kwokWorkDir(), "clusters", c.Name, "logs", "audit.log")
 }
 
 // Scheme knows the core Kubernetes types, VolumeSnapshots and golive's types.

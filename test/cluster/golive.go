@@ -14,8 +14,12 @@ import (
 	"testing"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -35,12 +39,29 @@ const (
 	logTailLines = 80
 )
 
+// GoliveOptions shape how StartGoliveWith runs golive; the zero value is
+// how StartGolive runs it.
+type GoliveOptions struct {
+	// Metrics serves golive's metrics over plain HTTP on a free local port,
+	// at MetricsURL.
+	Metrics bool
+	// ServiceAccountToken authenticates golive with a token of its
+	// ServiceAccount instead of impersonating it. Its rights are the same;
+	// the API server sees golive as the user that authenticated, as in a
+	// cluster, so that an audit policy can select golive's requests.
+	ServiceAccountToken bool
+	// Args are further flags for golive.
+	Args []string
+}
+
 // Golive is golive's manager running out of cluster against a Cluster.
 type Golive struct {
 	// Namespace is golive's own namespace, holding its ledger key and lease.
 	Namespace string
 	// LogPath is the file golive logs to, across restarts.
 	LogPath string
+	// MetricsURL is golive's metrics endpoint (GoliveOptions.Metrics), else "".
+	MetricsURL string
 
 	cluster *Cluster
 	args    []string
@@ -64,6 +85,12 @@ type Golive struct {
 // the test failed, the end of its log is printed.
 func (c *Cluster) StartGolive(t *testing.T) *Golive {
 	t.Helper()
+	return c.StartGoliveWith(t, GoliveOptions{})
+}
+
+// StartGoliveWith is StartGolive with options.
+func (c *Cluster) StartGoliveWith(t *testing.T, opts GoliveOptions) *Golive {
+	t.Helper()
 	g := &Golive{Namespace: GoliveNamespace, LogPath: filepath.Join(c.work, "golive.log"), cluster: c}
 
 	webhookPort := freePort(t)
@@ -86,19 +113,33 @@ func (c *Cluster) StartGolive(t *testing.T) *Golive {
 	if t.Failed() {
 		t.FailNow()
 	}
-	kubeconfig := c.impersonatingKubeconfig(t, "system:serviceaccount:"+g.Namespace+":"+GoliveServiceAccount,
-		"system:serviceaccounts", "system:serviceaccounts:"+g.Namespace, "system:authenticated")
+	var kubeconfig string
+	if opts.ServiceAccountToken {
+		kubeconfig = c.tokenKubeconfig(t, g.Namespace, GoliveServiceAccount)
+	} else {
+		kubeconfig = c.impersonatingKubeconfig(t, "system:serviceaccount:"+g.Namespace+":"+GoliveServiceAccount,
+			"system:serviceaccounts", "system:serviceaccounts:"+g.Namespace, "system:authenticated")
+	}
 
+	metrics := "0"
+	if opts.Metrics {
+		metrics = freeAddress(t)
+		g.MetricsURL = "http://" + metrics + "/metrics"
+	}
 	g.probe = freeAddress(t)
 	g.args = []string{binary,
 		"--leader-elect", "--leader-election-namespace", g.Namespace,
 		"--namespace", g.Namespace,
-		"--metrics-bind-address", "0",
+		"--metrics-bind-address", metrics,
 		"--health-probe-bind-address", g.probe,
 		"--webhook-port", strconv.Itoa(webhookPort),
 		"--webhook-cert-dir", filepath.Join(c.work, "golive-certs"),
 		"--webhook-dns-names", "localhost",
 	}
+	if opts.Metrics {
+		g.args = append(g.args, "--metrics-secure=false")
+	}
+	g.args = append(g.args, opts.Args...)
 	g.env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
 	t.Cleanup(func() {
 		g.stop(t)
@@ -131,6 +172,9 @@ func (g *Golive) Restart(t *testing.T) {
 	}
 	g.start(t)
 }
+
+// PID is the process id of the running golive, for reading /proc.
+func (g *Golive) PID() int { return g.cmd.Process.Pid }
 
 // Exited is whether golive's process ended, as it does when it loses its
 // lease for longer than its renew deadline.
@@ -256,6 +300,32 @@ func (c *Cluster) impersonatingKubeconfig(t *testing.T, user string, groups ...s
 	authInfo.Impersonate = user
 	authInfo.ImpersonateGroups = groups
 	path := filepath.Join(c.work, "impersonating.kubeconfig")
+	if err := clientcmd.WriteToFile(*config, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// tokenKubeconfig writes a copy of the admin kubeconfig whose user
+// authenticates with a token of the ServiceAccount namespace/name, and
+// returns its path. The token lasts a day, longer than any test.
+func (c *Cluster) tokenKubeconfig(t *testing.T, namespace, name string) string {
+	t.Helper()
+	serviceAccount := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}
+	request := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To(int64(24 * 60 * 60))}}
+	if err := c.Client.SubResource("token").Create(t.Context(), serviceAccount, request); err != nil {
+		t.Fatalf("requesting a token of ServiceAccount %s/%s: %v", namespace, name, err)
+	}
+	config, err := clientcmd.LoadFromFile(c.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	context, found := config.Contexts[config.CurrentContext]
+	if !found {
+		t.Fatalf("kubeconfig %s has no current context", c.Kubeconfig)
+	}
+	config.AuthInfos[context.AuthInfo] = &clientcmdapi.AuthInfo{Token: request.Status.Token}
+	path := filepath.Join(c.work, "token.kubeconfig")
 	if err := clientcmd.WriteToFile(*config, path); err != nil {
 		t.Fatal(err)
 	}

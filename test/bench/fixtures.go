@@ -1,0 +1,248 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+)
+
+// labelBench marks what the driver creates and watches: Deployments and
+// UpdateRequests, with the scenario as value.
+const labelBench = "bench.golive.dev/scenario"
+
+// The scenarios, as values of labelBench.
+const (
+	scenarioRelease = "release"
+	scenarioWaiting = "waiting"
+)
+
+// Each release updates one Deployment, the same in production and staging.
+const (
+	appName      = "api"
+	appContainer = "api"
+	imageRepo    = "bench.example.com/api"
+	initialImage = imageRepo + ":1.0.0"
+	windowName   = "bench"
+	// verifyTimeout bounds each verification; production starts only with
+	// this plus 15 minutes left in the window.
+	verifyTimeout = 10 * time.Minute
+	// waitingPerNamespace is how many waiting requests share a production
+	// namespace, each with a Deployment of its own, as a team's releases would.
+	waitingPerNamespace = 50
+)
+
+// The people, as the API server authenticates them (the driver impersonates
+// them): alice requests, bob and carol approve in two roles, through
+// golive's admission webhook.
+const (
+	alice            = "alice@example.com"
+	bob              = "bob@example.com"
+	carol            = "carol@example.com"
+	roleRnDLead      = "rnd-lead"
+	roleOperations   = "operations-office"
+	approverCommands = "bench-approver-commands"
+)
+
+// golive's ServiceAccount, as the audit log names it.
+const goliveUser = "system:serviceaccount:golive-system:golive"
+
+// auditPolicy logs golive's requests only, without bodies: cheap enough not
+// to slow down the API server that the floor is measured on.
+var auditPolicy = []byte(`apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+  users: ["` + goliveUser + `"]
+- level: None
+`)
+
+// releaseNamespace is the production namespace of release i; its staging
+// namespace is stagingOf it.
+func releaseNamespace(i int) string { return fmt.Sprintf("rel-%04d", i) }
+
+// waitingNamespace is the production namespace of waiting request i.
+func waitingNamespace(i int) string { return fmt.Sprintf("wait-%03d", i/waitingPerNamespace) }
+
+// waitingDeployment is the Deployment waiting request i updates.
+func waitingDeployment(i int) string { return fmt.Sprintf("api-%02d", i%waitingPerNamespace) }
+
+func stagingOf(production string) string { return production + "-grey" }
+
+// grantPeople gives the people their rights cluster-wide: alice edits
+// requests (the chart's golive-updaterequest-editor), bob and carol hold
+// their approval roles and may give commands.
+func grantPeople(ctx context.Context, c client.Client) error {
+	objects := []client.Object{
+		&rbacv1.ClusterRole{
+			ObjectMeta: metav1.ObjectMeta{Name: approverCommands},
+			Rules: []rbacv1.PolicyRule{
+				{APIGroups: []string{golivev1alpha1.GroupVersion.Group}, Resources: []string{"updaterequests"}, Verbs: []string{"get", "list", "watch", "patch"}},
+				{APIGroups: []string{golivev1alpha1.GroupVersion.Group}, Resources: []string{"golivewindows"}, Verbs: []string{"get", "list", "watch"}},
+			},
+		},
+		clusterRoleBinding("golive-updaterequest-editor", alice),
+		clusterRoleBinding(approverCommands, bob, carol),
+	}
+	for role, person := range map[string]string{roleRnDLead: bob, roleOperations: carol} {
+		name := "bench-approver-" + role
+		objects = append(objects,
+			&rbacv1.ClusterRole{
+				ObjectMeta: metav1.ObjectMeta{Name: name},
+				Rules: []rbacv1.PolicyRule{{APIGroups: []string{golivev1alpha1.GroupVersion.Group},
+					Resources: []string{"approvalroles"}, ResourceNames: []string{role}, Verbs: []string{"approve"}}},
+			},
+			clusterRoleBinding(name, person))
+	}
+	for _, object := range objects {
+		if err := c.Create(ctx, object); err != nil {
+			return fmt.Errorf("creating %T %s: %w", object, object.GetName(), err)
+		}
+	}
+	return nil
+}
+
+func clusterRoleBinding(clusterRole string, users ...string) *rbacv1.ClusterRoleBinding {
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "bench-" + clusterRole},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: clusterRole},
+	}
+	for _, user := range users {
+		binding.Subjects = append(binding.Subjects, rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user})
+	}
+	return binding
+}
+
+// createNamespaces creates a production namespace, its grey twin opted in as
+// its staging namespace, and the production namespace's window.
+func createNamespaces(ctx context.Context, c client.Client, production string, window golivev1alpha1.GoLiveWindowSpec) error {
+	objects := []client.Object{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: production}},
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: stagingOf(production),
+			Labels: map[string]string{golivev1alpha1.LabelStagingFor: production}}},
+		&golivev1alpha1.GoLiveWindow{ObjectMeta: metav1.ObjectMeta{Name: windowName, Namespace: production}, Spec: window},
+	}
+	for _, object := range objects {
+		if err := c.Create(ctx, object); err != nil {
+			return fmt.Errorf("creating %T %s: %w", object, object.GetName(), err)
+		}
+	}
+	return nil
+}
+
+// deployment runs initialImage on replicas.
+func deployment(namespace, name, scenario string, replicas int32) *appsv1.Deployment {
+	labels := map[string]string{"app": name}
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: map[string]string{labelBench: scenario}},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To(replicas),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: appContainer, Image: initialImage}}},
+			},
+		},
+	}
+}
+
+// setImage changes a Deployment's image as a person or a pipeline would:
+// the floor's bare update.
+func setImage(ctx context.Context, c client.Client, key types.NamespacedName, image string) error {
+	patch, err := json.Marshal(map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{
+		"containers": []map[string]string{{"name": appContainer, "image": image}}}}}})
+	if err != nil {
+		return err
+	}
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}
+	return c.Patch(ctx, d, client.RawPatch(types.StrategicMergePatchType, patch))
+}
+
+// updateRequest is alice's request to run image on Deployment target:
+// staging and production verified by rollout health, approvals by an R&D
+// lead and the operations office, the production namespace's window; no
+// soak, no quiesce, no snapshot.
+func updateRequest(production, name, target, image, scenario string) *golivev1alpha1.UpdateRequest {
+	return &golivev1alpha1.UpdateRequest{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: production, Labels: map[string]string{labelBench: scenario}},
+		Spec: golivev1alpha1.UpdateRequestSpec{
+			Release: image[len(imageRepo)+1:],
+			Targets: []golivev1alpha1.Target{{Kind: golivev1alpha1.TargetDeployment, Name: target,
+				Images: map[string]golivev1alpha1.Image{appContainer: golivev1alpha1.Image(image)}}},
+			Staging: golivev1alpha1.Staging{Namespace: stagingOf(production),
+				Verify: golivev1alpha1.Verification{Timeout: metav1.Duration{Duration: verifyTimeout}}},
+			Approvals: golivev1alpha1.Approvals{Required: []golivev1alpha1.RoleQuorum{
+				{Role: roleRnDLead, Count: 1}, {Role: roleOperations, Count: 1}}},
+			Window: golivev1alpha1.WindowReference{Name: windowName},
+			Verify: golivev1alpha1.Verification{Timeout: metav1.Duration{Duration: verifyTimeout}},
+		},
+	}
+}
+
+// approve gives one approval as role through the admission webhook, as
+// `kubectl golive approve` does: the approve annotation.
+func approve(ctx context.Context, as client.Client, key types.NamespacedName, role string) error {
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{
+		golivev1alpha1.AnnotationApprove: role + "; benchmark"}}})
+	if err != nil {
+		return err
+	}
+	request := &golivev1alpha1.UpdateRequest{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}
+	return as.Patch(ctx, request, client.RawPatch(types.MergePatchType, patch))
+}
+
+// setWindow replaces a window's spec.
+func setWindow(ctx context.Context, c client.Client, namespace string, spec golivev1alpha1.GoLiveWindowSpec) error {
+	var window golivev1alpha1.GoLiveWindow
+	if err := c.Get(ctx, types.NamespacedName{Namespace: namespace, Name: windowName}, &window); err != nil {
+		return err
+	}
+	base := window.DeepCopy()
+	window.Spec = spec
+	return c.Patch(ctx, &window, client.MergeFrom(base))
+}
+
+// deleteIgnoringGone deletes object; one already gone is fine.
+func deleteIgnoringGone(ctx context.Context, c client.Client, object client.Object) error {
+	if err := c.Delete(ctx, object); err != nil && !apierrors.IsNotFound(err) {
+		return err
+	}
+	return nil
+}
+
+// alwaysOpen is open at every instant: each day's opening lasts a week.
+func alwaysOpen() golivev1alpha1.GoLiveWindowSpec {
+	return golivev1alpha1.GoLiveWindowSpec{TimeZone: "UTC", Schedule: []golivev1alpha1.ScheduleEntry{{
+		Days:     []golivev1alpha1.Weekday{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"},
+		Start:    "00:00",
+		Duration: metav1.Duration{Duration: 168 * time.Hour},
+	}}}
+}
+
+// closedUntilNextWeek opens for an hour, three days after now: closed now,
+// whatever the time.
+func closedUntilNextWeek(now time.Time) golivev1alpha1.GoLiveWindowSpec {
+	return openingAt(now.UTC().AddDate(0, 0, 3).Truncate(24*time.Hour).Add(20*time.Hour), time.Hour)
+}
+
+// openingAt opens at opening, a whole minute in UTC, for duration.
+func openingAt(opening time.Time, duration time.Duration) golivev1alpha1.GoLiveWindowSpec {
+	opening = opening.UTC()
+	return golivev1alpha1.GoLiveWindowSpec{TimeZone: "UTC", Schedule: []golivev1alpha1.ScheduleEntry{{
+		Days:     []golivev1alpha1.Weekday{golivev1alpha1.Weekday(opening.Format("Mon"))},
+		Start:    opening.Format("15:04"),
+		Duration: metav1.Duration{Duration: duration},
+	}}}
+}
