@@ -97,8 +97,9 @@ csi: ## Build the CSI snapshot sidecars (snapshot-controller, csi-snapshotter, c
 .PHONY: test
 test: controlplane csi vet chart-test ## Run every test: unit and envtest (real kube-apiserver + etcd), the chart's, then end to end (kwok cluster).
 	KUBEBUILDER_ASSETS=$(CONTROLPLANE_DIR) go test -count=1 $$(go list ./... | grep -v -e '/test/' -e '/charts/')
-	@# End to end, on local clusters, once the rest passed; GOLIVE_SKIP_E2E=1 skips it (never in CI).
-	go test -count=1 -timeout 60m ./test/...
+	@# End to end, on local clusters, once the rest passed, one package at a time (two kwokctl
+	@# creating clusters at once can pick the same port); GOLIVE_SKIP_E2E=1 skips it (never in CI).
+	go test -count=1 -p 1 -timeout 60m ./test/...
 
 .PHONY: bench
 bench: controlplane helm ## Measure golive against the bare-Kubernetes floor on a local kwok cluster (not part of test); writes docs/benchmarks.md. Set BENCH_N, BENCH_RUNS, BENCH_WAITING, BENCH_IDLE to change it.
