@@ -2,7 +2,8 @@
 // cluster of their own whose control plane is the real kube-apiserver,
 // kube-controller-manager, kube-scheduler and etcd, fake nodes that kwok
 // plays, optionally the CSI snapshot chain (hack/csi.sh) and golive itself,
-// built from the work tree and run out of cluster as its ServiceAccount.
+// installed with its Helm chart, built from the work tree and run out of
+// cluster as the chart's ServiceAccount.
 // Everything started is stopped and deleted when the test ends, passed or
 // not; on failure the logs of what ran are printed.
 //

@@ -24,7 +24,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// Where golive runs and who it is, as config/rbac and hack/demo.sh have it.
+// Where golive runs and who it is, as the chart (release golive), config/rbac
+// and hack/demo.sh have it.
 const (
 	GoliveNamespace      = "golive-system"
 	GoliveServiceAccount = "golive"
