@@ -27,6 +27,12 @@ import (
 // config/samples/approval_roles_rbac.yaml: one per approval role of the
 // sample, and golive-approver-commands. Tests bind them per namespace.
 func (e *Env) CreateApprovalRoles(ctx context.Context) error {
+	return CreateApprovalRoles(ctx, e.Client)
+}
+
+// CreateApprovalRoles creates the sample's approval ClusterRoles with c, on
+// any API server: envtest's or an end-to-end cluster's.
+func CreateApprovalRoles(ctx context.Context, c client.Client) error {
 	objects, err := ReadObjects(filepath.Join(RepoRoot(), "config", "samples", "approval_roles_rbac.yaml"))
 	if err != nil {
 		return err
@@ -35,7 +41,7 @@ func (e *Env) CreateApprovalRoles(ctx context.Context) error {
 		if object.GetKind() != "ClusterRole" {
 			continue
 		}
-		if err := e.Client.Create(ctx, object); err != nil {
+		if err := c.Create(ctx, object); err != nil {
 			return fmt.Errorf("creating ClusterRole %s: %w", object.GetName(), err)
 		}
 	}

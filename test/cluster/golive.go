@@ -286,25 +286,11 @@ func (g *Golive) stop(t *testing.T) {
 // impersonates user in groups, and returns its path.
 func (c *Cluster) impersonatingKubeconfig(t *testing.T, user string, groups ...string) string {
 	t.Helper()
-	config, err := clientcmd.LoadFromFile(c.Kubeconfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	context, found := config.Contexts[config.CurrentContext]
-	if !found {
-		t.Fatalf("kubeconfig %s has no current context", c.Kubeconfig)
-	}
-	authInfo, found := config.AuthInfos[context.AuthInfo]
-	if !found {
-		t.Fatalf("kubeconfig %s has no user %q", c.Kubeconfig, context.AuthInfo)
-	}
-	authInfo.Impersonate = user
-	authInfo.ImpersonateGroups = groups
-	path := filepath.Join(c.work, "impersonating.kubeconfig")
-	if err := clientcmd.WriteToFile(*config, path); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return c.kubeconfigAs(t, "impersonating.kubeconfig", func(admin *clientcmdapi.AuthInfo) *clientcmdapi.AuthInfo {
+		admin.Impersonate = user
+		admin.ImpersonateGroups = groups
+		return admin
+	})
 }
 
 // tokenKubeconfig writes a copy of the admin kubeconfig whose user
@@ -317,6 +303,16 @@ func (c *Cluster) tokenKubeconfig(t *testing.T, namespace, name string) string {
 	if err := c.Client.SubResource("token").Create(t.Context(), serviceAccount, request); err != nil {
 		t.Fatalf("requesting a token of ServiceAccount %s/%s: %v", namespace, name, err)
 	}
+	return c.kubeconfigAs(t, "token.kubeconfig", func(*clientcmdapi.AuthInfo) *clientcmdapi.AuthInfo {
+		return &clientcmdapi.AuthInfo{Token: request.Status.Token}
+	})
+}
+
+// kubeconfigAs writes a copy of the admin kubeconfig, named file in the
+// test's folder, whose current user is what user makes of the admin's, and
+// returns its path.
+func (c *Cluster) kubeconfigAs(t *testing.T, file string, user func(admin *clientcmdapi.AuthInfo) *clientcmdapi.AuthInfo) string {
+	t.Helper()
 	config, err := clientcmd.LoadFromFile(c.Kubeconfig)
 	if err != nil {
 		t.Fatal(err)
@@ -325,8 +321,12 @@ func (c *Cluster) tokenKubeconfig(t *testing.T, namespace, name string) string {
 	if !found {
 		t.Fatalf("kubeconfig %s has no current context", c.Kubeconfig)
 	}
-	config.AuthInfos[context.AuthInfo] = &clientcmdapi.AuthInfo{Token: request.Status.Token}
-	path := filepath.Join(c.work, "token.kubeconfig")
+	admin, found := config.AuthInfos[context.AuthInfo]
+	if !found {
+		t.Fatalf("kubeconfig %s has no user %q", c.Kubeconfig, context.AuthInfo)
+	}
+	config.AuthInfos[context.AuthInfo] = user(admin)
+	path := filepath.Join(c.work, file)
 	if err := clientcmd.WriteToFile(*config, path); err != nil {
 		t.Fatal(err)
 	}

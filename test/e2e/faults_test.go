@@ -26,14 +26,6 @@ import (
 	"github.com/golive-dev/golive/test/cluster"
 )
 
-// labelSlowStop on a pod makes kwok take 10 s to delete it
-// (kwok-stages.yaml), as a database shutting down cleanly would.
-const labelSlowStop = "e2e.golive.dev/slow-stop"
-
-// slowRollout is the minReadySeconds of the faults' workloads: a rollout
-// takes at least this long, so that golive can be killed in the middle of it.
-const slowRollout = 5
-
 // TestFaults kills golive with SIGKILL in every phase of two releases, one
 // that goes live and one whose data is rolled back, and restarts the
 // kube-apiserver in the middle of a third: every release ends as it would
@@ -57,34 +49,6 @@ func TestFaults(t *testing.T) {
 	})
 }
 
-// faultApp is the billing API and database, whose rollouts and database
-// stops take seconds, in namespaces of their own.
-func faultApp(t *testing.T, cl *cluster.Cluster, production string) *app {
-	t.Helper()
-	a := &app{t: t, cl: cl, c: cl.Client, production: production}
-	a.staging = namespaces(t, a.c, production)
-	bindPeople(t, a.c, production)
-	window := alwaysOpen()
-	// Frozen until the test lifts the freeze, so that the request waits in Scheduled.
-	now := time.Now().UTC()
-	window.Freezes = []golivev1alpha1.Freeze{{Name: "until-lifted",
-		Start: now.Add(-time.Hour).Format("2006-01-02T15:04"), End: now.Add(24 * time.Hour).Format("2006-01-02T15:04")}}
-	create(t, a.c, &golivev1alpha1.GoLiveWindow{ObjectMeta: metav1.ObjectMeta{Name: apiWindow, Namespace: production}, Spec: window})
-	for _, namespace := range []string{a.production, a.staging} {
-		d := deployment(namespace)
-		d.Spec.MinReadySeconds = slowRollout
-		create(t, a.c, d)
-		s := statefulSet(namespace)
-		s.Spec.MinReadySeconds = slowRollout
-		s.Spec.Template.Labels[labelSlowStop] = "true"
-		create(t, a.c, s)
-	}
-	for _, namespace := range []string{a.production, a.staging} {
-		waitForRollout(t, a.c, namespace, api, apiPrevious, func() string { return "" })
-	}
-	return a
-}
-
 // faultRequest releases both the API and the database, with a soak, gated
 // HTTP checks in both environments, the database stopped and snapshotted.
 func (a *app) faultRequest(name, release, stagingURL, productionURL string) *golivev1alpha1.UpdateRequest {
@@ -103,20 +67,6 @@ func (a *app) faultRequest(name, release, stagingURL, productionURL string) *gol
 		Retention:               metav1.Duration{Duration: 168 * time.Hour},
 	}
 	return request
-}
-
-// liftFreeze is the change manager ending the window's freeze.
-func (a *app) liftFreeze() {
-	a.t.Helper()
-	var glw golivev1alpha1.GoLiveWindow
-	if err := a.c.Get(a.t.Context(), client.ObjectKey{Namespace: a.production, Name: apiWindow}, &glw); err != nil {
-		a.t.Fatal(err)
-	}
-	base := glw.DeepCopy()
-	glw.Spec.Freezes = nil
-	if err := a.c.Patch(a.t.Context(), &glw, client.MergeFrom(base)); err != nil {
-		a.t.Fatal(err)
-	}
 }
 
 // player plays a release to its end: in each phase of kills it kills golive
@@ -247,7 +197,7 @@ func (rec *creations) count(prefix string) int {
 // killedInEveryPhase: golive is killed in each phase from Staging to
 // AwaitingAcceptance of a release that goes live.
 func killedInEveryPhase(t *testing.T, cl *cluster.Cluster, golive *cluster.Golive) {
-	a := faultApp(t, cl, "killed")
+	a := newApp(t, cl, "killed", frozen(alwaysOpen()), appOptions{database: true, slow: true})
 	rec := recordCreations(t, cl, a.production, a.staging)
 	stagingHealth := newHealthServer(t, http.StatusServiceUnavailable)
 	productionHealth := newHealthServer(t, http.StatusServiceUnavailable)
@@ -309,7 +259,7 @@ func killedInEveryPhase(t *testing.T, cl *cluster.Cluster, golive *cluster.Goliv
 // while it restores the database's claim and the previous specs; the data
 // is restored exactly, once.
 func killedWhileRollingBack(t *testing.T, cl *cluster.Cluster, golive *cluster.Golive) {
-	a := faultApp(t, cl, "killed-rollback")
+	a := newApp(t, cl, "killed-rollback", frozen(alwaysOpen()), appOptions{database: true, slow: true})
 	rec := recordCreations(t, cl, a.production, a.staging)
 	volume := cl.BoundVolume(t, a.production, claim, timeout)
 	dir := cl.VolumeDir(t, volume)
@@ -366,7 +316,7 @@ func killedWhileRollingBack(t *testing.T, cl *cluster.Cluster, golive *cluster.G
 // lease, exits and is started again (as the kubelet would), and the release
 // ends as it would have.
 func apiServerRestarts(t *testing.T, cl *cluster.Cluster, golive *cluster.Golive) {
-	a := faultApp(t, cl, "apiserver")
+	a := newApp(t, cl, "apiserver", frozen(alwaysOpen()), appOptions{database: true, slow: true})
 	rec := recordCreations(t, cl, a.production, a.staging)
 	health := newHealthServer(t, http.StatusOK)
 	request := a.faultRequest("billing-2-6-0", "2.6.0", health.URL+"/staging", health.URL+"/production")

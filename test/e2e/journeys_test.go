@@ -70,19 +70,70 @@ type app struct {
 	production, staging string
 }
 
-func newApp(t *testing.T, cl *cluster.Cluster, production string, window golivev1alpha1.GoLiveWindowSpec) *app {
+// appOptions shape an app beyond the billing API.
+type appOptions struct {
+	// database adds the billing database, a StatefulSet with a volume.
+	database bool
+	// slow makes the workloads' rollouts take slowRollout at least and the
+	// database take 10 s to stop, so that golive can be killed in the middle.
+	slow bool
+}
+
+// labelSlowStop on a pod makes kwok take 10 s to delete it
+// (kwok-stages.yaml), as a database shutting down cleanly would.
+const labelSlowStop = "e2e.golive.dev/slow-stop"
+
+// slowRollout is the minReadySeconds of slow workloads, in seconds.
+const slowRollout = 5
+
+func newApp(t *testing.T, cl *cluster.Cluster, production string, window golivev1alpha1.GoLiveWindowSpec, options appOptions) *app {
 	t.Helper()
 	a := &app{t: t, cl: cl, c: cl.Client, production: production}
 	a.staging = namespaces(t, a.c, production)
 	bindPeople(t, a.c, production)
 	create(t, a.c, &golivev1alpha1.GoLiveWindow{ObjectMeta: metav1.ObjectMeta{Name: apiWindow, Namespace: production}, Spec: window})
 	for _, namespace := range []string{a.production, a.staging} {
-		create(t, a.c, deployment(namespace))
+		d := deployment(namespace)
+		if options.slow {
+			d.Spec.MinReadySeconds = slowRollout
+		}
+		create(t, a.c, d)
+		if options.database {
+			s := statefulSet(namespace)
+			if options.slow {
+				s.Spec.MinReadySeconds = slowRollout
+				s.Spec.Template.Labels[labelSlowStop] = "true"
+			}
+			create(t, a.c, s)
+		}
 	}
 	for _, namespace := range []string{a.production, a.staging} {
 		waitForRollout(t, a.c, namespace, api, apiPrevious, func() string { return "" })
 	}
 	return a
+}
+
+// frozen is window with a freeze from an hour ago until tomorrow: a request
+// waits in Scheduled until the test lifts it.
+func frozen(window golivev1alpha1.GoLiveWindowSpec) golivev1alpha1.GoLiveWindowSpec {
+	now := time.Now().UTC()
+	window.Freezes = []golivev1alpha1.Freeze{{Name: "year-end", Reason: "year-end closing",
+		Start: now.Add(-time.Hour).Format("2006-01-02T15:04"), End: now.Add(24 * time.Hour).Format("2006-01-02T15:04")}}
+	return window
+}
+
+// liftFreeze is the change manager ending the window's freeze.
+func (a *app) liftFreeze() {
+	a.t.Helper()
+	var glw golivev1alpha1.GoLiveWindow
+	if err := a.c.Get(a.t.Context(), client.ObjectKey{Namespace: a.production, Name: apiWindow}, &glw); err != nil {
+		a.t.Fatal(err)
+	}
+	base := glw.DeepCopy()
+	glw.Spec.Freezes = nil
+	if err := a.c.Patch(a.t.Context(), &glw, client.MergeFrom(base)); err != nil {
+		a.t.Fatal(err)
+	}
 }
 
 // deployment is the billing API: two replicas.
@@ -190,10 +241,7 @@ func httpCheck(url string) golivev1alpha1.HTTPCheck {
 // database's volume, production verified by an HTTP check, acceptance by
 // the business owner: Succeeded.
 func releaseGoesLive(t *testing.T, cl *cluster.Cluster) {
-	a := newApp(t, cl, "live", alwaysOpen())
-	for _, namespace := range []string{a.production, a.staging} {
-		create(t, a.c, statefulSet(namespace))
-	}
+	a := newApp(t, cl, "live", alwaysOpen(), appOptions{database: true})
 	health := newHealthServer(t, http.StatusOK)
 
 	request := a.request("billing-2-4-0", "2.4.0")
@@ -376,7 +424,7 @@ func failingServer(t *testing.T) *httptest.Server {
 // stagingFails: the smoke test fails in the grey namespace (kwok ends its
 // pod Failed); the request ends Failed and production is not touched.
 func stagingFails(t *testing.T, cl *cluster.Cluster) {
-	a := newApp(t, cl, "smoke-fails", alwaysOpen())
+	a := newApp(t, cl, "smoke-fails", alwaysOpen(), appOptions{})
 	imageBefore, generationBefore := a.productionImage()
 	request := a.request("billing-2-4-1", "2.4.1")
 	request.Spec.Staging.Verify.Jobs = []golivev1alpha1.VerificationJob{smokeJob(true)}
@@ -410,11 +458,7 @@ func stagingFails(t *testing.T, cl *cluster.Cluster) {
 // saying Frozen, and production is untouched; the change manager lifts the
 // freeze and the release goes live.
 func freezeHolds(t *testing.T, cl *cluster.Cluster) {
-	window := alwaysOpen()
-	now := time.Now().UTC()
-	window.Freezes = []golivev1alpha1.Freeze{{Name: "year-end", Reason: "year-end closing",
-		Start: now.Add(-time.Hour).Format("2006-01-02T15:04"), End: now.Add(24 * time.Hour).Format("2006-01-02T15:04")}}
-	a := newApp(t, cl, "frozen", window)
+	a := newApp(t, cl, "frozen", frozen(alwaysOpen()), appOptions{})
 	r := a.create(a.request("billing-2-4-2", "2.4.2"))
 	r.waitForPhase(golivev1alpha1.PhaseAwaitingApproval)
 	approve(t, cl, bob, r.key, roleRnDLead, "reviewed")
@@ -428,15 +472,7 @@ func freezeHolds(t *testing.T, cl *cluster.Cluster) {
 		t.Errorf("production runs %s during the freeze, want %s", image, apiPrevious)
 	}
 
-	var glw golivev1alpha1.GoLiveWindow
-	if err := a.c.Get(t.Context(), client.ObjectKey{Namespace: a.production, Name: apiWindow}, &glw); err != nil {
-		t.Fatal(err)
-	}
-	base := glw.DeepCopy()
-	glw.Spec.Freezes = nil
-	if err := a.c.Patch(t.Context(), &glw, client.MergeFrom(base)); err != nil {
-		t.Fatal(err)
-	}
+	a.liftFreeze()
 	done := r.waitForPhase(golivev1alpha1.PhaseSucceeded)
 	t.Logf("the request's timeline:\n%s", timeline(done))
 	waitForRollout(t, a.c, a.production, api, apiImage("2.4.2"), r.describe)
@@ -452,7 +488,7 @@ func emergency(t *testing.T, cl *cluster.Cluster) {
 		Schedule:  []golivev1alpha1.ScheduleEntry{{Days: []golivev1alpha1.Weekday{opensOn}, Start: "20:00", Duration: metav1.Duration{Duration: time.Hour}}},
 		Emergency: &golivev1alpha1.EmergencyPolicy{Roles: []string{roleCTO}, MaxPerPeriod: 1, Period: metav1.Duration{Duration: 720 * time.Hour}},
 	}
-	a := newApp(t, cl, "hotfix", window)
+	a := newApp(t, cl, "hotfix", window, appOptions{})
 
 	fix := a.request("billing-2-4-3", "2.4.3")
 	fix.Spec.Emergency = &golivev1alpha1.Emergency{Justification: "invoices are charged twice", Incident: "INC-4711"}
@@ -500,7 +536,7 @@ func emergency(t *testing.T, cl *cluster.Cluster) {
 // abortDuringProduction: production's health check keeps failing; before
 // its timeout, alice aborts, and golive rolls production back.
 func abortDuringProduction(t *testing.T, cl *cluster.Cluster) {
-	a := newApp(t, cl, "aborted", alwaysOpen())
+	a := newApp(t, cl, "aborted", alwaysOpen(), appOptions{})
 	health := newHealthServer(t, http.StatusServiceUnavailable)
 	request := a.request("billing-2-4-5", "2.4.5")
 	request.Spec.Verify.Timeout = metav1.Duration{Duration: 30 * time.Minute}

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/testenv"
 	"github.com/golive-dev/golive/test/cluster"
 )
 
@@ -42,26 +43,15 @@ const (
 	roleCTO              = "cto"
 )
 
-// grantApprovalRoles creates the cluster-wide roles of the journeys: one
-// ClusterRole per approval role (verb approve on approvalroles.golive.dev
-// with the role as resourceName, as config/samples/approval_roles_rbac.yaml
-// has them) and one that lets approvers read and annotate requests.
+// grantApprovalRoles creates the cluster-wide roles of the journeys, those
+// of config/samples/approval_roles_rbac.yaml: one ClusterRole per approval
+// role (verb approve on approvalroles.golive.dev with the role as
+// resourceName) and one that lets approvers read and annotate requests.
 func grantApprovalRoles(t *testing.T, c client.Client) {
 	t.Helper()
-	for _, role := range []string{roleRnDLead, roleOperationsOffice, roleBusinessOwner, roleCTO} {
-		create(t, c, &rbacv1.ClusterRole{
-			ObjectMeta: metav1.ObjectMeta{Name: "golive-approver-" + role},
-			Rules: []rbacv1.PolicyRule{{APIGroups: []string{golivev1alpha1.GroupVersion.Group},
-				Resources: []string{"approvalroles"}, ResourceNames: []string{role}, Verbs: []string{"approve"}}},
-		})
+	if err := testenv.CreateApprovalRoles(t.Context(), c); err != nil {
+		t.Fatal(err)
 	}
-	create(t, c, &rbacv1.ClusterRole{
-		ObjectMeta: metav1.ObjectMeta{Name: "golive-approver-commands"},
-		Rules: []rbacv1.PolicyRule{
-			{APIGroups: []string{golivev1alpha1.GroupVersion.Group}, Resources: []string{"updaterequests"}, Verbs: []string{"get", "list", "watch", "patch"}},
-			{APIGroups: []string{golivev1alpha1.GroupVersion.Group}, Resources: []string{"golivewindows"}, Verbs: []string{"get", "list", "watch"}},
-		},
-	})
 }
 
 // bindPeople gives the people their rights in namespace: alice edits
