@@ -18,18 +18,13 @@ import (
 	_ "time/tzdata"
 
 	snapshotv1 "github.com/kubernetes-csi/external-snapshotter/client/v8/apis/volumesnapshot/v1"
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	ctrlcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
@@ -52,12 +47,8 @@ import (
 	"github.com/golive-dev/golive/internal/notify"
 )
 
-// requestLabelExists selects the objects golive created for a request.
-var requestLabelExists = func() labels.Selector {
-	requirement, err := labels.NewRequirement(golivev1alpha1.LabelRequest, selection.Exists, nil)
-	utilruntime.Must(err)
-	return labels.NewSelector().Add(*requirement)
-}()
+// accessReviewTTL is how long an allowed SubjectAccessReview answer is remembered.
+const accessReviewTTL = 10 * time.Second
 
 func main() {
 	var (
@@ -77,6 +68,8 @@ func main() {
 		webhookDNSNames         string
 		notifyTimeout           time.Duration
 		notifyAttempts          int
+		concurrentReconciles    int
+		pprofAddr               string
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8443",
 		"Address of the metrics endpoint; \"0\" turns it off.")
@@ -111,14 +104,18 @@ func main() {
 		"Bound of each attempt to post a notice to a webhook.")
 	flag.IntVar(&notifyAttempts, "notify-attempts", 5,
 		"Attempts to post a notice to a webhook, the first included; 5xx, 429, timeouts and network errors are retried with backoff.")
+	flag.IntVar(&concurrentReconciles, "max-concurrent-reconciles", 8,
+		"Requests (and windows) reconciled at once; a reconcile mostly waits on the API server, so several overlap well.")
+	flag.StringVar(&pprofAddr, "pprof-bind-address", "",
+		"Address of Go's pprof endpoints, such as 127.0.0.1:8082, to profile golive; off when empty.")
 	logOptions := zap.Options{}
 	logOptions.BindFlags(flag.CommandLine)
 	flag.Parse()
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&logOptions)))
 	setupLog := ctrl.Log.WithName("setup")
-	if notifyTimeout <= 0 || notifyAttempts < 1 {
-		setupLog.Error(errors.New("--notify-timeout must be positive and --notify-attempts at least 1"), "Invalid flags")
+	if notifyTimeout <= 0 || notifyAttempts < 1 || concurrentReconciles < 1 {
+		setupLog.Error(errors.New("--notify-timeout must be positive, --notify-attempts and --max-concurrent-reconciles at least 1"), "Invalid flags")
 		os.Exit(2)
 	}
 
@@ -152,15 +149,7 @@ func main() {
 		setupLog.Error(err, "Failed to discover the VolumeSnapshot API")
 		os.Exit(1)
 	}
-	// Only golive's own ConfigMaps, Jobs and VolumeSnapshots are cached, not
-	// every one in the cluster; pods and claims are not cached at all.
-	cached := map[client.Object]cache.ByObject{
-		&corev1.ConfigMap{}: {Label: requestLabelExists},
-		&batchv1.Job{}:      {Label: requestLabelExists},
-	}
-	if volumeSnapshots {
-		cached[&snapshotv1.VolumeSnapshot{}] = cache.ByObject{Label: requestLabelExists}
-	} else {
+	if !volumeSnapshots {
 		setupLog.Info("The cluster does not serve snapshot.storage.k8s.io/v1; requests that select volumes will stall until it does and golive restarts")
 	}
 
@@ -169,11 +158,12 @@ func main() {
 		Metrics:                       metricsOptions,
 		WebhookServer:                 webhookServer,
 		HealthProbeBindAddress:        probeAddr,
+		PprofBindAddress:              pprofAddr,
 		LeaderElection:                leaderElect,
 		LeaderElectionID:              "golive.golive.dev",
 		LeaderElectionNamespace:       leaderElectionNamespace,
 		LeaderElectionReleaseOnCancel: true,
-		Cache:                         cache.Options{ByObject: cached},
+		Cache:                         controller.CacheOptions(volumeSnapshots),
 		Client:                        client.Options{Cache: &client.CacheOptions{DisableFor: controller.UncachedObjects()}},
 	})
 	if err != nil {
@@ -227,7 +217,7 @@ func main() {
 		VolumeSnapshots: volumeSnapshots,
 		Notifier:        notifier,
 		Metrics:         recorder,
-	}).SetupWithManager(mgr, ctrlcontroller.Options{}); err != nil {
+	}).SetupWithManager(mgr, ctrlcontroller.Options{MaxConcurrentReconciles: concurrentReconciles}); err != nil {
 		setupLog.Error(err, "Failed to set up the controller", "controller", "UpdateRequest")
 		os.Exit(1)
 	}
@@ -236,7 +226,7 @@ func main() {
 		Scheme:   mgr.GetScheme(),
 		Clock:    realClock,
 		Recorder: mgr.GetEventRecorder("golive"),
-	}).SetupWithManager(mgr, ctrlcontroller.Options{}); err != nil {
+	}).SetupWithManager(mgr, ctrlcontroller.Options{MaxConcurrentReconciles: concurrentReconciles}); err != nil {
 		setupLog.Error(err, "Failed to set up the controller", "controller", "GoLiveWindow")
 		os.Exit(1)
 	}
@@ -248,9 +238,11 @@ func main() {
 		}
 	}
 
+	// The validating webhook repeats the mutating one's access check milliseconds later.
+	access := approval.NewCachedAccessReviewer(approval.SubjectAccessReviewer{Client: mgr.GetClient()}, accessReviewTTL, realClock)
 	(&approval.Webhooks{
 		Reader:  mgr.GetAPIReader(),
-		Access:  approval.SubjectAccessReviewer{Client: mgr.GetClient()},
+		Access:  access,
 		Key:     ledgerKey,
 		Clock:   realClock,
 		Decoder: admission.NewDecoder(scheme),

@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
@@ -31,8 +32,10 @@ func CheckStagingNamespace(ctx context.Context, reader client.Reader, request *g
 	if staging == request.Namespace {
 		return fmt.Errorf("spec.staging.namespace: %w: %q is the request's own namespace", ErrStagingNotOptedIn, staging)
 	}
-	var namespace corev1.Namespace
-	if err := reader.Get(ctx, client.ObjectKey{Name: staging}, &namespace); err != nil {
+	// Only its labels matter: read as metadata, so a cache holds no more.
+	namespace := &metav1.PartialObjectMetadata{}
+	namespace.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+	if err := reader.Get(ctx, client.ObjectKey{Name: staging}, namespace); err != nil {
 		if apierrors.IsNotFound(err) {
 			return fmt.Errorf("spec.staging.namespace: %w: namespace %q", ErrStagingNamespaceNotFound, staging)
 		}

@@ -15,11 +15,13 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -279,8 +281,7 @@ func timeOrNil(t time.Time) *metav1.Time {
 	return &metav1.Time{Time: t}
 }
 
-// windowOfRequest maps an UpdateRequest to the window it names: a request that
-// starts, ends or changes its emergency flag changes the window's status.
+// windowOfRequest maps an UpdateRequest to the window it names.
 func windowOfRequest(_ context.Context, object client.Object) []reconcile.Request {
 	names := indexRequestByWindow(object)
 	if len(names) == 0 {
@@ -289,13 +290,57 @@ func windowOfRequest(_ context.Context, object client.Object) []reconcile.Reques
 	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: object.GetNamespace(), Name: names[0]}}}
 }
 
+// windowsOfRequests wakes the windows whose status a request's change may
+// change: a request created or deleted, one that starts or ends a production
+// update or an emergency one, or one that moves to another window (both). A
+// request's other changes (most of its status patches) leave its window's
+// status as it is, and wake nothing.
+var windowsOfRequests = handler.TypedFuncs[client.Object, reconcile.Request]{
+	CreateFunc: func(ctx context.Context, e event.CreateEvent, queue workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		addAll(queue, windowOfRequest(ctx, e.Object))
+	},
+	DeleteFunc: func(ctx context.Context, e event.DeleteEvent, queue workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		addAll(queue, windowOfRequest(ctx, e.Object))
+	},
+	UpdateFunc: func(ctx context.Context, e event.UpdateEvent, queue workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		before, beforeOK := e.ObjectOld.(*golivev1alpha1.UpdateRequest)
+		after, afterOK := e.ObjectNew.(*golivev1alpha1.UpdateRequest)
+		if !beforeOK || !afterOK || !changesWindowUsage(before, after) {
+			return
+		}
+		addAll(queue, windowOfRequest(ctx, before))
+		addAll(queue, windowOfRequest(ctx, after))
+	},
+}
+
+// changesWindowUsage tells whether a request's change from before to after
+// may change what observeUpdates counts for its window.
+func changesWindowUsage(before, after *golivev1alpha1.UpdateRequest) bool {
+	startedAt := func(r *golivev1alpha1.UpdateRequest) *metav1.Time {
+		if r.Status.Production == nil {
+			return nil
+		}
+		return r.Status.Production.StartedAt
+	}
+	return before.Spec.Window.Name != after.Spec.Window.Name ||
+		runsProductionUpdate(before.Status.Phase) != runsProductionUpdate(after.Status.Phase) ||
+		(before.Spec.Emergency == nil) != (after.Spec.Emergency == nil) ||
+		!startedAt(before).Equal(startedAt(after))
+}
+
+func addAll(queue workqueue.TypedRateLimitingInterface[reconcile.Request], requests []reconcile.Request) {
+	for _, request := range requests {
+		queue.Add(request)
+	}
+}
+
 // SetupWithManager registers the reconciler with the manager; SetupIndexes
 // must have registered WindowNameIndex.
 func (r *GoLiveWindowReconciler) SetupWithManager(mgr ctrl.Manager, options controller.Options) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		// Our own status patches do not change the generation, so they do not loop.
 		For(&golivev1alpha1.GoLiveWindow{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&golivev1alpha1.UpdateRequest{}, handler.EnqueueRequestsFromMapFunc(windowOfRequest)).
+		Watches(&golivev1alpha1.UpdateRequest{}, windowsOfRequests).
 		Named("golivewindow").
 		WithOptions(options).
 		Complete(r)

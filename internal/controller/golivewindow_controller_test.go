@@ -612,3 +612,41 @@ func TestWindowSkipsPatchesThatChangeNothing(t *testing.T) {
 		t.Errorf("Sent %d status patches, want none", n)
 	}
 }
+
+// A request's change wakes its window only when the window's status may change with it.
+func TestChangesWindowUsage(t *testing.T) {
+	started := metav1.NewTime(time.Date(2026, 11, 23, 20, 0, 0, 0, time.UTC))
+	request := func(phase golivev1alpha1.Phase, change func(*golivev1alpha1.UpdateRequest)) *golivev1alpha1.UpdateRequest {
+		r := &golivev1alpha1.UpdateRequest{Spec: golivev1alpha1.UpdateRequestSpec{Window: golivev1alpha1.WindowReference{Name: "evenings"}}}
+		r.Status.Phase = phase
+		if change != nil {
+			change(r)
+		}
+		return r
+	}
+	withStart := func(r *golivev1alpha1.UpdateRequest) {
+		r.Status.Production = &golivev1alpha1.EnvironmentStatus{StartedAt: &started}
+	}
+	for _, tc := range []struct {
+		name          string
+		before, after *golivev1alpha1.UpdateRequest
+		want          bool
+	}{
+		{"staging moves on", request(golivev1alpha1.PhaseStaging, nil), request(golivev1alpha1.PhaseVerifyingStaging, nil), false},
+		{"approved and scheduled", request(golivev1alpha1.PhaseAwaitingApproval, nil), request(golivev1alpha1.PhaseScheduled, nil), false},
+		{"production starts", request(golivev1alpha1.PhaseScheduled, nil), request(golivev1alpha1.PhaseBackingUp, withStart), true},
+		{"production moves on", request(golivev1alpha1.PhaseUpdating, withStart), request(golivev1alpha1.PhaseVerifying, withStart), false},
+		{"production ends, awaiting acceptance", request(golivev1alpha1.PhaseVerifying, withStart), request(golivev1alpha1.PhaseAwaitingAcceptance, withStart), true},
+		{"rolled back", request(golivev1alpha1.PhaseRollingBack, withStart), request(golivev1alpha1.PhaseRolledBack, withStart), true},
+		{"another window", request(golivev1alpha1.PhasePending, nil), request(golivev1alpha1.PhasePending, func(r *golivev1alpha1.UpdateRequest) { r.Spec.Window.Name = "nights" }), true},
+		{"made an emergency", request(golivev1alpha1.PhasePending, nil), request(golivev1alpha1.PhasePending, func(r *golivev1alpha1.UpdateRequest) {
+			r.Spec.Emergency = &golivev1alpha1.Emergency{Justification: "CVE"}
+		}), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := changesWindowUsage(tc.before, tc.after); got != tc.want {
+				t.Errorf("changesWindowUsage = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

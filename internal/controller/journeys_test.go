@@ -505,3 +505,81 @@ func TestKilledAfterAnyWriteReachesTheSameEnd(t *testing.T) {
 		})
 	}
 }
+
+// TestWindowOpeningStartsNoMoreThanMaxConcurrent opens a window on six
+// approved requests at once, with several workers: exactly maxConcurrent of
+// them start production, the others wait for room. The window's status lags
+// behind the starts it counts, so this holds only because starts are admitted
+// one at a time from the requests themselves.
+func TestWindowOpeningStartsNoMoreThanMaxConcurrent(t *testing.T) {
+	const maxConcurrent = 2
+	j := newJourney(t, withWindow(func(spec *golivev1alpha1.GoLiveWindowSpec) {
+		weekdayEvenings(spec)
+		spec.MaxConcurrent = maxConcurrent
+	}))
+	opening := time.Date(2026, 11, 23, 20, 0, 0, 0, time.UTC)
+	journeys := []*journey{j}
+	for i := range 5 {
+		name := fmt.Sprintf("svc-%d", i)
+		j.addDeployment(name, name)
+		journeys = append(journeys, j.another(name+"-2-4-0", func(r *golivev1alpha1.UpdateRequest) {
+			r.Spec.Targets[0].Name = name
+			r.Spec.Staging.Verify.Jobs = nil
+		}))
+	}
+	j.passStaging()
+	for _, other := range journeys[1:] {
+		target := other.request.Spec.Targets[0].Name
+		other.waitForImageOf(j.staging, target, newImage)
+		j.rollOutDeployment(j.staging, target)
+	}
+	for _, each := range journeys {
+		each.waitForPhase(golivev1alpha1.PhaseAwaitingApproval)
+		each.approve("bob", "rnd-lead")
+	}
+	for _, each := range journeys {
+		each.waitForReady(golivev1alpha1.ReasonWindowClosed, "planned start 2026-11-23T20:00:00Z")
+	}
+
+	// Every request wakes at the opening at once. Whenever a production
+	// update ends, the window's status wakes those waiting for room.
+	j.stepClockTo(opening)
+	target := func(request golivev1alpha1.UpdateRequest) string { return request.Spec.Targets[0].Name }
+	for succeeded := 0; succeeded < len(journeys); {
+		var started []golivev1alpha1.UpdateRequest
+		eventually(t, func(context.Context) string {
+			started = nil
+			for _, each := range journeys {
+				request := each.current()
+				ready := meta.FindStatusCondition(request.Status.Conditions, golivev1alpha1.ConditionReady)
+				switch {
+				case request.Status.Phase == golivev1alpha1.PhaseSucceeded:
+				case request.Status.Phase.TouchesProduction():
+					started = append(started, request)
+				case ready == nil || ready.Reason != golivev1alpha1.ReasonConcurrencyLimit:
+					return fmt.Sprintf("%s is %s, neither started nor waiting for room", request.Name, each.describe())
+				}
+			}
+			if want := min(maxConcurrent, len(journeys)-succeeded); len(started) < want {
+				return fmt.Sprintf("%d production updates running, want %d", len(started), want)
+			}
+			return ""
+		})
+		// Nothing rolls production out but the test, so whatever started is still running.
+		if len(started) > maxConcurrent {
+			t.Fatalf("%d production updates run at once; the window allows %d", len(started), maxConcurrent)
+		}
+		for _, request := range started {
+			j.waitForImageOf(j.production, target(request), newImage)
+			j.rollOutDeployment(j.production, target(request))
+		}
+		for _, each := range journeys {
+			for _, request := range started {
+				if each.request.Name == request.Name {
+					each.waitForPhase(golivev1alpha1.PhaseSucceeded)
+					succeeded++
+				}
+			}
+		}
+	}
+}

@@ -119,7 +119,8 @@ func (o *operator) start() (*instance, error) {
 	}
 	self := &instance{mgr: mgr}
 	// The requeues wait on the fake clock; failure backoff stays in real time.
-	options := controller.Options{NewQueue: func(name string, limiter workqueue.TypedRateLimiter[reconcile.Request]) workqueue.TypedRateLimitingInterface[reconcile.Request] {
+	// Several workers, as golive runs (--max-concurrent-reconciles).
+	options := controller.Options{MaxConcurrentReconciles: 4, NewQueue: func(name string, limiter workqueue.TypedRateLimiter[reconcile.Request]) workqueue.TypedRateLimitingInterface[reconcile.Request] {
 		return &fakeClockQueue{
 			TypedRateLimitingInterface: workqueue.NewTypedRateLimitingQueueWithConfig(limiter, workqueue.TypedRateLimitingQueueConfig[reconcile.Request]{Name: name}),
 			clock:                      o.clock,

@@ -51,16 +51,18 @@ func startManager(t *testing.T, namespaces []string, setup func(ctrl.Manager) er
 }
 
 // newManager makes a manager against the test API server, configured as
-// golive's (pods and claims read uncached). Its cache sees only namespaces,
-// so managers of tests running side by side, each with its own clock, never meet.
+// golive's (its cache options; pods and claims read uncached). Its cache sees
+// only namespaces, so managers of tests running side by side, each with its
+// own clock, never meet.
 func newManager(namespaces []string) (ctrl.Manager, error) {
-	cached := map[string]cache.Config{}
+	cacheOptions := CacheOptions(true)
+	cacheOptions.DefaultNamespaces = map[string]cache.Config{}
 	for _, namespace := range namespaces {
-		cached[namespace] = cache.Config{}
+		cacheOptions.DefaultNamespaces[namespace] = cache.Config{}
 	}
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
 		Scheme:                 env.Scheme,
-		Cache:                  cache.Options{DefaultNamespaces: cached},
+		Cache:                  cacheOptions,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},

@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -64,6 +65,9 @@ type UpdateRequestReconciler struct {
 	Notifier *notify.Dispatcher
 	// Metrics records the metrics of what the status patches record; nil records none.
 	Metrics *metrics.Recorder
+
+	// gate admits production starts one at a time per window.
+	gate productionGate
 }
 
 // +kubebuilder:rbac:groups=golive.dev,resources=updaterequests,verbs=get;list;watch;update;patch
@@ -108,6 +112,22 @@ func (r *UpdateRequestReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	}
 
 	decision := lifecycle.Decide(&request, world, now)
+	var gate *windowGate
+	release := func() {}
+	defer func() { release() }()
+	if startsProduction(&request, decision) {
+		// Decided again behind the window's gate, on what is running now; the
+		// gate is held until the status records the start.
+		windowKey := types.NamespacedName{Namespace: request.Namespace, Name: request.Spec.Window.Name}
+		gate = r.gate.lock(windowKey)
+		release = gate.unlock
+		usage, err := gate.usage(ctx, r.Client, windowKey, emergencyPeriod(world.Window.Spec), now)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		world.Window.ActiveUpdates, world.Window.EmergencyUsed = usage.activeUpdates, usage.emergencyUsed
+		decision = lifecycle.Decide(&request, world, now)
+	}
 	// Recorded before the action, so a restart knows what was about to happen.
 	// The optimistic lock refuses a decision made on a stale copy of the
 	// request (the cache lagging behind our own last patch); it is retried.
@@ -122,8 +142,13 @@ func (r *UpdateRequestReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 			}
 			return ctrl.Result{}, fmt.Errorf("patching the status: %w", err)
 		}
+		if gate != nil && startsProduction(base, decision) {
+			gate.admit(&request, base.ResourceVersion)
+		}
 		r.statusRecorded(ctx, &request, &base.Status, decision.Events, now)
 	}
+	release()
+	release = func() {}
 	for _, event := range decision.Events {
 		eventType := corev1.EventTypeNormal
 		if event.Warning {
@@ -193,25 +218,64 @@ func (r *UpdateRequestReconciler) SetupWithManager(mgr ctrl.Manager, options con
 		// A request that ends (or goes) releases its targets to the requests waiting for them.
 		Watches(&golivev1alpha1.UpdateRequest{}, handler.EnqueueRequestsFromMapFunc(r.requestsWaitingFor),
 			builder.WithPredicates(releasesTargets)).
-		Watches(&golivev1alpha1.GoLiveWindow{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, object client.Object) []reconcile.Request {
-			return r.requestsMatching(ctx, client.InNamespace(object.GetNamespace()), client.MatchingFields{WindowNameIndex: object.GetName()})
-		})).
+		Watches(&golivev1alpha1.GoLiveWindow{}, r.requestsOfWindows()).
 		Named("updaterequest").
 		WithOptions(options).
 		Complete(r)
 }
 
 func (r *UpdateRequestReconciler) requestsMatching(ctx context.Context, options ...client.ListOption) []reconcile.Request {
+	return r.requestsWhere(ctx, func(*golivev1alpha1.UpdateRequest) bool { return true }, options...)
+}
+
+// requestsWhere lists the cached requests matching options for which keep is true.
+func (r *UpdateRequestReconciler) requestsWhere(ctx context.Context, keep func(*golivev1alpha1.UpdateRequest) bool, options ...client.ListOption) []reconcile.Request {
 	var requests golivev1alpha1.UpdateRequestList
-	if err := r.List(ctx, &requests, options...); err != nil {
+	// Read only, for the names: the cache's objects are not copied.
+	if err := r.List(ctx, &requests, append(options, client.UnsafeDisableDeepCopy)...); err != nil {
 		log.FromContext(ctx).Error(err, "Failed to list the update requests of a changed object")
 		return nil
 	}
 	result := make([]reconcile.Request, 0, len(requests.Items))
-	for _, request := range requests.Items {
-		result = append(result, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&request)})
+	for i := range requests.Items {
+		if keep(&requests.Items[i]) {
+			result = append(result, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&requests.Items[i])})
+		}
 	}
 	return result
+}
+
+// requestsOfWindows wakes the requests a window's change concerns: all of
+// those naming it when it is created, deleted or its spec changes; only those
+// waiting in Scheduled when the production updates it counts change (room for
+// one more, or an emergency budget back). The window's other status changes,
+// such as opening, wake none: each request plans on the window's spec itself.
+func (r *UpdateRequestReconciler) requestsOfWindows() handler.EventHandler {
+	all := func(*golivev1alpha1.UpdateRequest) bool { return true }
+	scheduled := func(request *golivev1alpha1.UpdateRequest) bool {
+		return request.Status.Phase == golivev1alpha1.PhaseScheduled
+	}
+	enqueue := func(ctx context.Context, window client.Object, keep func(*golivev1alpha1.UpdateRequest) bool, queue workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		addAll(queue, r.requestsWhere(ctx, keep, client.InNamespace(window.GetNamespace()), client.MatchingFields{WindowNameIndex: window.GetName()}))
+	}
+	return handler.TypedFuncs[client.Object, reconcile.Request]{
+		CreateFunc: func(ctx context.Context, e event.CreateEvent, queue workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(ctx, e.Object, all, queue)
+		},
+		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, queue workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(ctx, e.Object, all, queue)
+		},
+		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, queue workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			before, beforeOK := e.ObjectOld.(*golivev1alpha1.GoLiveWindow)
+			after, afterOK := e.ObjectNew.(*golivev1alpha1.GoLiveWindow)
+			switch {
+			case !beforeOK || !afterOK || before.Generation != after.Generation:
+				enqueue(ctx, e.ObjectNew, all, queue)
+			case !slices.Equal(before.Status.ActiveUpdates, after.Status.ActiveUpdates) || before.Status.EmergencyUsed != after.Status.EmergencyUsed:
+				enqueue(ctx, after, scheduled, queue)
+			}
+		},
+	}
 }
 
 // releasesTargets passes the changes after which a request no longer holds its

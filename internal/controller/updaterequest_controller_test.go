@@ -94,20 +94,7 @@ func newJourney(t *testing.T, options ...journeyOption) *journey {
 	if err := env.Client.Update(ctx, &grey); err != nil {
 		t.Fatal(err)
 	}
-	for _, namespace := range []string{j.production, j.staging} {
-		j.create(&appsv1.Deployment{
-			ObjectMeta: metav1.ObjectMeta{Name: "billing-api", Namespace: namespace},
-			Spec: appsv1.DeploymentSpec{
-				Replicas: ptr.To(int32(2)),
-				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "billing"}},
-				Template: corev1.PodTemplateSpec{
-					ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "billing"}},
-					Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "api", Image: previousImage}}},
-				},
-			},
-		})
-		j.rollOut(namespace)
-	}
+	j.addDeployment("billing-api", "billing")
 	glw := &golivev1alpha1.GoLiveWindow{
 		ObjectMeta: metav1.ObjectMeta{Name: "always", Namespace: j.production},
 		Spec: golivev1alpha1.GoLiveWindowSpec{TimeZone: "UTC", Schedule: []golivev1alpha1.ScheduleEntry{{
@@ -131,6 +118,26 @@ func newJourney(t *testing.T, options ...journeyOption) *journey {
 	j.request = j.newRequest("billing-2-4-0", opts.request)
 	j.create(j.request)
 	return j
+}
+
+// addDeployment creates Deployment name of pods labelled app, running
+// previousImage as container "api", in both namespaces, rolled out.
+func (j *journey) addDeployment(name, app string) {
+	j.t.Helper()
+	for _, namespace := range []string{j.production, j.staging} {
+		j.create(&appsv1.Deployment{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
+			Spec: appsv1.DeploymentSpec{
+				Replicas: ptr.To(int32(2)),
+				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": app}},
+				Template: corev1.PodTemplateSpec{
+					ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": app}},
+					Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "api", Image: previousImage}}},
+				},
+			},
+		})
+		j.rollOutDeployment(namespace, name)
+	}
 }
 
 // newRequest returns the journey's usual request, named name, changed by mutate.
@@ -180,7 +187,13 @@ func (j *journey) create(object client.Object) {
 // rollOut plays the Deployment controller: the current generation rolled out.
 func (j *journey) rollOut(namespace string) {
 	j.t.Helper()
-	j.setDeploymentStatus(namespace, func(d *appsv1.Deployment) {
+	j.rollOutDeployment(namespace, "billing-api")
+}
+
+// rollOutDeployment rolls out the current generation of Deployment name.
+func (j *journey) rollOutDeployment(namespace, name string) {
+	j.t.Helper()
+	j.setStatusOf(namespace, name, func(d *appsv1.Deployment) {
 		d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: 2, UpdatedReplicas: 2, ReadyReplicas: 2, AvailableReplicas: 2}
 	})
 }
@@ -197,8 +210,13 @@ func (j *journey) failRollout(namespace string) {
 
 func (j *journey) setDeploymentStatus(namespace string, set func(*appsv1.Deployment)) {
 	j.t.Helper()
+	j.setStatusOf(namespace, "billing-api", set)
+}
+
+func (j *journey) setStatusOf(namespace, name string, set func(*appsv1.Deployment)) {
+	j.t.Helper()
 	var deployment appsv1.Deployment
-	if err := env.Client.Get(j.t.Context(), client.ObjectKey{Namespace: namespace, Name: "billing-api"}, &deployment); err != nil {
+	if err := env.Client.Get(j.t.Context(), client.ObjectKey{Namespace: namespace, Name: name}, &deployment); err != nil {
 		j.t.Fatal(err)
 	}
 	set(&deployment)
@@ -207,9 +225,11 @@ func (j *journey) setDeploymentStatus(namespace string, set func(*appsv1.Deploym
 	}
 }
 
-func (j *journey) image(namespace string) string {
+func (j *journey) image(namespace string) string { return j.imageOf(namespace, "billing-api") }
+
+func (j *journey) imageOf(namespace, name string) string {
 	var deployment appsv1.Deployment
-	if err := env.Client.Get(j.t.Context(), client.ObjectKey{Namespace: namespace, Name: "billing-api"}, &deployment); err != nil {
+	if err := env.Client.Get(j.t.Context(), client.ObjectKey{Namespace: namespace, Name: name}, &deployment); err != nil {
 		return err.Error()
 	}
 	return deployment.Spec.Template.Spec.Containers[0].Image
@@ -218,9 +238,15 @@ func (j *journey) image(namespace string) string {
 // waitForImage waits until the Deployment in namespace runs image.
 func (j *journey) waitForImage(namespace, image string) {
 	j.t.Helper()
+	j.waitForImageOf(namespace, "billing-api", image)
+}
+
+// waitForImageOf waits until Deployment name in namespace runs image.
+func (j *journey) waitForImageOf(namespace, name, image string) {
+	j.t.Helper()
 	eventually(j.t, func(context.Context) string {
-		if got := j.image(namespace); got != image {
-			return fmt.Sprintf("billing-api in %s runs %s, want %s (request: %s)", namespace, got, image, j.describe())
+		if got := j.imageOf(namespace, name); got != image {
+			return fmt.Sprintf("%s in %s runs %s, want %s (request: %s)", name, namespace, got, image, j.describe())
 		}
 		return ""
 	})

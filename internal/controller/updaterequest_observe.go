@@ -50,7 +50,8 @@ func (r *UpdateRequestReconciler) observe(ctx context.Context, request *golivev1
 
 	if request.Status.Phase == "" || request.Status.Phase == golivev1alpha1.PhasePending {
 		var others golivev1alpha1.UpdateRequestList
-		if err := r.List(ctx, &others, client.InNamespace(request.Namespace)); err != nil {
+		// Read only: the cache's objects are not copied.
+		if err := r.List(ctx, &others, client.InNamespace(request.Namespace), client.UnsafeDisableDeepCopy); err != nil {
 			return world, nil, fmt.Errorf("listing the update requests of namespace %s: %w", request.Namespace, err)
 		}
 		world.LockedBy = lifecycle.LockHolder(request, others.Items)
