@@ -308,7 +308,8 @@ func (d *decider) applyTargets(env environment) {
 				return
 			}
 			d.waitUntil(deadline)
-			d.progress(golivev1alpha1.ReasonProgressing, fmt.Sprintf("Waiting for %s %q in namespace %q to roll out: %s", target.Kind, target.Name, namespace, t.Message))
+			// Without the rollout's counts: each tick would be a status write.
+			d.progress(golivev1alpha1.ReasonProgressing, fmt.Sprintf("Waiting for %s %q in namespace %q to roll out", target.Kind, target.Name, namespace))
 			return
 		}
 	}
@@ -655,7 +656,7 @@ func (d *decider) rollingBack() {
 				return
 			}
 			if t.Health != Healthy {
-				d.progress(golivev1alpha1.ReasonProgressing, because+fmt.Sprintf("waiting for the restored %s %q to roll out: %s", target.Kind, target.Name, t.Message))
+				d.progress(golivev1alpha1.ReasonProgressing, because+fmt.Sprintf("waiting for the restored %s %q to roll out", target.Kind, target.Name))
 				return
 			}
 		}

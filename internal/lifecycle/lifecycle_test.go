@@ -240,7 +240,7 @@ func TestDecide(t *testing.T) {
 				applied(w.Staging.Targets, Progressing)
 				w.Staging.Targets[0].Message = "1 of 2 replicas updated"
 			},
-			want: want{phase: golivev1alpha1.PhaseStaging, requeue: 6 * time.Minute, message: "1 of 2 replicas updated"},
+			want: want{phase: golivev1alpha1.PhaseStaging, requeue: 6 * time.Minute, message: `Waiting for Deployment "billing-api" in namespace "billing-grey" to roll out`},
 		},
 		{
 			name:    "a failed staging rollout fails the request; production is untouched",
@@ -1107,5 +1107,22 @@ func TestEndedRequestKeepsWhyItEnded(t *testing.T) {
 		if first == nil || again == nil || first.Reason != golivev1alpha1.ReasonVerificationFailed || again.Reason != first.Reason || again.Message != first.Message {
 			t.Errorf("%s when the request ended: %+v; an hour later: %+v; want reason VerificationFailed, kept", conditionType, first, again)
 		}
+	}
+}
+
+// A rollout's progress is not recorded tick by tick: the status, and so the
+// writes, change only when the rollout ends.
+func TestRolloutProgressLeavesTheStatusAsItIs(t *testing.T) {
+	request := newRequest()
+	inStaging(request, monday.Add(-time.Minute))
+	decide := func(progress string) golivev1alpha1.UpdateRequestStatus {
+		world := newWorld()
+		applied(world.Staging.Targets, Progressing)
+		world.Staging.Targets[0].Message = progress
+		return Decide(request, world, monday).Status
+	}
+	first, later := decide("0 of 2 replicas updated"), decide("1 of 2 replicas available")
+	if diff := cmp.Diff(first, later); diff != "" {
+		t.Errorf("the status changed with the rollout's counts (-first +later):\n%s", diff)
 	}
 }
