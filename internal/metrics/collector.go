@@ -72,13 +72,14 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), listTimeout)
 	defer cancel()
+	// Read only: the cache's objects are not copied for every scrape.
 	var requests golivev1alpha1.UpdateRequestList
-	if err := c.reader.List(ctx, &requests); err != nil {
+	if err := c.reader.List(ctx, &requests, client.UnsafeDisableDeepCopy); err != nil {
 		ch <- prometheus.NewInvalidMetric(requestsDesc, err)
 		return
 	}
 	var windows golivev1alpha1.GoLiveWindowList
-	if err := c.reader.List(ctx, &windows); err != nil {
+	if err := c.reader.List(ctx, &windows, client.UnsafeDisableDeepCopy); err != nil {
 		ch <- prometheus.NewInvalidMetric(windowOpenDesc, err)
 		return
 	}
