@@ -207,10 +207,11 @@ func main() {
 		os.Exit(1)
 	}
 	if err := (&controller.UpdateRequestReconciler{
-		Client:   mgr.GetClient(),
-		Scheme:   mgr.GetScheme(),
-		Clock:    realClock,
-		Recorder: mgr.GetEventRecorder("golive"),
+		Client:     mgr.GetClient(),
+		LiveReader: mgr.GetAPIReader(),
+		Scheme:     mgr.GetScheme(),
+		Clock:      realClock,
+		Recorder:   mgr.GetEventRecorder("golive"),
 		// No credentials: request authors choose the URLs the operator probes.
 		HTTPClient:      &http.Client{},
 		LedgerKey:       ledgerKey,

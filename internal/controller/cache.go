@@ -2,8 +2,10 @@ package controller
 
 import (
 	snapshotv1 "github.com/kubernetes-csi/external-snapshotter/client/v8/apis/volumesnapshot/v1"
+	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -24,9 +26,9 @@ var requestLabelExists = func() labels.Selector {
 // Only golive's own ConfigMaps, Jobs and VolumeSnapshots are cached, not every
 // one in the cluster (VolumeSnapshots only when the cluster serves them);
 // pods and claims are not cached at all (UncachedObjects), and namespaces only
-// as metadata (approval.CheckStagingNamespace reads them so). No cached
-// object keeps its managedFields: golive never reads them, and they are often
-// the larger part of an object.
+// as metadata (approval.CheckStagingNamespace reads them so). Workloads are
+// cached trimmed (TrimWorkload). No cached object keeps its managedFields:
+// golive never reads them, and they are often the larger part of an object.
 func CacheOptions(volumeSnapshots bool) cache.Options {
 	byObject := map[client.Object]cache.ByObject{
 		&corev1.ConfigMap{}: {Label: requestLabelExists},
@@ -35,5 +37,50 @@ func CacheOptions(volumeSnapshots bool) cache.Options {
 	if volumeSnapshots {
 		byObject[&snapshotv1.VolumeSnapshot{}] = cache.ByObject{Label: requestLabelExists}
 	}
+	// Every workload of the cluster is cached (any may become a target), so
+	// each keeps only what golive reads from the cache.
+	for _, workload := range []client.Object{&appsv1.Deployment{}, &appsv1.StatefulSet{}, &appsv1.DaemonSet{}} {
+		byObject[workload] = cache.ByObject{Transform: TrimWorkload}
+	}
 	return cache.Options{ByObject: byObject, DefaultTransform: cache.TransformStripManagedFields()}
+}
+
+// TrimWorkload keeps of a Deployment, StatefulSet or DaemonSet what golive
+// reads from its cache: its identity and labels, its spec but for the pod
+// template, of which only each container's name and image, and its status.
+// That is enough to tell its rollout, its images, its replicas and its
+// selector. Whatever needs the whole pod template (saving it, restoring it,
+// comparing with it) reads the workload from the API server.
+func TrimWorkload(in any) (any, error) {
+	var meta *metav1.ObjectMeta
+	var template *corev1.PodTemplateSpec
+	switch workload := in.(type) {
+	case *appsv1.Deployment:
+		meta, template = &workload.ObjectMeta, &workload.Spec.Template
+	case *appsv1.StatefulSet:
+		meta, template = &workload.ObjectMeta, &workload.Spec.Template
+		workload.Spec.VolumeClaimTemplates = nil
+	case *appsv1.DaemonSet:
+		meta, template = &workload.ObjectMeta, &workload.Spec.Template
+	default:
+		return in, nil
+	}
+	// Annotations such as kubectl's last-applied-configuration can be the largest part.
+	meta.Annotations, meta.ManagedFields = nil, nil
+	*template = corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+		InitContainers: namesAndImages(template.Spec.InitContainers),
+		Containers:     namesAndImages(template.Spec.Containers),
+	}}
+	return in, nil
+}
+
+func namesAndImages(containers []corev1.Container) []corev1.Container {
+	if containers == nil {
+		return nil
+	}
+	kept := make([]corev1.Container, len(containers))
+	for i, container := range containers {
+		kept[i] = corev1.Container{Name: container.Name, Image: container.Image}
+	}
+	return kept
 }

@@ -139,7 +139,7 @@ func (o *operator) start() (*instance, error) {
 		SetupIndexes(context.Background(), mgr.GetFieldIndexer()),
 		(&GoLiveWindowReconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Clock: o.clock, Recorder: mgr.GetEventRecorder("golive")}).SetupWithManager(mgr, options),
 		(&UpdateRequestReconciler{
-			Client: &killableClient{Client: mgr.GetClient(), operator: o, instance: self},
+			Client: &killableClient{Client: mgr.GetClient(), operator: o, instance: self}, LiveReader: mgr.GetAPIReader(),
 			Scheme: mgr.GetScheme(), Clock: o.clock, Recorder: mgr.GetEventRecorder("golive"),
 			HTTPClient: http.DefaultClient, LedgerKey: ledgerKey, VolumeSnapshots: true,
 			Notifier: dispatcher, Metrics: o.metrics,

@@ -51,9 +51,12 @@ const staleRetry = 100 * time.Millisecond
 // then takes at most one idempotent step.
 type UpdateRequestReconciler struct {
 	client.Client
-	Scheme   *runtime.Scheme
-	Clock    clock.PassiveClock
-	Recorder events.EventRecorder
+	// LiveReader reads from the API server: the cache holds workloads trimmed
+	// (CacheOptions), so whole pod templates are read with it.
+	LiveReader client.Reader
+	Scheme     *runtime.Scheme
+	Clock      clock.PassiveClock
+	Recorder   events.EventRecorder
 	// HTTPClient probes the HTTP checks; it must carry no credentials.
 	HTTPClient *http.Client
 	// LedgerKey verifies the signatures of the ledger entries.

@@ -125,7 +125,12 @@ func (r *UpdateRequestReconciler) observeTargets(ctx context.Context, request *g
 			if err != nil {
 				return nil, err
 			}
-			observation.Restored = workload.Restored(object, saved)
+			// The whole pod template, which the cache does not hold.
+			live, err := workload.Get(ctx, r.LiveReader, target, namespace)
+			if err != nil {
+				return nil, err
+			}
+			observation.Restored = workload.Restored(live, saved)
 		}
 		observations[i] = observation
 	}

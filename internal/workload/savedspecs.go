@@ -49,7 +49,10 @@ type SavedSpec struct {
 // The ConfigMap is labelled with the request and controlled by it, so it is
 // deleted with the request. (Keeping saved specs beyond the request, for the
 // backup's retention, would drop the owner reference here.)
-func SaveSpecs(ctx context.Context, c client.Client, owner *v1alpha1.UpdateRequest, namespace string, targets []v1alpha1.Target, scheme *runtime.Scheme) (string, error) {
+//
+// The workloads are read with live, never from a cache that may hold them
+// trimmed (as golive's does): what is saved is what is restored.
+func SaveSpecs(ctx context.Context, c client.Client, live client.Reader, owner *v1alpha1.UpdateRequest, namespace string, targets []v1alpha1.Target, scheme *runtime.Scheme) (string, error) {
 	name := SavedSpecsName(owner.Name)
 	key := client.ObjectKey{Namespace: namespace, Name: name}
 	if err := checkExistingSavedSpecs(ctx, c, key, owner, targets); !apierrors.IsNotFound(err) {
@@ -61,7 +64,7 @@ func SaveSpecs(ctx context.Context, c client.Client, owner *v1alpha1.UpdateReque
 
 	data := make(map[string]string, len(targets))
 	for _, target := range targets {
-		obj, err := Get(ctx, c, target, namespace)
+		obj, err := Get(ctx, live, target, namespace)
 		if err != nil {
 			return "", err
 		}
@@ -183,13 +186,16 @@ func Restored(obj client.Object, saved SavedSpec) bool {
 // make golive a co-owner of every field of the template, so that a GitOps tool
 // could no longer remove any of them later. The patch makes golive the owner of
 // the fields it changed back, nothing more.
-func RestoreTarget(ctx context.Context, c client.Client, configMapName, namespace string, target v1alpha1.Target) error {
+//
+// The workload is read with live, never from a cache that may hold it trimmed:
+// the patch is computed from the whole object.
+func RestoreTarget(ctx context.Context, c client.Client, live client.Reader, configMapName, namespace string, target v1alpha1.Target) error {
 	saved, err := LoadSavedSpec(ctx, c, configMapName, namespace, target)
 	if err != nil {
 		return err
 	}
 	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		obj, err := Get(ctx, c, target, namespace)
+		obj, err := Get(ctx, live, target, namespace)
 		if err != nil {
 			return err
 		}

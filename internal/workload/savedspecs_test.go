@@ -29,7 +29,7 @@ func TestSaveApplyRestore(t *testing.T) {
 			request := newUpdateRequest(t, namespace, target)
 			previous := get(t, target, namespace)
 
-			configMapName, err := workload.SaveSpecs(t.Context(), env.Client, request, namespace, []v1alpha1.Target{target}, env.Scheme)
+			configMapName, err := workload.SaveSpecs(t.Context(), env.Client, env.Client, request, namespace, []v1alpha1.Target{target}, env.Scheme)
 			if err != nil {
 				t.Fatalf("SaveSpecs() = %v", err)
 			}
@@ -48,7 +48,7 @@ func TestSaveApplyRestore(t *testing.T) {
 				t.Fatalf("Applying as oncall: %v", err)
 			}
 
-			if err := workload.RestoreTarget(t.Context(), env.Client, configMapName, namespace, target); err != nil {
+			if err := workload.RestoreTarget(t.Context(), env.Client, env.Client, configMapName, namespace, target); err != nil {
 				t.Fatalf("RestoreTarget() = %v", err)
 			}
 
@@ -68,7 +68,7 @@ func TestSaveApplyRestore(t *testing.T) {
 			}
 
 			// Restoring again changes nothing.
-			if err := workload.RestoreTarget(t.Context(), env.Client, configMapName, namespace, target); err != nil {
+			if err := workload.RestoreTarget(t.Context(), env.Client, env.Client, configMapName, namespace, target); err != nil {
 				t.Fatalf("RestoreTarget() again = %v", err)
 			}
 			if again := get(t, target, namespace); again.GetResourceVersion() != restored.GetResourceVersion() {
@@ -89,7 +89,7 @@ func TestSaveSpecsConfigMap(t *testing.T) {
 	request := newUpdateRequest(t, namespace, targets...)
 	deployment := get(t, targets[0], namespace)
 
-	configMapName, err := workload.SaveSpecs(t.Context(), env.Client, request, namespace, targets, env.Scheme)
+	configMapName, err := workload.SaveSpecs(t.Context(), env.Client, env.Client, request, namespace, targets, env.Scheme)
 	if err != nil {
 		t.Fatalf("SaveSpecs() = %v", err)
 	}
@@ -148,7 +148,7 @@ func TestSaveSpecsAgainAfterACrashKeepsThePreviousSpecs(t *testing.T) {
 	for _, target := range targets {
 		previous[target.Kind] = get(t, target, namespace)
 	}
-	configMapName, err := workload.SaveSpecs(t.Context(), env.Client, request, namespace, targets, env.Scheme)
+	configMapName, err := workload.SaveSpecs(t.Context(), env.Client, env.Client, request, namespace, targets, env.Scheme)
 	if err != nil {
 		t.Fatalf("SaveSpecs() = %v", err)
 	}
@@ -163,7 +163,7 @@ func TestSaveSpecsAgainAfterACrashKeepsThePreviousSpecs(t *testing.T) {
 	}
 
 	// The restarted controller saves again.
-	again, err := workload.SaveSpecs(t.Context(), env.Client, request, namespace, targets, env.Scheme)
+	again, err := workload.SaveSpecs(t.Context(), env.Client, env.Client, request, namespace, targets, env.Scheme)
 	if err != nil {
 		t.Fatalf("SaveSpecs() after the images changed = %v", err)
 	}
@@ -179,7 +179,7 @@ func TestSaveSpecsAgainAfterACrashKeepsThePreviousSpecs(t *testing.T) {
 		t.Errorf("Saving again changed the saved specs (-first +again):\n%s", diff)
 	}
 	for _, target := range targets {
-		if err := workload.RestoreTarget(t.Context(), env.Client, configMapName, namespace, target); err != nil {
+		if err := workload.RestoreTarget(t.Context(), env.Client, env.Client, configMapName, namespace, target); err != nil {
 			t.Fatalf("RestoreTarget() = %v", err)
 		}
 		if diff := cmp.Diff(workload.PodTemplate(previous[target.Kind]), workload.PodTemplate(get(t, target, namespace))); diff != "" {
@@ -238,7 +238,7 @@ func TestSaveSpecsRefusesAConfigMapItCannotUse(t *testing.T) {
 			existing := test.configMap(request, namespace)
 			create(t, existing)
 
-			_, err := workload.SaveSpecs(t.Context(), env.Client, request, namespace, targets, env.Scheme)
+			_, err := workload.SaveSpecs(t.Context(), env.Client, env.Client, request, namespace, targets, env.Scheme)
 
 			if err == nil || !strings.Contains(err.Error(), test.wantError) {
 				t.Errorf("SaveSpecs() = %v, want an error containing %q", err, test.wantError)
@@ -261,12 +261,12 @@ func TestRestoreTargetWithoutASavedSpec(t *testing.T) {
 	saved := v1alpha1.Target{Kind: v1alpha1.TargetDeployment, Name: "billing-api", Images: map[string]v1alpha1.Image{"api": apiImage240}}
 	unsaved := v1alpha1.Target{Kind: v1alpha1.TargetDeployment, Name: "billing-web", Images: map[string]v1alpha1.Image{"api": apiImage240}}
 	request := newUpdateRequest(t, namespace, saved)
-	configMapName, err := workload.SaveSpecs(t.Context(), env.Client, request, namespace, []v1alpha1.Target{saved}, env.Scheme)
+	configMapName, err := workload.SaveSpecs(t.Context(), env.Client, env.Client, request, namespace, []v1alpha1.Target{saved}, env.Scheme)
 	if err != nil {
 		t.Fatalf("SaveSpecs() = %v", err)
 	}
 
-	err = workload.RestoreTarget(t.Context(), env.Client, configMapName, namespace, unsaved)
+	err = workload.RestoreTarget(t.Context(), env.Client, env.Client, configMapName, namespace, unsaved)
 	if err == nil || !strings.Contains(err.Error(), "has no spec of Deployment billing-web") {
 		t.Errorf("RestoreTarget() of a target never saved = %v, want an error naming it", err)
 	}

@@ -1,0 +1,72 @@
+package controller
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/workload"
+)
+
+// A trimmed workload answers every question golive asks of a cached one as
+// the whole workload does, and holds nothing else of its pod template.
+func TestTrimWorkloadKeepsWhatGoliveReads(t *testing.T) {
+	meta := metav1.ObjectMeta{Name: "billing-api", Namespace: "billing", Generation: 3, Labels: map[string]string{"app": "billing"},
+		Annotations:   map[string]string{"kubectl.kubernetes.io/last-applied-configuration": `{"a":"large document"}`},
+		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}}
+	selector := &metav1.LabelSelector{MatchLabels: map[string]string{"app": "billing"}}
+	template := corev1.PodTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "billing"}, Annotations: map[string]string{"checksum": "abc"}},
+		Spec: corev1.PodSpec{
+			InitContainers: []corev1.Container{{Name: "migrate", Image: "billing-migrate:2.4.0", Args: []string{"up"}}},
+			Containers: []corev1.Container{{Name: "api", Image: "billing-api:2.4.0", Env: []corev1.EnvVar{{Name: "LOG", Value: "debug"}},
+				Ports: []corev1.ContainerPort{{ContainerPort: 8080}}}},
+			Volumes: []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}},
+		},
+	}
+	images := map[string]golivev1alpha1.Image{"api": "billing-api:2.4.0", "migrate": "billing-migrate:2.4.0"}
+	for _, original := range []client.Object{
+		&appsv1.Deployment{ObjectMeta: meta, Spec: appsv1.DeploymentSpec{Replicas: ptr.To(int32(3)), Selector: selector, Template: template, Paused: true},
+			Status: appsv1.DeploymentStatus{ObservedGeneration: 3, Replicas: 3, UpdatedReplicas: 2, ReadyReplicas: 3, AvailableReplicas: 3}},
+		&appsv1.StatefulSet{ObjectMeta: meta, Spec: appsv1.StatefulSetSpec{Replicas: ptr.To(int32(3)), Selector: selector, Template: template,
+			UpdateStrategy:       appsv1.StatefulSetUpdateStrategy{Type: appsv1.RollingUpdateStatefulSetStrategyType, RollingUpdate: &appsv1.RollingUpdateStatefulSetStrategy{Partition: ptr.To(int32(1))}},
+			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{{ObjectMeta: metav1.ObjectMeta{Name: "data"}}}},
+			Status: appsv1.StatefulSetStatus{ObservedGeneration: 3, Replicas: 3, UpdatedReplicas: 2, ReadyReplicas: 3, AvailableReplicas: 3}},
+		&appsv1.DaemonSet{ObjectMeta: meta, Spec: appsv1.DaemonSetSpec{Selector: selector, Template: template,
+			UpdateStrategy: appsv1.DaemonSetUpdateStrategy{Type: appsv1.OnDeleteDaemonSetStrategyType}},
+			Status: appsv1.DaemonSetStatus{ObservedGeneration: 3, DesiredNumberScheduled: 4, UpdatedNumberScheduled: 2, NumberAvailable: 4}},
+	} {
+		t.Run(fmt.Sprintf("%T", original), func(t *testing.T) {
+			trimmedObject, err := TrimWorkload(original.DeepCopyObject())
+			if err != nil {
+				t.Fatal(err)
+			}
+			trimmed := trimmedObject.(client.Object)
+			if diff := cmp.Diff(workload.Rollout(original), workload.Rollout(trimmed)); diff != "" {
+				t.Errorf("rollout health (-whole +trimmed):\n%s", diff)
+			}
+			if workload.ImagesApplied(original, images) != workload.ImagesApplied(trimmed, images) ||
+				!cmp.Equal(workload.MissingContainers(original, images), workload.MissingContainers(trimmed, images)) ||
+				workload.DesiredReplicas(original) != workload.DesiredReplicas(trimmed) {
+				t.Errorf("images or replicas differ once trimmed")
+			}
+			if trimmed.GetAnnotations() != nil || trimmed.GetManagedFields() != nil || trimmed.GetLabels()["app"] != "billing" {
+				t.Errorf("metadata once trimmed: annotations %v, managedFields %v, labels %v", trimmed.GetAnnotations(), trimmed.GetManagedFields(), trimmed.GetLabels())
+			}
+			want := corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+				InitContainers: []corev1.Container{{Name: "migrate", Image: "billing-migrate:2.4.0"}},
+				Containers:     []corev1.Container{{Name: "api", Image: "billing-api:2.4.0"}},
+			}}
+			if diff := cmp.Diff(want, *workload.PodTemplate(trimmed)); diff != "" {
+				t.Errorf("pod template once trimmed (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
