@@ -32,6 +32,12 @@ const (
 	// AnnotationRequestedBy is stamped by the admission webhook at creation with the requesting user.
 	AnnotationRequestedBy = "golive.dev/requested-by"
 
+	// FinalizerCleanup lets golive delete a request's verification Jobs in the
+	// staging namespace, which owner references cannot reach, before the
+	// request goes. The admission webhook sets it at creation; the controller
+	// adds it to a request that lacks it.
+	FinalizerCleanup = "golive.dev/cleanup"
+
 	// AnnotationLedger holds the signed record of every command accepted for a request (a JSON list).
 	AnnotationLedger = "golive.dev/ledger"
 

@@ -124,9 +124,22 @@ func (m mutator) create(ctx context.Context, req admission.Request) admission.Re
 	if err := checkCreateAnnotations(&request); err != nil {
 		return respond(ctx, err)
 	}
-	return patchAnnotations(req.Object.Raw, func(annotations map[string]string) {
-		annotations[golivev1alpha1.AnnotationRequestedBy] = req.UserInfo.Username
+	return patchObject(req.Object.Raw, func(object *unstructured.Unstructured) {
+		setAnnotation(object, golivev1alpha1.AnnotationRequestedBy, req.UserInfo.Username)
+		// Set here, it saves the controller a write of its own on every request.
+		if !slices.Contains(object.GetFinalizers(), golivev1alpha1.FinalizerCleanup) {
+			object.SetFinalizers(append(object.GetFinalizers(), golivev1alpha1.FinalizerCleanup))
+		}
 	})
+}
+
+func setAnnotation(object *unstructured.Unstructured, key, value string) {
+	annotations := object.GetAnnotations()
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	annotations[key] = value
+	object.SetAnnotations(annotations)
 }
 
 // checkCreateAnnotations refuses a new request that carries what only golive
@@ -406,16 +419,24 @@ func (v validator) checkStaging(ctx context.Context, request *golivev1alpha1.Upd
 // the object in raw: working on the JSON rather than the Go type keeps every
 // other field exactly as sent.
 func patchAnnotations(raw []byte, change func(map[string]string)) admission.Response {
+	return patchObject(raw, func(object *unstructured.Unstructured) {
+		annotations := object.GetAnnotations()
+		if annotations == nil {
+			annotations = map[string]string{}
+		}
+		change(annotations)
+		object.SetAnnotations(annotations)
+	})
+}
+
+// patchObject answers with a patch that makes the changes change makes to the
+// object in raw, as JSON, every other field kept exactly as sent.
+func patchObject(raw []byte, change func(*unstructured.Unstructured)) admission.Response {
 	object := &unstructured.Unstructured{}
 	if err := object.UnmarshalJSON(raw); err != nil {
 		return admission.Errored(http.StatusBadRequest, err)
 	}
-	annotations := object.GetAnnotations()
-	if annotations == nil {
-		annotations = map[string]string{}
-	}
-	change(annotations)
-	object.SetAnnotations(annotations)
+	change(object)
 	changed, err := json.Marshal(object.Object)
 	if err != nil {
 		return admission.Errored(http.StatusInternalServerError, err)

@@ -30,6 +30,14 @@ func TestRequesterIsStampedAtCreation(t *testing.T) {
 	if _, ok := request.Annotations[golivev1alpha1.AnnotationLedger]; ok {
 		t.Errorf("a new request has a ledger: %v", request.Annotations)
 	}
+	// Set at creation, so the controller need not write it; once, whoever else finalizes it.
+	other := f.request("billing-2-4-1").obj()
+	other.Finalizers = []string{"example.com/audit", golivev1alpha1.FinalizerCleanup}
+	for _, created := range []*golivev1alpha1.UpdateRequest{request, f.create(alice, other)} {
+		if n := slices.Index(created.Finalizers, golivev1alpha1.FinalizerCleanup); n < 0 || slices.Index(created.Finalizers[n+1:], golivev1alpha1.FinalizerCleanup) >= 0 {
+			t.Errorf("%s: finalizers %v, want %s once", created.Name, created.Finalizers, golivev1alpha1.FinalizerCleanup)
+		}
+	}
 }
 
 // The mutating webhook runs before the schema validation; an object it

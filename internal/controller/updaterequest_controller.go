@@ -41,7 +41,7 @@ import (
 
 // cleanupFinalizer lets golive delete a request's verification Jobs in the
 // staging namespace, which owner references cannot reach.
-const cleanupFinalizer = "golive.dev/cleanup"
+const cleanupFinalizer = golivev1alpha1.FinalizerCleanup
 
 // staleRetry is how soon a decision refused as made on a stale copy is made again.
 const staleRetry = 100 * time.Millisecond
