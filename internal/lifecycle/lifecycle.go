@@ -278,6 +278,13 @@ func (d *decider) verificationDeadline(env environment) time.Time {
 	return d.status.Staging.StartedAt.Add(d.spec.Staging.Verify.Timeout.Duration)
 }
 
+// rollingOut is the progress message from a target's update until it rolled
+// out: the same throughout, and without the rollout's counts, so that the
+// rollout's every tick is not a status write.
+func rollingOut(target golivev1alpha1.Target, namespace string) string {
+	return fmt.Sprintf("Rolling out %s %q in namespace %q", target.Kind, target.Name, namespace)
+}
+
 // applyTargets updates the targets one after another, each rolled out before
 // the next, within the environment's verify.timeout.
 func (d *decider) applyTargets(env environment) {
@@ -289,7 +296,7 @@ func (d *decider) applyTargets(env environment) {
 			// Recorded before the apply, so a restart knows how far the update got.
 			record.TargetsApplied = int32(i)
 			d.act(env.apply, i)
-			d.progress(golivev1alpha1.ReasonProgressing, fmt.Sprintf("Updating %s %q in namespace %q", target.Kind, target.Name, namespace))
+			d.progress(golivev1alpha1.ReasonProgressing, rollingOut(target, namespace))
 			return
 		}
 		if want, quiesced := d.quiescedReplicas(env, target); quiesced && t.Replicas != want {
@@ -308,8 +315,7 @@ func (d *decider) applyTargets(env environment) {
 				return
 			}
 			d.waitUntil(deadline)
-			// Without the rollout's counts: each tick would be a status write.
-			d.progress(golivev1alpha1.ReasonProgressing, fmt.Sprintf("Waiting for %s %q in namespace %q to roll out", target.Kind, target.Name, namespace))
+			d.progress(golivev1alpha1.ReasonProgressing, rollingOut(target, namespace))
 			return
 		}
 	}

@@ -240,7 +240,7 @@ func TestDecide(t *testing.T) {
 				applied(w.Staging.Targets, Progressing)
 				w.Staging.Targets[0].Message = "1 of 2 replicas updated"
 			},
-			want: want{phase: golivev1alpha1.PhaseStaging, requeue: 6 * time.Minute, message: `Waiting for Deployment "billing-api" in namespace "billing-grey" to roll out`},
+			want: want{phase: golivev1alpha1.PhaseStaging, requeue: 6 * time.Minute, message: `Rolling out Deployment "billing-api" in namespace "billing-grey"`},
 		},
 		{
 			name:    "a failed staging rollout fails the request; production is untouched",
@@ -1124,5 +1124,14 @@ func TestRolloutProgressLeavesTheStatusAsItIs(t *testing.T) {
 	first, later := decide("0 of 2 replicas updated"), decide("1 of 2 replicas available")
 	if diff := cmp.Diff(first, later); diff != "" {
 		t.Errorf("the status changed with the rollout's counts (-first +later):\n%s", diff)
+	}
+	// Nor does the status change from the update of the target to its rollout.
+	world := newWorld()
+	updating := Decide(request, world, monday)
+	if updating.Action.Kind != ApplyStaging {
+		t.Fatalf("action %s, want %s", updating.Action.Kind, ApplyStaging)
+	}
+	if diff := cmp.Diff(updating.Status, first); diff != "" {
+		t.Errorf("the status changed once the target was updated (-updating +rolling out):\n%s", diff)
 	}
 }
