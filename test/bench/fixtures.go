@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -12,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -200,7 +202,18 @@ func approve(ctx context.Context, as client.Client, key types.NamespacedName, ro
 		return err
 	}
 	request := &golivev1alpha1.UpdateRequest{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}
-	return as.Patch(ctx, request, client.RawPatch(types.MergePatchType, patch))
+	// A call to the webhook that failed in transit recorded nothing, so it is
+	// retried, as a pipeline would (the API server does not retry a POST on a
+	// reused connection that the webhook server closed).
+	return retry.OnError(retry.DefaultBackoff, webhookCallFailed, func() error {
+		return as.Patch(ctx, request, client.RawPatch(types.MergePatchType, patch))
+	})
+}
+
+// webhookCallFailed tells an admission webhook call that failed in transit
+// from a refusal.
+func webhookCallFailed(err error) bool {
+	return apierrors.IsInternalError(err) && strings.Contains(err.Error(), "failed to call webhook")
 }
 
 // setWindow replaces a window's spec.
