@@ -125,7 +125,9 @@ func (m mutator) create(ctx context.Context, req admission.Request) admission.Re
 		return respond(ctx, err)
 	}
 	return patchObject(req.Object.Raw, func(object *unstructured.Unstructured) {
-		setAnnotation(object, golivev1alpha1.AnnotationRequestedBy, req.UserInfo.Username)
+		changeAnnotations(object, func(annotations map[string]string) {
+			annotations[golivev1alpha1.AnnotationRequestedBy] = req.UserInfo.Username
+		})
 		// Set here, it saves the controller a write of its own on every request.
 		if !slices.Contains(object.GetFinalizers(), golivev1alpha1.FinalizerCleanup) {
 			object.SetFinalizers(append(object.GetFinalizers(), golivev1alpha1.FinalizerCleanup))
@@ -133,12 +135,13 @@ func (m mutator) create(ctx context.Context, req admission.Request) admission.Re
 	})
 }
 
-func setAnnotation(object *unstructured.Unstructured, key, value string) {
+// changeAnnotations makes the changes change makes to object's annotations.
+func changeAnnotations(object *unstructured.Unstructured, change func(map[string]string)) {
 	annotations := object.GetAnnotations()
 	if annotations == nil {
 		annotations = map[string]string{}
 	}
-	annotations[key] = value
+	change(annotations)
 	object.SetAnnotations(annotations)
 }
 
@@ -419,14 +422,7 @@ func (v validator) checkStaging(ctx context.Context, request *golivev1alpha1.Upd
 // the object in raw: working on the JSON rather than the Go type keeps every
 // other field exactly as sent.
 func patchAnnotations(raw []byte, change func(map[string]string)) admission.Response {
-	return patchObject(raw, func(object *unstructured.Unstructured) {
-		annotations := object.GetAnnotations()
-		if annotations == nil {
-			annotations = map[string]string{}
-		}
-		change(annotations)
-		object.SetAnnotations(annotations)
-	})
+	return patchObject(raw, func(object *unstructured.Unstructured) { changeAnnotations(object, change) })
 }
 
 // patchObject answers with a patch that makes the changes change makes to the

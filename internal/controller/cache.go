@@ -5,7 +5,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -13,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/workload"
 )
 
 // requestLabelExists selects the objects golive created for a request.
@@ -39,8 +39,8 @@ func CacheOptions(volumeSnapshots bool) cache.Options {
 	}
 	// Every workload of the cluster is cached (any may become a target), so
 	// each keeps only what golive reads from the cache.
-	for _, workload := range []client.Object{&appsv1.Deployment{}, &appsv1.StatefulSet{}, &appsv1.DaemonSet{}} {
-		byObject[workload] = cache.ByObject{Transform: TrimWorkload}
+	for _, kind := range []client.Object{&appsv1.Deployment{}, &appsv1.StatefulSet{}, &appsv1.DaemonSet{}} {
+		byObject[kind] = cache.ByObject{Transform: TrimWorkload}
 	}
 	return cache.Options{ByObject: byObject, DefaultTransform: cache.TransformStripManagedFields()}
 }
@@ -52,25 +52,24 @@ func CacheOptions(volumeSnapshots bool) cache.Options {
 // selector. Whatever needs the whole pod template (saving it, restoring it,
 // comparing with it) reads the workload from the API server.
 func TrimWorkload(in any) (any, error) {
-	var meta *metav1.ObjectMeta
-	var template *corev1.PodTemplateSpec
-	switch workload := in.(type) {
-	case *appsv1.Deployment:
-		meta, template = &workload.ObjectMeta, &workload.Spec.Template
-	case *appsv1.StatefulSet:
-		meta, template = &workload.ObjectMeta, &workload.Spec.Template
-		workload.Spec.VolumeClaimTemplates = nil
-	case *appsv1.DaemonSet:
-		meta, template = &workload.ObjectMeta, &workload.Spec.Template
-	default:
+	object, ok := in.(client.Object)
+	if !ok {
+		return in, nil
+	}
+	template := workload.PodTemplate(object)
+	if template == nil {
 		return in, nil
 	}
 	// Annotations such as kubectl's last-applied-configuration can be the largest part.
-	meta.Annotations, meta.ManagedFields = nil, nil
+	object.SetAnnotations(nil)
+	object.SetManagedFields(nil)
 	*template = corev1.PodTemplateSpec{Spec: corev1.PodSpec{
 		InitContainers: namesAndImages(template.Spec.InitContainers),
 		Containers:     namesAndImages(template.Spec.Containers),
 	}}
+	if statefulSet, ok := in.(*appsv1.StatefulSet); ok {
+		statefulSet.Spec.VolumeClaimTemplates = nil
+	}
 	return in, nil
 }
 

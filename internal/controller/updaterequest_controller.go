@@ -228,8 +228,10 @@ func (r *UpdateRequestReconciler) SetupWithManager(mgr ctrl.Manager, options con
 }
 
 func (r *UpdateRequestReconciler) requestsMatching(ctx context.Context, options ...client.ListOption) []reconcile.Request {
-	return r.requestsWhere(ctx, func(*golivev1alpha1.UpdateRequest) bool { return true }, options...)
+	return r.requestsWhere(ctx, anyRequest, options...)
 }
+
+func anyRequest(*golivev1alpha1.UpdateRequest) bool { return true }
 
 // requestsWhere lists the cached requests matching options for which keep is true.
 func (r *UpdateRequestReconciler) requestsWhere(ctx context.Context, keep func(*golivev1alpha1.UpdateRequest) bool, options ...client.ListOption) []reconcile.Request {
@@ -254,7 +256,6 @@ func (r *UpdateRequestReconciler) requestsWhere(ctx context.Context, keep func(*
 // one more, or an emergency budget back). The window's other status changes,
 // such as opening, wake none: each request plans on the window's spec itself.
 func (r *UpdateRequestReconciler) requestsOfWindows() handler.EventHandler {
-	all := func(*golivev1alpha1.UpdateRequest) bool { return true }
 	scheduled := func(request *golivev1alpha1.UpdateRequest) bool {
 		return request.Status.Phase == golivev1alpha1.PhaseScheduled
 	}
@@ -263,17 +264,17 @@ func (r *UpdateRequestReconciler) requestsOfWindows() handler.EventHandler {
 	}
 	return handler.TypedFuncs[client.Object, reconcile.Request]{
 		CreateFunc: func(ctx context.Context, e event.CreateEvent, queue workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			enqueue(ctx, e.Object, all, queue)
+			enqueue(ctx, e.Object, anyRequest, queue)
 		},
 		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, queue workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			enqueue(ctx, e.Object, all, queue)
+			enqueue(ctx, e.Object, anyRequest, queue)
 		},
 		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, queue workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 			before, beforeOK := e.ObjectOld.(*golivev1alpha1.GoLiveWindow)
 			after, afterOK := e.ObjectNew.(*golivev1alpha1.GoLiveWindow)
 			switch {
 			case !beforeOK || !afterOK || before.Generation != after.Generation:
-				enqueue(ctx, e.ObjectNew, all, queue)
+				enqueue(ctx, e.ObjectNew, anyRequest, queue)
 			case !slices.Equal(before.Status.ActiveUpdates, after.Status.ActiveUpdates) || before.Status.EmergencyUsed != after.Status.EmergencyUsed:
 				enqueue(ctx, after, scheduled, queue)
 			}
