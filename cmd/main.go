@@ -35,12 +35,12 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	"sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/approval"
 	"github.com/golive-dev/golive/internal/approval/servingcert"
+	"github.com/golive-dev/golive/internal/approval/webhookserver"
 	"github.com/golive-dev/golive/internal/backup"
 	"github.com/golive-dev/golive/internal/controller"
 	"github.com/golive-dev/golive/internal/metrics"
@@ -137,7 +137,7 @@ func main() {
 		metricsOptions.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
 
-	webhookServer := webhook.NewServer(webhook.Options{
+	webhookServer := webhookserver.New(webhookserver.Options{
 		Port:    webhookPort,
 		CertDir: webhookCertDir,
 		TLSOpts: tlsOptions,

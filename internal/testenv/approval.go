@@ -18,9 +18,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/approval/webhookserver"
 )
 
 // CreateApprovalRoles creates the ClusterRoles of
@@ -95,7 +95,7 @@ func (e *Env) ServeWebhooks(ctx context.Context, register func(ctrl.Manager)) (s
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
-		WebhookServer: webhook.NewServer(webhook.Options{
+		WebhookServer: webhookserver.New(webhookserver.Options{
 			Host: e.Webhooks.LocalServingHost, Port: e.Webhooks.LocalServingPort, CertDir: e.Webhooks.LocalServingCertDir,
 		}),
 	})
