@@ -210,3 +210,25 @@ func eventually(t *testing.T, ctx context.Context, what string, condition func()
 		t.Fatal(fmt.Errorf("waiting until %s: %w", what, err))
 	}
 }
+
+func TestGoMemoryLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		env       map[string]string
+		wantLimit int64
+		wantSet   bool
+	}{
+		{name: "container limit", env: map[string]string{containerMemoryLimitEnv: "268435456"}, wantLimit: 241591905, wantSet: true},
+		{name: "no container limit", env: map[string]string{}},
+		{name: "GOMEMLIMIT set by hand wins", env: map[string]string{containerMemoryLimitEnv: "268435456", "GOMEMLIMIT": "200MiB"}},
+		{name: "not a number", env: map[string]string{containerMemoryLimitEnv: "256Mi"}},
+		{name: "zero", env: map[string]string{containerMemoryLimitEnv: "0"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			limit, set := goMemoryLimit(func(name string) string { return tc.env[name] })
+			if limit != tc.wantLimit || set != tc.wantSet {
+				t.Errorf("goMemoryLimit = %d, %t; want %d, %t", limit, set, tc.wantLimit, tc.wantSet)
+			}
+		})
+	}
+}

@@ -333,16 +333,19 @@ func TestDefaultInstallHardensTheManager(t *testing.T) {
 		}
 	}
 
-	// POD_NAMESPACE from the downward API: the manager finds its Secrets there.
-	var podNamespace *corev1.EnvVar
+	// From the downward API: POD_NAMESPACE, where the manager finds its
+	// Secrets; GOLIVE_MEMORY_LIMIT, under which it keeps its Go heap.
+	env := map[string]*corev1.EnvVar{}
 	for i := range container.Env {
-		if container.Env[i].Name == "POD_NAMESPACE" {
-			podNamespace = &container.Env[i]
-		}
+		env[container.Env[i].Name] = &container.Env[i]
 	}
-	if podNamespace == nil || podNamespace.ValueFrom == nil || podNamespace.ValueFrom.FieldRef == nil ||
+	if podNamespace := env["POD_NAMESPACE"]; podNamespace == nil || podNamespace.ValueFrom == nil || podNamespace.ValueFrom.FieldRef == nil ||
 		podNamespace.ValueFrom.FieldRef.FieldPath != "metadata.namespace" {
 		t.Errorf("POD_NAMESPACE is not metadata.namespace from the downward API: %+v", podNamespace)
+	}
+	if memoryLimit := env["GOLIVE_MEMORY_LIMIT"]; memoryLimit == nil || memoryLimit.ValueFrom == nil || memoryLimit.ValueFrom.ResourceFieldRef == nil ||
+		memoryLimit.ValueFrom.ResourceFieldRef.Resource != "limits.memory" {
+		t.Errorf("GOLIVE_MEMORY_LIMIT is not limits.memory from the downward API: %+v", memoryLimit)
 	}
 
 	if args["leader-elect"] != "true" || args["webhook-cert-rotation"] != "true" {
