@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -308,4 +309,16 @@ func Eventually(t *testing.T, check func(ctx context.Context) string) {
 	if err != nil {
 		t.Fatalf("Condition not met in time: %s", last)
 	}
+}
+
+// FreePort is a TCP port of 127.0.0.1 that is free at the moment; another
+// process may take it before it is used, which is unlikely enough for tests.
+func FreePort(t *testing.T) int {
+	t.Helper()
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = listener.Close() }()
+	return listener.Addr().(*net.TCPAddr).Port
 }

@@ -22,6 +22,8 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/golive-dev/golive/internal/testenv"
 )
 
 // Where golive runs and who it is, as the chart (release golive), config/rbac
@@ -94,7 +96,7 @@ func (c *Cluster) StartGoliveWith(t *testing.T, opts GoliveOptions) *Golive {
 	t.Helper()
 	g := &Golive{Namespace: GoliveNamespace, LogPath: filepath.Join(c.work, "golive.log"), cluster: c}
 
-	webhookPort := freePort(t)
+	webhookPort := testenv.FreePort(t)
 	c.run(t, c.dirs.helm, "install", "golive", filepath.Join(c.dirs.repo, "charts", "golive"),
 		"--kubeconfig", c.Kubeconfig, "--namespace", g.Namespace, "--create-namespace", "--wait",
 		"--set", "externalManager.enabled=true",
@@ -355,17 +357,5 @@ func ready(ctx context.Context, url string) error {
 // freeAddress is a 127.0.0.1 address with a port free at the moment.
 func freeAddress(t *testing.T) string {
 	t.Helper()
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
-}
-
-// freePort is a TCP port that is free at the moment; another process may
-// take it before it is used, which is unlikely enough for tests.
-func freePort(t *testing.T) int {
-	t.Helper()
-	listener, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = listener.Close() }()
-	return listener.Addr().(*net.TCPAddr).Port
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(testenv.FreePort(t)))
 }

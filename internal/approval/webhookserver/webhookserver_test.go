@@ -68,7 +68,7 @@ func TestServesRegisteredWebhooksAndClosesIdleConnections(t *testing.T) {
 }
 
 func TestStartedCheckFailsBeforeStart(t *testing.T) {
-	server := webhookserver.New(webhookserver.Options{Host: "127.0.0.1", Port: freePort(t), CertDir: t.TempDir()})
+	server := webhookserver.New(webhookserver.Options{Host: "127.0.0.1", Port: testenv.FreePort(t), CertDir: t.TempDir()})
 	if err := server.StartedChecker()(nil); err == nil {
 		t.Fatal("Started check of a server not started passed")
 	}
@@ -78,7 +78,7 @@ func TestStartedCheckFailsBeforeStart(t *testing.T) {
 // the test ends and returns the server and its address once it answers.
 func startServer(t *testing.T, options webhookserver.Options) (*webhookserver.Server, string) {
 	t.Helper()
-	options.Host, options.Port, options.CertDir = "127.0.0.1", freePort(t), t.TempDir()
+	options.Host, options.Port, options.CertDir = "127.0.0.1", testenv.FreePort(t), t.TempDir()
 	certificate, key, err := certutil.GenerateSelfSignedCertKey("localhost", []net.IP{net.ParseIP("127.0.0.1")}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -106,14 +106,4 @@ func startServer(t *testing.T, options webhookserver.Options) (*webhookserver.Se
 		return ""
 	})
 	return server, net.JoinHostPort(options.Host, strconv.Itoa(options.Port))
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	listener, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = listener.Close() }()
-	return listener.Addr().(*net.TCPAddr).Port
 }
