@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -129,9 +130,7 @@ func (m mutator) create(ctx context.Context, req admission.Request) admission.Re
 			annotations[golivev1alpha1.AnnotationRequestedBy] = req.UserInfo.Username
 		})
 		// Set here, it saves the controller a write of its own on every request.
-		if !slices.Contains(object.GetFinalizers(), golivev1alpha1.FinalizerCleanup) {
-			object.SetFinalizers(append(object.GetFinalizers(), golivev1alpha1.FinalizerCleanup))
-		}
+		controllerutil.AddFinalizer(object, golivev1alpha1.FinalizerCleanup)
 	})
 }
 

@@ -39,10 +39,6 @@ import (
 	"github.com/golive-dev/golive/internal/verify"
 )
 
-// cleanupFinalizer lets golive delete a request's verification Jobs in the
-// staging namespace, which owner references cannot reach.
-const cleanupFinalizer = golivev1alpha1.FinalizerCleanup
-
 // staleRetry is how soon a decision refused as made on a stale copy is made again.
 const staleRetry = 100 * time.Millisecond
 
@@ -94,9 +90,9 @@ func (r *UpdateRequestReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	if !request.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.cleanUp(ctx, &request)
 	}
-	if !controllerutil.ContainsFinalizer(&request, cleanupFinalizer) {
+	if !controllerutil.ContainsFinalizer(&request, golivev1alpha1.FinalizerCleanup) {
 		base := request.DeepCopy()
-		controllerutil.AddFinalizer(&request, cleanupFinalizer)
+		controllerutil.AddFinalizer(&request, golivev1alpha1.FinalizerCleanup)
 		if err := r.Patch(ctx, &request, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
 			return ctrl.Result{}, fmt.Errorf("adding the cleanup finalizer: %w", err)
 		}
@@ -172,7 +168,7 @@ func (r *UpdateRequestReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 // snapshots with their expiry, and lets the request go; the saved specs go
 // with it through their owner reference.
 func (r *UpdateRequestReconciler) cleanUp(ctx context.Context, request *golivev1alpha1.UpdateRequest) error {
-	if !controllerutil.ContainsFinalizer(request, cleanupFinalizer) {
+	if !controllerutil.ContainsFinalizer(request, golivev1alpha1.FinalizerCleanup) {
 		return nil
 	}
 	for _, namespace := range []string{request.Spec.Staging.Namespace, request.Namespace} {
@@ -185,7 +181,7 @@ func (r *UpdateRequestReconciler) cleanUp(ctx context.Context, request *golivev1
 		return fmt.Errorf("stamping the expiry on the snapshots: %w", err)
 	}
 	base := request.DeepCopy()
-	controllerutil.RemoveFinalizer(request, cleanupFinalizer)
+	controllerutil.RemoveFinalizer(request, golivev1alpha1.FinalizerCleanup)
 	return r.Patch(ctx, request, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
 }
 
