@@ -14,7 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
-	"github.com/golive-dev/golive/internal/lifecycle"
+	"github.com/golive-dev/golive/internal/durationfmt"
 )
 
 func newReportCommand(o *rootOptions) *cobra.Command {
@@ -183,7 +183,7 @@ func writeApprovalsSection(m *markdown, request *golivev1alpha1.UpdateRequest) {
 		m.printf(" As an emergency update it also needs one approval from an emergency role of window %s.", spec.Window.Name)
 	}
 	if spec.Acceptance != nil {
-		m.printf(" Acceptance by %s within %s (on timeout: %s).", spec.Acceptance.Role, lifecycle.ShortDuration(spec.Acceptance.Timeout.Duration), spec.Acceptance.OnTimeout)
+		m.printf(" Acceptance by %s within %s (on timeout: %s).", spec.Acceptance.Role, durationfmt.Short(spec.Acceptance.Timeout.Duration), spec.Acceptance.OnTimeout)
 	}
 	m.printf("\n")
 

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/golive-dev/golive/api/v1alpha1"
-	"github.com/golive-dev/golive/internal/lifecycle"
+	"github.com/golive-dev/golive/internal/durationfmt"
 )
 
 // minimumRequeueAfter keeps RequeueAfter above zero, which controller-runtime
@@ -63,7 +63,7 @@ func Evaluate(now, startedAt time.Time, spec v1alpha1.Verification, checks []Che
 	case !now.Before(outcome.Deadline):
 		outcome.Result = v1alpha1.CheckFailed
 		outcome.Message = fmt.Sprintf("verification timed out after %s: %s",
-			lifecycle.ShortDuration(timeout), describeChecks(open, "not passed"))
+			durationfmt.Short(timeout), describeChecks(open, "not passed"))
 		for i, check := range outcome.Checks {
 			if !IsFinal(check) {
 				outcome.Checks[i] = timedOut(check, timeout)
@@ -144,9 +144,9 @@ func canonicalChecks(spec v1alpha1.Verification, checks []CheckState) []CheckSta
 }
 
 func timedOut(check CheckState, timeout time.Duration) CheckState {
-	message := "timed out after " + lifecycle.ShortDuration(timeout)
+	message := "timed out after " + durationfmt.Short(timeout)
 	if check.Result == v1alpha1.CheckPending {
-		message = "not started within " + lifecycle.ShortDuration(timeout)
+		message = "not started within " + durationfmt.Short(timeout)
 	} else if check.Message != "" {
 		message += ": " + check.Message
 	}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/golive-dev/golive/api/v1alpha1"
-	"github.com/golive-dev/golive/internal/lifecycle"
+	"github.com/golive-dev/golive/internal/durationfmt"
 )
 
 // maxProbeTimeout bounds one probe: a reconcile waits for it.
@@ -106,7 +106,7 @@ func describeProbeError(ctx context.Context, err error, timeout time.Duration) s
 	case ctx.Err() != nil:
 		return fmt.Sprintf("probe stopped: %v", context.Cause(ctx))
 	case errors.Is(err, context.DeadlineExceeded):
-		return fmt.Sprintf("no answer within %s", lifecycle.ShortDuration(timeout))
+		return fmt.Sprintf("no answer within %s", durationfmt.Short(timeout))
 	}
 	if urlError, ok := errors.AsType[*url.Error](err); ok {
 		return urlError.Err.Error()
