@@ -106,7 +106,7 @@ func (r *UpdateRequestReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	for _, entry := range rejected {
 		// Entries of an earlier spec are expected after a spec change; the rest are tampering.
 		if entry.Reason != approval.RejectedStaleSpec {
-			r.Recorder.Eventf(&request, nil, corev1.EventTypeWarning, "LedgerEntryRejected", "Verify", "Ignored ledger entry %d: %s", entry.Index, entry.Message)
+			r.Recorder.Eventf(&request, nil, corev1.EventTypeWarning, golivev1alpha1.ReasonLedgerEntryRejected, "Verify", "Ignored ledger entry %d: %s", entry.Index, entry.Message)
 		}
 	}
 

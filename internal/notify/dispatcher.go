@@ -31,7 +31,7 @@ import (
 
 // ReasonNotificationFailed is the Warning Event on a request whose notice a
 // webhook did not get.
-const ReasonNotificationFailed = "NotificationFailed"
+const ReasonNotificationFailed = golivev1alpha1.ReasonNotificationFailed
 
 // HeaderSignature carries a CloudEvent's signature: "sha256=" and the
 // lowercase hex HMAC-SHA256 of the body under the key of spec.notify.webhooks[].secretRef.

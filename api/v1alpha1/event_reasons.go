@@ -1,0 +1,46 @@
+package v1alpha1
+
+// Event reasons of an UpdateRequest's phase changes and notices, beyond the
+// condition reasons (conditions.go) that Events reuse. They are an external
+// contract: a notice's CloudEvents type is dev.golive.<reason>, so never
+// change a value.
+const (
+	// ReasonCreated: the request was seen for the first time and entered Pending.
+	ReasonCreated = "Created"
+
+	// ReasonSpecChanged: the spec changed before production; the request starts again from Pending.
+	ReasonSpecChanged = "SpecChanged"
+
+	// ReasonStagingStarted: the request left Pending and updates the staging namespace.
+	ReasonStagingStarted = "StagingStarted"
+
+	// ReasonVerifying: every target of an environment runs the new images; its verification runs.
+	ReasonVerifying = "Verifying"
+
+	// ReasonStagingVerified: staging passed its verification; the soak starts.
+	ReasonStagingVerified = "StagingVerified"
+
+	// ReasonSoakCompleted: the soak is over; the request waits for approvals.
+	ReasonSoakCompleted = "SoakCompleted"
+
+	// ReasonApproved: every required role approved; production is scheduled.
+	ReasonApproved = "Approved"
+
+	// ReasonProductionStarted: the planned start came and the window let production in; the backup starts.
+	ReasonProductionStarted = "ProductionStarted"
+
+	// ReasonBackedUp: the workload specs are saved and the snapshots ready; production is updated.
+	ReasonBackedUp = "BackedUp"
+
+	// ReasonVerified: production passed its verification; the acceptance role is asked.
+	ReasonVerified = "Verified"
+
+	// ReasonGoLiveNotice: an advance notice of the planned start, sent by the window's notifyBefore.
+	ReasonGoLiveNotice = "GoLiveNotice"
+
+	// ReasonNotificationFailed: a notice could not be delivered to one of the request's webhooks.
+	ReasonNotificationFailed = "NotificationFailed"
+
+	// ReasonLedgerEntryRejected: a ledger entry failed its verification and was ignored.
+	ReasonLedgerEntryRejected = "LedgerEntryRejected"
+)
