@@ -189,7 +189,7 @@ func writeApprovals(w *labelled, request *golivev1alpha1.UpdateRequest, glw *gol
 		summary = "none counted yet"
 	}
 	w.line("Approvals", summary)
-	open := approvalsOpen(status.Phase)
+	open := approvalsOpen(request)
 	quorums := quorums(request, glw)
 	width := 0
 	for _, q := range quorums {

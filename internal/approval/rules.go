@@ -8,10 +8,10 @@ import (
 	"time"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/lifecycle"
 )
 
 // commandInput is what the rules decide a command on: the request as stored
@@ -34,30 +34,22 @@ type commandInput struct {
 	Ledger []golivev1alpha1.LedgerEntry
 }
 
-// approvalPhases are the phases in which approvals are taken: staging is
-// verified and production has not started.
-var approvalPhases = []golivev1alpha1.Phase{
-	golivev1alpha1.PhaseSoaking, golivev1alpha1.PhaseAwaitingApproval, golivev1alpha1.PhaseScheduled,
-}
-
 // checkCommand applies the rules of DESIGN.md ("Approvals and commands") that
 // need no API call, and returns the role the command acts for (empty for
 // abort). An error is a refusal; its message says why.
 func checkCommand(in commandInput) (string, error) {
 	request, command := in.Request, in.Command
-	phase := phaseOf(request)
+	// The phase rules are the lifecycle's, which acts on the commands by them.
+	phaseAllows := func() error {
+		return lifecycle.CommandAllowed(request, lifecycle.CommandAction(command.Action), command.Role, in.SpecHash)
+	}
 	switch command.Action {
 	case golivev1alpha1.LedgerApprove:
 		if err := in.checkRoleAsked(command.Role, false); err != nil {
 			return "", err
 		}
-		switch {
-		case phase.IsTerminal():
-			return "", fmt.Errorf("the request has ended (%s)", phase)
-		case phase.TouchesProduction():
-			return "", fmt.Errorf("production has started (%s): approvals are closed", phase)
-		case !slices.Contains(approvalPhases, phase) || !stagingVerified(request, in.SpecHash):
-			return "", fmt.Errorf("staging is not verified for the current spec yet (phase %s): approvals open once it is", phase)
+		if err := phaseAllows(); err != nil {
+			return "", err
 		}
 		if !request.Spec.Approvals.AllowSelfApproval {
 			requester, known := request.Annotations[golivev1alpha1.AnnotationRequestedBy]
@@ -81,31 +73,20 @@ func checkCommand(in commandInput) (string, error) {
 		if err := in.checkRoleAsked(command.Role, true); err != nil {
 			return "", err
 		}
-		acceptance := acceptanceRole(request)
-		switch {
-		case phase.IsTerminal():
-			return "", fmt.Errorf("the request has ended (%s)", phase)
-		case phase == golivev1alpha1.PhaseAwaitingAcceptance && command.Role != acceptance:
-			return "", fmt.Errorf("production is awaiting acceptance: only the acceptance role %s may reject it now", acceptance)
-		case phase.TouchesProduction() && phase != golivev1alpha1.PhaseAwaitingAcceptance:
-			return "", fmt.Errorf("production has started (%s): it can be rejected only by the acceptance role in AwaitingAcceptance, or aborted with %s",
-				phase, golivev1alpha1.AnnotationAbort)
+		if err := phaseAllows(); err != nil {
+			return "", err
 		}
 		return command.Role, nil
 
 	case golivev1alpha1.LedgerAccept:
-		acceptance := acceptanceRole(request)
-		switch {
-		case acceptance == "":
-			return "", errors.New("this request has no acceptance step (spec.acceptance)")
-		case phase != golivev1alpha1.PhaseAwaitingAcceptance:
-			return "", fmt.Errorf("acceptance is possible only in AwaitingAcceptance; the request is in %s", phase)
+		if err := phaseAllows(); err != nil {
+			return "", err
 		}
-		return acceptance, nil
+		return acceptanceRole(request), nil
 
 	case golivev1alpha1.LedgerAbort:
-		if phase.IsTerminal() {
-			return "", fmt.Errorf("the request has ended (%s)", phase)
+		if err := phaseAllows(); err != nil {
+			return "", err
 		}
 		return "", nil
 	}
@@ -149,13 +130,6 @@ func phaseOf(request *golivev1alpha1.UpdateRequest) golivev1alpha1.Phase {
 		return golivev1alpha1.PhasePending
 	}
 	return request.Status.Phase
-}
-
-// stagingVerified reports whether the controller verified staging for the
-// spec with hash specHash: a verification of an earlier spec does not count.
-func stagingVerified(request *golivev1alpha1.UpdateRequest, specHash string) bool {
-	return request.Status.SpecHash == specHash &&
-		meta.IsStatusConditionTrue(request.Status.Conditions, golivev1alpha1.ConditionStagingVerified)
 }
 
 // acceptanceRole is the request's acceptance role, empty without acceptance.

@@ -45,16 +45,15 @@ var errNoSnapshotAPI = errors.New("spec.backup.volumeClaimSelector: this cluster
 // and, for a request that selects volumes, the snapshot class, the claims and
 // their snapshots; whether the targets stopped for a quiesce; and for an
 // ended request whether its snapshots carry their expiry or are gone.
-func (r *UpdateRequestReconciler) observeBackup(ctx context.Context, request *golivev1alpha1.UpdateRequest, world *lifecycle.World) error {
+func (r *UpdateRequestReconciler) observeBackup(ctx context.Context, request *golivev1alpha1.UpdateRequest, needs lifecycle.Needs, world *lifecycle.World) error {
 	observation := &world.Backup
 	observation.SnapshotClassFound = true
-	phase := request.Status.Phase
 	var err error
 	if observation.SavedSpecs, err = r.savedSpecs(ctx, request); err != nil {
 		return err
 	}
 	world.BackupsDeleted = observation.SavedSpecs == ""
-	if phase == golivev1alpha1.PhaseBackingUp && request.Spec.Backup.Quiesce == golivev1alpha1.QuiesceScaleToZero {
+	if needs.Stopped {
 		if observation.Stopped, observation.StoppedMessage, err = backup.Stopped(ctx, r.Client, request); err != nil {
 			return err
 		}
@@ -65,7 +64,7 @@ func (r *UpdateRequestReconciler) observeBackup(ctx context.Context, request *go
 		world.Problems = append(world.Problems, errNoSnapshotAPI.Error())
 		return nil
 	}
-	if selector != nil && (phase == "" || phase == golivev1alpha1.PhasePending || phase == golivev1alpha1.PhaseBackingUp) {
+	if needs.BackupClaims {
 		class := request.Spec.Backup.VolumeSnapshotClassName
 		if observation.SnapshotClassFound, err = backup.SnapshotClassExists(ctx, r.Client, class); err != nil {
 			return err
@@ -74,14 +73,13 @@ func (r *UpdateRequestReconciler) observeBackup(ctx context.Context, request *go
 			return err
 		}
 	}
-	if selector != nil && phase == golivev1alpha1.PhaseBackingUp {
+	if needs.Snapshots {
 		if observation.Snapshots, observation.SnapshotError, err = backup.ObserveSnapshots(ctx, r.Client, request, observation.Claims); err != nil {
 			return err
 		}
 	}
 
-	if phase == golivev1alpha1.PhaseRollingBack && request.Status.Rollback != nil && !request.Status.Rollback.DataRestored &&
-		request.Status.Backup != nil && len(request.Status.Backup.Snapshots) > 0 && r.VolumeSnapshots {
+	if needs.DataRestore && r.VolumeSnapshots {
 		state, message, err := backup.ObserveRestore(ctx, r.Client, request, request.Status.Backup.Snapshots)
 		if err != nil {
 			return err
@@ -89,7 +87,7 @@ func (r *UpdateRequestReconciler) observeBackup(ctx context.Context, request *go
 		world.DataRestore = lifecycle.DataRestoreObservation{State: lifecycle.DataRestoreState(state), Message: message}
 	}
 
-	if phase.IsTerminal() && r.VolumeSnapshots {
+	if needs.SnapshotExpiry && r.VolumeSnapshots {
 		snapshots, err := r.snapshotsOf(ctx, request)
 		if err != nil {
 			return err

@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/lifecycle"
 	"github.com/golive-dev/golive/internal/window"
 )
 
@@ -134,20 +135,6 @@ type windowUsage struct {
 	changesAt time.Time
 }
 
-// runsProductionUpdate reports whether a request in phase is changing
-// production right now, which is what the window's maxConcurrent caps. Phases
-// before BackingUp have not touched production; AwaitingAcceptance and the
-// terminal phases are done changing it (acceptance waits on a person for up to
-// a day and must not block the next update), so neither counts.
-func runsProductionUpdate(phase golivev1alpha1.Phase) bool {
-	switch phase {
-	case golivev1alpha1.PhaseBackingUp, golivev1alpha1.PhaseUpdating,
-		golivev1alpha1.PhaseVerifying, golivev1alpha1.PhaseRollingBack:
-		return true
-	}
-	return false
-}
-
 // emergencyPeriod is the sliding interval emergency updates are counted over.
 func emergencyPeriod(spec golivev1alpha1.GoLiveWindowSpec) time.Duration {
 	if spec.Emergency == nil || spec.Emergency.Period.Duration <= 0 {
@@ -164,7 +151,7 @@ func observeUpdates(requests []golivev1alpha1.UpdateRequest, period time.Duratio
 	var usage windowUsage
 	for i := range requests {
 		request := &requests[i]
-		if runsProductionUpdate(request.Status.Phase) {
+		if lifecycle.RunsProductionUpdate(request.Status.Phase) {
 			usage.activeUpdates = append(usage.activeUpdates, request.Name)
 		}
 		if request.Spec.Emergency == nil || request.Status.Production == nil || request.Status.Production.StartedAt == nil {
@@ -323,7 +310,7 @@ func changesWindowUsage(before, after *golivev1alpha1.UpdateRequest) bool {
 		return r.Status.Production.StartedAt
 	}
 	return before.Spec.Window.Name != after.Spec.Window.Name ||
-		runsProductionUpdate(before.Status.Phase) != runsProductionUpdate(after.Status.Phase) ||
+		lifecycle.RunsProductionUpdate(before.Status.Phase) != lifecycle.RunsProductionUpdate(after.Status.Phase) ||
 		(before.Spec.Emergency == nil) != (after.Spec.Emergency == nil) ||
 		!startedAt(before).Equal(startedAt(after))
 }

@@ -66,7 +66,7 @@ func (r *UpdateRequestReconciler) act(ctx context.Context, request *golivev1alph
 // ensureJobs creates the verification Jobs that are due.
 func (r *UpdateRequestReconciler) ensureJobs(ctx context.Context, request *golivev1alpha1.UpdateRequest, env, namespace string,
 	spec golivev1alpha1.Verification, checks []golivev1alpha1.CheckStatus, now time.Time) error {
-	for _, job := range verify.JobsDue(now, verificationStart(request, env), spec, checks) {
+	for _, job := range verify.JobsDue(now, lifecycle.VerificationStart(request, lifecycle.Environment(env)), spec, checks) {
 		if _, err := verify.EnsureJob(ctx, r.Client, r.Scheme, request, env, namespace, job); err != nil {
 			return fmt.Errorf("ensuring the verification Job of check %s: %w", job.Name, err)
 		}

@@ -21,7 +21,7 @@ import (
 
 // observe reads what the lifecycle decides on: the references, both
 // environments' targets and verification, the verified ledger and the backup
-// (backup.go).
+// (backup.go), each only when lifecycle.ObservationsNeeded asks for it.
 // It changes nothing in the cluster; the only outside calls are the HTTP
 // checks that are due.
 func (r *UpdateRequestReconciler) observe(ctx context.Context, request *golivev1alpha1.UpdateRequest, now time.Time) (lifecycle.World, []approval.RejectedEntry, error) {
@@ -48,7 +48,8 @@ func (r *UpdateRequestReconciler) observe(ctx context.Context, request *golivev1
 		return world, nil, fmt.Errorf("getting GoLiveWindow %s: %w", request.Spec.Window.Name, err)
 	}
 
-	if request.Status.Phase == "" || request.Status.Phase == golivev1alpha1.PhasePending {
+	needs := lifecycle.ObservationsNeeded(request)
+	if needs.LockHolder {
 		var others golivev1alpha1.UpdateRequestList
 		// Read only: the cache's objects are not copied.
 		if err := r.List(ctx, &others, client.InNamespace(request.Namespace), client.UnsafeDisableDeepCopy); err != nil {
@@ -58,27 +59,25 @@ func (r *UpdateRequestReconciler) observe(ctx context.Context, request *golivev1
 	}
 
 	var err error
-	// An ended request decides on its backups only; its saved specs may be gone.
-	if !request.Status.Phase.IsTerminal() {
+	if needs.StagingTargets {
 		if world.Staging.Targets, err = r.observeTargets(ctx, request, request.Spec.Staging.Namespace, ""); err != nil {
 			return world, nil, err
 		}
-		// Whether a target runs its saved spec again matters only to a rollback.
+	}
+	if needs.ProductionTargets {
 		savedSpecs := ""
-		if request.Status.Phase == golivev1alpha1.PhaseRollingBack && request.Status.Backup != nil {
+		if needs.SavedSpecRestored {
 			savedSpecs = request.Status.Backup.SavedSpecs
 		}
 		if world.Production.Targets, err = r.observeTargets(ctx, request, request.Namespace, savedSpecs); err != nil {
 			return world, nil, err
 		}
 	}
-	// From the updating phase on: a decision may move on to verifying at once.
-	switch phase := request.Status.Phase; {
-	case (phase == golivev1alpha1.PhaseStaging || phase == golivev1alpha1.PhaseVerifyingStaging) && request.Status.Staging != nil:
+	switch {
+	case needs.StagingVerification:
 		world.Staging.Verification, err = r.observeVerification(ctx, request, verify.EnvironmentStaging, request.Spec.Staging.Namespace,
 			request.Spec.Staging.Verify, request.Status.Staging, world.Staging.Targets, now)
-	case (phase == golivev1alpha1.PhaseUpdating || phase == golivev1alpha1.PhaseVerifying) && request.Status.Production != nil &&
-		request.Status.Backup != nil && request.Status.Backup.CompletedAt != nil:
+	case needs.ProductionVerification:
 		world.Production.Verification, err = r.observeVerification(ctx, request, verify.EnvironmentProduction, request.Namespace,
 			request.Spec.Verify, request.Status.Production, world.Production.Targets, now)
 	}
@@ -93,7 +92,7 @@ func (r *UpdateRequestReconciler) observe(ctx context.Context, request *golivev1
 		})
 	}
 
-	if err := r.observeBackup(ctx, request, &world); err != nil {
+	if err := r.observeBackup(ctx, request, needs, &world); err != nil {
 		return world, nil, err
 	}
 	return world, rejected, nil
@@ -142,7 +141,7 @@ func (r *UpdateRequestReconciler) observeTargets(ctx context.Context, request *g
 func (r *UpdateRequestReconciler) observeVerification(ctx context.Context, request *golivev1alpha1.UpdateRequest, env, namespace string,
 	spec golivev1alpha1.Verification, record *golivev1alpha1.EnvironmentStatus,
 	targets []lifecycle.TargetObservation, now time.Time) (lifecycle.VerificationObservation, error) {
-	started := verificationStart(request, env)
+	started := lifecycle.VerificationStart(request, lifecycle.Environment(env))
 	checks := verify.SetCheck(record.Checks, rolloutCheck(request, targets))
 	for _, job := range spec.Jobs {
 		if verify.IsFinal(verify.FindCheck(checks, job.Name)) {
@@ -189,15 +188,6 @@ func (r *UpdateRequestReconciler) jobCheck(ctx context.Context, request *golivev
 	state := verify.JobResult(&existing)
 	state.Name = job.Name
 	return state, nil
-}
-
-// verificationStart is when an environment's verify.timeout starts counting:
-// staging from its first change, production from the end of the backup.
-func verificationStart(request *golivev1alpha1.UpdateRequest, env string) time.Time {
-	if env == verify.EnvironmentProduction {
-		return request.Status.Backup.CompletedAt.Time
-	}
-	return request.Status.Staging.StartedAt.Time
 }
 
 // rolloutCheck is the check "rollout": every target runs the new images and

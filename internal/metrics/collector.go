@@ -10,15 +10,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/lifecycle"
 )
 
-// Phases lists every phase, in the order of the release process.
-var Phases = []golivev1alpha1.Phase{
-	golivev1alpha1.PhasePending, golivev1alpha1.PhaseStaging, golivev1alpha1.PhaseVerifyingStaging, golivev1alpha1.PhaseSoaking,
-	golivev1alpha1.PhaseAwaitingApproval, golivev1alpha1.PhaseScheduled, golivev1alpha1.PhaseBackingUp, golivev1alpha1.PhaseUpdating,
-	golivev1alpha1.PhaseVerifying, golivev1alpha1.PhaseAwaitingAcceptance, golivev1alpha1.PhaseSucceeded, golivev1alpha1.PhaseFailed,
-	golivev1alpha1.PhaseRollingBack, golivev1alpha1.PhaseRolledBack, golivev1alpha1.PhaseRejected, golivev1alpha1.PhaseAborted,
-}
+// Phases lists every phase, in the order of the release process, as the
+// lifecycle defines it.
+var Phases = lifecycle.PhaseOrder()
 
 // EmergencyRole is the role label of the approval an emergency request needs
 // from one of its window's emergency.roles.

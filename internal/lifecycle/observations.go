@@ -1,0 +1,57 @@
+package lifecycle
+
+import (
+	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+)
+
+// Needs says which parts of the World the next decision for a request reads,
+// so that the controller reads nothing else. References, the ledger and the
+// saved specs are always read.
+type Needs struct {
+	// LockHolder: other requests, for LockHolder (the request has not left Pending).
+	LockHolder bool
+	// StagingTargets and ProductionTargets: the targets in each environment
+	// (the request has not ended; its saved specs may be gone).
+	StagingTargets, ProductionTargets bool
+	// SavedSpecRestored: whether each production target runs its saved spec again (a rollback).
+	SavedSpecRestored bool
+	// StagingVerification and ProductionVerification: the environment's
+	// checks, from its updating phase on (a decision may move on to verifying at once).
+	StagingVerification, ProductionVerification bool
+	// Stopped: whether the targets stopped, for a quiesced backup.
+	Stopped bool
+	// BackupClaims: the snapshot class and the claims spec.backup.volumeClaimSelector selects.
+	BackupClaims bool
+	// Snapshots: the request's snapshots of those claims, while it backs up.
+	Snapshots bool
+	// DataRestore: where the restore of the snapshotted claims stands, in a rollback.
+	DataRestore bool
+	// SnapshotExpiry: whether an ended request's snapshots carry their expiry, or are gone.
+	SnapshotExpiry bool
+}
+
+// ObservationsNeeded says what the controller must observe for request's next
+// decision, from its phase and the records in its status.
+func ObservationsNeeded(request *golivev1alpha1.UpdateRequest) Needs {
+	status, spec := &request.Status, &request.Spec
+	phase := status.Phase
+	pending := phase == "" || phase == golivev1alpha1.PhasePending
+	selectsVolumes := spec.Backup.VolumeClaimSelector != nil
+	backup := status.Backup
+	return Needs{
+		LockHolder:        pending,
+		StagingTargets:    !phase.IsTerminal(),
+		ProductionTargets: !phase.IsTerminal(),
+		SavedSpecRestored: phase == golivev1alpha1.PhaseRollingBack && backup != nil && backup.SavedSpecs != "",
+		StagingVerification: (phase == golivev1alpha1.PhaseStaging || phase == golivev1alpha1.PhaseVerifyingStaging) &&
+			status.Staging != nil,
+		ProductionVerification: (phase == golivev1alpha1.PhaseUpdating || phase == golivev1alpha1.PhaseVerifying) &&
+			status.Production != nil && backup != nil && backup.CompletedAt != nil,
+		Stopped:      phase == golivev1alpha1.PhaseBackingUp && spec.Backup.Quiesce == golivev1alpha1.QuiesceScaleToZero,
+		BackupClaims: selectsVolumes && (pending || phase == golivev1alpha1.PhaseBackingUp),
+		Snapshots:    selectsVolumes && phase == golivev1alpha1.PhaseBackingUp,
+		DataRestore: phase == golivev1alpha1.PhaseRollingBack && status.Rollback != nil && !status.Rollback.DataRestored &&
+			backup != nil && len(backup.Snapshots) > 0,
+		SnapshotExpiry: phase.IsTerminal(),
+	}
+}

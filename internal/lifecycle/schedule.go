@@ -1,0 +1,167 @@
+package lifecycle
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/window"
+)
+
+// expectedDurationMargin is added to the production verify.timeout when
+// spec.window.expectedDuration is unset.
+const expectedDurationMargin = 15 * time.Minute
+
+// StartConstraints are what the planned start of production depends on.
+type StartConstraints struct {
+	// SoakEnd is when the soak ends (staging verified, for an emergency).
+	SoakEnd time.Time
+	// LastApproval is when the last counted approval came.
+	LastApproval time.Time
+	// LeadTime is the window's leadTime: the notice an opening needs after the last approval.
+	LeadTime time.Duration
+	// Need is how much of an opening production needs.
+	Need time.Duration
+	// Emergency starts as soon as the soak and the approvals allow, whatever the window.
+	Emergency bool
+}
+
+// StartPlan is when production may start.
+type StartPlan struct {
+	// NotBefore is the earliest start the soak and the lead time allow.
+	NotBefore time.Time
+	// PlannedStart is the start chosen; zero when the window never opens.
+	PlannedStart time.Time
+	// NeverOpens says, after the window's name, why no opening fits; empty when one does.
+	NeverOpens string
+}
+
+// PlanStart plans the start of production in calendar at now: an emergency
+// as soon as the soak and the approvals allow; any other request at the
+// first instant, from NotBefore and now on, of an opening at least LeadTime
+// after the last approval with Need left. It only plans: whether the window
+// lets production start (concurrency, budget, suspend) is for the caller.
+func PlanStart(calendar *window.Calendar, c StartConstraints, now time.Time) StartPlan {
+	if c.Emergency {
+		start := latest(c.SoakEnd, c.LastApproval)
+		return StartPlan{NotBefore: start, PlannedStart: start}
+	}
+	plan := StartPlan{NotBefore: latest(c.SoakEnd, c.LastApproval.Add(c.LeadTime))}
+	from := plan.NotBefore
+	// Lead time is notice before an opening starts; without it any open window will do.
+	if c.LeadTime > 0 {
+		opening, ok := calendar.NextOpeningAfter(c.LastApproval, c.LeadTime)
+		if !ok {
+			plan.NeverOpens = fmt.Sprintf("has no opening at least %s after the last approval within %s", c.LeadTime, window.Horizon)
+			return plan
+		}
+		from = latest(from, opening.Start)
+	}
+	// A planned start that has passed (the window closed meanwhile) moves on.
+	from = latest(from, now)
+	if calendar.Fits(from, c.Need) {
+		plan.PlannedStart = from
+	} else if fitting, ok := calendar.NextFitting(from, c.Need); ok {
+		plan.PlannedStart = latest(fitting.Start, from)
+	} else {
+		plan.NeverOpens = fmt.Sprintf("has no opening with %s left after %s within %s", c.Need, from.UTC().Format(time.RFC3339), window.Horizon)
+	}
+	return plan
+}
+
+// expectedDuration is how much of the open window production needs.
+func (d *decider) expectedDuration() time.Duration {
+	if d.spec.Window.ExpectedDuration != nil {
+		return d.spec.Window.ExpectedDuration.Duration
+	}
+	return d.spec.Verify.Timeout.Duration + expectedDurationMargin
+}
+
+// scheduled plans the start of production, announces it, and starts the
+// backup once the start has come and the window lets production in.
+func (d *decider) scheduled() {
+	name := d.spec.Window.Name
+	if !d.world.Window.Found {
+		d.stall(golivev1alpha1.ReasonReferenceNotFound, fmt.Sprintf("spec.window.name: GoLiveWindow %q not found in namespace %q", name, d.request.Namespace))
+		return
+	}
+	calendar, err := window.Compile(d.world.Window.Spec)
+	if err != nil {
+		d.stall(golivev1alpha1.ReasonInvalidSpec, fmt.Sprintf("spec.window.name: GoLiveWindow %q is invalid: %v", name, err))
+		return
+	}
+	emergency := d.spec.Emergency != nil
+	plan := PlanStart(calendar, StartConstraints{
+		SoakEnd: soakEnd(d.spec, &d.status), LastApproval: d.approvals.LastAt,
+		LeadTime: d.world.Window.Spec.LeadTime.Duration, Need: d.expectedDuration(), Emergency: emergency,
+	}, d.now)
+	schedule := &golivev1alpha1.ScheduleStatus{Window: name, NotBefore: timePtr(plan.NotBefore)}
+	if !plan.PlannedStart.IsZero() {
+		schedule.PlannedStart = timePtr(plan.PlannedStart)
+	}
+	if d.status.Schedule != nil {
+		schedule.NoticeSentAt = d.status.Schedule.NoticeSentAt
+	}
+	d.status.Schedule = schedule
+	if plan.NeverOpens != "" {
+		d.stall(golivev1alpha1.ReasonNeverOpens, fmt.Sprintf("GoLiveWindow %q %s", name, plan.NeverOpens))
+		return
+	}
+	if emergency && !d.emergencyAllowed() {
+		return
+	}
+	plannedStart := plan.PlannedStart
+	d.gate(golivev1alpha1.ConditionScheduled, true, golivev1alpha1.ReasonSucceeded, "Planned start "+plannedStart.UTC().Format(time.RFC3339))
+	if d.now.Before(plannedStart) {
+		d.waitUntil(plannedStart)
+		d.announce(plannedStart)
+		if freeze, frozen := calendar.FrozenAt(d.now); frozen && !emergency {
+			d.progress(golivev1alpha1.ReasonFrozen, fmt.Sprintf("A freeze of GoLiveWindow %q forbids production changes until %s; planned start %s",
+				name, freeze.End.UTC().Format(time.RFC3339), plannedStart.UTC().Format(time.RFC3339)))
+			return
+		}
+		d.progress(golivev1alpha1.ReasonWindowClosed, "Waiting for the go-live window; planned start "+plannedStart.UTC().Format(time.RFC3339))
+		return
+	}
+	if !d.concurrencyAllows() {
+		return
+	}
+	if d.spec.Suspend {
+		d.wait(golivev1alpha1.ReasonSuspended, "Suspended before production")
+		return
+	}
+	d.status.Production = &golivev1alpha1.EnvironmentStatus{StartedAt: d.timestamp()}
+	d.enter(golivev1alpha1.PhaseBackingUp, golivev1alpha1.ReasonProductionStarted, "Backing up before updating production")
+}
+
+// emergencyAllowed reports whether the window allows this emergency update:
+// it has an emergency policy whose budget for the period is not used up.
+func (d *decider) emergencyAllowed() bool {
+	policy := d.world.Window.Spec.Emergency
+	if policy == nil {
+		d.stall(golivev1alpha1.ReasonInvalidSpec, fmt.Sprintf("spec.emergency: GoLiveWindow %q allows no emergency updates", d.spec.Window.Name))
+		return false
+	}
+	if d.world.Window.EmergencyUsed >= policy.MaxPerPeriod {
+		d.gate(golivev1alpha1.ConditionScheduled, false, golivev1alpha1.ReasonEmergencyBudgetExhausted, "")
+		d.wait(golivev1alpha1.ReasonEmergencyBudgetExhausted, fmt.Sprintf("GoLiveWindow %q allows %d emergency updates per %s and %d were used",
+			d.spec.Window.Name, policy.MaxPerPeriod, policy.Period.Duration, d.world.Window.EmergencyUsed))
+		return false
+	}
+	return true
+}
+
+// concurrencyAllows reports whether the window's maxConcurrent leaves room
+// for this request's production update.
+func (d *decider) concurrencyAllows() bool {
+	maxConcurrent := max(d.world.Window.Spec.MaxConcurrent, 1)
+	running := slices.DeleteFunc(slices.Clone(d.world.Window.ActiveUpdates), func(name string) bool { return name == d.request.Name })
+	if int32(len(running)) >= maxConcurrent {
+		d.wait(golivev1alpha1.ReasonConcurrencyLimit, fmt.Sprintf("GoLiveWindow %q allows %d production updates at once; running: %s",
+			d.spec.Window.Name, maxConcurrent, strings.Join(running, ", ")))
+		return false
+	}
+	return true
+}
