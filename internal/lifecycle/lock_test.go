@@ -4,19 +4,17 @@ import (
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/testfixtures"
 )
 
 func TestLockHolder(t *testing.T) {
 	request := func(name string, created time.Time, phase golivev1alpha1.Phase, targets ...string) golivev1alpha1.UpdateRequest {
-		r := golivev1alpha1.UpdateRequest{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "billing", CreationTimestamp: metav1.NewTime(created)}}
-		r.Status.Phase = phase
+		r := testfixtures.MakeUpdateRequest("billing", name).Created(created).Phase(phase)
 		for _, target := range targets {
-			r.Spec.Targets = append(r.Spec.Targets, golivev1alpha1.Target{Kind: golivev1alpha1.TargetDeployment, Name: target})
+			r.Target(golivev1alpha1.TargetDeployment, target, nil)
 		}
-		return r
+		return *r.Obj()
 	}
 	earlier, later := monday.Add(-time.Hour), monday
 	cases := []struct {
