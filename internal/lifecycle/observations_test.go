@@ -1,0 +1,59 @@
+package lifecycle
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/testfixtures"
+)
+
+func TestObservationsNeeded(t *testing.T) {
+	targets := Needs{StagingTargets: true, ProductionTargets: true}
+	with := func(change func(*Needs)) Needs {
+		needs := targets
+		change(&needs)
+		return needs
+	}
+	volumes := func() *testfixtures.UpdateRequestWrapper {
+		return testfixtures.MakeUpdateRequest("billing", "r").SnapshotVolumes(map[string]string{"app": "billing"}, "csi-snapclass")
+	}
+	for _, tc := range []struct {
+		name    string
+		request *golivev1alpha1.UpdateRequest
+		want    Needs
+	}{
+		{name: "a new request looks for the lock holder",
+			request: testfixtures.MakeUpdateRequest("billing", "r").Obj(), want: with(func(n *Needs) { n.LockHolder = true })},
+		{name: "a pending request with volumes reads the claims",
+			request: volumes().Phase(golivev1alpha1.PhasePending).Obj(), want: with(func(n *Needs) { n.LockHolder, n.BackupClaims = true, true })},
+		{name: "staging reads its verification",
+			request: testfixtures.MakeUpdateRequest("billing", "r").Phase(golivev1alpha1.PhaseStaging).StagingStarted(monday).Obj(),
+			want:    with(func(n *Needs) { n.StagingVerification = true })},
+		{name: "soaking reads the targets only",
+			request: testfixtures.MakeUpdateRequest("billing", "r").Phase(golivev1alpha1.PhaseSoaking).StagingVerified(monday).Obj(), want: targets},
+		{name: "a quiesced backup with volumes reads what stopped, the claims and the snapshots",
+			request: volumes().Quiesce(golivev1alpha1.QuiesceScaleToZero).Phase(golivev1alpha1.PhaseBackingUp).ProductionStarted(monday).Obj(),
+			want:    with(func(n *Needs) { n.Stopped, n.BackupClaims, n.Snapshots = true, true, true })},
+		{name: "production reads its verification once backed up",
+			request: testfixtures.MakeUpdateRequest("billing", "r").Phase(golivev1alpha1.PhaseVerifying).ProductionStarted(monday).BackedUp("saved", monday).Obj(),
+			want:    with(func(n *Needs) { n.ProductionVerification = true })},
+		{name: "a rollback reads the restored specs and the data restore",
+			request: testfixtures.MakeUpdateRequest("billing", "r").Phase(golivev1alpha1.PhaseRollingBack).BackedUp("saved", monday).Mutate(func(r *golivev1alpha1.UpdateRequest) {
+				r.Status.Backup.Snapshots = []golivev1alpha1.SnapshotStatus{{Claim: "data"}}
+				r.Status.Rollback = &golivev1alpha1.RollbackStatus{}
+			}).Obj(),
+			want: with(func(n *Needs) { n.SavedSpecRestored, n.DataRestore = true, true })},
+		{name: "an ended request reads its snapshots' expiry only",
+			request: testfixtures.MakeUpdateRequest("billing", "r").Phase(golivev1alpha1.PhaseSucceeded).Completed(monday.Add(time.Hour)).Obj(),
+			want:    Needs{SnapshotExpiry: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, ObservationsNeeded(tc.request)); diff != "" {
+				t.Errorf("ObservationsNeeded (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
