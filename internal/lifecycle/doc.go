@@ -10,7 +10,18 @@
 // resumes without doing anything twice. Actions are idempotent (server-side
 // apply, deterministic names), so repeating the one in flight is harmless.
 //
-// Waits are never polls: a decision that waits returns the exact time until
-// the soak ends, the window opens or the acceptance times out; everything else
-// (a rollout, a Job, an approval) wakes the controller through its watches.
+// A decision that waits for a time returns exactly the time until it comes:
+// the soak's end, the planned start, a timeout, the next HTTP probe, the end
+// of retention (Deadlines lists them). What golive watches (a rollout, a Job,
+// an approval, the window's running updates) wakes the controller through its
+// watches. Two waits have nothing to watch without caching every pod and
+// claim of the cluster, pods stopping and claims being restored; for those
+// the decision polls, looking again after PollInterval while in that step.
+//
+// The package is the one home of the release process's rules: the phase
+// order (PhaseOrder), which phases run a production update
+// (RunsProductionUpdate), the deadlines, the approval tally, which commands a
+// phase allows (CommandAllowed) and what the controller must observe
+// (ObservationsNeeded). The controller, the webhook, the kubectl plugin and
+// the metrics ask it rather than re-derive them.
 package lifecycle
