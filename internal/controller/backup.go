@@ -86,7 +86,11 @@ func (r *UpdateRequestReconciler) observeBackup(ctx context.Context, request *go
 		if err != nil {
 			return err
 		}
-		world.DataRestore = lifecycle.DataRestoreObservation{State: lifecycle.DataRestoreState(state), Message: message}
+		restored, err := dataRestoreStateOf(state)
+		if err != nil {
+			return err
+		}
+		world.DataRestore = lifecycle.DataRestoreObservation{State: restored, Message: message}
 	}
 
 	if phase.IsTerminal() && r.VolumeSnapshots {

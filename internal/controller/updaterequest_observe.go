@@ -88,8 +88,12 @@ func (r *UpdateRequestReconciler) observe(ctx context.Context, request *golivev1
 
 	valid, rejected := approval.VerifyLedger(r.LedgerKey, request, world.SpecHash)
 	for _, entry := range valid {
+		action, err := commandActionOf(entry.Action)
+		if err != nil {
+			return world, nil, err
+		}
 		world.Commands = append(world.Commands, lifecycle.Command{
-			Action: lifecycle.CommandAction(entry.Action), User: entry.User, Role: entry.Role, Comment: entry.Comment, At: entry.Time.Time,
+			Action: action, User: entry.User, Role: entry.Role, Comment: entry.Comment, At: entry.Time.Time,
 		})
 	}
 
@@ -112,12 +116,16 @@ func (r *UpdateRequestReconciler) observeTargets(ctx context.Context, request *g
 			return nil, err
 		}
 		health := workload.Rollout(object)
+		state, err := healthOf(health.State)
+		if err != nil {
+			return nil, fmt.Errorf("%s %q: %w", target.Kind, target.Name, err)
+		}
 		observation := lifecycle.TargetObservation{
 			Found:             true,
 			MissingContainers: workload.MissingContainers(object, target.Images),
 			ImagesApplied:     workload.ImagesApplied(object, target.Images),
 			Replicas:          workload.DesiredReplicas(object),
-			Health:            lifecycle.Health(health.State),
+			Health:            state,
 			Message:           health.Message,
 		}
 		if savedSpecs != "" {
