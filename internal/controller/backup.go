@@ -16,6 +16,7 @@ import (
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/backup"
 	"github.com/golive-dev/golive/internal/lifecycle"
+	"github.com/golive-dev/golive/internal/workload"
 )
 
 // UncachedObjects are read from the API server rather than from the cache:
@@ -49,11 +50,14 @@ func (r *UpdateRequestReconciler) observeBackup(ctx context.Context, request *go
 	observation := &world.Backup
 	observation.SnapshotClassFound = true
 	phase := request.Status.Phase
-	var err error
-	if observation.SavedSpecs, err = r.savedSpecs(ctx, request); err != nil {
+	savedSpecs, err := workload.SavedSpecsExist(ctx, r.Client, request)
+	if err != nil {
 		return err
 	}
-	world.BackupsDeleted = observation.SavedSpecs == ""
+	if savedSpecs {
+		observation.SavedSpecs = workload.SavedSpecsName(request.Name)
+	}
+	world.BackupsDeleted = !savedSpecs
 	if phase == golivev1alpha1.PhaseBackingUp && request.Spec.Backup.Quiesce == golivev1alpha1.QuiesceScaleToZero {
 		if observation.Stopped, observation.StoppedMessage, err = backup.Stopped(ctx, r.Client, request); err != nil {
 			return err
@@ -94,29 +98,14 @@ func (r *UpdateRequestReconciler) observeBackup(ctx context.Context, request *go
 	}
 
 	if phase.IsTerminal() && r.VolumeSnapshots {
-		snapshots, err := r.snapshotsOf(ctx, request)
+		snapshots, err := backup.ListSnapshots(ctx, r.Client, request)
 		if err != nil {
 			return err
 		}
-		observation.ExpiryMarked = true
-		for _, snapshot := range snapshots {
-			if snapshot.Annotations[backup.AnnotationExpiresAt] == "" {
-				observation.ExpiryMarked = false
-			}
-		}
+		observation.ExpiryMarked = backup.SnapshotsExpiryMarked(snapshots)
 		world.BackupsDeleted = world.BackupsDeleted && len(snapshots) == 0
 	}
 	return nil
-}
-
-// snapshotsOf lists the VolumeSnapshots this request took.
-func (r *UpdateRequestReconciler) snapshotsOf(ctx context.Context, request *golivev1alpha1.UpdateRequest) ([]snapshotv1.VolumeSnapshot, error) {
-	var snapshots snapshotv1.VolumeSnapshotList
-	if err := r.List(ctx, &snapshots, client.InNamespace(request.Namespace),
-		client.MatchingLabels{golivev1alpha1.LabelRequestUID: string(request.UID)}); err != nil {
-		return nil, fmt.Errorf("listing the VolumeSnapshots of the request: %w", err)
-	}
-	return snapshots.Items, nil
 }
 
 // markExpiry stamps the expiry on the request's snapshots, so that the
@@ -125,9 +114,5 @@ func (r *UpdateRequestReconciler) markExpiry(ctx context.Context, request *goliv
 	if !r.VolumeSnapshots {
 		return nil
 	}
-	expiresAt := now.Add(request.Spec.Backup.Retention.Duration)
-	if request.Status.Backup != nil && request.Status.Backup.ExpiresAt != nil {
-		expiresAt = request.Status.Backup.ExpiresAt.Time
-	}
-	return backup.MarkExpiry(ctx, r.Client, request, expiresAt)
+	return backup.MarkExpiry(ctx, r.Client, request, backup.Expiry(request, now))
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -226,17 +225,4 @@ func rolloutCheck(request *golivev1alpha1.UpdateRequest, targets []lifecycle.Tar
 		}
 	}
 	return check
-}
-
-// savedSpecs names the request's saved specs ConfigMap, "" when there is none.
-func (r *UpdateRequestReconciler) savedSpecs(ctx context.Context, request *golivev1alpha1.UpdateRequest) (string, error) {
-	var saved corev1.ConfigMap
-	name := workload.SavedSpecsName(request.Name)
-	switch err := r.Get(ctx, types.NamespacedName{Namespace: request.Namespace, Name: name}, &saved); {
-	case err == nil:
-		return name, nil
-	case !apierrors.IsNotFound(err):
-		return "", fmt.Errorf("getting the saved specs %s: %w", name, err)
-	}
-	return "", nil
 }
