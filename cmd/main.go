@@ -43,7 +43,6 @@ import (
 	"github.com/golive-dev/golive/internal/approval"
 	"github.com/golive-dev/golive/internal/approval/servingcert"
 	"github.com/golive-dev/golive/internal/approval/webhookserver"
-	"github.com/golive-dev/golive/internal/backup"
 	"github.com/golive-dev/golive/internal/controller"
 	"github.com/golive-dev/golive/internal/metrics"
 	"github.com/golive-dev/golive/internal/notify"
@@ -244,7 +243,7 @@ func main() {
 	}
 
 	if volumeSnapshots {
-		if err := (&backup.SnapshotRetentionReconciler{Client: mgr.GetClient(), Clock: realClock}).SetupWithManager(mgr); err != nil {
+		if err := (&controller.SnapshotRetentionReconciler{Client: mgr.GetClient(), Clock: realClock}).SetupWithManager(mgr, ctrlcontroller.Options{}); err != nil {
 			setupLog.Error(err, "Failed to set up the controller", "controller", "SnapshotRetention")
 			os.Exit(1)
 		}
