@@ -258,7 +258,7 @@ func main() {
 		Clock:   realClock,
 		Decoder: admission.NewDecoder(scheme),
 	}).Register(webhookServer)
-	certificateReady, err := servingcert.Setup(ctx, mgr, servingcert.Options{
+	certificateReady, err := controller.SetupServingCertificate(ctx, mgr, servingcert.Options{
 		Namespace:                      namespace,
 		SecretName:                     webhookCertSecret,
 		ServiceName:                    webhookService,
