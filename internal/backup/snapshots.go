@@ -187,7 +187,7 @@ func SnapshotsExpiryMarked(snapshots []snapshotv1.VolumeSnapshot) bool {
 }
 
 // MarkExpiry stamps expiresAt on every snapshot of request, as the annotation
-// golive.dev/expires-at, for SnapshotRetentionReconciler to delete them then.
+// golive.dev/expires-at, for controller.SnapshotRetentionReconciler to delete them then.
 // The caller passes status.backup.expiresAt, which is fixed once set, when the
 // request ends (and, at the latest, when the request is being deleted).
 // Snapshots that carry that expiry already are left alone.
