@@ -29,7 +29,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
-	ctrlcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -43,7 +42,6 @@ import (
 	"github.com/golive-dev/golive/internal/approval"
 	"github.com/golive-dev/golive/internal/approval/servingcert"
 	"github.com/golive-dev/golive/internal/approval/webhookserver"
-	"github.com/golive-dev/golive/internal/backup"
 	"github.com/golive-dev/golive/internal/controller"
 	"github.com/golive-dev/golive/internal/metrics"
 	"github.com/golive-dev/golive/internal/notify"
@@ -208,46 +206,29 @@ func main() {
 		Timeout:    notifyTimeout,
 		Attempts:   notifyAttempts,
 	})
-	if err := mgr.Add(notifier); err != nil {
-		setupLog.Error(err, "Failed to add the notifier")
-		os.Exit(1)
-	}
-
-	if err := controller.SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
-		setupLog.Error(err, "Failed to set up the cache indexes")
-		os.Exit(1)
-	}
-	if err := (&controller.UpdateRequestReconciler{
-		Client:     mgr.GetClient(),
-		LiveReader: mgr.GetAPIReader(),
-		Scheme:     mgr.GetScheme(),
-		Clock:      realClock,
-		Recorder:   mgr.GetEventRecorder("golive"),
+	certificateReady, err := controller.Setup(ctx, mgr, controller.Options{
+		Clock: realClock,
 		// No credentials: request authors choose the URLs the operator probes.
-		HTTPClient:      &http.Client{},
-		LedgerKey:       ledgerKey,
-		VolumeSnapshots: volumeSnapshots,
-		Notifier:        notifier,
-		Metrics:         recorder,
-	}).SetupWithManager(mgr, ctrlcontroller.Options{MaxConcurrentReconciles: concurrentReconciles}); err != nil {
-		setupLog.Error(err, "Failed to set up the controller", "controller", "UpdateRequest")
+		HTTPClient:              &http.Client{},
+		LedgerKey:               ledgerKey,
+		VolumeSnapshots:         volumeSnapshots,
+		Notifier:                notifier,
+		Metrics:                 recorder,
+		MaxConcurrentReconciles: concurrentReconciles,
+		ServingCertificate: &servingcert.Options{
+			Namespace:                      namespace,
+			SecretName:                     webhookCertSecret,
+			ServiceName:                    webhookService,
+			ExtraDNSNames:                  splitList(webhookDNSNames),
+			CertDir:                        webhookCertDir,
+			Rotate:                         webhookCertRotation,
+			MutatingWebhookConfiguration:   approval.MutatingWebhookConfiguration,
+			ValidatingWebhookConfiguration: approval.ValidatingWebhookConfiguration,
+		},
+	})
+	if err != nil {
+		setupLog.Error(err, "Failed to set up the controllers")
 		os.Exit(1)
-	}
-	if err := (&controller.GoLiveWindowReconciler{
-		Client:   mgr.GetClient(),
-		Scheme:   mgr.GetScheme(),
-		Clock:    realClock,
-		Recorder: mgr.GetEventRecorder("golive"),
-	}).SetupWithManager(mgr, ctrlcontroller.Options{MaxConcurrentReconciles: concurrentReconciles}); err != nil {
-		setupLog.Error(err, "Failed to set up the controller", "controller", "GoLiveWindow")
-		os.Exit(1)
-	}
-
-	if volumeSnapshots {
-		if err := (&backup.SnapshotRetentionReconciler{Client: mgr.GetClient(), Clock: realClock}).SetupWithManager(mgr); err != nil {
-			setupLog.Error(err, "Failed to set up the controller", "controller", "SnapshotRetention")
-			os.Exit(1)
-		}
 	}
 
 	// The validating webhook repeats the mutating one's access check milliseconds later.
@@ -259,20 +240,6 @@ func main() {
 		Clock:   realClock,
 		Decoder: admission.NewDecoder(scheme),
 	}).Register(webhookServer)
-	certificateReady, err := servingcert.Setup(ctx, mgr, servingcert.Options{
-		Namespace:                      namespace,
-		SecretName:                     webhookCertSecret,
-		ServiceName:                    webhookService,
-		ExtraDNSNames:                  splitList(webhookDNSNames),
-		CertDir:                        webhookCertDir,
-		Rotate:                         webhookCertRotation,
-		MutatingWebhookConfiguration:   approval.MutatingWebhookConfiguration,
-		ValidatingWebhookConfiguration: approval.ValidatingWebhookConfiguration,
-	})
-	if err != nil {
-		setupLog.Error(err, "Failed to set up the webhook certificate")
-		os.Exit(1)
-	}
 	webhooksServing := serveWebhooksWhenReady(ctx, mgr, certificateReady)
 
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

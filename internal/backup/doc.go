@@ -13,6 +13,6 @@
 //
 // Snapshots are not owned by the request: deleting the request or pruning it
 // from Git must not delete them early. They carry the request's labels, and
-// the SnapshotRetentionReconciler deletes them when the expiry that MarkExpiry
+// controller.SnapshotRetentionReconciler deletes them when the expiry that MarkExpiry
 // stamps on them has passed, whether the request still exists or not.
 package backup

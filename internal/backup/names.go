@@ -8,7 +8,7 @@ import (
 // Annotations that golive writes on the objects of a backup and a restore.
 const (
 	// AnnotationExpiresAt is when a VolumeSnapshot's retention ends (RFC 3339);
-	// SnapshotRetentionReconciler deletes the snapshot then.
+	// controller.SnapshotRetentionReconciler deletes the snapshot then.
 	AnnotationExpiresAt = "golive.dev/expires-at"
 
 	// AnnotationRetainedBy is the UID of the request that set a PersistentVolume's

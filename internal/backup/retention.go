@@ -6,70 +6,33 @@ import (
 	"time"
 
 	snapshotv1 "github.com/kubernetes-csi/external-snapshotter/client/v8/apis/volumesnapshot/v1"
-	"k8s.io/utils/clock"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/golive-dev/golive/api/v1alpha1"
 )
 
-// SnapshotRetentionReconciler deletes golive's VolumeSnapshots when the
-// expiry stamped on them by MarkExpiry has passed, and requeues for exactly
-// the time left otherwise. It works from the snapshot alone, so the snapshots
-// of a request that was deleted are still deleted at the end of their
-// retention, and not before. A snapshot without an expiry is left alone.
-type SnapshotRetentionReconciler struct {
-	client.Client
-	Clock clock.PassiveClock
-}
-
-// +kubebuilder:rbac:groups=snapshot.storage.k8s.io,resources=volumesnapshots,verbs=get;list;watch;delete
-
-// Reconcile deletes one VolumeSnapshot if its retention has ended.
-func (r *SnapshotRetentionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	logger := log.FromContext(ctx)
-	snapshot := &snapshotv1.VolumeSnapshot{}
-	if err := r.Get(ctx, req.NamespacedName, snapshot); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	if !madeByGolive(snapshot) || !snapshot.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, nil
-	}
-	stamp, stamped := snapshot.Annotations[AnnotationExpiresAt]
-	if !stamped {
-		return ctrl.Result{}, nil
-	}
-	expiresAt, err := time.Parse(time.RFC3339, stamp)
-	if err != nil {
-		// Waiting helps nothing; a corrected annotation is a change that wakes us.
-		logger.Error(err, "Ignored a VolumeSnapshot with an unreadable expiry", "annotation", AnnotationExpiresAt, "value", stamp)
-		return ctrl.Result{}, nil
-	}
-	if left := expiresAt.Sub(r.Clock.Now()); left > 0 {
-		return ctrl.Result{RequeueAfter: left}, nil
-	}
-	if err := deleteSnapshot(ctx, r.Client, snapshot); err != nil {
-		return ctrl.Result{}, fmt.Errorf("retention ended at %s: %w", stamp, err)
-	}
-	logger.Info("Deleted a VolumeSnapshot whose retention ended", "expiresAt", stamp,
-		"request", snapshot.Labels[v1alpha1.LabelRequest], "requestUID", snapshot.Labels[v1alpha1.LabelRequestUID])
-	return ctrl.Result{}, nil
-}
-
-// madeByGolive tells whether golive made obj for a request.
-func madeByGolive(obj client.Object) bool {
+// MadeByGolive tells whether golive made obj for a request.
+func MadeByGolive(obj client.Object) bool {
 	_, labelled := obj.GetLabels()[v1alpha1.LabelRequestUID]
 	return labelled
 }
 
-// SetupWithManager registers the reconciler for the VolumeSnapshots that
-// golive made. The VolumeSnapshot CRD must be installed.
-func (r *SnapshotRetentionReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&snapshotv1.VolumeSnapshot{}, builder.WithPredicates(predicate.NewPredicateFuncs(madeByGolive))).
-		Named("snapshotretention").
-		Complete(r)
+// StampedExpiry reads the expiry MarkExpiry stamped on snapshot. stamped is
+// false when it carries none; err is set when the stamp cannot be read.
+func StampedExpiry(snapshot *snapshotv1.VolumeSnapshot) (expiresAt time.Time, stamped bool, err error) {
+	stamp, stamped := snapshot.Annotations[AnnotationExpiresAt]
+	if !stamped {
+		return time.Time{}, false, nil
+	}
+	expiresAt, err = time.Parse(time.RFC3339, stamp)
+	if err != nil {
+		return time.Time{}, true, fmt.Errorf("annotation %s: %w", AnnotationExpiresAt, err)
+	}
+	return expiresAt, true, nil
+}
+
+// DeleteSnapshot deletes snapshot unless its deletion is under way, and only
+// the very object read, not one created since under the same name.
+func DeleteSnapshot(ctx context.Context, c client.Client, snapshot *snapshotv1.VolumeSnapshot) error {
+	return deleteSnapshot(ctx, c, snapshot)
 }

@@ -165,13 +165,34 @@ func snapshotStatus(snapshot *snapshotv1.VolumeSnapshot, claim string) v1alpha1.
 	return observed
 }
 
+// Expiry is when the backup of request expires, for a request that ended (or
+// is being deleted) at now: status.backup.expiresAt once set, which never
+// moves, else now plus spec.backup.retention.
+func Expiry(request *v1alpha1.UpdateRequest, now time.Time) time.Time {
+	if request.Status.Backup != nil && request.Status.Backup.ExpiresAt != nil {
+		return request.Status.Backup.ExpiresAt.Time
+	}
+	return now.Add(request.Spec.Backup.Retention.Duration)
+}
+
+// SnapshotsExpiryMarked tells whether every one of snapshots carries its
+// expiry (MarkExpiry); true when there is none.
+func SnapshotsExpiryMarked(snapshots []snapshotv1.VolumeSnapshot) bool {
+	for _, snapshot := range snapshots {
+		if snapshot.Annotations[AnnotationExpiresAt] == "" {
+			return false
+		}
+	}
+	return true
+}
+
 // MarkExpiry stamps expiresAt on every snapshot of request, as the annotation
-// golive.dev/expires-at, for SnapshotRetentionReconciler to delete them then.
+// golive.dev/expires-at, for controller.SnapshotRetentionReconciler to delete them then.
 // The caller passes status.backup.expiresAt, which is fixed once set, when the
 // request ends (and, at the latest, when the request is being deleted).
 // Snapshots that carry that expiry already are left alone.
 func MarkExpiry(ctx context.Context, c client.Client, request *v1alpha1.UpdateRequest, expiresAt time.Time) error {
-	snapshots, err := listSnapshots(ctx, c, request)
+	snapshots, err := ListSnapshots(ctx, c, request)
 	if err != nil {
 		return err
 	}
@@ -194,7 +215,7 @@ func MarkExpiry(ctx context.Context, c client.Client, request *v1alpha1.UpdateRe
 // and reports gone once none is left. A snapshot may outlive its deletion for
 // a while (the snapshot controller's finalizers); gone stays false until then.
 func DeleteSnapshots(ctx context.Context, c client.Client, request *v1alpha1.UpdateRequest) (gone bool, err error) {
-	snapshots, err := listSnapshots(ctx, c, request)
+	snapshots, err := ListSnapshots(ctx, c, request)
 	if err != nil {
 		return false, err
 	}
@@ -219,8 +240,8 @@ func deleteSnapshot(ctx context.Context, c client.Client, snapshot *snapshotv1.V
 	return nil
 }
 
-// listSnapshots lists the snapshots made for request, by its UID label.
-func listSnapshots(ctx context.Context, reader client.Reader, request *v1alpha1.UpdateRequest) ([]snapshotv1.VolumeSnapshot, error) {
+// ListSnapshots lists the snapshots made for request, by its UID label.
+func ListSnapshots(ctx context.Context, reader client.Reader, request *v1alpha1.UpdateRequest) ([]snapshotv1.VolumeSnapshot, error) {
 	if err := requireUID(request); err != nil {
 		return nil, err
 	}

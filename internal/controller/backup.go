@@ -16,6 +16,7 @@ import (
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/backup"
 	"github.com/golive-dev/golive/internal/lifecycle"
+	"github.com/golive-dev/golive/internal/workload"
 )
 
 // UncachedObjects are read from the API server rather than from the cache:
@@ -48,11 +49,14 @@ var errNoSnapshotAPI = errors.New("spec.backup.volumeClaimSelector: this cluster
 func (r *UpdateRequestReconciler) observeBackup(ctx context.Context, request *golivev1alpha1.UpdateRequest, needs lifecycle.Needs, world *lifecycle.World) error {
 	observation := &world.Backup
 	observation.SnapshotClassFound = true
-	var err error
-	if observation.SavedSpecs, err = r.savedSpecs(ctx, request); err != nil {
+	savedSpecs, err := workload.SavedSpecsExist(ctx, r.Client, request)
+	if err != nil {
 		return err
 	}
-	world.BackupsDeleted = observation.SavedSpecs == ""
+	if savedSpecs {
+		observation.SavedSpecs = workload.SavedSpecsName(request.Name)
+	}
+	world.BackupsDeleted = !savedSpecs
 	if needs.Stopped {
 		if observation.Stopped, observation.StoppedMessage, err = backup.Stopped(ctx, r.Client, request); err != nil {
 			return err
@@ -84,33 +88,22 @@ func (r *UpdateRequestReconciler) observeBackup(ctx context.Context, request *go
 		if err != nil {
 			return err
 		}
-		world.DataRestore = lifecycle.DataRestoreObservation{State: lifecycle.DataRestoreState(state), Message: message}
-	}
-
-	if needs.SnapshotExpiry && r.VolumeSnapshots {
-		snapshots, err := r.snapshotsOf(ctx, request)
+		restored, err := dataRestoreStateOf(state)
 		if err != nil {
 			return err
 		}
-		observation.ExpiryMarked = true
-		for _, snapshot := range snapshots {
-			if snapshot.Annotations[backup.AnnotationExpiresAt] == "" {
-				observation.ExpiryMarked = false
-			}
+		world.DataRestore = lifecycle.DataRestoreObservation{State: restored, Message: message}
+	}
+
+	if needs.SnapshotExpiry && r.VolumeSnapshots {
+		snapshots, err := backup.ListSnapshots(ctx, r.Client, request)
+		if err != nil {
+			return err
 		}
+		observation.ExpiryMarked = backup.SnapshotsExpiryMarked(snapshots)
 		world.BackupsDeleted = world.BackupsDeleted && len(snapshots) == 0
 	}
 	return nil
-}
-
-// snapshotsOf lists the VolumeSnapshots this request took.
-func (r *UpdateRequestReconciler) snapshotsOf(ctx context.Context, request *golivev1alpha1.UpdateRequest) ([]snapshotv1.VolumeSnapshot, error) {
-	var snapshots snapshotv1.VolumeSnapshotList
-	if err := r.List(ctx, &snapshots, client.InNamespace(request.Namespace),
-		client.MatchingLabels{golivev1alpha1.LabelRequestUID: string(request.UID)}); err != nil {
-		return nil, fmt.Errorf("listing the VolumeSnapshots of the request: %w", err)
-	}
-	return snapshots.Items, nil
 }
 
 // markExpiry stamps the expiry on the request's snapshots, so that the
@@ -119,9 +112,5 @@ func (r *UpdateRequestReconciler) markExpiry(ctx context.Context, request *goliv
 	if !r.VolumeSnapshots {
 		return nil
 	}
-	expiresAt := now.Add(request.Spec.Backup.Retention.Duration)
-	if request.Status.Backup != nil && request.Status.Backup.ExpiresAt != nil {
-		expiresAt = request.Status.Backup.ExpiresAt.Time
-	}
-	return backup.MarkExpiry(ctx, r.Client, request, expiresAt)
+	return backup.MarkExpiry(ctx, r.Client, request, backup.Expiry(request, now))
 }

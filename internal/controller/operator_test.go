@@ -15,7 +15,6 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/golive-dev/golive/internal/metrics"
@@ -25,8 +24,8 @@ import (
 // errKilled is what a killed operator's writes return: the process is gone.
 var errKilled = errors.New("the operator was killed")
 
-// operator runs golive's two reconcilers in a manager the way a pod runs
-// them, on a fake clock, and can be killed and started again: like kill -9 and
+// operator runs golive's reconcilers in a manager the way a pod runs them
+// (Setup), on a fake clock, and can be killed and started again: like kill -9 and
 // a rescheduled pod, the new manager starts from nothing but the cluster.
 type operator struct {
 	t          *testing.T
@@ -111,40 +110,33 @@ func (o *operator) manager() ctrl.Manager {
 	return o.running.mgr
 }
 
-// start starts a manager with both reconcilers and waits for its caches.
+// start starts a manager with every reconciler and waits for its caches.
 func (o *operator) start() (*instance, error) {
 	mgr, err := newManager(o.namespaces)
 	if err != nil {
 		return nil, err
 	}
 	self := &instance{mgr: mgr}
-	// The requeues wait on the fake clock; failure backoff stays in real time.
-	// Several workers, as golive runs (--max-concurrent-reconciles).
-	options := controller.Options{MaxConcurrentReconciles: 4, NewQueue: func(name string, limiter workqueue.TypedRateLimiter[reconcile.Request]) workqueue.TypedRateLimitingInterface[reconcile.Request] {
-		return &fakeClockQueue{
-			TypedRateLimitingInterface: workqueue.NewTypedRateLimitingQueueWithConfig(limiter, workqueue.TypedRateLimitingQueueConfig[reconcile.Request]{Name: name}),
-			clock:                      o.clock,
-		}
-	}}
 	var dispatcher *notify.Dispatcher
 	if o.notices != nil {
 		notices := *o.notices
 		notices.Reader, notices.Recorder, notices.Metrics = mgr.GetAPIReader(), mgr.GetEventRecorder("golive"), o.metrics
 		dispatcher = notify.NewDispatcher(notices)
-		if err := mgr.Add(dispatcher); err != nil {
-			return nil, fmt.Errorf("adding the notice dispatcher: %w", err)
-		}
 	}
-	err = errors.Join(
-		SetupIndexes(context.Background(), mgr.GetFieldIndexer()),
-		(&GoLiveWindowReconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Clock: o.clock, Recorder: mgr.GetEventRecorder("golive")}).SetupWithManager(mgr, options),
-		(&UpdateRequestReconciler{
-			Client: &killableClient{Client: mgr.GetClient(), operator: o, instance: self}, LiveReader: mgr.GetAPIReader(),
-			Scheme: mgr.GetScheme(), Clock: o.clock, Recorder: mgr.GetEventRecorder("golive"),
-			HTTPClient: http.DefaultClient, LedgerKey: ledgerKey, VolumeSnapshots: true,
-			Notifier: dispatcher, Metrics: o.metrics,
-		}).SetupWithManager(mgr, options),
-	)
+	// Wired as cmd/main.go wires it, on the fake clock. The requeues wait on
+	// the fake clock; failure backoff stays in real time. Several workers, as
+	// golive runs (--max-concurrent-reconciles).
+	_, err = Setup(context.Background(), mgr, Options{
+		Clock: o.clock, HTTPClient: http.DefaultClient, LedgerKey: ledgerKey, VolumeSnapshots: true,
+		Notifier: dispatcher, Metrics: o.metrics, MaxConcurrentReconciles: 4,
+		NewQueue: func(name string, limiter workqueue.TypedRateLimiter[reconcile.Request]) workqueue.TypedRateLimitingInterface[reconcile.Request] {
+			return &fakeClockQueue{
+				TypedRateLimitingInterface: workqueue.NewTypedRateLimitingQueueWithConfig(limiter, workqueue.TypedRateLimitingQueueConfig[reconcile.Request]{Name: name}),
+				clock:                      o.clock,
+			}
+		},
+		UpdateRequestClient: &killableClient{Client: mgr.GetClient(), operator: o, instance: self},
+	})
 	if err != nil {
 		return nil, fmt.Errorf("setting up the manager: %w", err)
 	}

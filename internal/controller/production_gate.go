@@ -11,6 +11,7 @@ import (
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/lifecycle"
+	"github.com/golive-dev/golive/internal/window"
 )
 
 // productionGate admits production starts under a window one at a time, so
@@ -64,12 +65,12 @@ func (w *windowGate) unlock() { w.mu.Unlock() }
 // usage counts the production updates running under the window and the
 // emergency updates of its period, from the cached requests naming it and the
 // starts admitted that the cache does not show yet.
-func (w *windowGate) usage(ctx context.Context, reader client.Reader, window types.NamespacedName, period time.Duration, now time.Time) (windowUsage, error) {
+func (w *windowGate) usage(ctx context.Context, reader client.Reader, windowKey types.NamespacedName, period time.Duration, now time.Time) (window.Usage, error) {
 	var requests golivev1alpha1.UpdateRequestList
 	// Read only: the cache's objects are not copied.
-	if err := reader.List(ctx, &requests, client.InNamespace(window.Namespace),
-		client.MatchingFields{WindowNameIndex: window.Name}, client.UnsafeDisableDeepCopy); err != nil {
-		return windowUsage{}, fmt.Errorf("listing the update requests of GoLiveWindow %s: %w", window.Name, err)
+	if err := reader.List(ctx, &requests, client.InNamespace(windowKey.Namespace),
+		client.MatchingFields{WindowNameIndex: windowKey.Name}, client.UnsafeDisableDeepCopy); err != nil {
+		return window.Usage{}, fmt.Errorf("listing the update requests of GoLiveWindow %s: %w", windowKey.Name, err)
 	}
 	seen := make(map[string]bool, len(w.admitted))
 	counted := make([]golivev1alpha1.UpdateRequest, 0, len(requests.Items))
@@ -89,7 +90,7 @@ func (w *windowGate) usage(ctx context.Context, reader client.Reader, window typ
 			delete(w.admitted, name) // gone, or moved to another window
 		}
 	}
-	return observeUpdates(counted, period, now), nil
+	return window.UsageAt(counted, lifecycle.RunsProductionUpdate, period, now), nil
 }
 
 // admit records that request, decided on resourceVersion before, was moved

@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
@@ -57,8 +54,7 @@ func (r *UpdateRequestReconciler) act(ctx context.Context, request *golivev1alph
 				return err
 			}
 		}
-		saved := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: request.Namespace, Name: workload.SavedSpecsName(request.Name)}}
-		return client.IgnoreNotFound(r.Delete(ctx, saved))
+		return workload.DeleteSavedSpecs(ctx, r.Client, request)
 	}
 	return fmt.Errorf("unknown action %q", action.Kind)
 }

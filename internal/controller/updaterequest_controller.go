@@ -37,6 +37,7 @@ import (
 	"github.com/golive-dev/golive/internal/metrics"
 	"github.com/golive-dev/golive/internal/notify"
 	"github.com/golive-dev/golive/internal/verify"
+	"github.com/golive-dev/golive/internal/window"
 )
 
 // staleRetry is how soon a decision refused as made on a stale copy is made again.
@@ -120,11 +121,11 @@ func (r *UpdateRequestReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		windowKey := types.NamespacedName{Namespace: request.Namespace, Name: request.Spec.Window.Name}
 		gate = r.gate.lock(windowKey)
 		release = gate.unlock
-		usage, err := gate.usage(ctx, r.Client, windowKey, emergencyPeriod(world.Window.Spec), now)
+		usage, err := gate.usage(ctx, r.Client, windowKey, window.EmergencyPeriod(world.Window.Spec), now)
 		if err != nil {
 			return ctrl.Result{}, err
 		}
-		world.Window.ActiveUpdates, world.Window.EmergencyUsed = usage.activeUpdates, usage.emergencyUsed
+		world.Window.ActiveUpdates, world.Window.EmergencyUsed = usage.ActiveUpdates, usage.EmergencyUsed
 		decision = lifecycle.Decide(&request, world, now)
 	}
 	// Recorded before the action, so a restart knows what was about to happen.

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -87,8 +86,12 @@ func (r *UpdateRequestReconciler) observe(ctx context.Context, request *golivev1
 
 	valid, rejected := approval.VerifyLedger(r.LedgerKey, request, world.SpecHash)
 	for _, entry := range valid {
+		action, err := commandActionOf(entry.Action)
+		if err != nil {
+			return world, nil, err
+		}
 		world.Commands = append(world.Commands, lifecycle.Command{
-			Action: lifecycle.CommandAction(entry.Action), User: entry.User, Role: entry.Role, Comment: entry.Comment, At: entry.Time.Time,
+			Action: action, User: entry.User, Role: entry.Role, Comment: entry.Comment, At: entry.Time.Time,
 		})
 	}
 
@@ -111,12 +114,16 @@ func (r *UpdateRequestReconciler) observeTargets(ctx context.Context, request *g
 			return nil, err
 		}
 		health := workload.Rollout(object)
+		state, err := healthOf(health.State)
+		if err != nil {
+			return nil, fmt.Errorf("%s %q: %w", target.Kind, target.Name, err)
+		}
 		observation := lifecycle.TargetObservation{
 			Found:             true,
 			MissingContainers: workload.MissingContainers(object, target.Images),
 			ImagesApplied:     workload.ImagesApplied(object, target.Images),
 			Replicas:          workload.DesiredReplicas(object),
-			Health:            lifecycle.Health(health.State),
+			Health:            state,
 			Message:           health.Message,
 		}
 		if savedSpecs != "" {
@@ -208,17 +215,4 @@ func rolloutCheck(request *golivev1alpha1.UpdateRequest, targets []lifecycle.Tar
 		}
 	}
 	return check
-}
-
-// savedSpecs names the request's saved specs ConfigMap, "" when there is none.
-func (r *UpdateRequestReconciler) savedSpecs(ctx context.Context, request *golivev1alpha1.UpdateRequest) (string, error) {
-	var saved corev1.ConfigMap
-	name := workload.SavedSpecsName(request.Name)
-	switch err := r.Get(ctx, types.NamespacedName{Namespace: request.Namespace, Name: name}, &saved); {
-	case err == nil:
-		return name, nil
-	case !apierrors.IsNotFound(err):
-		return "", fmt.Errorf("getting the saved specs %s: %w", name, err)
-	}
-	return "", nil
 }

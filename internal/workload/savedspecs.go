@@ -214,3 +214,22 @@ func RestoreTarget(ctx context.Context, c client.Client, live client.Reader, con
 	}
 	return nil
 }
+
+// SavedSpecsExist tells whether the saved specs ConfigMap of request exists.
+func SavedSpecsExist(ctx context.Context, reader client.Reader, request *v1alpha1.UpdateRequest) (bool, error) {
+	name := SavedSpecsName(request.Name)
+	switch err := reader.Get(ctx, client.ObjectKey{Namespace: request.Namespace, Name: name}, &corev1.ConfigMap{}); {
+	case err == nil:
+		return true, nil
+	case !apierrors.IsNotFound(err):
+		return false, fmt.Errorf("getting the saved specs %s: %w", name, err)
+	}
+	return false, nil
+}
+
+// DeleteSavedSpecs deletes the saved specs ConfigMap of request; one that is
+// gone already is no error.
+func DeleteSavedSpecs(ctx context.Context, c client.Writer, request *v1alpha1.UpdateRequest) error {
+	saved := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: request.Namespace, Name: SavedSpecsName(request.Name)}}
+	return client.IgnoreNotFound(c.Delete(ctx, saved))
+}

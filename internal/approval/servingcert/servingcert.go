@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 
 	"github.com/open-policy-agent/cert-controller/pkg/rotator"
 	corev1 "k8s.io/api/core/v1"
@@ -24,16 +23,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
-	"sigs.k8s.io/controller-runtime/pkg/source"
 )
 
 // The file names in the certificate folder and the Secret's data keys, as
@@ -72,14 +65,32 @@ type Options struct {
 // +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=mutatingwebhookconfigurations,verbs=update,resourceNames=golive-mutating-webhook-configuration
 // +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=validatingwebhookconfigurations,verbs=update,resourceNames=golive-validating-webhook-configuration
 
-// Setup adds to mgr what keeps the certificate in options.CertDir, before the
-// manager starts. The returned channel is closed once the certificate is in
-// the folder and, when rotating, its CA is in the webhook configurations: only
-// then may the webhook server start.
-func Setup(ctx context.Context, mgr manager.Manager, options Options) (<-chan struct{}, error) {
+// Certificate is where the webhook server's certificate comes from, as Setup
+// arranged it. A copier (controller.ServingCertificateReconciler) watches
+// Secrets and calls CopyCertificate for Secret into Dir.
+type Certificate struct {
+	// Secrets is a cache of the certificate's Secret alone, run by the manager
+	// on every replica, leader or not.
+	Secrets cache.Cache
+	// Secret is the Secret that holds the certificate.
+	Secret types.NamespacedName
+	// Dir is the folder the webhook server reads tls.crt and tls.key from.
+	Dir string
+	// Rotated, when the manager rotates the certificate, is closed once the
+	// certificate is in Dir and its CA in the webhook configurations; nil
+	// when another party writes the certificate.
+	Rotated <-chan struct{}
+}
+
+// Setup adds to mgr, before it starts, the cache of the certificate's Secret
+// and, with options.Rotate, what creates and rotates the certificate. The
+// certificate reaches options.CertDir only through a copier of the returned
+// Certificate; the webhook server may start once it copied the certificate
+// and, when rotating, Rotated is closed.
+func Setup(ctx context.Context, mgr manager.Manager, options Options) (Certificate, error) {
 	secret := types.NamespacedName{Namespace: options.Namespace, Name: options.SecretName}
 	if err := os.MkdirAll(options.CertDir, 0o700); err != nil {
-		return nil, fmt.Errorf("creating the certificate folder: %w", err)
+		return Certificate{}, fmt.Errorf("creating the certificate folder: %w", err)
 	}
 	// Only the Secret's namespace is watched, so the manager needs no access to
 	// Secrets elsewhere; the webhook configurations are cluster-scoped.
@@ -94,27 +105,19 @@ func Setup(ctx context.Context, mgr manager.Manager, options Options) (<-chan st
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("creating the certificate Secret's cache: %w", err)
+		return Certificate{}, fmt.Errorf("creating the certificate Secret's cache: %w", err)
 	}
 	if err := mgr.Add(secretCache{secrets}); err != nil {
-		return nil, err
+		return Certificate{}, err
 	}
-	copier := &certificateCopier{reader: secrets, secret: secret, dir: options.CertDir, copied: make(chan struct{})}
-	err = ctrl.NewControllerManagedBy(mgr).
-		Named("webhook-certificate").
-		WatchesRawSource(source.Kind(secrets, &corev1.Secret{}, &handler.TypedEnqueueRequestForObject[*corev1.Secret]{})).
-		WithOptions(controller.Options{NeedLeaderElection: ptr.To(false), MaxConcurrentReconciles: 1}).
-		Complete(copier)
-	if err != nil {
-		return nil, fmt.Errorf("setting up the certificate copier: %w", err)
-	}
+	certificate := Certificate{Secrets: secrets, Secret: secret, Dir: options.CertDir}
 	if !options.Rotate {
-		return copier.copied, nil
+		return certificate, nil
 	}
 
 	// cert-controller updates the Secret but does not create it.
 	if err := ensureSecret(ctx, mgr.GetAPIReader(), mgr.GetClient(), secret); err != nil {
-		return nil, err
+		return Certificate{}, err
 	}
 	ready := make(chan struct{})
 	err = rotator.AddRotator(mgr, &rotator.CertRotator{
@@ -136,9 +139,10 @@ func Setup(ctx context.Context, mgr manager.Manager, options Options) (<-chan st
 		ControllerName:        "webhook-certificate-rotator",
 	})
 	if err != nil {
-		return nil, fmt.Errorf("setting up the certificate rotator: %w", err)
+		return Certificate{}, fmt.Errorf("setting up the certificate rotator: %w", err)
 	}
-	return ready, nil
+	certificate.Rotated = ready
+	return certificate, nil
 }
 
 // secretCache runs the Secret's cache on every replica, leader or not.
@@ -173,44 +177,33 @@ func ensureSecret(ctx context.Context, reader client.Reader, writer client.Write
 	return nil
 }
 
-// certificateCopier writes the Secret's certificate and key into the folder
-// whenever they change; the webhook server picks new files up by itself.
-type certificateCopier struct {
-	reader client.Reader
-	secret types.NamespacedName
-	dir    string
-
-	copied chan struct{}
-	once   sync.Once
-}
-
-// Reconcile copies the certificate of the Secret into the folder.
-func (c *certificateCopier) Reconcile(ctx context.Context, request reconcile.Request) (reconcile.Result, error) {
-	if request.NamespacedName != c.secret {
-		return reconcile.Result{}, nil
+// CopyCertificate writes the certificate and key of secret, read with
+// reader, into dir where they differ; the webhook server picks new files up by
+// itself. It reports whether dir holds the Secret's certificate now: not
+// while the Secret is missing, not written yet, or holds a certificate and a
+// key that do not match (logged; the Secret's next change tells again).
+func CopyCertificate(ctx context.Context, reader client.Reader, secret types.NamespacedName, dir string) (bool, error) {
+	var stored corev1.Secret
+	if err := reader.Get(ctx, secret, &stored); err != nil {
+		return false, client.IgnoreNotFound(err)
 	}
-	var secret corev1.Secret
-	if err := c.reader.Get(ctx, c.secret, &secret); err != nil {
-		return reconcile.Result{}, client.IgnoreNotFound(err)
-	}
-	certificate, key := secret.Data[certificateFile], secret.Data[keyFile]
+	certificate, key := stored.Data[certificateFile], stored.Data[keyFile]
 	if len(certificate) == 0 || len(key) == 0 {
-		// Not written yet; its next change wakes us.
-		return reconcile.Result{}, nil
+		// Not written yet; its next change tells.
+		return false, nil
 	}
 	if _, err := tls.X509KeyPair(certificate, key); err != nil {
-		log.FromContext(ctx).Error(err, "Ignored a webhook certificate Secret whose certificate and key do not match", "secret", c.secret)
-		return reconcile.Result{}, nil
+		log.FromContext(ctx).Error(err, "Ignored a webhook certificate Secret whose certificate and key do not match", "secret", secret)
+		return false, nil
 	}
-	changed, err := writeFiles(c.dir, map[string][]byte{certificateFile: certificate, keyFile: key})
+	changed, err := writeFiles(dir, map[string][]byte{certificateFile: certificate, keyFile: key})
 	if err != nil {
-		return reconcile.Result{}, err
+		return false, err
 	}
 	if changed {
-		log.FromContext(ctx).Info("Wrote the webhook certificate", "secret", c.secret, "folder", c.dir)
+		log.FromContext(ctx).Info("Wrote the webhook certificate", "secret", secret, "folder", dir)
 	}
-	c.once.Do(func() { close(c.copied) })
-	return reconcile.Result{}, nil
+	return true, nil
 }
 
 // writeFiles writes each file that differs, atomically (a temporary file

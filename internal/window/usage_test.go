@@ -1,0 +1,100 @@
+package window
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/golive-dev/golive/api/v1alpha1"
+)
+
+// request is an UpdateRequest named name in phase; with startedAt it went to
+// production then, and emergency makes it an emergency update.
+func request(name string, phase v1alpha1.Phase, emergency bool, startedAt time.Time) v1alpha1.UpdateRequest {
+	r := v1alpha1.UpdateRequest{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	r.Status.Phase = phase
+	if emergency {
+		r.Spec.Emergency = &v1alpha1.Emergency{Justification: "Payment outage"}
+	}
+	if !startedAt.IsZero() {
+		r.Status.Production = &v1alpha1.EnvironmentStatus{StartedAt: &metav1.Time{Time: startedAt}}
+	}
+	return r
+}
+
+// runsProduction stands in for lifecycle.RunsProductionUpdate, which this
+// package cannot import (lifecycle imports window).
+func runsProduction(phase v1alpha1.Phase) bool {
+	switch phase {
+	case v1alpha1.PhaseBackingUp, v1alpha1.PhaseUpdating, v1alpha1.PhaseVerifying, v1alpha1.PhaseRollingBack:
+		return true
+	}
+	return false
+}
+
+func TestEmergencyPeriod(t *testing.T) {
+	tests := []struct {
+		name      string
+		emergency *v1alpha1.EmergencyPolicy
+		want      time.Duration
+	}{
+		{"no policy", nil, DefaultEmergencyPeriod},
+		{"no period", &v1alpha1.EmergencyPolicy{Roles: []string{"cto"}}, DefaultEmergencyPeriod},
+		{"a week", &v1alpha1.EmergencyPolicy{Roles: []string{"cto"}, Period: metav1.Duration{Duration: 168 * time.Hour}}, 168 * time.Hour},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			if got := EmergencyPeriod(v1alpha1.GoLiveWindowSpec{Emergency: test.emergency}); got != test.want {
+				t.Errorf("EmergencyPeriod() = %v, want %v", got, test.want)
+			}
+		})
+	}
+}
+
+func TestUsageAt(t *testing.T) {
+	now := utc("2026-07-09T20:30")
+	period := 24 * time.Hour
+	tests := []struct {
+		name     string
+		requests []v1alpha1.UpdateRequest
+		want     Usage
+	}{
+		{"none", nil, Usage{}},
+		{"running updates, sorted", []v1alpha1.UpdateRequest{
+			request("c", v1alpha1.PhaseVerifying, false, now.Add(-time.Hour)),
+			request("a", v1alpha1.PhaseBackingUp, false, time.Time{}),
+			request("b", v1alpha1.PhaseAwaitingAcceptance, false, now.Add(-time.Hour)),
+			request("d", v1alpha1.PhaseScheduled, false, time.Time{}),
+			request("e", v1alpha1.PhaseRollingBack, false, now.Add(-time.Hour)),
+		}, Usage{ActiveUpdates: []string{"a", "c", "e"}}},
+		{"emergency within the period counts until it leaves it", []v1alpha1.UpdateRequest{
+			request("urgent", v1alpha1.PhaseSucceeded, true, now.Add(-2*time.Hour)),
+		}, Usage{EmergencyUsed: 1, ChangesAt: now.Add(22 * time.Hour)}},
+		{"a rolled-back emergency still counts", []v1alpha1.UpdateRequest{
+			request("urgent", v1alpha1.PhaseRolledBack, true, now.Add(-time.Hour)),
+		}, Usage{EmergencyUsed: 1, ChangesAt: now.Add(23 * time.Hour)}},
+		{"emergency that left the period", []v1alpha1.UpdateRequest{
+			request("old", v1alpha1.PhaseSucceeded, true, now.Add(-period)),
+		}, Usage{}},
+		{"emergency not started", []v1alpha1.UpdateRequest{
+			request("waiting", v1alpha1.PhaseScheduled, true, time.Time{}),
+		}, Usage{}},
+		{"emergency started in the future (clock skew) counts from then", []v1alpha1.UpdateRequest{
+			request("skewed", v1alpha1.PhaseUpdating, true, now.Add(time.Minute)),
+		}, Usage{ActiveUpdates: []string{"skewed"}, ChangesAt: now.Add(time.Minute)}},
+		{"the earliest change wins", []v1alpha1.UpdateRequest{
+			request("later", v1alpha1.PhaseSucceeded, true, now.Add(-time.Hour)),
+			request("sooner", v1alpha1.PhaseUpdating, true, now.Add(-23*time.Hour)),
+			request("normal", v1alpha1.PhaseSucceeded, false, now.Add(-23*time.Hour-30*time.Minute)),
+		}, Usage{ActiveUpdates: []string{"sooner"}, EmergencyUsed: 2, ChangesAt: now.Add(time.Hour)}},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			if diff := cmp.Diff(test.want, UsageAt(test.requests, runsProduction, period, now)); diff != "" {
+				t.Errorf("UsageAt() mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
