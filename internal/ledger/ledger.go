@@ -1,4 +1,4 @@
-package approval
+package ledger
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 )
 
-// Why VerifyLedger rejected an entry.
+// Why Verify rejected an entry.
 const (
 	// RejectedMalformed: the annotation is not a JSON list of entries, or the
 	// entry lacks a field or names an unknown action.
@@ -40,10 +40,10 @@ type RejectedEntry struct {
 	Message string
 }
 
-// ParseLedger reads the value of the golive.dev/ledger annotation. An empty
+// Parse reads the value of the golive.dev/ledger annotation. An empty
 // value is an empty ledger. Unknown fields make it malformed: the signature
 // would not cover them.
-func ParseLedger(value string) ([]golivev1alpha1.LedgerEntry, error) {
+func Parse(value string) ([]golivev1alpha1.LedgerEntry, error) {
 	if value == "" {
 		return nil, nil
 	}
@@ -59,8 +59,8 @@ func ParseLedger(value string) ([]golivev1alpha1.LedgerEntry, error) {
 	return entries, nil
 }
 
-// formatLedger is the annotation value of entries.
-func formatLedger(entries []golivev1alpha1.LedgerEntry) (string, error) {
+// Format is the annotation value of entries.
+func Format(entries []golivev1alpha1.LedgerEntry) (string, error) {
 	data, err := json.Marshal(entries)
 	if err != nil {
 		return "", fmt.Errorf("marshalling the ledger: %w", err)
@@ -105,8 +105,8 @@ func canonical(request *golivev1alpha1.UpdateRequest, entry golivev1alpha1.Ledge
 	return data
 }
 
-// validSignature reports whether entry carries a signature golive made for request.
-func validSignature(key []byte, request *golivev1alpha1.UpdateRequest, entry golivev1alpha1.LedgerEntry) bool {
+// ValidSignature reports whether entry carries a signature golive made for request.
+func ValidSignature(key []byte, request *golivev1alpha1.UpdateRequest, entry golivev1alpha1.LedgerEntry) bool {
 	given, err := base64.StdEncoding.DecodeString(entry.Signature)
 	if err != nil {
 		return false
@@ -115,8 +115,8 @@ func validSignature(key []byte, request *golivev1alpha1.UpdateRequest, entry gol
 	return hmac.Equal(given, want)
 }
 
-// checkEntryComplete says what a well-formed entry lacks.
-func checkEntryComplete(entry golivev1alpha1.LedgerEntry) error {
+// CheckEntry says what entry lacks to be well-formed; nil when it lacks nothing.
+func CheckEntry(entry golivev1alpha1.LedgerEntry) error {
 	var missing []error
 	if entry.User == "" {
 		missing = append(missing, errors.New("no user"))
@@ -142,13 +142,13 @@ func checkEntryComplete(entry golivev1alpha1.LedgerEntry) error {
 	return errors.Join(missing...)
 }
 
-// VerifyLedger reads request's golive.dev/ledger and returns the entries that
+// Verify reads request's golive.dev/ledger and returns the entries that
 // count for the spec with hash specHash (status.specHash): well-formed, signed
 // with key for this very request, not repeated, and made for that spec. Every
 // other entry is returned in rejected with the reason, so the controller can
 // report it; none of them may be acted on.
-func VerifyLedger(key []byte, request *golivev1alpha1.UpdateRequest, specHash string) (valid []golivev1alpha1.LedgerEntry, rejected []RejectedEntry) {
-	entries, err := ParseLedger(request.Annotations[golivev1alpha1.AnnotationLedger])
+func Verify(key []byte, request *golivev1alpha1.UpdateRequest, specHash string) (valid []golivev1alpha1.LedgerEntry, rejected []RejectedEntry) {
+	entries, err := Parse(request.Annotations[golivev1alpha1.AnnotationLedger])
 	if err != nil {
 		return nil, []RejectedEntry{{Index: -1, Reason: RejectedMalformed, Message: err.Error()}}
 	}
@@ -157,11 +157,11 @@ func VerifyLedger(key []byte, request *golivev1alpha1.UpdateRequest, specHash st
 		reject := func(reason, message string) {
 			rejected = append(rejected, RejectedEntry{Index: i, Entry: entry, Reason: reason, Message: message})
 		}
-		if err := checkEntryComplete(entry); err != nil {
+		if err := CheckEntry(entry); err != nil {
 			reject(RejectedMalformed, fmt.Sprintf("ledger entry %d is malformed: %v", i, err))
 			continue
 		}
-		if !validSignature(key, request, entry) {
+		if !ValidSignature(key, request, entry) {
 			reject(RejectedBadSignature, fmt.Sprintf("ledger entry %d (%s by %s) does not carry golive's signature for this request", i, entry.Action, entry.User))
 			continue
 		}

@@ -1,4 +1,4 @@
-package approval
+package ledger
 
 import (
 	"strconv"
@@ -29,7 +29,7 @@ func approvalBy(request *golivev1alpha1.UpdateRequest, user, role string) golive
 // withLedger returns request with entries as its ledger annotation.
 func withLedger(t *testing.T, request *golivev1alpha1.UpdateRequest, entries ...golivev1alpha1.LedgerEntry) *golivev1alpha1.UpdateRequest {
 	t.Helper()
-	value, err := formatLedger(entries)
+	value, err := Format(entries)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func withLedger(t *testing.T, request *golivev1alpha1.UpdateRequest, entries ...
 	return request
 }
 
-// verdict is what a test compares of VerifyLedger's answer.
+// verdict is what a test compares of Verify's answer.
 type verdict struct {
 	Valid    []string // user/role of each valid entry
 	Rejected []string // index and reason of each rejected entry
@@ -61,7 +61,7 @@ func TestSignedEntriesVerify(t *testing.T) {
 	carol := Sign(testKey, request, approvalBy(request, "carol@example.com", "operations-office"))
 	request = withLedger(t, request, bob, carol)
 
-	valid, rejected := VerifyLedger(testKey, request, SpecHash(&request.Spec))
+	valid, rejected := Verify(testKey, request, SpecHash(&request.Spec))
 	if diff := cmp.Diff([]golivev1alpha1.LedgerEntry{bob, carol}, valid); diff != "" {
 		t.Errorf("valid entries (-want +got):\n%s", diff)
 	}
@@ -79,7 +79,7 @@ func TestSignCutsTimeToTheSecond(t *testing.T) {
 		t.Errorf("time = %v, want %v in UTC", signed.Time, want)
 	}
 	// What the annotation keeps verifies.
-	valid, rejected := VerifyLedger(testKey, withLedger(t, request, signed), signed.SpecHash)
+	valid, rejected := Verify(testKey, withLedger(t, request, signed), signed.SpecHash)
 	if len(valid) != 1 || len(rejected) != 0 {
 		t.Errorf("valid %v, rejected %v", valid, rejected)
 	}
@@ -153,10 +153,10 @@ func TestVerifyLedgerRejectsForgedEntries(t *testing.T) {
 			if tc.target != nil {
 				target = tc.target
 			}
-			valid, rejected := VerifyLedger(testKey, withLedger(t, target, entry), specHash)
+			valid, rejected := Verify(testKey, withLedger(t, target, entry), specHash)
 			want := verdict{Rejected: []string{"0 " + RejectedBadSignature}}
 			if diff := cmp.Diff(want, verdictOf(valid, rejected)); diff != "" {
-				t.Errorf("VerifyLedger (-want +got):\n%s", diff)
+				t.Errorf("Verify (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -219,9 +219,9 @@ func TestVerifyLedger(t *testing.T) {
 			case tc.entries != nil:
 				target = withLedger(t, target, tc.entries...)
 			}
-			valid, rejected := VerifyLedger(testKey, target, current)
+			valid, rejected := Verify(testKey, target, current)
 			if diff := cmp.Diff(tc.want, verdictOf(valid, rejected)); diff != "" {
-				t.Errorf("VerifyLedger (-want +got):\n%s", diff)
+				t.Errorf("Verify (-want +got):\n%s", diff)
 			}
 			for _, r := range rejected {
 				if r.Message == "" {
@@ -240,14 +240,14 @@ func TestLedgerRoundTrip(t *testing.T) {
 			User: "alice@example.com", Action: golivev1alpha1.LedgerAbort, Comment: "outage", Time: metav1.NewTime(testTime), SpecHash: "sha256:x",
 		}),
 	}
-	value, err := formatLedger(entries)
+	value, err := Format(entries)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(value, `"time":"2026-11-19T10:00:00Z"`) {
 		t.Errorf("the ledger does not keep RFC 3339 times: %s", value)
 	}
-	parsed, err := ParseLedger(value)
+	parsed, err := Parse(value)
 	if err != nil {
 		t.Fatal(err)
 	}
