@@ -193,7 +193,8 @@ func TestAppendedEntry(t *testing.T) {
 		{name: "unchanged", before: ledgerOf(bob), after: ledgerOf(bob)},
 		{name: "first entry", before: "", after: ledgerOf(bob), want: &bob},
 		{name: "one appended", before: ledgerOf(bob), after: ledgerOf(bob, carol), want: &carol},
-		{name: "re-encoded, one appended", before: ledgerOf(bob), after: strings.ReplaceAll(ledgerOf(bob, carol), `","`, `", "`), want: &carol},
+		// Only golive's encoding is read: a re-encoded ledger is not what golive wrote.
+		{name: "re-encoded, one appended", before: ledgerOf(bob), after: strings.ReplaceAll(ledgerOf(bob, carol), `","`, `", "`), wantErr: true},
 		{name: "two appended", before: ledgerOf(bob), after: ledgerOf(bob, carol, dave), wantErr: true},
 		{name: "an entry edited", before: ledgerOf(bob, carol), after: ledgerOf(edited, carol), wantErr: true},
 		{name: "an entry removed", before: ledgerOf(bob, carol), after: ledgerOf(carol), wantErr: true},

@@ -199,6 +199,10 @@ func (m mutator) update(ctx context.Context, req admission.Request) admission.Re
 	if err != nil {
 		return respond(ctx, refused("%s refused: the stored ledger cannot be read, ask an administrator: %v", annotation, err))
 	}
+	if len(entries) >= ledger.MaxEntries {
+		return respond(ctx, refused("%s refused: the ledger already holds %d entries, the most golive keeps for one request; create a new request to go on",
+			annotation, len(entries)))
+	}
 	value, err := ledger.Format(append(entries, ledger.Sign(m.Key, &stored, entry)))
 	if err != nil {
 		return respond(ctx, err)
@@ -234,6 +238,11 @@ func (m mutator) acceptCommand(ctx context.Context, stored, request *golivev1alp
 // decide applies every rule to command, given by user on the stored request,
 // and returns the ledger entry to append, unsigned.
 func (w *Webhooks) decide(ctx context.Context, stored *golivev1alpha1.UpdateRequest, command Command, user authenticationv1.UserInfo) (golivev1alpha1.LedgerEntry, error) {
+	if len(user.Groups) > ledger.MaxGroups {
+		// The entry records the groups whole, as the signature covers them.
+		return golivev1alpha1.LedgerEntry{}, refused("%s is in %d groups; a ledger entry records at most %d, so golive cannot record a command of theirs",
+			user.Username, len(user.Groups), ledger.MaxGroups)
+	}
 	specHash := ledger.SpecHash(&stored.Spec)
 	counted, _ := ledger.Verify(w.Key, stored, specHash)
 	input := commandInput{Request: stored, SpecHash: specHash, Command: command, User: user.Username, Ledger: counted}
