@@ -36,15 +36,16 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+	ctrladmission "sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
-	"github.com/golive-dev/golive/internal/approval"
-	"github.com/golive-dev/golive/internal/approval/servingcert"
-	"github.com/golive-dev/golive/internal/approval/webhookserver"
+	"github.com/golive-dev/golive/internal/admission"
 	"github.com/golive-dev/golive/internal/controller"
+	"github.com/golive-dev/golive/internal/ledger/ledgerkey"
 	"github.com/golive-dev/golive/internal/metrics"
 	"github.com/golive-dev/golive/internal/notify"
+	"github.com/golive-dev/golive/internal/webhookinfra/servingcert"
+	"github.com/golive-dev/golive/internal/webhookinfra/webhookserver"
 )
 
 // containerMemoryLimitEnv names the variable the chart fills, through the
@@ -89,7 +90,7 @@ func main() {
 		"Serve HTTP/2 on the metrics and webhook servers (off by default against the HTTP/2 rapid-reset CVEs).")
 	flag.StringVar(&namespace, "namespace", defaultNamespace(),
 		"Namespace golive runs in, holding the ledger key and webhook certificate Secrets (default: $POD_NAMESPACE, else golive-system).")
-	flag.StringVar(&ledgerKeySecret, "ledger-key-secret", approval.DefaultLedgerKeySecret,
+	flag.StringVar(&ledgerKeySecret, "ledger-key-secret", ledgerkey.DefaultSecret,
 		"Secret holding the key that signs the approval ledger; created with a random key if absent.")
 	flag.IntVar(&webhookPort, "webhook-port", 9443,
 		"Port of the admission webhook server.")
@@ -182,7 +183,7 @@ func main() {
 
 	signals := ctrl.SetupSignalHandler()
 	ctx := log.IntoContext(signals, setupLog)
-	ledgerKey, err := approval.LoadOrCreateKey(ctx, mgr.GetAPIReader(), mgr.GetClient(),
+	ledgerKey, err := ledgerkey.LoadOrCreate(ctx, mgr.GetAPIReader(), mgr.GetClient(),
 		types.NamespacedName{Namespace: namespace, Name: ledgerKeySecret})
 	if err != nil {
 		setupLog.Error(err, "Failed to load the ledger key")
@@ -222,8 +223,8 @@ func main() {
 			ExtraDNSNames:                  splitList(webhookDNSNames),
 			CertDir:                        webhookCertDir,
 			Rotate:                         webhookCertRotation,
-			MutatingWebhookConfiguration:   approval.MutatingWebhookConfiguration,
-			ValidatingWebhookConfiguration: approval.ValidatingWebhookConfiguration,
+			MutatingWebhookConfiguration:   admission.MutatingWebhookConfiguration,
+			ValidatingWebhookConfiguration: admission.ValidatingWebhookConfiguration,
 		},
 	})
 	if err != nil {
@@ -232,13 +233,13 @@ func main() {
 	}
 
 	// The validating webhook repeats the mutating one's access check milliseconds later.
-	access := approval.NewCachedAccessReviewer(approval.SubjectAccessReviewer{Client: mgr.GetClient()}, accessReviewTTL, realClock)
-	(&approval.Webhooks{
+	access := admission.NewCachedAccessReviewer(admission.SubjectAccessReviewer{Client: mgr.GetClient()}, accessReviewTTL, realClock)
+	(&admission.Webhooks{
 		Reader:  mgr.GetAPIReader(),
 		Access:  access,
 		Key:     ledgerKey,
 		Clock:   realClock,
-		Decoder: admission.NewDecoder(scheme),
+		Decoder: ctrladmission.NewDecoder(scheme),
 	}).Register(webhookServer)
 	webhooksServing := serveWebhooksWhenReady(ctx, mgr, certificateReady)
 

@@ -60,3 +60,11 @@ const (
 	// ApproveVerb is the RBAC verb checked for approve, reject and accept commands.
 	ApproveVerb = "approve"
 )
+
+// StagingOptedIn reports whether the namespace named namespace, with labels
+// namespaceLabels, has opted in as the staging environment of the requests in
+// requestNamespace: it carries LabelStagingFor=<requestNamespace>. A request's
+// own namespace never counts, whatever its labels say.
+func StagingOptedIn(namespace string, namespaceLabels map[string]string, requestNamespace string) bool {
+	return namespace != requestNamespace && namespaceLabels[LabelStagingFor] == requestNamespace
+}

@@ -35,7 +35,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/golive-dev/golive/internal/approval"
+	"github.com/golive-dev/golive/internal/admission"
 	"github.com/golive-dev/golive/internal/testenv"
 )
 
@@ -437,8 +437,8 @@ func compareWebhooks(t *testing.T, in installation, service func(path *string) *
 	manifests := installation{objects: readManifests(t, "config/webhook/manifests.yaml")}
 	want := only[admissionregistrationv1.MutatingWebhookConfiguration](t, manifests, "MutatingWebhookConfiguration")
 	got := only[admissionregistrationv1.MutatingWebhookConfiguration](t, in, "MutatingWebhookConfiguration")
-	if got.Name != approval.MutatingWebhookConfiguration || got.Name != want.Name {
-		t.Errorf("mutating configuration %q, the manager injects its CA into %q", got.Name, approval.MutatingWebhookConfiguration)
+	if got.Name != admission.MutatingWebhookConfiguration || got.Name != want.Name {
+		t.Errorf("mutating configuration %q, the manager injects its CA into %q", got.Name, admission.MutatingWebhookConfiguration)
 	}
 	for i := range want.Webhooks {
 		want.Webhooks[i].ClientConfig = clientConfig(want.Webhooks[i].ClientConfig.Service.Path, service, url)
@@ -449,8 +449,8 @@ func compareWebhooks(t *testing.T, in installation, service func(path *string) *
 
 	wantValidating := only[admissionregistrationv1.ValidatingWebhookConfiguration](t, manifests, "ValidatingWebhookConfiguration")
 	gotValidating := only[admissionregistrationv1.ValidatingWebhookConfiguration](t, in, "ValidatingWebhookConfiguration")
-	if gotValidating.Name != approval.ValidatingWebhookConfiguration || gotValidating.Name != wantValidating.Name {
-		t.Errorf("validating configuration %q, the manager injects its CA into %q", gotValidating.Name, approval.ValidatingWebhookConfiguration)
+	if gotValidating.Name != admission.ValidatingWebhookConfiguration || gotValidating.Name != wantValidating.Name {
+		t.Errorf("validating configuration %q, the manager injects its CA into %q", gotValidating.Name, admission.ValidatingWebhookConfiguration)
 	}
 	for i := range wantValidating.Webhooks {
 		wantValidating.Webhooks[i].ClientConfig = clientConfig(wantValidating.Webhooks[i].ClientConfig.Service.Path, service, url)
@@ -792,8 +792,8 @@ func TestReleaseNameAndNamespaceFlowThrough(t *testing.T) {
 		}
 	}
 	// The webhook configurations keep the names the manager injects its CA into.
-	named[admissionregistrationv1.MutatingWebhookConfiguration](t, in, "MutatingWebhookConfiguration", approval.MutatingWebhookConfiguration)
-	named[admissionregistrationv1.ValidatingWebhookConfiguration](t, in, "ValidatingWebhookConfiguration", approval.ValidatingWebhookConfiguration)
+	named[admissionregistrationv1.MutatingWebhookConfiguration](t, in, "MutatingWebhookConfiguration", admission.MutatingWebhookConfiguration)
+	named[admissionregistrationv1.ValidatingWebhookConfiguration](t, in, "ValidatingWebhookConfiguration", admission.ValidatingWebhookConfiguration)
 }
 
 func TestValuesSchemaRefusesWrongValues(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/ledger"
 )
 
 // The commands set one command annotation, as docs/approvals.md describes;
@@ -129,7 +130,7 @@ func writeCommandResult(out io.Writer, request *golivev1alpha1.UpdateRequest, wh
 	if _, err := fmt.Fprintf(out, "%s %s\n", name, what); err != nil {
 		return err
 	}
-	entries, err := parseLedger(request)
+	entries, err := ledger.Parse(request.Annotations[golivev1alpha1.AnnotationLedger])
 	if err != nil || len(entries) == 0 {
 		// The API server accepted the change; without golive's webhook nothing was recorded.
 		_, err := fmt.Fprintln(out, "Warning: golive recorded no ledger entry; is its admission webhook installed?")
@@ -140,20 +141,6 @@ func writeCommandResult(out io.Writer, request *golivev1alpha1.UpdateRequest, wh
 		golivev1alpha1.AnnotationLedger, len(entries), ledgerActionText(entry), entry.User,
 		entry.Time.UTC().Format(time.RFC3339), shortHash(entry.SpecHash))
 	return err
-}
-
-// parseLedger reads the golive.dev/ledger annotation; golive verifies the
-// signatures, this only reads what was recorded.
-func parseLedger(request *golivev1alpha1.UpdateRequest) ([]golivev1alpha1.LedgerEntry, error) {
-	value, ok := request.Annotations[golivev1alpha1.AnnotationLedger]
-	if !ok || strings.TrimSpace(value) == "" {
-		return nil, nil
-	}
-	var entries []golivev1alpha1.LedgerEntry
-	if err := json.Unmarshal([]byte(value), &entries); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", golivev1alpha1.AnnotationLedger, err)
-	}
-	return entries, nil
 }
 
 // ledgerActionText is "approve (rnd-lead)" or "abort".

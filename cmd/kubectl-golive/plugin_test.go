@@ -23,10 +23,11 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+	ctrladmission "sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
-	"github.com/golive-dev/golive/internal/approval"
+	"github.com/golive-dev/golive/internal/admission"
+	"github.com/golive-dev/golive/internal/ledger"
 	"github.com/golive-dev/golive/internal/lifecycle"
 	"github.com/golive-dev/golive/internal/testenv"
 )
@@ -119,12 +120,12 @@ func (s *pluginSuite) installClusterRoles(ctx context.Context) error {
 // point, and waits until the API server reaches them.
 func (s *pluginSuite) serveWebhooks(ctx context.Context) (err error) {
 	s.stop, err = s.env.ServeWebhooks(ctx, func(mgr ctrl.Manager) {
-		(&approval.Webhooks{
+		(&admission.Webhooks{
 			Reader:  mgr.GetAPIReader(),
-			Access:  approval.SubjectAccessReviewer{Client: mgr.GetClient()},
+			Access:  admission.SubjectAccessReviewer{Client: mgr.GetClient()},
 			Key:     ledgerKey,
 			Clock:   s.clock,
-			Decoder: admission.NewDecoder(s.env.Scheme),
+			Decoder: ctrladmission.NewDecoder(s.env.Scheme),
 		}).Register(mgr.GetWebhookServer())
 	})
 	return err
@@ -233,7 +234,7 @@ func awaitingApproval(spec *golivev1alpha1.UpdateRequestSpec) golivev1alpha1.Upd
 	verified := metav1.Time{Time: monday.Add(-72 * time.Hour)}
 	return golivev1alpha1.UpdateRequestStatus{
 		Phase:       golivev1alpha1.PhaseAwaitingApproval,
-		SpecHash:    approval.SpecHash(spec),
+		SpecHash:    ledger.SpecHash(spec),
 		RequestedBy: alice,
 		Staging:     &golivev1alpha1.EnvironmentStatus{StartedAt: &verified, UpdatedAt: &verified, VerifiedAt: &verified, TargetsApplied: 2},
 		Conditions: []metav1.Condition{{
@@ -274,11 +275,11 @@ func (f *fixture) decide(name string) *golivev1alpha1.UpdateRequest {
 	request := f.get(name)
 	window := thursdayEvening()
 	world := lifecycle.World{
-		SpecHash:    approval.SpecHash(&request.Spec),
+		SpecHash:    ledger.SpecHash(&request.Spec),
 		RequestedBy: request.Annotations[golivev1alpha1.AnnotationRequestedBy],
 		Window:      lifecycle.WindowObservation{Found: true, Spec: window.Spec},
 	}
-	valid, rejected := approval.VerifyLedger(ledgerKey, request, world.SpecHash)
+	valid, rejected := ledger.Verify(ledgerKey, request, world.SpecHash)
 	if len(rejected) > 0 {
 		f.t.Fatalf("Ledger entries golive would not count: %+v", rejected)
 	}
@@ -309,7 +310,7 @@ func TestApproveRecordsAnApprovalGoliveCounts(t *testing.T) {
 	if value, ok := stored.Annotations[golivev1alpha1.AnnotationApprove]; ok {
 		t.Errorf("The command annotation is still there: %q", value)
 	}
-	valid, rejected := approval.VerifyLedger(ledgerKey, stored, approval.SpecHash(&stored.Spec))
+	valid, rejected := ledger.Verify(ledgerKey, stored, ledger.SpecHash(&stored.Spec))
 	if len(valid) != 1 || len(rejected) != 0 {
 		t.Fatalf("The ledger holds %d valid and %d rejected entries, want 1 valid: %+v", len(valid), len(rejected), rejected)
 	}
@@ -427,7 +428,7 @@ func TestRejectAndAbortAreRecorded(t *testing.T) {
 	} {
 		want := tc.entry
 		stored := f.get(name)
-		valid, _ := approval.VerifyLedger(ledgerKey, stored, approval.SpecHash(&stored.Spec))
+		valid, _ := ledger.Verify(ledgerKey, stored, ledger.SpecHash(&stored.Spec))
 		if len(valid) != 1 || valid[0].User != want.User || valid[0].Role != want.Role || valid[0].Action != want.Action || valid[0].Comment != want.Comment {
 			t.Errorf("%s: the ledger holds %+v, want one entry like %+v", name, valid, want)
 		}

@@ -15,6 +15,7 @@ import (
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/durationfmt"
+	"github.com/golive-dev/golive/internal/ledger"
 )
 
 func newReportCommand(o *rootOptions) *cobra.Command {
@@ -199,7 +200,8 @@ func writeApprovalsSection(m *markdown, request *golivev1alpha1.UpdateRequest) {
 	}
 
 	m.subheading("Ledger (" + golivev1alpha1.AnnotationLedger + ")")
-	entries, err := parseLedger(request)
+	// Read as golive reads it: what this shows is what golive counts from.
+	entries, err := ledger.Parse(request.Annotations[golivev1alpha1.AnnotationLedger])
 	switch {
 	case err != nil:
 		m.printf("The ledger cannot be read: %s\n", err)

@@ -26,7 +26,7 @@ var requestLabelExists = func() labels.Selector {
 // Only golive's own ConfigMaps, Jobs and VolumeSnapshots are cached, not every
 // one in the cluster (VolumeSnapshots only when the cluster serves them);
 // pods and claims are not cached at all (UncachedObjects), and namespaces only
-// as metadata (approval.CheckStagingNamespace reads them so). Workloads are
+// as metadata (namespaces.CheckStaging reads them so). Workloads are
 // cached trimmed (TrimWorkload). No cached object keeps its managedFields:
 // golive never reads them, and they are often the larger part of an object.
 func CacheOptions(volumeSnapshots bool) cache.Options {

@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
-	"github.com/golive-dev/golive/internal/approval/servingcert"
+	"github.com/golive-dev/golive/internal/webhookinfra/servingcert"
 )
 
 // ServingCertificateReconciler copies the webhook server's certificate from

@@ -23,7 +23,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/golive-dev/golive/internal/approval/servingcert"
+	"github.com/golive-dev/golive/internal/webhookinfra/servingcert"
 )
 
 // The manager creates a certificate for its Service (and the extra names),

@@ -32,7 +32,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
-	"github.com/golive-dev/golive/internal/approval"
+	"github.com/golive-dev/golive/internal/ledger"
 	"github.com/golive-dev/golive/internal/lifecycle"
 	"github.com/golive-dev/golive/internal/metrics"
 	"github.com/golive-dev/golive/internal/notify"
@@ -106,7 +106,7 @@ func (r *UpdateRequestReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	}
 	for _, entry := range rejected {
 		// Entries of an earlier spec are expected after a spec change; the rest are tampering.
-		if entry.Reason != approval.RejectedStaleSpec {
+		if entry.Reason != ledger.RejectedStaleSpec {
 			r.Recorder.Eventf(&request, nil, corev1.EventTypeWarning, golivev1alpha1.ReasonLedgerEntryRejected, "Verify", "Ignored ledger entry %d: %s", entry.Index, entry.Message)
 		}
 	}

@@ -21,7 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
-	"github.com/golive-dev/golive/internal/approval"
+	"github.com/golive-dev/golive/internal/ledger"
 	"github.com/golive-dev/golive/internal/metrics"
 	"github.com/golive-dev/golive/internal/notify"
 	"github.com/golive-dev/golive/internal/verify"
@@ -310,14 +310,14 @@ func (j *journey) command(user, role string, action golivev1alpha1.LedgerAction,
 	if err := env.Client.Get(j.t.Context(), client.ObjectKeyFromObject(j.request), &request); err != nil {
 		j.t.Fatal(err)
 	}
-	ledger, err := approval.ParseLedger(request.Annotations[golivev1alpha1.AnnotationLedger])
+	entries, err := ledger.Parse(request.Annotations[golivev1alpha1.AnnotationLedger])
 	if err != nil {
 		j.t.Fatal(err)
 	}
-	ledger = append(ledger, approval.Sign(ledgerKey, &request, golivev1alpha1.LedgerEntry{
-		User: user, Role: role, Action: action, Comment: comment, Time: metav1.NewTime(j.clock.Now()), SpecHash: approval.SpecHash(&request.Spec),
+	entries = append(entries, ledger.Sign(ledgerKey, &request, golivev1alpha1.LedgerEntry{
+		User: user, Role: role, Action: action, Comment: comment, Time: metav1.NewTime(j.clock.Now()), SpecHash: ledger.SpecHash(&request.Spec),
 	}))
-	encoded, err := json.Marshal(ledger)
+	encoded, err := json.Marshal(entries)
 	if err != nil {
 		j.t.Fatal(err)
 	}

@@ -12,8 +12,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
-	"github.com/golive-dev/golive/internal/approval"
+	"github.com/golive-dev/golive/internal/ledger"
 	"github.com/golive-dev/golive/internal/lifecycle"
+	"github.com/golive-dev/golive/internal/namespaces"
 	"github.com/golive-dev/golive/internal/verify"
 	"github.com/golive-dev/golive/internal/workload"
 )
@@ -23,19 +24,19 @@ import (
 // (backup.go), each only when lifecycle.ObservationsNeeded asks for it.
 // It changes nothing in the cluster; the only outside calls are the HTTP
 // checks that are due.
-func (r *UpdateRequestReconciler) observe(ctx context.Context, request *golivev1alpha1.UpdateRequest, now time.Time) (lifecycle.World, []approval.RejectedEntry, error) {
+func (r *UpdateRequestReconciler) observe(ctx context.Context, request *golivev1alpha1.UpdateRequest, now time.Time) (lifecycle.World, []ledger.RejectedEntry, error) {
 	world := lifecycle.World{
-		SpecHash:    approval.SpecHash(&request.Spec),
+		SpecHash:    ledger.SpecHash(&request.Spec),
 		RequestedBy: request.Annotations[golivev1alpha1.AnnotationRequestedBy],
 	}
 
 	// The same check the admission webhook makes, repeated for a label removed since.
-	switch err := approval.CheckStagingNamespace(ctx, r.Client, request); {
+	switch err := namespaces.CheckStaging(ctx, r.Client, request); {
 	case err == nil:
 		world.StagingNamespace = lifecycle.NamespaceObservation{Found: true, OptedIn: true}
-	case errors.Is(err, approval.ErrStagingNotOptedIn):
+	case errors.Is(err, namespaces.ErrStagingNotOptedIn):
 		world.StagingNamespace = lifecycle.NamespaceObservation{Found: true}
-	case !errors.Is(err, approval.ErrStagingNamespaceNotFound):
+	case !errors.Is(err, namespaces.ErrStagingNamespaceNotFound):
 		return world, nil, err
 	}
 
@@ -84,7 +85,7 @@ func (r *UpdateRequestReconciler) observe(ctx context.Context, request *golivev1
 		return world, nil, err
 	}
 
-	valid, rejected := approval.VerifyLedger(r.LedgerKey, request, world.SpecHash)
+	valid, rejected := ledger.Verify(r.LedgerKey, request, world.SpecHash)
 	for _, entry := range valid {
 		action, err := commandActionOf(entry.Action)
 		if err != nil {

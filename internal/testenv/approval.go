@@ -20,7 +20,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
-	"github.com/golive-dev/golive/internal/approval/webhookserver"
+	"github.com/golive-dev/golive/internal/webhookinfra/webhookserver"
 )
 
 // CreateApprovalRoles creates the ClusterRoles of
@@ -83,7 +83,7 @@ func (e *Env) WaitForAccess(t *testing.T, user string, attributes authorizationv
 
 // ServeWebhooks serves admission webhooks where WithWebhooks pointed the API
 // server, from a manager that register adds golive's webhooks to (testenv
-// cannot import internal/approval, whose tests use testenv). It returns once
+// cannot import internal/admission, whose tests use testenv). It returns once
 // the API server reaches them; after stop its calls fail, and the webhooks
 // fail closed.
 func (e *Env) ServeWebhooks(ctx context.Context, register func(ctrl.Manager)) (stop func() error, err error) {

@@ -17,8 +17,8 @@ import (
 
 	certutil "k8s.io/client-go/util/cert"
 
-	"github.com/golive-dev/golive/internal/approval/webhookserver"
 	"github.com/golive-dev/golive/internal/testenv"
+	"github.com/golive-dev/golive/internal/webhookinfra/webhookserver"
 )
 
 // The API server's webhook client is a client-go transport, which keeps Go's

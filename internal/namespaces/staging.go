@@ -1,4 +1,4 @@
-package approval
+package namespaces
 
 import (
 	"context"
@@ -20,14 +20,14 @@ var (
 	ErrStagingNotOptedIn = errors.New("the staging namespace has not opted in")
 )
 
-// CheckStagingNamespace checks that the request's staging namespace exists,
-// differs from its own and carries the label golive.dev/staging-for=<the
-// request's namespace>: a request may change workloads only there and in its
-// own namespace. The admission webhook refuses requests that fail it; the
-// controller re-checks before changing staging, since labels can change. The
-// errors wrap ErrStagingNamespaceNotFound or ErrStagingNotOptedIn; any other
-// error is a failure to read the namespace.
-func CheckStagingNamespace(ctx context.Context, reader client.Reader, request *golivev1alpha1.UpdateRequest) error {
+// CheckStaging checks that the request's staging namespace exists, differs
+// from its own and carries the label golive.dev/staging-for=<the request's
+// namespace> (golivev1alpha1.StagingOptedIn): a request may change workloads
+// only there and in its own namespace. The admission webhook refuses requests
+// that fail it; the controller re-checks before changing staging, since labels
+// can change. The errors wrap ErrStagingNamespaceNotFound or
+// ErrStagingNotOptedIn; any other error is a failure to read the namespace.
+func CheckStaging(ctx context.Context, reader client.Reader, request *golivev1alpha1.UpdateRequest) error {
 	staging := request.Spec.Staging.Namespace
 	if staging == request.Namespace {
 		return fmt.Errorf("spec.staging.namespace: %w: %q is the request's own namespace", ErrStagingNotOptedIn, staging)
@@ -41,7 +41,7 @@ func CheckStagingNamespace(ctx context.Context, reader client.Reader, request *g
 		}
 		return fmt.Errorf("reading staging namespace %q: %w", staging, err)
 	}
-	if got := namespace.Labels[golivev1alpha1.LabelStagingFor]; got != request.Namespace {
+	if !golivev1alpha1.StagingOptedIn(staging, namespace.Labels, request.Namespace) {
 		return fmt.Errorf("spec.staging.namespace: %w: namespace %q needs the label %s=%s to be the staging environment of %q",
 			ErrStagingNotOptedIn, staging, golivev1alpha1.LabelStagingFor, request.Namespace, request.Namespace)
 	}

@@ -1,4 +1,4 @@
-package approval
+package admission
 
 import (
 	"context"
@@ -18,6 +18,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/ledger"
+	"github.com/golive-dev/golive/internal/ledger/ledgerkey"
+	"github.com/golive-dev/golive/internal/namespaces"
 	"github.com/golive-dev/golive/internal/testenv"
 )
 
@@ -84,15 +87,15 @@ func TestStagingNamespaceMustOptIn(t *testing.T) {
 		want    string
 		wantErr error
 	}{
-		{f.namespace + "-plain", `needs the label golive.dev/staging-for=` + f.namespace, ErrStagingNotOptedIn},
-		{f.namespace + "-elsewhere", `needs the label golive.dev/staging-for=` + f.namespace, ErrStagingNotOptedIn},
-		{f.namespace + "-missing", "the staging namespace does not exist", ErrStagingNamespaceNotFound},
+		{f.namespace + "-plain", `needs the label golive.dev/staging-for=` + f.namespace, namespaces.ErrStagingNotOptedIn},
+		{f.namespace + "-elsewhere", `needs the label golive.dev/staging-for=` + f.namespace, namespaces.ErrStagingNotOptedIn},
+		{f.namespace + "-missing", "the staging namespace does not exist", namespaces.ErrStagingNamespaceNotFound},
 	} {
 		t.Run(tc.staging, func(t *testing.T) {
 			request := f.request("not-opted-in").staging(tc.staging).obj()
 			wantRefused(t, f.as(t, alice).Create(t.Context(), request), tc.want)
 			// The controller's re-check gives the same answer, with an error it can tell apart.
-			if err := CheckStagingNamespace(t.Context(), f.env.Client, request); !errors.Is(err, tc.wantErr) {
+			if err := namespaces.CheckStaging(t.Context(), f.env.Client, request); !errors.Is(err, tc.wantErr) {
 				t.Errorf("CheckStagingNamespace = %v, want %v", err, tc.wantErr)
 			}
 		})
@@ -103,7 +106,7 @@ func TestStagingNamespaceMustOptIn(t *testing.T) {
 		moved := f.get("moving")
 		moved.Spec.Staging.Namespace = f.namespace + "-plain"
 		wantRefused(t, f.as(t, alice).Update(t.Context(), moved), "needs the label golive.dev/staging-for="+f.namespace)
-		if err := CheckStagingNamespace(t.Context(), f.env.Client, f.get("moving")); err != nil {
+		if err := namespaces.CheckStaging(t.Context(), f.env.Client, f.get("moving")); err != nil {
 			t.Errorf("CheckStagingNamespace of the opted-in namespace = %v", err)
 		}
 	})
@@ -125,16 +128,16 @@ func TestTwoRoleApproval(t *testing.T) {
 			t.Errorf("%s=%q is still on the request", command, value)
 		}
 	}
-	valid, rejected := VerifyLedger(f.key, request, SpecHash(&request.Spec))
+	valid, rejected := ledger.Verify(f.key, request, ledger.SpecHash(&request.Spec))
 	if len(rejected) != 0 {
 		t.Errorf("rejected entries: %+v", rejected)
 	}
 	groups := []string{"golive-test-users", "system:authenticated"}
 	want := []golivev1alpha1.LedgerEntry{
 		{User: bob, Groups: groups, Role: "rnd-lead", Action: golivev1alpha1.LedgerApprove, Comment: "looks good",
-			Time: metav1.NewTime(suiteTime), SpecHash: SpecHash(&request.Spec)},
+			Time: metav1.NewTime(suiteTime), SpecHash: ledger.SpecHash(&request.Spec)},
 		{User: carol, Groups: groups, Role: "operations-office", Action: golivev1alpha1.LedgerApprove,
-			Time: metav1.NewTime(suiteTime), SpecHash: SpecHash(&request.Spec)},
+			Time: metav1.NewTime(suiteTime), SpecHash: ledger.SpecHash(&request.Spec)},
 	}
 	if diff := cmp.Diff(want, valid, cmpopts.IgnoreFields(golivev1alpha1.LedgerEntry{}, "Signature")); diff != "" {
 		t.Errorf("ledger (-want +got):\n%s", diff)
@@ -401,7 +404,7 @@ func TestLedgerAndRequesterCannotBeEditedDirectly(t *testing.T) {
 	f.setPhase("twin", golivev1alpha1.PhaseAwaitingApproval)
 
 	stored := f.get("r")
-	entries, err := ParseLedger(stored.Annotations[golivev1alpha1.AnnotationLedger])
+	entries, err := ledger.Parse(stored.Annotations[golivev1alpha1.AnnotationLedger])
 	if err != nil || len(entries) != 1 {
 		t.Fatalf("ledger %v, %v", entries, err)
 	}
@@ -412,7 +415,7 @@ func TestLedgerAndRequesterCannotBeEditedDirectly(t *testing.T) {
 	edited := bobsEntry
 	edited.Comment = "I never said that"
 	ledgerOf := func(entries ...golivev1alpha1.LedgerEntry) *string {
-		value, err := formatLedger(entries)
+		value, err := ledger.Format(entries)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -507,7 +510,7 @@ func TestDryRunApprovalRecordsNothing(t *testing.T) {
 	if err != nil {
 		t.Fatalf("dry run refused: %v", err)
 	}
-	if valid, _ := VerifyLedger(f.key, answered, SpecHash(&answered.Spec)); len(valid) != 1 {
+	if valid, _ := ledger.Verify(f.key, answered, ledger.SpecHash(&answered.Spec)); len(valid) != 1 {
 		t.Errorf("the dry run's answer has %d valid entries, want 1", len(valid))
 	}
 	if _, ok := f.get("r").Annotations[golivev1alpha1.AnnotationLedger]; ok {
@@ -579,14 +582,14 @@ func TestLoadOrCreateKey(t *testing.T) {
 	s := startSuite(t)
 	ctx := t.Context()
 	secret := types.NamespacedName{Namespace: "default", Name: "golive-ledger-key-test"}
-	key, err := LoadOrCreateKey(ctx, s.env.Client, s.env.Client, secret)
+	key, err := ledgerkey.LoadOrCreate(ctx, s.env.Client, s.env.Client, secret)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(key) != 32 {
 		t.Errorf("a new key has %d bytes, want 32", len(key))
 	}
-	again, err := LoadOrCreateKey(ctx, s.env.Client, s.env.Client, secret)
+	again, err := ledgerkey.LoadOrCreate(ctx, s.env.Client, s.env.Client, secret)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -604,11 +607,11 @@ func TestLoadOrCreateKey(t *testing.T) {
 	short := types.NamespacedName{Namespace: "default", Name: "golive-ledger-key-short"}
 	if err := testenv.IgnoreAlreadyExists(s.env.Client.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: short.Namespace, Name: short.Name},
-		Data:       map[string][]byte{LedgerKeyField: []byte("secret")},
+		Data:       map[string][]byte{ledgerkey.Field: []byte("secret")},
 	})); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadOrCreateKey(ctx, s.env.Client, s.env.Client, short); err == nil || !strings.Contains(err.Error(), "at least 32 are needed") {
+	if _, err := ledgerkey.LoadOrCreate(ctx, s.env.Client, s.env.Client, short); err == nil || !strings.Contains(err.Error(), "at least 32 are needed") {
 		t.Errorf("a 6-byte key: error = %v, want a refusal", err)
 	}
 }

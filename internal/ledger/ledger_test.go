@@ -1,6 +1,9 @@
-package approval
+package ledger
 
 import (
+	"encoding/json"
+	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -29,7 +32,7 @@ func approvalBy(request *golivev1alpha1.UpdateRequest, user, role string) golive
 // withLedger returns request with entries as its ledger annotation.
 func withLedger(t *testing.T, request *golivev1alpha1.UpdateRequest, entries ...golivev1alpha1.LedgerEntry) *golivev1alpha1.UpdateRequest {
 	t.Helper()
-	value, err := formatLedger(entries)
+	value, err := Format(entries)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +41,7 @@ func withLedger(t *testing.T, request *golivev1alpha1.UpdateRequest, entries ...
 	return request
 }
 
-// verdict is what a test compares of VerifyLedger's answer.
+// verdict is what a test compares of Verify's answer.
 type verdict struct {
 	Valid    []string // user/role of each valid entry
 	Rejected []string // index and reason of each rejected entry
@@ -61,7 +64,7 @@ func TestSignedEntriesVerify(t *testing.T) {
 	carol := Sign(testKey, request, approvalBy(request, "carol@example.com", "operations-office"))
 	request = withLedger(t, request, bob, carol)
 
-	valid, rejected := VerifyLedger(testKey, request, SpecHash(&request.Spec))
+	valid, rejected := Verify(testKey, request, SpecHash(&request.Spec))
 	if diff := cmp.Diff([]golivev1alpha1.LedgerEntry{bob, carol}, valid); diff != "" {
 		t.Errorf("valid entries (-want +got):\n%s", diff)
 	}
@@ -79,7 +82,7 @@ func TestSignCutsTimeToTheSecond(t *testing.T) {
 		t.Errorf("time = %v, want %v in UTC", signed.Time, want)
 	}
 	// What the annotation keeps verifies.
-	valid, rejected := VerifyLedger(testKey, withLedger(t, request, signed), signed.SpecHash)
+	valid, rejected := Verify(testKey, withLedger(t, request, signed), signed.SpecHash)
 	if len(valid) != 1 || len(rejected) != 0 {
 		t.Errorf("valid %v, rejected %v", valid, rejected)
 	}
@@ -153,10 +156,10 @@ func TestVerifyLedgerRejectsForgedEntries(t *testing.T) {
 			if tc.target != nil {
 				target = tc.target
 			}
-			valid, rejected := VerifyLedger(testKey, withLedger(t, target, entry), specHash)
+			valid, rejected := Verify(testKey, withLedger(t, target, entry), specHash)
 			want := verdict{Rejected: []string{"0 " + RejectedBadSignature}}
 			if diff := cmp.Diff(want, verdictOf(valid, rejected)); diff != "" {
-				t.Errorf("VerifyLedger (-want +got):\n%s", diff)
+				t.Errorf("Verify (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -219,9 +222,9 @@ func TestVerifyLedger(t *testing.T) {
 			case tc.entries != nil:
 				target = withLedger(t, target, tc.entries...)
 			}
-			valid, rejected := VerifyLedger(testKey, target, current)
+			valid, rejected := Verify(testKey, target, current)
 			if diff := cmp.Diff(tc.want, verdictOf(valid, rejected)); diff != "" {
-				t.Errorf("VerifyLedger (-want +got):\n%s", diff)
+				t.Errorf("Verify (-want +got):\n%s", diff)
 			}
 			for _, r := range rejected {
 				if r.Message == "" {
@@ -240,14 +243,14 @@ func TestLedgerRoundTrip(t *testing.T) {
 			User: "alice@example.com", Action: golivev1alpha1.LedgerAbort, Comment: "outage", Time: metav1.NewTime(testTime), SpecHash: "sha256:x",
 		}),
 	}
-	value, err := formatLedger(entries)
+	value, err := Format(entries)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(value, `"time":"2026-11-19T10:00:00Z"`) {
 		t.Errorf("the ledger does not keep RFC 3339 times: %s", value)
 	}
-	parsed, err := ParseLedger(value)
+	parsed, err := Parse(value)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,3 +260,126 @@ func TestLedgerRoundTrip(t *testing.T) {
 }
 
 func ptrTo(s string) *string { return &s }
+
+// Go's decoder reads a re-encoded ledger one way (keys matched in any case,
+// the last one winning), jq and people another; only golive's own encoding is
+// read at all.
+func TestParseReadsOnlyTheCanonicalEncoding(t *testing.T) {
+	request := makeRequest("billing", "r").phase(golivev1alpha1.PhaseAwaitingApproval).obj()
+	bob := Sign(testKey, request, approvalBy(request, "bob@example.com", "rnd-lead"))
+	carol := Sign(testKey, request, approvalBy(request, "carol@example.com", "operations-office"))
+	canonical, err := Format([]golivev1alpha1.LedgerEntry{bob, carol})
+	if err != nil {
+		t.Fatal(err)
+	}
+	indented, err := json.MarshalIndent([]golivev1alpha1.LedgerEntry{bob, carol}, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name  string
+		value string
+		want  error // nil: read, with bob and carol
+	}{
+		{name: "golive's encoding", value: canonical},
+		{name: "a key repeated in another case, the signed value last",
+			value: strings.Replace(canonical, `[{"user":`, `[{"User":"mallory@example.com","user":`, 1), want: ErrNotCanonical},
+		{name: "a key repeated in another case, the signed value first",
+			value: strings.Replace(canonical, `"role":"rnd-lead"`, `"role":"rnd-lead","ROLE":"rnd-lead"`, 1), want: ErrNotCanonical},
+		{name: "a key repeated",
+			value: strings.Replace(canonical, `[{"user":`, `[{"user":"mallory@example.com","user":`, 1), want: ErrNotCanonical},
+		{name: "a key in another case only",
+			value: strings.Replace(canonical, `"specHash":`, `"SpecHash":`, 1), want: ErrNotCanonical},
+		{name: "spaces after the separators", value: strings.ReplaceAll(canonical, `","`, `", "`), want: ErrNotCanonical},
+		{name: "indented", value: string(indented), want: ErrNotCanonical},
+		{name: "a trailing newline", value: canonical + "\n", want: ErrNotCanonical},
+		{name: "keys in another order",
+			value: strings.Replace(canonical, `"user":"bob@example.com","groups":["system:authenticated"]`, `"groups":["system:authenticated"],"user":"bob@example.com"`, 1), want: ErrNotCanonical},
+		{name: "a character escaped", value: strings.Replace(canonical, `"bob@example.com"`, `"\u0062ob@example.com"`, 1), want: ErrNotCanonical},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			entries, err := Parse(tc.value)
+			if tc.want != nil {
+				if !errors.Is(err, tc.want) {
+					t.Fatalf("Parse = %v, %v; want %v", entries, err, tc.want)
+				}
+				// The controller counts nothing of it, and says why.
+				valid, rejected := Verify(testKey, withLedgerValue(request, tc.value), SpecHash(&request.Spec))
+				if diff := cmp.Diff(verdict{Rejected: []string{"-1 " + RejectedNotCanonical}}, verdictOf(valid, rejected)); diff != "" {
+					t.Errorf("Verify (-want +got):\n%s", diff)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]golivev1alpha1.LedgerEntry{bob, carol}, entries); diff != "" {
+				t.Errorf("Parse (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseRefusesUnknownFields(t *testing.T) {
+	request := makeRequest("billing", "r").obj()
+	canonical, err := Format([]golivev1alpha1.LedgerEntry{Sign(testKey, request, approvalBy(request, "bob@example.com", "rnd-lead"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	value := strings.Replace(canonical, `}]`, `,"weight":10}]`, 1)
+	if _, err := Parse(value); err == nil || errors.Is(err, ErrNotCanonical) || !strings.Contains(err.Error(), `unknown field "weight"`) {
+		t.Errorf("Parse = %v, want a refusal of the unknown field", err)
+	}
+}
+
+func TestLedgerLimits(t *testing.T) {
+	request := makeRequest("billing", "r").phase(golivev1alpha1.PhaseAwaitingApproval).obj()
+	current := SpecHash(&request.Spec)
+	entries := func(n int) []golivev1alpha1.LedgerEntry {
+		var list []golivev1alpha1.LedgerEntry
+		for i := range n {
+			list = append(list, Sign(testKey, request, approvalBy(request, "user-"+strconv.Itoa(i)+"@example.com", "rnd-lead")))
+		}
+		return list
+	}
+	longest := approvalBy(request, "bob@example.com", "rnd-lead")
+	longest.Comment = strings.Repeat("ü", MaxCommentLength)
+	tooLong := longest
+	tooLong.Comment += "!"
+	mostGroups := approvalBy(request, "carol@example.com", "operations-office")
+	mostGroups.Groups = nil
+	for i := range MaxGroups {
+		mostGroups.Groups = append(mostGroups.Groups, "group-"+strconv.Itoa(i))
+	}
+	tooManyGroups := mostGroups
+	tooManyGroups.Groups = append(slices.Clone(mostGroups.Groups), "one-more")
+
+	for _, tc := range []struct {
+		name    string
+		entries []golivev1alpha1.LedgerEntry
+		want    int      // valid entries
+		wantRej []string // rejected, as verdict has them
+	}{
+		{name: "as many entries as golive keeps", entries: entries(MaxEntries), want: MaxEntries},
+		{name: "one entry more", entries: entries(MaxEntries + 1), wantRej: []string{"-1 " + RejectedMalformed}},
+		{name: "the longest comment", entries: []golivev1alpha1.LedgerEntry{Sign(testKey, request, longest)}, want: 1},
+		{name: "a longer comment", entries: []golivev1alpha1.LedgerEntry{Sign(testKey, request, tooLong)}, wantRej: []string{"0 " + RejectedMalformed}},
+		{name: "the most groups", entries: []golivev1alpha1.LedgerEntry{Sign(testKey, request, mostGroups)}, want: 1},
+		{name: "one group more", entries: []golivev1alpha1.LedgerEntry{Sign(testKey, request, tooManyGroups)}, wantRej: []string{"0 " + RejectedMalformed}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			valid, rejected := Verify(testKey, withLedger(t, request, tc.entries...), current)
+			if got := verdictOf(valid, rejected); len(got.Valid) != tc.want || !slices.Equal(got.Rejected, tc.wantRej) {
+				t.Errorf("Verify: %d valid, rejected %v; want %d valid, rejected %v", len(got.Valid), got.Rejected, tc.want, tc.wantRej)
+			}
+		})
+	}
+}
+
+// withLedgerValue returns request with value as its ledger annotation, as stored.
+func withLedgerValue(request *golivev1alpha1.UpdateRequest, value string) *golivev1alpha1.UpdateRequest {
+	request = request.DeepCopy()
+	request.Annotations[golivev1alpha1.AnnotationLedger] = value
+	return request
+}

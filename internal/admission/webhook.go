@@ -1,7 +1,7 @@
 // +kubebuilder:webhookconfiguration:mutating=true,name=golive-mutating-webhook-configuration
 // +kubebuilder:webhookconfiguration:mutating=false,name=golive-validating-webhook-configuration
 
-package approval
+package admission
 
 import (
 	"context"
@@ -25,6 +25,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/ledger"
+	"github.com/golive-dev/golive/internal/namespaces"
 )
 
 // The paths the webhooks are served on (see the markers below).
@@ -193,11 +195,15 @@ func (m mutator) update(ctx context.Context, req admission.Request) admission.Re
 		}
 		return respond(ctx, err)
 	}
-	entries, err := ParseLedger(stored.Annotations[golivev1alpha1.AnnotationLedger])
+	entries, err := ledger.Parse(stored.Annotations[golivev1alpha1.AnnotationLedger])
 	if err != nil {
 		return respond(ctx, refused("%s refused: the stored ledger cannot be read, ask an administrator: %v", annotation, err))
 	}
-	ledger, err := formatLedger(append(entries, Sign(m.Key, &stored, entry)))
+	if len(entries) >= ledger.MaxEntries {
+		return respond(ctx, refused("%s refused: the ledger already holds %d entries, the most golive keeps for one request; create a new request to go on",
+			annotation, len(entries)))
+	}
+	value, err := ledger.Format(append(entries, ledger.Sign(m.Key, &stored, entry)))
 	if err != nil {
 		return respond(ctx, err)
 	}
@@ -205,7 +211,7 @@ func (m mutator) update(ctx context.Context, req admission.Request) admission.Re
 		log.FromContext(ctx).Info("Accepted a command", "action", entry.Action, "role", entry.Role, "user", entry.User)
 	}
 	return patchAnnotations(req.Object.Raw, func(annotations map[string]string) {
-		annotations[golivev1alpha1.AnnotationLedger] = ledger
+		annotations[golivev1alpha1.AnnotationLedger] = value
 		delete(annotations, annotation)
 		removeStale(annotations)
 	})
@@ -214,7 +220,7 @@ func (m mutator) update(ctx context.Context, req admission.Request) admission.Re
 // acceptCommand checks the command given with annotation in an update of
 // stored to request, and returns the (unsigned) ledger entry for it.
 func (m mutator) acceptCommand(ctx context.Context, stored, request *golivev1alpha1.UpdateRequest, annotation string, user authenticationv1.UserInfo) (golivev1alpha1.LedgerEntry, error) {
-	if SpecHash(&request.Spec) != SpecHash(&stored.Spec) {
+	if ledger.SpecHash(&request.Spec) != ledger.SpecHash(&stored.Spec) {
 		return golivev1alpha1.LedgerEntry{}, refused("give a command on its own, not in an update that changes the spec")
 	}
 	for _, owned := range []string{golivev1alpha1.AnnotationLedger, golivev1alpha1.AnnotationRequestedBy} {
@@ -232,8 +238,13 @@ func (m mutator) acceptCommand(ctx context.Context, stored, request *golivev1alp
 // decide applies every rule to command, given by user on the stored request,
 // and returns the ledger entry to append, unsigned.
 func (w *Webhooks) decide(ctx context.Context, stored *golivev1alpha1.UpdateRequest, command Command, user authenticationv1.UserInfo) (golivev1alpha1.LedgerEntry, error) {
-	specHash := SpecHash(&stored.Spec)
-	counted, _ := VerifyLedger(w.Key, stored, specHash)
+	if len(user.Groups) > ledger.MaxGroups {
+		// The entry records the groups whole, as the signature covers them.
+		return golivev1alpha1.LedgerEntry{}, refused("%s is in %d groups; a ledger entry records at most %d, so golive cannot record a command of theirs",
+			user.Username, len(user.Groups), ledger.MaxGroups)
+	}
+	specHash := ledger.SpecHash(&stored.Spec)
+	counted, _ := ledger.Verify(w.Key, stored, specHash)
 	input := commandInput{Request: stored, SpecHash: specHash, Command: command, User: user.Username, Ledger: counted}
 	if stored.Spec.Emergency != nil && (command.Action == golivev1alpha1.LedgerApprove || command.Action == golivev1alpha1.LedgerReject) {
 		var err error
@@ -335,7 +346,7 @@ func (v validator) validateUpdate(ctx context.Context, stored, request *golivev1
 	if err := checkNoCommand(request); err != nil {
 		return err
 	}
-	specChanged := SpecHash(&request.Spec) != SpecHash(&stored.Spec)
+	specChanged := ledger.SpecHash(&request.Spec) != ledger.SpecHash(&stored.Spec)
 	if phase := phaseOf(stored); specChanged && phase.TouchesProduction() {
 		return refused("the spec cannot change once production may have changed (phase %s); only spec.suspend can", phase)
 	}
@@ -363,10 +374,10 @@ func (v validator) validateUpdate(ctx context.Context, stored, request *golivev1
 // checked again here. An entry taken from elsewhere (another request, an older
 // version of the ledger, another user) fails one of these.
 func (v validator) checkAppended(ctx context.Context, stored *golivev1alpha1.UpdateRequest, entry golivev1alpha1.LedgerEntry, user authenticationv1.UserInfo) error {
-	if err := checkEntryComplete(entry); err != nil {
+	if err := ledger.CheckEntry(entry); err != nil {
 		return refused("the new ledger entry is malformed: %v", err)
 	}
-	if !validSignature(v.Key, stored, entry) {
+	if !ledger.ValidSignature(v.Key, stored, entry) {
 		return refused("the new ledger entry does not carry golive's signature for this request: %s is written by golive only",
 			golivev1alpha1.AnnotationLedger)
 	}
@@ -376,7 +387,7 @@ func (v validator) checkAppended(ctx context.Context, stored *golivev1alpha1.Upd
 	if err := checkFresh(entry, v.Clock.Now(), entrySkew); err != nil {
 		return &refusal{message: err.Error()}
 	}
-	if specHash := SpecHash(&stored.Spec); entry.SpecHash != specHash {
+	if specHash := ledger.SpecHash(&stored.Spec); entry.SpecHash != specHash {
 		return refused("the new ledger entry was given for another spec")
 	}
 	command := Command{Action: entry.Action, Comment: entry.Comment}
@@ -397,6 +408,39 @@ func (v validator) checkAppended(ctx context.Context, stored *golivev1alpha1.Upd
 	return nil
 }
 
+// sameEntry reports whether a and b are the same signed entry.
+func sameEntry(a, b golivev1alpha1.LedgerEntry) bool {
+	return a.User == b.User && slices.Equal(a.Groups, b.Groups) && a.Role == b.Role && a.Action == b.Action &&
+		a.Comment == b.Comment && a.Time.Equal(&b.Time) && a.SpecHash == b.SpecHash && a.Signature == b.Signature
+}
+
+// appendedEntry compares the ledger before and after an update and returns the
+// one entry appended, nil when nothing changed, or an error when the ledger
+// was changed in any other way (an entry edited, removed, reordered, or more
+// than one appended).
+func appendedEntry(before, after string) (*golivev1alpha1.LedgerEntry, error) {
+	if before == after {
+		return nil, nil
+	}
+	directEdit := fmt.Errorf("%s is written by golive only: it appends one signed entry per command given with %s, %s, %s or %s",
+		golivev1alpha1.AnnotationLedger, golivev1alpha1.AnnotationApprove, golivev1alpha1.AnnotationReject,
+		golivev1alpha1.AnnotationAccept, golivev1alpha1.AnnotationAbort)
+	old, err := ledger.Parse(before)
+	if err != nil {
+		return nil, fmt.Errorf("%w (the stored ledger cannot be read: %v)", directEdit, err)
+	}
+	updated, err := ledger.Parse(after)
+	if err != nil || len(updated) != len(old)+1 {
+		return nil, directEdit
+	}
+	for i := range old {
+		if !sameEntry(old[i], updated[i]) {
+			return nil, directEdit
+		}
+	}
+	return &updated[len(old)], nil
+}
+
 // checkNoCommand refuses a command annotation that reached validation: the
 // mutating webhook removes every command it records, so this one bypassed it.
 func checkNoCommand(request *golivev1alpha1.UpdateRequest) error {
@@ -410,8 +454,8 @@ func checkNoCommand(request *golivev1alpha1.UpdateRequest) error {
 
 // checkStaging refuses a staging namespace that did not opt in.
 func (v validator) checkStaging(ctx context.Context, request *golivev1alpha1.UpdateRequest) error {
-	err := CheckStagingNamespace(ctx, v.Reader, request)
-	if errors.Is(err, ErrStagingNotOptedIn) || errors.Is(err, ErrStagingNamespaceNotFound) {
+	err := namespaces.CheckStaging(ctx, v.Reader, request)
+	if errors.Is(err, namespaces.ErrStagingNotOptedIn) || errors.Is(err, namespaces.ErrStagingNamespaceNotFound) {
 		return &refusal{message: err.Error()}
 	}
 	return err

@@ -1,4 +1,4 @@
-package approval
+package admission
 
 import (
 	"errors"
@@ -174,39 +174,6 @@ func checkFresh(entry golivev1alpha1.LedgerEntry, now time.Time, skew time.Durat
 		return fmt.Errorf("the new ledger entry is dated %s, not now (%s)", at.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
 	return nil
-}
-
-// sameEntry reports whether a and b are the same signed entry.
-func sameEntry(a, b golivev1alpha1.LedgerEntry) bool {
-	return a.User == b.User && slices.Equal(a.Groups, b.Groups) && a.Role == b.Role && a.Action == b.Action &&
-		a.Comment == b.Comment && a.Time.Equal(&b.Time) && a.SpecHash == b.SpecHash && a.Signature == b.Signature
-}
-
-// appendedEntry compares the ledger before and after an update and returns the
-// one entry appended, nil when nothing changed, or an error when the ledger
-// was changed in any other way (an entry edited, removed, reordered, or more
-// than one appended).
-func appendedEntry(before, after string) (*golivev1alpha1.LedgerEntry, error) {
-	if before == after {
-		return nil, nil
-	}
-	directEdit := fmt.Errorf("%s is written by golive only: it appends one signed entry per command given with %s, %s, %s or %s",
-		golivev1alpha1.AnnotationLedger, golivev1alpha1.AnnotationApprove, golivev1alpha1.AnnotationReject,
-		golivev1alpha1.AnnotationAccept, golivev1alpha1.AnnotationAbort)
-	old, err := ParseLedger(before)
-	if err != nil {
-		return nil, fmt.Errorf("%w (the stored ledger cannot be read: %v)", directEdit, err)
-	}
-	updated, err := ParseLedger(after)
-	if err != nil || len(updated) != len(old)+1 {
-		return nil, directEdit
-	}
-	for i := range old {
-		if !sameEntry(old[i], updated[i]) {
-			return nil, directEdit
-		}
-	}
-	return &updated[len(old)], nil
 }
 
 // ledgerTime is now as a ledger time: UTC, to the second.

@@ -1,4 +1,4 @@
-package approval
+package admission
 
 import (
 	"context"
@@ -26,6 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/ledger"
 	"github.com/golive-dev/golive/internal/testenv"
 )
 
@@ -309,10 +310,10 @@ func (f *fixture) mustCommand(user, name, annotation, value string) {
 }
 
 // ledger verifies the stored request's ledger against its current spec.
-func (f *fixture) ledger(name string) ([]golivev1alpha1.LedgerEntry, []RejectedEntry) {
+func (f *fixture) ledger(name string) ([]golivev1alpha1.LedgerEntry, []ledger.RejectedEntry) {
 	f.t.Helper()
 	request := f.get(name)
-	return VerifyLedger(f.key, request, SpecHash(&request.Spec))
+	return ledger.Verify(f.key, request, ledger.SpecHash(&request.Spec))
 }
 
 // wantRefused fails unless err is a refusal whose message contains want.

@@ -1,4 +1,4 @@
-package approval
+package admission
 
 import (
 	"fmt"
@@ -7,11 +7,8 @@ import (
 	"unicode/utf8"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/ledger"
 )
-
-// maxCommentLength bounds the text kept per ledger entry, so that the ledger
-// stays far below the 256 KiB the API server allows for all annotations.
-const maxCommentLength = 512
 
 // commandAnnotation is an annotation people set to give a command.
 type commandAnnotation struct {
@@ -61,8 +58,8 @@ func ParseCommand(action golivev1alpha1.LedgerAction, value string) (Command, er
 	default:
 		return command, fmt.Errorf("unknown command %q", action)
 	}
-	if n := utf8.RuneCountInString(command.Comment); n > maxCommentLength {
-		return command, fmt.Errorf("the comment has %d characters; at most %d are kept", n, maxCommentLength)
+	if n := utf8.RuneCountInString(command.Comment); n > ledger.MaxCommentLength {
+		return command, fmt.Errorf("the comment has %d characters; at most %d are kept", n, ledger.MaxCommentLength)
 	}
 	return command, nil
 }

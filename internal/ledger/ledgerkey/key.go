@@ -1,4 +1,4 @@
-package approval
+package ledgerkey
 
 import (
 	"context"
@@ -15,25 +15,25 @@ import (
 )
 
 const (
-	// DefaultLedgerKeySecret is the Secret, in golive's namespace, that holds the ledger key.
-	DefaultLedgerKeySecret = "golive-ledger-key"
-	// LedgerKeyField is the Secret's data key that holds the ledger key.
-	LedgerKeyField = "key"
-	// ledgerKeyBytes is the length of a generated key and the least accepted:
+	// DefaultSecret is the Secret, in golive's namespace, that holds the ledger key.
+	DefaultSecret = "golive-ledger-key"
+	// Field is the Secret's data key that holds the ledger key.
+	Field = "key"
+	// keyBytes is the length of a generated key and the least accepted:
 	// SHA-256's output length, the minimum RFC 2104 recommends for HMAC keys.
-	ledgerKeyBytes = 32
+	keyBytes = 32
 )
 
-// LoadOrCreateKey reads the ledger key from the Secret secret, creating the
+// LoadOrCreate reads the ledger key from the Secret secret, creating the
 // Secret with a random key if it does not exist. The Secret is immutable:
 // changing the key invalidates every entry signed with the old one, so it is
 // replaced only deliberately (delete and restart, see docs/approvals.md). The
 // key is never logged.
-func LoadOrCreateKey(ctx context.Context, reader client.Reader, writer client.Writer, secret types.NamespacedName) ([]byte, error) {
+func LoadOrCreate(ctx context.Context, reader client.Reader, writer client.Writer, secret types.NamespacedName) ([]byte, error) {
 	var existing corev1.Secret
 	err := reader.Get(ctx, secret, &existing)
 	if apierrors.IsNotFound(err) {
-		key := make([]byte, ledgerKeyBytes)
+		key := make([]byte, keyBytes)
 		if _, err := rand.Read(key); err != nil {
 			return nil, fmt.Errorf("generating a ledger key: %w", err)
 		}
@@ -44,7 +44,7 @@ func LoadOrCreateKey(ctx context.Context, reader client.Reader, writer client.Wr
 			},
 			Type:      corev1.SecretTypeOpaque,
 			Immutable: ptr.To(true),
-			Data:      map[string][]byte{LedgerKeyField: key},
+			Data:      map[string][]byte{Field: key},
 		}
 		err = writer.Create(ctx, created)
 		if err == nil {
@@ -60,10 +60,10 @@ func LoadOrCreateKey(ctx context.Context, reader client.Reader, writer client.Wr
 	if err != nil {
 		return nil, fmt.Errorf("reading the ledger key Secret %s: %w", secret, err)
 	}
-	key := existing.Data[LedgerKeyField]
-	if len(key) < ledgerKeyBytes {
+	key := existing.Data[Field]
+	if len(key) < keyBytes {
 		return nil, fmt.Errorf("the ledger key Secret %s has %d bytes in data.%s; at least %d are needed",
-			secret, len(key), LedgerKeyField, ledgerKeyBytes)
+			secret, len(key), Field, keyBytes)
 	}
 	return key, nil
 }

@@ -1,4 +1,4 @@
-package approval
+package ledger
 
 import (
 	"bytes"
@@ -9,15 +9,43 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 )
 
-// Why VerifyLedger rejected an entry.
+// Limits of a ledger. The webhook refuses a command that would pass one and
+// says which; Verify rejects a ledger with more entries (all of it) and an
+// entry past the other limits (that entry). The API server refuses annotations
+// over 256 KiB in all; these keep a request's ledger, and each entry, a bounded
+// part of that, and bound the work of verifying it on every reconcile.
 const (
-	// RejectedMalformed: the annotation is not a JSON list of entries, or the
-	// entry lacks a field or names an unknown action.
+	// MaxEntries bounds the entries of one ledger. A request collects a few per
+	// spec (one per approver, an accept, an abort); hundreds mean something is
+	// wrong, and a new request starts a new ledger.
+	MaxEntries = 256
+	// MaxCommentLength bounds an entry's comment, in characters.
+	MaxCommentLength = 512
+	// MaxGroups bounds the groups recorded in an entry: the user's groups as the
+	// API server reports them, kept whole because the signature covers them.
+	MaxGroups = 64
+)
+
+// ErrNotCanonical: the annotation is not the encoding Format writes, though
+// it may decode. Go's decoder and other readers (jq, people) disagree on
+// re-encoded JSON, such as a key given twice or in another case, so only the
+// one encoding golive writes is read.
+var ErrNotCanonical = errors.New("not in golive's canonical encoding")
+
+// Why Verify rejected an entry.
+const (
+	// RejectedMalformed: the annotation is not a JSON list of entries or holds
+	// more than MaxEntries, or the entry lacks a field, names an unknown action
+	// or passes a limit.
 	RejectedMalformed = "Malformed"
+	// RejectedNotCanonical: the annotation is not in the encoding golive
+	// writes (ErrNotCanonical); none of it is read.
+	RejectedNotCanonical = "NotCanonical"
 	// RejectedBadSignature: the signature does not match the entry and this
 	// request, so golive did not write it (or not for this request).
 	RejectedBadSignature = "BadSignature"
@@ -40,10 +68,12 @@ type RejectedEntry struct {
 	Message string
 }
 
-// ParseLedger reads the value of the golive.dev/ledger annotation. An empty
+// Parse reads the value of the golive.dev/ledger annotation. An empty
 // value is an empty ledger. Unknown fields make it malformed: the signature
-// would not cover them.
-func ParseLedger(value string) ([]golivev1alpha1.LedgerEntry, error) {
+// would not cover them. A value that is not exactly what Format writes for the
+// entries read is refused with ErrNotCanonical: a key given twice (in any
+// case), other spacing, key order or escaping.
+func Parse(value string) ([]golivev1alpha1.LedgerEntry, error) {
 	if value == "" {
 		return nil, nil
 	}
@@ -56,11 +86,19 @@ func ParseLedger(value string) ([]golivev1alpha1.LedgerEntry, error) {
 	if decoder.More() {
 		return nil, fmt.Errorf("%s holds more than one JSON value", golivev1alpha1.AnnotationLedger)
 	}
+	if len(entries) > MaxEntries {
+		return nil, fmt.Errorf("%s holds %d entries; golive writes at most %d", golivev1alpha1.AnnotationLedger, len(entries), MaxEntries)
+	}
+	if canonical, err := Format(entries); err != nil || canonical != value {
+		return nil, fmt.Errorf("%s is %w: golive writes compact JSON, each key once and in its own spelling and order", golivev1alpha1.AnnotationLedger, ErrNotCanonical)
+	}
 	return entries, nil
 }
 
-// formatLedger is the annotation value of entries.
-func formatLedger(entries []golivev1alpha1.LedgerEntry) (string, error) {
+// Format is the annotation value of entries: their canonical encoding, the
+// only one Parse reads (encoding/json writes struct fields in declaration
+// order, without spaces).
+func Format(entries []golivev1alpha1.LedgerEntry) (string, error) {
 	data, err := json.Marshal(entries)
 	if err != nil {
 		return "", fmt.Errorf("marshalling the ledger: %w", err)
@@ -76,19 +114,19 @@ func Sign(key []byte, request *golivev1alpha1.UpdateRequest, entry golivev1alpha
 	return entry
 }
 
-// signature is the base64 HMAC-SHA256 of the canonical encoding of entry for request.
+// signature is the base64 HMAC-SHA256 of signedContent.
 func signature(key []byte, request *golivev1alpha1.UpdateRequest, entry golivev1alpha1.LedgerEntry) string {
 	mac := hmac.New(sha256.New, key)
-	mac.Write(canonical(request, entry))
+	mac.Write(signedContent(request, entry))
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
-// canonical is what a signature covers: every field but the signature, and
+// signedContent is what a signature covers: every field but the signature, and
 // the identity of the request (namespace, name and uid), so that an entry
 // copied to another request, or to a request re-created under the same name,
 // does not verify. A JSON array of strings is unambiguous: no field can run
 // into the next.
-func canonical(request *golivev1alpha1.UpdateRequest, entry golivev1alpha1.LedgerEntry) []byte {
+func signedContent(request *golivev1alpha1.UpdateRequest, entry golivev1alpha1.LedgerEntry) []byte {
 	groups := entry.Groups
 	if groups == nil {
 		groups = []string{}
@@ -105,8 +143,8 @@ func canonical(request *golivev1alpha1.UpdateRequest, entry golivev1alpha1.Ledge
 	return data
 }
 
-// validSignature reports whether entry carries a signature golive made for request.
-func validSignature(key []byte, request *golivev1alpha1.UpdateRequest, entry golivev1alpha1.LedgerEntry) bool {
+// ValidSignature reports whether entry carries a signature golive made for request.
+func ValidSignature(key []byte, request *golivev1alpha1.UpdateRequest, entry golivev1alpha1.LedgerEntry) bool {
 	given, err := base64.StdEncoding.DecodeString(entry.Signature)
 	if err != nil {
 		return false
@@ -115,53 +153,64 @@ func validSignature(key []byte, request *golivev1alpha1.UpdateRequest, entry gol
 	return hmac.Equal(given, want)
 }
 
-// checkEntryComplete says what a well-formed entry lacks.
-func checkEntryComplete(entry golivev1alpha1.LedgerEntry) error {
-	var missing []error
+// CheckEntry says what keeps entry from being well-formed: a missing field, an
+// unknown action, a limit passed; nil when nothing does.
+func CheckEntry(entry golivev1alpha1.LedgerEntry) error {
+	var problems []error
 	if entry.User == "" {
-		missing = append(missing, errors.New("no user"))
+		problems = append(problems, errors.New("no user"))
 	}
 	switch entry.Action {
 	case golivev1alpha1.LedgerApprove, golivev1alpha1.LedgerReject, golivev1alpha1.LedgerAccept:
 		if entry.Role == "" {
-			missing = append(missing, fmt.Errorf("no role for %s", entry.Action))
+			problems = append(problems, fmt.Errorf("no role for %s", entry.Action))
 		}
 	case golivev1alpha1.LedgerAbort:
 	default:
-		missing = append(missing, fmt.Errorf("unknown action %q", entry.Action))
+		problems = append(problems, fmt.Errorf("unknown action %q", entry.Action))
 	}
 	if entry.Time.IsZero() {
-		missing = append(missing, errors.New("no time"))
+		problems = append(problems, errors.New("no time"))
 	}
 	if entry.SpecHash == "" {
-		missing = append(missing, errors.New("no specHash"))
+		problems = append(problems, errors.New("no specHash"))
 	}
 	if entry.Signature == "" {
-		missing = append(missing, errors.New("no signature"))
+		problems = append(problems, errors.New("no signature"))
 	}
-	return errors.Join(missing...)
+	if n := utf8.RuneCountInString(entry.Comment); n > MaxCommentLength {
+		problems = append(problems, fmt.Errorf("a comment of %d characters, more than %d", n, MaxCommentLength))
+	}
+	if len(entry.Groups) > MaxGroups {
+		problems = append(problems, fmt.Errorf("%d groups, more than %d", len(entry.Groups), MaxGroups))
+	}
+	return errors.Join(problems...)
 }
 
-// VerifyLedger reads request's golive.dev/ledger and returns the entries that
+// Verify reads request's golive.dev/ledger and returns the entries that
 // count for the spec with hash specHash (status.specHash): well-formed, signed
 // with key for this very request, not repeated, and made for that spec. Every
 // other entry is returned in rejected with the reason, so the controller can
 // report it; none of them may be acted on.
-func VerifyLedger(key []byte, request *golivev1alpha1.UpdateRequest, specHash string) (valid []golivev1alpha1.LedgerEntry, rejected []RejectedEntry) {
-	entries, err := ParseLedger(request.Annotations[golivev1alpha1.AnnotationLedger])
+func Verify(key []byte, request *golivev1alpha1.UpdateRequest, specHash string) (valid []golivev1alpha1.LedgerEntry, rejected []RejectedEntry) {
+	entries, err := Parse(request.Annotations[golivev1alpha1.AnnotationLedger])
 	if err != nil {
-		return nil, []RejectedEntry{{Index: -1, Reason: RejectedMalformed, Message: err.Error()}}
+		reason := RejectedMalformed
+		if errors.Is(err, ErrNotCanonical) {
+			reason = RejectedNotCanonical
+		}
+		return nil, []RejectedEntry{{Index: -1, Reason: reason, Message: err.Error()}}
 	}
 	seen := make(map[string]int, len(entries))
 	for i, entry := range entries {
 		reject := func(reason, message string) {
 			rejected = append(rejected, RejectedEntry{Index: i, Entry: entry, Reason: reason, Message: message})
 		}
-		if err := checkEntryComplete(entry); err != nil {
+		if err := CheckEntry(entry); err != nil {
 			reject(RejectedMalformed, fmt.Sprintf("ledger entry %d is malformed: %v", i, err))
 			continue
 		}
-		if !validSignature(key, request, entry) {
+		if !ValidSignature(key, request, entry) {
 			reject(RejectedBadSignature, fmt.Sprintf("ledger entry %d (%s by %s) does not carry golive's signature for this request", i, entry.Action, entry.User))
 			continue
 		}
