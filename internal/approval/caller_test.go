@@ -78,6 +78,9 @@ func TestOnlyTheAPIServerMayCallTheWebhooks(t *testing.T) {
 // sets golive.dev/approve=value on request.
 func approvalReview(t *testing.T, request *golivev1alpha1.UpdateRequest, user, value string) []byte {
 	t.Helper()
+	// As the API server sends them: with their kind, which typed reads drop.
+	request = request.DeepCopy()
+	request.TypeMeta = metav1.TypeMeta{APIVersion: golivev1alpha1.GroupVersion.String(), Kind: "UpdateRequest"}
 	changed := request.DeepCopy()
 	if changed.Annotations == nil {
 		changed.Annotations = map[string]string{}
@@ -125,7 +128,9 @@ func (f *fixture) postReview(t *testing.T, review []byte, certificate *tls.Certi
 	}
 	config := &tls.Config{RootCAs: servingCAs, ServerName: webhooks.LocalServingHost}
 	if certificate != nil {
-		config.Certificates = []tls.Certificate{*certificate}
+		// Presented whatever CAs the server names as acceptable: Go's client
+		// would otherwise keep back a certificate of another CA.
+		config.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return certificate, nil }
 	}
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: config, DisableKeepAlives: true}}
 	url := "https://" + net.JoinHostPort(webhooks.LocalServingHost, strconv.Itoa(webhooks.LocalServingPort)) + MutatePath
