@@ -269,6 +269,48 @@ volume_dir() {
 
 checksum() { sha256sum "$1" | cut -d' ' -f1; }
 
+# webhook_client_auth DIR: a CA and a client certificate of it (CN
+# kube-apiserver-webhook-client) that the kube-apiserver presents to golive's
+# webhooks at localhost:$webhook_port, configured as docs/security.md says;
+# golive trusts DIR/ca.crt (--webhook-client-ca) and serves nobody else.
+# Prints the kube-apiserver's admission configuration file.
+webhook_client_auth() {
+	local dir=$1
+	mkdir -p "$dir"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+		-subj /CN=golive-demo-webhook-client-ca -addext basicConstraints=critical,CA:TRUE \
+		-addext keyUsage=critical,keyCertSign -keyout "$dir/ca.key" -out "$dir/ca.crt" 2>/dev/null
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-subj /CN=kube-apiserver-webhook-client -keyout "$dir/client.key" -out "$dir/client.csr" 2>/dev/null
+	openssl x509 -req -in "$dir/client.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial -days 30 \
+		-extfile <(printf 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n') -out "$dir/client.crt" 2>/dev/null
+	cat >"$dir/kubeconfig" <<KUBECONFIG
+apiVersion: v1
+kind: Config
+users:
+- name: localhost:$webhook_port
+  user:
+    client-certificate: $dir/client.crt
+    client-key: $dir/client.key
+KUBECONFIG
+	cat >"$dir/admission.yaml" <<ADMISSION
+apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+- name: MutatingAdmissionWebhook
+  configuration:
+    apiVersion: apiserver.config.k8s.io/v1
+    kind: WebhookAdmissionConfiguration
+    kubeConfigFile: $dir/kubeconfig
+- name: ValidatingAdmissionWebhook
+  configuration:
+    apiVersion: apiserver.config.k8s.io/v1
+    kind: WebhookAdmissionConfiguration
+    kubeConfigFile: $dir/kubeconfig
+ADMISSION
+	echo "$dir/admission.yaml"
+}
+
 up() {
 	down
 	mkdir -p "$demo_dir"
@@ -276,8 +318,12 @@ up() {
 	local started=$SECONDS
 
 	say "Starting cluster $cluster: kube-apiserver, kube-controller-manager, kube-scheduler $KUBERNETES_VERSION, etcd, kwok"
+	# The kube-apiserver authenticates to golive's webhooks with a client certificate.
+	local admission_config
+	admission_config=$(webhook_client_auth "$demo_dir/webhook-client")
 	"$kwokctl" create cluster --v=WARN --name "$cluster" --runtime binary \
 		--kubeconfig "$kubeconfig" \
+		--extra-args "kube-apiserver=admission-control-config-file=$admission_config" \
 		--kube-authorization \
 		--etcd-binary "$CONTROLPLANE_DIR/etcd" \
 		--kube-apiserver-binary "$CONTROLPLANE_DIR/kube-apiserver" \
@@ -344,6 +390,7 @@ NODE
 		--health-probe-bind-address "127.0.0.1:$probe_port" \
 		--webhook-port "$webhook_port" --webhook-dns-names=localhost \
 		--webhook-cert-dir "$demo_dir/webhook-certs" \
+		--webhook-client-ca "$demo_dir/webhook-client/ca.crt" \
 		</dev/null >"$demo_dir/golive.log" 2>&1 &
 	echo $! >"$demo_dir/golive.pid"
 	wait_for "golive to be ready, webhooks served" curl -fsS "http://127.0.0.1:$probe_port/readyz"

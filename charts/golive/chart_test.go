@@ -25,9 +25,11 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -814,6 +816,9 @@ func TestValuesSchemaRefusesWrongValues(t *testing.T) {
 		{"plain-HTTP webhook URL", "externalManager:\n  enabled: true\n  webhookURL: http://localhost:9443", "at '/externalManager/webhookURL'"},
 		{"extra argument without dashes", "extraArgs: [enable-http2]", "at '/extraArgs/0'"},
 		{"external manager without URL", "externalManager:\n  enabled: true", "externalManager.webhookURL"},
+		{"client CA ConfigMap with a path", "webhook:\n  clientCA:\n    configMapName: ca/x", "at '/webhook/clientCA/configMapName'"},
+		{"no allowed client names", "webhook:\n  clientNames: []", "at '/webhook/clientNames'"},
+		{"metrics namespace as a selector", "networkPolicy:\n  metrics:\n    namespaces: [{name: monitoring}]", "at '/networkPolicy/metrics/namespaces/0'"},
 		{"external manager with cert-manager", "externalManager:\n  enabled: true\n  webhookURL: https://localhost:9443\ncertManager:\n  enabled: true",
 			"certManager.enabled does not work with externalManager.enabled"},
 	} {
@@ -883,5 +888,107 @@ func TestAPIServerAcceptsTheChart(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// By default the manager does not authenticate its callers (the API server
+// must first be configured to present a client certificate); with
+// webhook.clientCA it reads the CA from the ConfigMap, mounted as a folder so
+// that updates reach it, and allows the names of webhook.clientNames.
+func TestWebhookClientCA(t *testing.T) {
+	defaults := flags(t, managerContainer(t, only[appsv1.Deployment](t, render(t, "golive-system"), "Deployment")).Args)
+	for _, flag := range []string{"webhook-client-ca", "webhook-client-names"} {
+		if value, set := defaults[flag]; set {
+			t.Errorf("the default install passes --%s=%s, want it unset", flag, value)
+		}
+	}
+
+	deployment := only[appsv1.Deployment](t, render(t, "golive-system", certManagerValues), "Deployment")
+	container := managerContainer(t, deployment)
+	args := flags(t, container.Args)
+	if got, want := args["webhook-client-names"], "apiserver-webhook-client.example.com"; got != want {
+		t.Errorf("--webhook-client-names = %q, want %q", got, want)
+	}
+	caFile := args["webhook-client-ca"]
+	if caFile == "" {
+		t.Fatal("no --webhook-client-ca with webhook.clientCA.configMapName set")
+	}
+	var mount *corev1.VolumeMount
+	for i := range container.VolumeMounts {
+		if container.VolumeMounts[i].MountPath == filepath.Dir(caFile) {
+			mount = &container.VolumeMounts[i]
+		}
+	}
+	if mount == nil || mount.SubPath != "" || !mount.ReadOnly {
+		t.Fatalf("the folder of --webhook-client-ca=%s is not a read-only whole-volume mount: %+v", caFile, container.VolumeMounts)
+	}
+	var volume *corev1.Volume
+	for i := range deployment.Spec.Template.Spec.Volumes {
+		if deployment.Spec.Template.Spec.Volumes[i].Name == mount.Name {
+			volume = &deployment.Spec.Template.Spec.Volumes[i]
+		}
+	}
+	if volume == nil || volume.ConfigMap == nil {
+		t.Fatalf("volume %s is not a ConfigMap: %+v", mount.Name, volume)
+	}
+	want := corev1.ConfigMapVolumeSource{
+		LocalObjectReference: corev1.LocalObjectReference{Name: "apiserver-webhook-client-ca"},
+		Items:                []corev1.KeyToPath{{Key: "ca.pem", Path: filepath.Base(caFile)}},
+	}
+	if diff := cmp.Diff(want, *volume.ConfigMap); diff != "" {
+		t.Errorf("the client CA volume (-want +got):\n%s", diff)
+	}
+}
+
+// The NetworkPolicy lets in only the webhook and metrics ports of the manager
+// Pods, from anywhere by default and from the configured peers otherwise.
+func TestNetworkPolicy(t *testing.T) {
+	webhookPort := intstr.FromString("webhook-server")
+	metricsPort := intstr.FromString("metrics")
+	tcp := corev1.ProtocolTCP
+	for _, tc := range []struct {
+		name   string
+		values []string
+		want   []networkingv1.NetworkPolicyIngressRule
+	}{
+		{name: "default", want: []networkingv1.NetworkPolicyIngressRule{
+			{Ports: []networkingv1.NetworkPolicyPort{{Port: &webhookPort, Protocol: &tcp}}},
+			{Ports: []networkingv1.NetworkPolicyPort{{Port: &metricsPort, Protocol: &tcp}}},
+		}},
+		{name: "restricted", values: []string{certManagerValues}, want: []networkingv1.NetworkPolicyIngressRule{
+			{
+				Ports: []networkingv1.NetworkPolicyPort{{Port: &webhookPort, Protocol: &tcp}},
+				From:  []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: "10.0.0.0/24"}}},
+			},
+			{
+				Ports: []networkingv1.NetworkPolicyPort{{Port: &metricsPort, Protocol: &tcp}},
+				From: []networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{
+					MatchExpressions: []metav1.LabelSelectorRequirement{
+						{Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpIn, Values: []string{"monitoring"}},
+					},
+				}}},
+			},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := render(t, "golive-system", tc.values...)
+			deployment := only[appsv1.Deployment](t, in, "Deployment")
+			policy := only[networkingv1.NetworkPolicy](t, in, "NetworkPolicy")
+			if !selects(policy.Spec.PodSelector.MatchLabels, deployment.Spec.Template.Labels) || len(policy.Spec.PodSelector.MatchExpressions) > 0 {
+				t.Errorf("the NetworkPolicy's selector %+v does not select the manager Pods %v", policy.Spec.PodSelector, deployment.Spec.Template.Labels)
+			}
+			if !slices.Equal(policy.Spec.PolicyTypes, []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}) {
+				t.Errorf("policyTypes %v, want [Ingress]", policy.Spec.PolicyTypes)
+			}
+			if diff := cmp.Diff(tc.want, policy.Spec.Ingress); diff != "" {
+				t.Errorf("ingress rules (-want +got):\n%s", diff)
+			}
+			container := managerContainer(t, deployment)
+			containerPort(t, container, webhookPort.StrVal)
+			containerPort(t, container, metricsPort.StrVal)
+		})
+	}
+	if policies := render(t, "golive-system", externalManagerValues).ofKind("NetworkPolicy"); len(policies) != 0 {
+		t.Errorf("the external-manager install renders %d NetworkPolicies, want none: there are no manager Pods", len(policies))
 	}
 }

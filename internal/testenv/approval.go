@@ -82,7 +82,8 @@ func (e *Env) WaitForAccess(t *testing.T, user string, attributes authorizationv
 }
 
 // ServeWebhooks serves admission webhooks where WithWebhooks pointed the API
-// server, from a manager that register adds golive's webhooks to (testenv
+// server, only to callers with a client certificate of WebhookClientCA (the
+// API server's), from a manager that register adds golive's webhooks to (testenv
 // cannot import internal/admission, whose tests use testenv). It returns once
 // the API server reaches them; after stop its calls fail, and the webhooks
 // fail closed.
@@ -97,6 +98,7 @@ func (e *Env) ServeWebhooks(ctx context.Context, register func(ctrl.Manager)) (s
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
 		WebhookServer: webhookserver.New(webhookserver.Options{
 			Host: e.Webhooks.LocalServingHost, Port: e.Webhooks.LocalServingPort, CertDir: e.Webhooks.LocalServingCertDir,
+			ClientCAFile: e.WebhookClientCAFile,
 		}),
 	})
 	if err != nil {

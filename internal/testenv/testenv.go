@@ -50,6 +50,15 @@ type Env struct {
 	// calls them: a webhook server must listen on LocalServingHost and
 	// LocalServingPort with the certificate in LocalServingCertDir.
 	Webhooks *envtest.WebhookInstallOptions
+	// WebhookClientCA, with the webhooks, signed the client certificate
+	// (named WebhookClientName) the API server presents to them; its PEM is
+	// in WebhookClientCAFile. ServeWebhooks requires callers to present a
+	// certificate it signed, as golive's --webhook-client-ca does.
+	WebhookClientCA     *ClientCA
+	WebhookClientCAFile string
+
+	// webhookAuthDir holds the client CA and the API server's admission configuration.
+	webhookAuthDir string
 
 	environment *envtest.Environment
 }
@@ -120,7 +129,8 @@ func NewScheme() *k8sruntime.Scheme {
 
 // Start starts the API server, installs the CRDs from config/crd/bases and the
 // admission policies from config/admission, and waits until both are in force;
-// WithWebhooks also installs the admission webhooks, WithSnapshotCRDs the
+// WithWebhooks also installs the admission webhooks, called by the API server
+// with a client certificate of WebhookClientCA, WithSnapshotCRDs the
 // VolumeSnapshot CRDs.
 func Start(ctx context.Context, opts ...Option) (*Env, error) {
 	var o options
@@ -146,12 +156,31 @@ func Start(ctx context.Context, opts ...Option) (*Env, error) {
 		ErrorIfCRDPathMissing: true,
 		Scheme:                scheme,
 	}
+	env := &Env{Scheme: scheme, environment: environment}
+	if o.webhooks {
+		// The webhooks' address must be known before the API server starts:
+		// its admission configuration names the client certificate for it.
+		env.Webhooks = &envtest.WebhookInstallOptions{
+			Paths: []string{filepath.Join(root, "config", "webhook", "manifests.yaml")},
+		}
+		dir, err := os.MkdirTemp("", "golive-webhook-client-")
+		if err != nil {
+			return nil, err
+		}
+		env.webhookAuthDir = dir
+		var admissionConfig string
+		env.WebhookClientCA, env.WebhookClientCAFile, admissionConfig, err = prepareWebhookClientAuth(dir, env.Webhooks)
+		if err != nil {
+			return nil, errors.Join(err, env.removeWebhookFiles())
+		}
+		environment.ControlPlane.GetAPIServer().Configure().Set("admission-control-config-file", admissionConfig)
+	}
 	config, err := environment.Start()
 	if err != nil {
 		// Start leaves the control plane running when installing the CRDs fails.
-		return nil, errors.Join(fmt.Errorf("starting envtest: %w", err), environment.Stop())
+		return nil, errors.Join(fmt.Errorf("starting envtest: %w", err), environment.Stop(), env.removeWebhookFiles())
 	}
-	env := &Env{Config: config, Scheme: scheme, environment: environment}
+	env.Config = config
 	if env.Client, err = client.New(config, client.Options{Scheme: scheme}); err != nil {
 		return nil, errors.Join(fmt.Errorf("creating a client: %w", err), env.Stop())
 	}
@@ -160,9 +189,6 @@ func Start(ctx context.Context, opts ...Option) (*Env, error) {
 	}
 	// After the policies: the policy probe must not meet unserved webhooks.
 	if o.webhooks {
-		env.Webhooks = &envtest.WebhookInstallOptions{
-			Paths: []string{filepath.Join(root, "config", "webhook", "manifests.yaml")},
-		}
 		if err := env.Webhooks.Install(config); err != nil {
 			return nil, errors.Join(fmt.Errorf("installing the webhooks: %w", err), env.Stop())
 		}
@@ -177,9 +203,17 @@ func (e *Env) KubeConfig() []byte {
 
 // Stop stops the API server and etcd.
 func (e *Env) Stop() error {
-	err := e.environment.Stop()
+	return errors.Join(e.environment.Stop(), e.removeWebhookFiles())
+}
+
+// removeWebhookFiles removes the webhooks' serving certificate and client CA.
+func (e *Env) removeWebhookFiles() error {
+	var err error
 	if e.Webhooks != nil {
-		err = errors.Join(err, e.Webhooks.Cleanup())
+		err = e.Webhooks.Cleanup()
+	}
+	if e.webhookAuthDir != "" {
+		err = errors.Join(err, os.RemoveAll(e.webhookAuthDir))
 	}
 	return err
 }

@@ -20,10 +20,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -42,6 +44,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/testenv"
 )
 
 func init() {
@@ -102,6 +105,11 @@ type Cluster struct {
 	dirs    dirs
 	work    string
 	environ []string
+	// webhookPort is where golive serves its webhooks on localhost: the API
+	// server's client certificate for webhooks is configured for it.
+	webhookPort int
+	// webhookClientCA is the PEM file of the CA that signed that certificate.
+	webhookClientCA string
 }
 
 // dirs are where the binaries are, as the Makefile exports them, and the repository.
@@ -158,6 +166,7 @@ func Start(t *testing.T, opts Options) *Cluster {
 	if opts.DisableQPSLimits {
 		args = append(args, "--disable-qps-limits")
 	}
+	args = append(args, "--extra-args", "kube-apiserver=admission-control-config-file="+c.webhookClientAuth(t))
 	if opts.AuditPolicy != nil {
 		policy := filepath.Join(work, "audit-policy.yaml")
 		if err := os.WriteFile(policy, opts.AuditPolicy, 0o644); err != nil {
@@ -184,6 +193,29 @@ func Start(t *testing.T, opts Options) *Cluster {
 		c.addNode(t, fmt.Sprintf("kwok-node-%d", i))
 	}
 	return c
+}
+
+// webhookClientAuth creates a CA and a client certificate of it that the
+// kube-apiserver presents to golive's webhooks at localhost:<webhookPort>, as
+// docs/security.md tells operators to configure a cluster, and returns the
+// kube-apiserver's admission configuration file. golive gets the CA with
+// --webhook-client-ca.
+func (c *Cluster) webhookClientAuth(t *testing.T) string {
+	t.Helper()
+	ca, err := testenv.NewClientCA("golive-e2e-webhook-client-ca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.webhookClientCA = filepath.Join(c.work, "webhook-client-ca.crt")
+	if err := os.WriteFile(c.webhookClientCA, ca.PEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.webhookPort = testenv.FreePort(t)
+	admissionConfig, err := testenv.WriteAdmissionConfig(c.work, ca, net.JoinHostPort("localhost", strconv.Itoa(c.webhookPort)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return admissionConfig
 }
 
 // AuditLogPath is where the kube-apiserver writes its audit log, when the

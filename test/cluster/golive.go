@@ -80,7 +80,8 @@ type Golive struct {
 // policy and admission webhooks, the webhooks calling golive at
 // https://localhost:<port>. It builds golive from the work tree, runs it out
 // of cluster as the chart's ServiceAccount (impersonated, as hack/demo.sh
-// does), and waits until it is ready, leads and has injected its CA into the
+// does) with --webhook-client-ca, so that it serves only the kube-apiserver,
+// and waits until it is ready, leads and has injected its CA into the
 // webhook configurations. So the tests prove that the chart grants golive
 // enough, and people's commands go through the webhooks as in production.
 // golive looks for the VolumeSnapshot API when it starts, so StartCSI comes
@@ -96,7 +97,7 @@ func (c *Cluster) StartGoliveWith(t *testing.T, opts GoliveOptions) *Golive {
 	t.Helper()
 	g := &Golive{Namespace: GoliveNamespace, LogPath: filepath.Join(c.work, "golive.log"), cluster: c}
 
-	webhookPort := testenv.FreePort(t)
+	webhookPort := c.webhookPort
 	c.run(t, c.dirs.helm, "install", "golive", filepath.Join(c.dirs.repo, "charts", "golive"),
 		"--kubeconfig", c.Kubeconfig, "--namespace", g.Namespace, "--create-namespace", "--wait",
 		"--set", "externalManager.enabled=true",
@@ -138,6 +139,8 @@ func (c *Cluster) StartGoliveWith(t *testing.T, opts GoliveOptions) *Golive {
 		"--webhook-port", strconv.Itoa(webhookPort),
 		"--webhook-cert-dir", filepath.Join(c.work, "golive-certs"),
 		"--webhook-dns-names", "localhost",
+		// The kube-apiserver presents a certificate of this CA (Start).
+		"--webhook-client-ca", c.webhookClientCA,
 	}
 	if opts.Metrics {
 		g.args = append(g.args, "--metrics-secure=false")

@@ -1,7 +1,8 @@
 // Package webhookserver serves golive's admission webhooks. It is
 // controller-runtime's webhook server (its mux, its request metrics, its
-// certificate watcher) with one difference: idle keep-alive connections are
-// kept open longer than the kube-apiserver keeps them.
+// certificate watcher) with two differences: idle keep-alive connections are
+// kept open longer than the kube-apiserver keeps them, and with a client CA it
+// serves only callers with a client certificate (clientauth.go).
 //
 // The API server's webhook client drops a connection idle for 90 s (Go's
 // http.DefaultTransport). controller-runtime's server closes one idle for the
@@ -16,6 +17,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	stdlog "log"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -52,6 +54,14 @@ type Options struct {
 	TLSOpts []func(*tls.Config)
 	// IdleTimeout overrides IdleTimeout; zero keeps it.
 	IdleTimeout time.Duration
+	// ClientCAFile, when set, is a PEM file of the CAs that sign the API
+	// server's client certificate for webhooks: callers must present a
+	// certificate they signed (see clientauth.go). It is read again when it
+	// changes. Empty: callers are not authenticated.
+	ClientCAFile string
+	// ClientNames are the names (common name or DNS SAN) a caller's
+	// certificate must carry one of; empty means DefaultClientNames.
+	ClientNames []string
 }
 
 // Server implements webhook.Server. Registration, the mux and leader
@@ -69,6 +79,9 @@ var _ webhook.Server = &Server{}
 func New(options Options) *Server {
 	if options.IdleTimeout == 0 {
 		options.IdleTimeout = IdleTimeout
+	}
+	if len(options.ClientNames) == 0 {
+		options.ClientNames = DefaultClientNames
 	}
 	return &Server{
 		Server:  webhook.NewServer(webhook.Options{Host: options.Host, Port: options.Port, CertDir: options.CertDir}),
@@ -93,13 +106,29 @@ func (s *Server) Start(ctx context.Context) error {
 	for _, option := range s.options.TLSOpts {
 		option(config)
 	}
+	handler := http.Handler(s.WebhookMux())
+	var errorLog *stdlog.Logger
+	if s.options.ClientCAFile != "" {
+		cas, err := loadClientCAs(s.options.ClientCAFile, logger)
+		if err != nil {
+			return err
+		}
+		requireClientCertificates(config, cas)
+		handler = allowedCallers(handler, s.options.ClientNames, logger)
+		errorLog = stdlog.New(connectionErrorLog{logger}, "", 0)
+		logger.Info("Authenticating webhook callers by client certificate", "clientCA", s.options.ClientCAFile, "allowedNames", s.options.ClientNames)
+	} else {
+		logger.Info("Warning: webhook callers are not authenticated; anyone who reaches the webhook port can have ledger entries signed. " +
+			"Set --webhook-client-ca (docs/security.md), or at least restrict the port with a NetworkPolicy")
+	}
 	listener, err := tls.Listen("tcp", s.address, config)
 	if err != nil {
 		return err
 	}
 	server := &http.Server{
 		BaseContext:       func(net.Listener) context.Context { return ctx },
-		Handler:           s.WebhookMux(),
+		Handler:           handler,
+		ErrorLog:          errorLog,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       s.options.IdleTimeout,
@@ -125,9 +154,13 @@ func (s *Server) StartedChecker() healthz.Checker {
 		if !s.started.Load() {
 			return errors.New("the webhook server has not been started yet")
 		}
-		// Only that it answers: the certificate is not what is checked.
+		// Only that it answers: the certificate is not what is checked. A
+		// server that requires client certificates refuses this one.
 		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", s.address, &tls.Config{InsecureSkipVerify: true}) //nolint:gosec
 		if err != nil {
+			if s.options.ClientCAFile != "" && refusedWithAlert(err) {
+				return nil
+			}
 			return fmt.Errorf("the webhook server is not reachable: %w", err)
 		}
 		return conn.Close()
