@@ -42,6 +42,7 @@ import (
 	"github.com/golive-dev/golive/internal/admission"
 	"github.com/golive-dev/golive/internal/controller"
 	"github.com/golive-dev/golive/internal/ledger/ledgerkey"
+	"github.com/golive-dev/golive/internal/egress"
 	"github.com/golive-dev/golive/internal/metrics"
 	"github.com/golive-dev/golive/internal/notify"
 	"github.com/golive-dev/golive/internal/webhookinfra/servingcert"
@@ -77,6 +78,7 @@ func main() {
 		notifyAttempts          int
 		concurrentReconciles    int
 		pprofAddr               string
+		egressAllow             string
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8443",
 		"Address of the metrics endpoint; \"0\" turns it off.")
@@ -118,6 +120,10 @@ func main() {
 		"Attempts to post a notice to a webhook, the first included; 5xx, 429, timeouts and network errors are retried with backoff.")
 	flag.IntVar(&concurrentReconciles, "max-concurrent-reconciles", 8,
 		"Requests (and windows) reconciled at once; a reconcile mostly waits on the API server, so several overlap well.")
+	flag.StringVar(&egressAllow, "egress-allow", "",
+		"Comma-separated CIDRs and host names (*.svc.cluster.local allows its subdomains) that HTTP checks and notifications may reach; "+
+			"empty allows any address. Loopback, link-local, unspecified and cloud metadata addresses are refused either way, "+
+			"unless a CIDR inside them is listed, such as 127.0.0.1/32. See docs/security.md.")
 	flag.StringVar(&pprofAddr, "pprof-bind-address", "",
 		"Address of Go's pprof endpoints, such as 127.0.0.1:8082, to profile golive; off when empty.")
 	logOptions := zap.Options{}
@@ -130,6 +136,13 @@ func main() {
 		setupLog.Error(errors.New("--notify-timeout must be positive, --notify-attempts and --max-concurrent-reconciles at least 1"), "Invalid flags")
 		os.Exit(2)
 	}
+
+	egressPolicy, err := egress.Parse(splitList(egressAllow))
+	if err != nil {
+		setupLog.Error(err, "Invalid flags")
+		os.Exit(2)
+	}
+	setupLog.Info("Set the egress policy of HTTP checks and notifications", "allow", splitList(egressAllow))
 
 	if limit, ok := goMemoryLimit(os.Getenv); ok {
 		debug.SetMemoryLimit(limit)
@@ -211,15 +224,15 @@ func main() {
 		Reader:   mgr.GetAPIReader(),
 		Recorder: mgr.GetEventRecorder("golive"),
 		Metrics:  recorder,
-		// No credentials: request authors choose the URLs golive posts to.
-		HTTPClient: &http.Client{},
+		// No credentials, and only where --egress-allow lets it: request authors choose the URLs golive posts to.
+		HTTPClient: egressPolicy.Client(),
 		Timeout:    notifyTimeout,
 		Attempts:   notifyAttempts,
 	})
 	certificateReady, err := controller.Setup(ctx, mgr, controller.Options{
 		Clock: realClock,
-		// No credentials: request authors choose the URLs the operator probes.
-		HTTPClient:              &http.Client{},
+		// No credentials, and only where --egress-allow lets it: request authors choose the URLs the operator probes.
+		HTTPClient:              egressPolicy.Client(),
 		LedgerKey:               ledgerKey,
 		VolumeSnapshots:         volumeSnapshots,
 		Notifier:                notifier,

@@ -381,6 +381,8 @@ NODE
 			fail "something already listens on localhost:$port, which golive needs"
 		fi
 	done
+	# --egress-allow 127.0.0.1/32: release 2.5.0's health check probes this
+	# machine, whose loopback golive's egress policy refuses unless listed.
 	# --webhook-dns-names=localhost: the self-signed serving certificate is
 	# issued for localhost too, and golive injects its CA into the two webhook
 	# configurations of config/demo/webhook (named as golive expects them).
@@ -391,6 +393,7 @@ NODE
 		--webhook-port "$webhook_port" --webhook-dns-names=localhost \
 		--webhook-cert-dir "$demo_dir/webhook-certs" \
 		--webhook-client-ca "$demo_dir/webhook-client/ca.crt" \
+		--egress-allow 127.0.0.1/32 \
 		</dev/null >"$demo_dir/golive.log" 2>&1 &
 	echo $! >"$demo_dir/golive.pid"
 	wait_for "golive to be ready, webhooks served" curl -fsS "http://127.0.0.1:$probe_port/readyz"

@@ -330,8 +330,10 @@ type Notify struct {
 }
 
 // NotificationWebhook is one place notices are posted to.
+// +kubebuilder:validation:XValidation:rule="!has(self.secretRef) || !isURL(self.url) || url(self.url).getScheme() == 'https'",fieldPath=".url",message="must be an https URL when secretRef is set: golive sends the secret over https only"
 type NotificationWebhook struct {
-	// url to POST to, http or https.
+	// url to POST to, http or https; https when secretRef is set. golive's
+	// egress policy (--egress-allow) decides which addresses it may reach.
 	// +required
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHost() != ''",message="must be an absolute http or https URL"
@@ -343,7 +345,8 @@ type NotificationWebhook struct {
 	Format NotificationFormat `json:"format,omitempty"`
 
 	// secretRef names a Secret key in the request's namespace holding a bearer
-	// token (Generic, Slack) or the HMAC signing key (CloudEvents).
+	// token (Generic, Slack) or the HMAC signing key (CloudEvents). Only with
+	// an https url.
 	// +optional
 	SecretRef *SecretKeySelector `json:"secretRef,omitempty"`
 }

@@ -236,6 +236,12 @@ func TestInvalidObjectsAreRejectedNamingTheField(t *testing.T) {
 		{"notification secret without key", request(func(r *golivev1alpha1.UpdateRequest) {
 			r.Spec.Notify.Webhooks = []golivev1alpha1.NotificationWebhook{{URL: "https://hooks.example.com/x", SecretRef: &golivev1alpha1.SecretKeySelector{Name: "hook"}}}
 		}), "spec.notify.webhooks[0].secretRef.key", "at least 1 chars"},
+		{"notification secret over plain http", request(func(r *golivev1alpha1.UpdateRequest) {
+			r.Spec.Notify.Webhooks = []golivev1alpha1.NotificationWebhook{
+				{URL: "https://hooks.example.com/x", SecretRef: &golivev1alpha1.SecretKeySelector{Name: "hook", Key: "token"}},
+				{URL: "http://hooks.example.com/x", SecretRef: &golivev1alpha1.SecretKeySelector{Name: "hook", Key: "token"}},
+			}
+		}), "spec.notify.webhooks[1].url", "must be an https URL when secretRef is set"},
 
 		// GoLiveWindow.
 		{"no time zone", window(func(w *golivev1alpha1.GoLiveWindow) { w.Spec.TimeZone = "" }), "spec.timeZone", "at least 1 chars"},

@@ -394,6 +394,19 @@ func TestManagerAcceptsTheChartsFlags(t *testing.T) {
 	}
 }
 
+// egress.allow becomes one --egress-allow; without it the manager's default
+// (any address but the always refused ones) holds.
+func TestEgressAllowBecomesTheManagersFlag(t *testing.T) {
+	byDefault := flags(t, managerContainer(t, only[appsv1.Deployment](t, render(t, "golive-system"), "Deployment")).Args)
+	if value, ok := byDefault["egress-allow"]; ok {
+		t.Errorf("the default install passes --egress-allow=%s, want none", value)
+	}
+	listed := flags(t, managerContainer(t, only[appsv1.Deployment](t, render(t, "golive-system", certManagerValues), "Deployment")).Args)
+	if got, want := listed["egress-allow"], "10.96.0.0/12,*.svc.cluster.local,hooks.example.com"; got != want {
+		t.Errorf("--egress-allow=%q, want %q", got, want)
+	}
+}
+
 func TestWebhooksReachTheChartsService(t *testing.T) {
 	const namespace = "platform-ops"
 	in := render(t, namespace)
@@ -815,6 +828,7 @@ func TestValuesSchemaRefusesWrongValues(t *testing.T) {
 		{"unknown log level", `logLevel: verbose`, "at '/logLevel'"},
 		{"plain-HTTP webhook URL", "externalManager:\n  enabled: true\n  webhookURL: http://localhost:9443", "at '/externalManager/webhookURL'"},
 		{"extra argument without dashes", "extraArgs: [enable-http2]", "at '/extraArgs/0'"},
+		{"egress entries in one string", "egress:\n  allow: [\"10.0.0.0/8,hooks.example.com\"]", "at '/egress/allow/0'"},
 		{"external manager without URL", "externalManager:\n  enabled: true", "externalManager.webhookURL"},
 		{"client CA ConfigMap with a path", "webhook:\n  clientCA:\n    configMapName: ca/x", "at '/webhook/clientCA/configMapName'"},
 		{"no allowed client names", "webhook:\n  clientNames: []", "at '/webhook/clientNames'"},

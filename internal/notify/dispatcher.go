@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,6 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/egress"
 )
 
 // ReasonNotificationFailed is the Warning Event on a request whose notice a
@@ -45,6 +47,12 @@ const UserAgent = "golive-notify"
 const (
 	// FailureQueueFull: the queue was full; the notice was dropped unsent.
 	FailureQueueFull = "QueueFull"
+	// FailureInsecure: the webhook has a secretRef and an http URL; its key is
+	// sent over https only. Not retried.
+	FailureInsecure = "Insecure"
+	// FailureEgressRefused: golive's egress policy (--egress-allow) refuses the
+	// webhook's address. Not retried.
+	FailureEgressRefused = "EgressRefused"
 	// FailureSecretForbidden: golive may not get the webhook's Secret.
 	FailureSecretForbidden = "SecretForbidden"
 	// FailureSecretNotFound: the webhook's Secret does not exist.
@@ -82,13 +90,21 @@ type Options struct {
 	Recorder events.EventRecorder
 	// Metrics counts notices sent and failed.
 	Metrics Metrics
-	// HTTPClient posts the notices; it must carry no credentials. Redirects
-	// are never followed. Default: a client with the default transport.
+	// HTTPClient posts the notices; it must carry no credentials, and it
+	// should be an egress.Policy's client: request authors choose the URLs.
+	// Redirects are never followed. Default: a client with the default transport.
 	HTTPClient *http.Client
-	// Workers post in parallel; the notices to one URL are posted one after
-	// another, in order. Default 4.
+	// Workers post in parallel; the notices of one namespace to one URL are
+	// posted one after another, in order. The namespaces with notices waiting
+	// take turns. Default 4.
 	Workers int
-	// QueueSize bounds the notices waiting; a notice beyond it is dropped. Default 256.
+	// WorkersPerNamespace bounds the workers posting one namespace's notices
+	// at once, so that a namespace whose webhooks hang holds up at most that
+	// many. Default: all workers but one, at least 1.
+	WorkersPerNamespace int
+	// QueueSize bounds the notices waiting. Beyond it, the newest notice of
+	// the namespace with the most waiting is dropped, so that one namespace
+	// cannot crowd out the others. Default 256.
 	QueueSize int
 	// Timeout bounds each attempt, the Secret's get included. Default 5s.
 	Timeout time.Duration
@@ -112,16 +128,32 @@ type Dispatcher struct {
 	client  *http.Client
 
 	mu sync.Mutex
+	// wake is signalled when a worker may find a notice to take, or must stop.
+	wake     *sync.Cond
+	stopping bool
 	// waiting holds the notices not yet taken by a worker, in order, by
-	// URL; queued counts them.
-	waiting map[string][]delivery
-	queued  int
-	// posting holds the keys of waiting whose notice a worker is posting.
-	posting map[string]bool
+	// key; queued counts them, sequence numbers them as they come.
+	waiting  map[deliveryKey][]delivery
+	queued   int
+	sequence uint64
+	// posting holds the keys whose notice a worker is posting.
+	posting map[deliveryKey]bool
+	// namespaces are those with notices waiting or being posted; rotation
+	// lists them in the order they take turns, next is whose turn it is.
+	namespaces map[string]*namespaceQueue
+	rotation   []string
+	next       int
+}
+
+// namespaceQueue is the share of the queue of one namespace.
+type namespaceQueue struct {
 	// ready lists the keys with notices waiting that no worker is posting,
-	// each once, so that a webhook that hangs holds up its own notices and
-	// one worker only.
-	ready chan string
+	// each once, the one waiting longest first: a webhook that hangs holds
+	// up its own notices and one worker only.
+	ready []deliveryKey
+	// queued counts the notices waiting; posting those being posted.
+	queued  int
+	posting int
 }
 
 // delivery is one notice for one webhook.
@@ -129,6 +161,21 @@ type delivery struct {
 	notice  Notice
 	webhook golivev1alpha1.NotificationWebhook
 	index   int
+	// sequence orders the notices as they were queued.
+	sequence uint64
+}
+
+// deliveryKey groups the notices posted one after another: those of one
+// namespace to one URL. A request's notices arrive in order, and an
+// endpoint shared by many requests gets one post at a time (and ties up one
+// worker when it hangs).
+type deliveryKey struct {
+	namespace string
+	url       string
+}
+
+func (item delivery) key() deliveryKey {
+	return deliveryKey{namespace: item.notice.Namespace, url: item.webhook.URL}
 }
 
 func (item delivery) format() golivev1alpha1.NotificationFormat {
@@ -155,9 +202,13 @@ func (item delivery) regarding() *corev1.ObjectReference {
 
 // failure says why an attempt failed and whether another may succeed.
 type failure struct {
-	reason  string
+	reason string
+	// message is what the request's author is told; for a failed post, a
+	// coarse class only (egress.Describe), which says nothing of the network.
 	message string
-	retry   bool
+	// detail is the error in full, for golive's own log.
+	detail string
+	retry  bool
 	// retryAfter is the wait the webhook asked for.
 	retryAfter time.Duration
 	// action is the step that failed, the Event's action: Kubernetes folds
@@ -179,6 +230,9 @@ const (
 func NewDispatcher(options Options) *Dispatcher {
 	if options.Workers <= 0 {
 		options.Workers = 4
+	}
+	if options.WorkersPerNamespace <= 0 {
+		options.WorkersPerNamespace = max(options.Workers-1, 1)
 	}
 	if options.QueueSize <= 0 {
 		options.QueueSize = 256
@@ -220,72 +274,154 @@ func NewDispatcher(options Options) *Dispatcher {
 	}
 	// A redirect would carry the notice, and its credentials, somewhere the request did not name.
 	httpClient.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &Dispatcher{options: options, client: httpClient,
-		waiting: map[string][]delivery{}, posting: map[string]bool{},
-		// Never full: a key is listed at most once, and only while a notice of it waits.
-		ready: make(chan string, options.QueueSize)}
+	d := &Dispatcher{options: options, client: httpClient,
+		waiting: map[deliveryKey][]delivery{}, posting: map[deliveryKey]bool{}, namespaces: map[string]*namespaceQueue{}}
+	d.wake = sync.NewCond(&d.mu)
+	return d
 }
 
 // NeedLeaderElection makes the Dispatcher run on the leader only, where the
 // reconcilers that enqueue run.
 func (d *Dispatcher) NeedLeaderElection() bool { return true }
 
-// Enqueue queues notice for each of webhooks and returns at once: a notice
-// that finds the queue full is dropped, counted and logged.
+// Enqueue queues notice for each of webhooks and returns at once. When the
+// queue is full, a notice is dropped, counted and recorded: the newest of
+// the namespace with the most notices waiting, this one if that is its own.
 func (d *Dispatcher) Enqueue(ctx context.Context, notice Notice, webhooks []golivev1alpha1.NotificationWebhook) {
+	logger := log.FromContext(ctx)
 	for i, webhook := range webhooks {
-		item := delivery{notice: notice, webhook: webhook, index: i}
-		if !d.queue(item) {
-			d.failed(log.FromContext(ctx), item, &failure{reason: FailureQueueFull, message: "the notification queue is full", action: actionEnqueue}, 0)
+		if dropped := d.queue(delivery{notice: notice, webhook: webhook, index: i}); dropped != nil {
+			d.failed(logger.WithValues("request", dropped.notice.Namespace+"/"+dropped.notice.Name, "notice", dropped.notice.Reason),
+				*dropped, &failure{reason: FailureQueueFull, message: "the notification queue is full", action: actionEnqueue}, 0)
 		}
 	}
 }
 
-// key groups the notices posted one after another: those to one URL. A
-// request's notices arrive in order, and an endpoint shared by many requests
-// gets one post at a time (and ties up one worker when it hangs).
-func (item delivery) key() string {
-	return item.webhook.URL
-}
-
-// queue adds item behind the notices of its key; false when the queue is full.
-func (d *Dispatcher) queue(item delivery) bool {
+// queue adds item behind the notices of its key and returns the notice
+// dropped to make room, if one was: item itself, or the newest notice of a
+// namespace with more waiting than item's.
+func (d *Dispatcher) queue(item delivery) *delivery {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	var dropped *delivery
 	if d.queued >= d.options.QueueSize {
-		return false
+		largest := d.largestNamespace()
+		if own := d.namespaces[item.notice.Namespace]; largest == "" || own != nil && own.queued >= d.namespaces[largest].queued {
+			return &item
+		}
+		newest := d.dropNewest(largest)
+		dropped = &newest
 	}
+	d.sequence++
+	item.sequence = d.sequence
 	key := item.key()
+	queue := d.namespaces[key.namespace]
+	if queue == nil {
+		queue = &namespaceQueue{}
+		d.namespaces[key.namespace] = queue
+		d.rotation = append(d.rotation, key.namespace)
+	}
 	if len(d.waiting[key]) == 0 && !d.posting[key] {
-		d.ready <- key
+		queue.ready = append(queue.ready, key)
 	}
 	d.waiting[key] = append(d.waiting[key], item)
+	queue.queued++
 	d.queued++
-	return true
+	d.wake.Signal()
+	return dropped
 }
 
-// take hands the next notice of key to the worker that calls it.
-func (d *Dispatcher) take(key string) delivery {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	item := d.waiting[key][0]
-	if len(d.waiting[key]) == 1 {
-		delete(d.waiting, key)
-	} else {
-		d.waiting[key] = d.waiting[key][1:]
+// largestNamespace is the namespace with the most notices waiting.
+func (d *Dispatcher) largestNamespace() string {
+	largest := ""
+	for _, namespace := range d.rotation {
+		if largest == "" || d.namespaces[namespace].queued > d.namespaces[largest].queued {
+			largest = namespace
+		}
 	}
+	return largest
+}
+
+// dropNewest takes the newest notice of namespace, which has notices waiting, out of the queue.
+func (d *Dispatcher) dropNewest(namespace string) delivery {
+	var newest deliveryKey
+	found := false
+	for key, items := range d.waiting {
+		if key.namespace == namespace && (!found || items[len(items)-1].sequence > d.waiting[newest][len(d.waiting[newest])-1].sequence) {
+			newest, found = key, true
+		}
+	}
+	items := d.waiting[newest]
+	item := items[len(items)-1]
+	queue := d.namespaces[namespace]
+	if len(items) == 1 {
+		delete(d.waiting, newest)
+		queue.ready = slices.DeleteFunc(queue.ready, func(key deliveryKey) bool { return key == newest })
+	} else {
+		d.waiting[newest] = items[:len(items)-1]
+	}
+	queue.queued--
 	d.queued--
-	d.posting[key] = true
+	d.forgetIfIdle(namespace)
 	return item
 }
 
-// done lets the next notice of key be taken.
-func (d *Dispatcher) done(key string) {
+// take hands the next notice to a worker: from the namespace whose turn it
+// is, among those with a notice ready and fewer than WorkersPerNamespace
+// posting. false when there is none.
+func (d *Dispatcher) take() (delivery, bool) {
+	for i := range d.rotation {
+		turn := (d.next + i) % len(d.rotation)
+		queue := d.namespaces[d.rotation[turn]]
+		if len(queue.ready) == 0 || queue.posting >= d.options.WorkersPerNamespace {
+			continue
+		}
+		key := queue.ready[0]
+		queue.ready = queue.ready[1:]
+		item := d.waiting[key][0]
+		if len(d.waiting[key]) == 1 {
+			delete(d.waiting, key)
+		} else {
+			d.waiting[key] = d.waiting[key][1:]
+		}
+		d.posting[key] = true
+		queue.queued--
+		queue.posting++
+		d.queued--
+		d.next = turn + 1
+		return item, true
+	}
+	return delivery{}, false
+}
+
+// done lets the next notice of item's key be taken, after the other keys
+// of its namespace that are ready.
+func (d *Dispatcher) done(item delivery) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	key := item.key()
 	delete(d.posting, key)
+	queue := d.namespaces[key.namespace]
+	queue.posting--
 	if len(d.waiting[key]) > 0 {
-		d.ready <- key
+		queue.ready = append(queue.ready, key)
+	}
+	d.forgetIfIdle(key.namespace)
+	// The namespace may take another worker now, and its key another turn.
+	d.wake.Broadcast()
+}
+
+// forgetIfIdle drops namespace from the rotation once nothing of it waits or is posted.
+func (d *Dispatcher) forgetIfIdle(namespace string) {
+	queue := d.namespaces[namespace]
+	if queue.queued > 0 || queue.posting > 0 {
+		return
+	}
+	delete(d.namespaces, namespace)
+	i := slices.Index(d.rotation, namespace)
+	d.rotation = slices.Delete(d.rotation, i, i+1)
+	if i < d.next {
+		d.next--
 	}
 }
 
@@ -297,22 +433,38 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	for range d.options.Workers {
 		workers.Go(func() {
 			for {
-				select {
-				case <-ctx.Done():
+				item, ok := d.wait()
+				if !ok {
 					return
-				case key := <-d.ready:
-					d.deliver(ctx, logger, d.take(key))
-					d.done(key)
 				}
+				d.deliver(ctx, logger, item)
+				d.done(item)
 			}
 		})
 	}
 	<-ctx.Done()
+	d.mu.Lock()
+	d.stopping = true
+	d.wake.Broadcast()
+	d.mu.Unlock()
 	workers.Wait()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	logger.Info("Stopped sending notices", "dropped", d.queued)
 	return nil
+}
+
+// wait waits for a notice to take; false when the Dispatcher is stopping.
+func (d *Dispatcher) wait() (delivery, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for !d.stopping {
+		if item, ok := d.take(); ok {
+			return item, true
+		}
+		d.wake.Wait()
+	}
+	return delivery{}, false
 }
 
 // deliver posts one notice to one webhook, retrying what may succeed later.
@@ -346,7 +498,7 @@ func (d *Dispatcher) deliver(ctx context.Context, logger logr.Logger, item deliv
 		if f.retryAfter > 0 {
 			delay = max(delay, min(f.retryAfter, d.options.MaxRetryAfter))
 		}
-		logger.V(1).Info("Retrying a notice", "attempt", attempt, "after", delay, "reason", f.reason, "error", f.message)
+		logger.V(1).Info("Retrying a notice", "attempt", attempt, "after", delay, "reason", f.reason, "error", f.message, "detail", f.detail)
 		if err := d.options.Sleep(ctx, delay); err != nil {
 			logger.Info("Dropped a notice: golive is stopping")
 			return
@@ -360,11 +512,16 @@ func (d *Dispatcher) attempt(ctx context.Context, item delivery, body []byte, co
 	defer cancel()
 	request, err := http.NewRequestWithContext(ctx, http.MethodPost, item.webhook.URL, bytes.NewReader(body))
 	if err != nil {
-		return &failure{reason: FailureInvalid, message: withoutURL(err), action: actionPost}
+		return &failure{reason: FailureInvalid, message: egress.Detail(err), action: actionPost}
 	}
 	request.Header.Set("Content-Type", contentType)
 	request.Header.Set("User-Agent", UserAgent)
 	if ref := item.webhook.SecretRef; ref != nil {
+		// Admission refuses this too; a request stored before it was is caught here.
+		if request.URL.Scheme != "https" {
+			return &failure{reason: FailureInsecure, action: actionPost,
+				message: "golive sends the key of secretRef over https only, and the url is http"}
+		}
 		key, f := d.secretKey(ctx, item.notice.Namespace, ref)
 		if f != nil {
 			f.action, f.related = actionReadSecret, &corev1.ObjectReference{APIVersion: "v1", Kind: "Secret", Namespace: item.notice.Namespace, Name: ref.Name}
@@ -383,34 +540,40 @@ func (d *Dispatcher) attempt(ctx context.Context, item delivery, body []byte, co
 	return f
 }
 
-// post sends request and reads the answer.
+// post sends request and reads the answer. What the author is told is a
+// coarse class or the status code, never the error or the body.
 func (d *Dispatcher) post(request *http.Request) *failure {
 	response, err := d.client.Do(request)
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			return &failure{reason: FailureTimeout, retry: true, message: fmt.Sprintf("no answer within %s", d.options.Timeout)}
+		detail := egress.Detail(err)
+		switch egress.Describe(err) {
+		case egress.ClassTimedOut:
+			return &failure{reason: FailureTimeout, retry: true, detail: detail,
+				message: egress.ClassTimedOut + " after " + d.options.Timeout.String()}
+		case egress.ClassRefused:
+			return &failure{reason: FailureEgressRefused, detail: detail, message: egress.ClassRefused}
 		}
-		return &failure{reason: FailureNetwork, retry: true, message: withoutURL(err)}
+		return &failure{reason: FailureNetwork, retry: true, detail: detail, message: egress.ClassUnreachable}
 	}
 	defer response.Body.Close()
 	excerpt, _ := io.ReadAll(io.LimitReader(response.Body, 128))
 	// Read the rest (bounded) so the connection can be used again.
 	_, _ = io.Copy(io.Discard, io.LimitReader(response.Body, 64<<10))
-	status := response.Status
-	if text := strings.TrimSpace(strings.ToValidUTF8(string(excerpt), "")); text != "" {
-		status += ": " + text
-	}
-	switch code := response.StatusCode; {
+	// The status line's text is the server's; golive says the code in its own words.
+	code := response.StatusCode
+	status := fmt.Sprintf("answered %d %s", code, http.StatusText(code))
+	detail := response.Status + ": " + strings.TrimSpace(strings.ToValidUTF8(string(excerpt), ""))
+	switch {
 	case code >= 200 && code < 300:
 		return nil
 	case code == http.StatusTooManyRequests:
-		return &failure{reason: FailureThrottled, retry: true, message: "answered " + status, retryAfter: d.retryAfter(response)}
+		return &failure{reason: FailureThrottled, retry: true, message: status, detail: detail, retryAfter: d.retryAfter(response)}
 	case code >= 500:
-		return &failure{reason: FailureServerError, retry: true, message: "answered " + status, retryAfter: d.retryAfter(response)}
+		return &failure{reason: FailureServerError, retry: true, message: status, detail: detail, retryAfter: d.retryAfter(response)}
 	case code >= 300 && code < 400:
-		return &failure{reason: FailureRejected, message: "answered " + status + "; golive does not follow redirects"}
+		return &failure{reason: FailureRejected, message: status + "; golive does not follow redirects", detail: detail}
 	}
-	return &failure{reason: FailureRejected, message: "answered " + status}
+	return &failure{reason: FailureRejected, message: status, detail: detail}
 }
 
 // retryAfter reads a Retry-After header, in seconds or as an HTTP date.
@@ -463,6 +626,9 @@ func (d *Dispatcher) failed(logger logr.Logger, item delivery, f *failure, attem
 		message = fmt.Sprintf("after %d attempts, %s", attempts, message)
 	}
 	logger.Error(errors.New(message), "Failed to send a notice", "reason", f.reason)
+	if f.detail != "" {
+		logger.V(1).Info("Failed to send a notice: the last attempt's error", "reason", f.reason, "detail", f.detail)
+	}
 	if d.options.Recorder != nil {
 		var related runtime.Object
 		if f.related != nil {
@@ -478,13 +644,4 @@ func Signature(key, body []byte) string {
 	mac := hmac.New(sha256.New, key)
 	mac.Write(body)
 	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
-}
-
-// withoutURL drops the URL from an HTTP client's error: its path or query may hold a token.
-func withoutURL(err error) string {
-	var urlError *url.Error
-	if errors.As(err, &urlError) {
-		return urlError.Op + ": " + urlError.Err.Error()
-	}
-	return err.Error()
 }

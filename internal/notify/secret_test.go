@@ -77,12 +77,12 @@ func TestSecretNeedsTheGrantTheDocsShow(t *testing.T) {
 	notice := succeeded(env.NewNamespace(t, "golive-notify-"))
 	secret(t, notice.Namespace, "hook", "token", "s3cret-token")
 	secret(t, notice.Namespace, "another", "token", "not for golive")
-	h := newHook(t, func(_ int, p post, w http.ResponseWriter, _ *http.Request) {
+	h := newTLSHook(t, func(_ int, p post, w http.ResponseWriter, _ *http.Request) {
 		if p.header.Get("Authorization") != "Bearer s3cret-token" {
 			w.WriteHeader(http.StatusUnauthorized)
 		}
 	})
-	d := startDispatcher(t, notify.Options{Reader: asGolive(t)})
+	d := startDispatcher(t, notify.Options{Reader: asGolive(t), HTTPClient: trustingClient(h)})
 	hooks := webhook(h, golivev1alpha1.FormatGeneric)
 	hooks[0].SecretRef = &golivev1alpha1.SecretKeySelector{Name: "hook", Key: "token"}
 
@@ -115,8 +115,8 @@ func TestSecretNeedsTheGrantTheDocsShow(t *testing.T) {
 func TestAMissingSecretOrKeyIsNotRetried(t *testing.T) {
 	notice := succeeded(env.NewNamespace(t, "golive-notify-"))
 	secret(t, notice.Namespace, "hook", "token", "s3cret-token")
-	h := newHook(t, answering(http.StatusOK))
-	d := startDispatcher(t, notify.Options{})
+	h := newTLSHook(t, answering(http.StatusOK))
+	d := startDispatcher(t, notify.Options{HTTPClient: trustingClient(h)})
 	missingSecret, missingKey := webhook(h, golivev1alpha1.FormatSlack)[0], webhook(h, golivev1alpha1.FormatSlack)[0]
 	missingSecret.SecretRef = &golivev1alpha1.SecretKeySelector{Name: "no-such-secret", Key: "token"}
 	missingKey.SecretRef = &golivev1alpha1.SecretKeySelector{Name: "hook", Key: "tokn"}

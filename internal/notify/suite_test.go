@@ -64,6 +64,13 @@ type dispatcher struct {
 func startDispatcher(t *testing.T, options notify.Options) *dispatcher {
 	t.Helper()
 	d := newDispatcher(t, options)
+	startDispatcherOf(t, d)
+	return d
+}
+
+// startDispatcherOf starts d, made by newDispatcher, until the test ends.
+func startDispatcherOf(t *testing.T, d *dispatcher) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan error, 1)
 	go func() { stopped <- d.Start(ctx) }()
@@ -78,7 +85,6 @@ func startDispatcher(t *testing.T, options notify.Options) *dispatcher {
 			t.Error("the dispatcher did not stop within 30s of its context's end")
 		}
 	})
-	return d
 }
 
 // newDispatcher makes the Dispatcher of startDispatcher without starting it.
@@ -148,7 +154,29 @@ type hook struct {
 func newHook(t *testing.T, answer func(n int, p post, w http.ResponseWriter, r *http.Request)) *hook {
 	t.Helper()
 	h := &hook{}
-	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h.Server = httptest.NewServer(h.handler(answer))
+	t.Cleanup(h.Close)
+	return h
+}
+
+// newTLSHook is a hook served over https, with a certificate that
+// trustingClient trusts.
+func newTLSHook(t *testing.T, answer func(n int, p post, w http.ResponseWriter, r *http.Request)) *hook {
+	t.Helper()
+	h := &hook{}
+	h.Server = httptest.NewTLSServer(h.handler(answer))
+	t.Cleanup(h.Close)
+	return h
+}
+
+// trustingClient is a plain client that trusts the certificate of every
+// newTLSHook: httptest serves them all with the same one.
+func trustingClient(h *hook) *http.Client {
+	return &http.Client{Transport: h.Client().Transport}
+}
+
+func (h *hook) handler(answer func(n int, p post, w http.ResponseWriter, r *http.Request)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil || r.Method != http.MethodPost {
 			http.Error(w, "want a POST with a body", http.StatusMethodNotAllowed)
@@ -160,9 +188,7 @@ func newHook(t *testing.T, answer func(n int, p post, w http.ResponseWriter, r *
 		n := len(h.posts)
 		h.mu.Unlock()
 		answer(n, p, w, r)
-	}))
-	t.Cleanup(h.Close)
-	return h
+	})
 }
 
 // answering answers the posts with statuses in turn, the last one to every later post.
@@ -226,4 +252,24 @@ func decodeJSON(text string, into any) error {
 	decoder := json.NewDecoder(strings.NewReader(text))
 	decoder.DisallowUnknownFields()
 	return decoder.Decode(into)
+}
+
+// noWarningSays fails the test when a NotificationFailed Event on the
+// request of notice says any of texts.
+func noWarningSays(t *testing.T, notice notify.Notice, texts ...string) {
+	t.Helper()
+	var list eventsv1.EventList
+	if err := env.Client.List(t.Context(), &list, client.InNamespace(notice.Namespace)); err != nil {
+		t.Fatal(err)
+	}
+	for _, event := range list.Items {
+		if event.Regarding.Name != notice.Name || event.Reason != notify.ReasonNotificationFailed {
+			continue
+		}
+		for _, text := range texts {
+			if strings.Contains(event.Note, text) {
+				t.Errorf("the Event %q says %q", event.Note, text)
+			}
+		}
+	}
 }

@@ -2,16 +2,17 @@ package verify
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
 	"github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/durationfmt"
+	"github.com/golive-dev/golive/internal/egress"
 )
 
 // maxProbeTimeout bounds one probe: a reconcile waits for it.
@@ -23,11 +24,15 @@ const maxDrainedBody = 64 << 10
 
 const userAgent = "golive-verify"
 
+// maxRedirects is how many redirects a probe follows, as net/http's default client.
+const maxRedirects = 10
+
 // ProbeResult is what one probe of an HTTP check saw.
 type ProbeResult struct {
 	// StatusCode of the answer; 0 when there was none.
 	StatusCode int
-	// Error says why there was no answer; empty when there was one.
+	// Error says why there was no answer, in a coarse class that reveals
+	// nothing of the network (egress.Describe); empty when there was one.
 	Error string
 	// Permanent is true when the URL could not even be made into a request:
 	// probing again cannot help.
@@ -43,9 +48,11 @@ func ProbeTimeout(check v1alpha1.HTTPCheck) time.Duration {
 // Probe sends one GET to check's URL and waits at most ProbeTimeout for the
 // answer's status. Redirects are followed unless expectStatus lists a 3xx
 // code, in which case the first answer counts. httpClient is copied, never
-// changed; nil means a plain client. It must not carry credentials: the URL
-// is chosen by whoever wrote the request. When ctx ends first, the result
-// says so; a caller that is stopping should not record it.
+// changed; nil means a plain client. It must not carry credentials, and it
+// should be an egress.Policy's client: the URL is chosen by whoever wrote the
+// request. Why there was no answer is said in a coarse class only; the
+// detail goes to ctx's logger, at V(1). When ctx ends first, the result says
+// so; a caller that is stopping should not record it.
 func Probe(ctx context.Context, httpClient *http.Client, check v1alpha1.HTTPCheck) ProbeResult {
 	timeout := ProbeTimeout(check)
 	probeCtx, cancel := context.WithTimeout(ctx, timeout)
@@ -59,7 +66,15 @@ func Probe(ctx context.Context, httpClient *http.Client, check v1alpha1.HTTPChec
 
 	response, err := probeClient(httpClient, check).Do(request)
 	if err != nil {
-		return ProbeResult{Error: describeProbeError(ctx, err, timeout)}
+		if ctx.Err() != nil {
+			return ProbeResult{Error: fmt.Sprintf("probe stopped: %v", context.Cause(ctx))}
+		}
+		class := egress.Describe(err)
+		log.FromContext(ctx).V(1).Info("Probed an HTTP check without an answer", "check", check.Name, "class", class, "error", egress.Detail(err))
+		if class == egress.ClassTimedOut {
+			return ProbeResult{Error: class + " after " + durationfmt.Short(timeout)}
+		}
+		return ProbeResult{Error: class}
 	}
 	defer func() { _ = response.Body.Close() }()
 	_, _ = io.Copy(io.Discard, io.LimitReader(response.Body, maxDrainedBody))
@@ -84,8 +99,17 @@ func probeClient(httpClient *http.Client, check v1alpha1.HTTPCheck) *http.Client
 	if httpClient != nil {
 		client = *httpClient
 	}
-	if expectsRedirect(check) {
+	switch {
+	case expectsRedirect(check):
 		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	case client.CheckRedirect == nil:
+		// net/http's default, with an error egress.Describe knows.
+		client.CheckRedirect = func(_ *http.Request, via []*http.Request) error {
+			if len(via) >= maxRedirects {
+				return egress.ErrTooManyRedirects
+			}
+			return nil
+		}
 	}
 	return &client
 }
@@ -97,19 +121,4 @@ func expectsRedirect(check v1alpha1.HTTPCheck) bool {
 		}
 	}
 	return false
-}
-
-// describeProbeError says why there was no answer, without repeating the URL
-// that net/http puts in front of every error.
-func describeProbeError(ctx context.Context, err error, timeout time.Duration) string {
-	switch {
-	case ctx.Err() != nil:
-		return fmt.Sprintf("probe stopped: %v", context.Cause(ctx))
-	case errors.Is(err, context.DeadlineExceeded):
-		return fmt.Sprintf("no answer within %s", durationfmt.Short(timeout))
-	}
-	if urlError, ok := errors.AsType[*url.Error](err); ok {
-		return urlError.Err.Error()
-	}
-	return err.Error()
 }

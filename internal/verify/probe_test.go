@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/egress"
 )
 
 // startServer serves the paths the probe tests use.
@@ -30,6 +31,9 @@ func startServer(t *testing.T) *httptest.Server {
 	})
 	mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/ok", http.StatusFound)
+	})
+	mux.HandleFunc("/metadata", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://169.254.169.254/latest/meta-data/", http.StatusFound)
 	})
 	mux.HandleFunc("/loop", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/loop", http.StatusFound)
@@ -70,11 +74,11 @@ func TestProbe(t *testing.T) {
 		},
 		{
 			name:  "a redirect loop is no answer",
-			check: checkOf(server.URL + "/loop"), want: ProbeResult{Error: "stopped after 10 redirects"},
+			check: checkOf(server.URL + "/loop"), want: ProbeResult{Error: "redirected too many times"},
 		},
 		{
 			name:  "a server slower than the period is no answer",
-			check: checkOf(server.URL+"/slow", withPeriod(time.Second)), want: ProbeResult{Error: "no answer within 1s"},
+			check: checkOf(server.URL+"/slow", withPeriod(time.Second)), want: ProbeResult{Error: "timed out after 1s"},
 		},
 		{
 			name:  "a URL that cannot be requested is a permanent failure",
@@ -102,8 +106,10 @@ func TestProbeConnectionRefused(t *testing.T) {
 		t.Fatalf("Closing the listener: %v", err)
 	}
 
+	// Whether nothing listens, a firewall drops or DNS fails, the author of the
+	// check learns only that it was unreachable, never the address or the port's state.
 	got := Probe(t.Context(), nil, checkOf("http://"+address+"/healthz"))
-	want := ProbeResult{Error: "dial tcp " + address + ": connect: connection refused"}
+	want := ProbeResult{Error: "unreachable"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Probe() mismatch (-want +got):\n%s", diff)
 	}
@@ -135,7 +141,7 @@ func TestProbeAll(t *testing.T) {
 		checkOf(server.URL + "/error"),
 		checkOf(server.URL + "/ok"),
 	}
-	want := []ProbeResult{{Error: "no answer within 1s"}, {StatusCode: 500}, {StatusCode: 200}}
+	want := []ProbeResult{{Error: "timed out after 1s"}, {StatusCode: 500}, {StatusCode: 200}}
 	if diff := cmp.Diff(want, ProbeAll(t.Context(), nil, checks)); diff != "" {
 		t.Errorf("ProbeAll() mismatch (-want +got):\n%s", diff)
 	}
@@ -155,5 +161,61 @@ func TestProbeTimeout(t *testing.T) {
 		if got := ProbeTimeout(makeHTTPCheck(withPeriod(period))); got != want {
 			t.Errorf("ProbeTimeout() with period %v = %v, want %v", period, got, want)
 		}
+	}
+}
+
+func TestProbeThroughTheEgressPolicy(t *testing.T) {
+	server := startServer(t) // on 127.0.0.1
+	policy := func(allow ...string) *http.Client {
+		p, err := egress.Parse(allow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Client()
+	}
+	tests := []struct {
+		name   string
+		client *http.Client
+		check  v1alpha1.HTTPCheck
+		want   ProbeResult
+	}{
+		{name: "the loopback is refused by default", client: policy(), check: checkOf(server.URL + "/ok"),
+			want: ProbeResult{Error: "refused by golive's egress policy"}},
+		{name: "the loopback is refused when not listed", client: policy("10.0.0.0/8", "*.svc.cluster.local"), check: checkOf(server.URL + "/ok"),
+			want: ProbeResult{Error: "refused by golive's egress policy"}},
+		{name: "the loopback listed", client: policy("127.0.0.1/32"), check: checkOf(server.URL + "/ok"),
+			want: ProbeResult{StatusCode: 200}},
+		{name: "a redirect within the policy", client: policy("127.0.0.1/32"), check: checkOf(server.URL + "/redirect"),
+			want: ProbeResult{StatusCode: 200}},
+		{name: "a redirect to the metadata service", client: policy("127.0.0.1/32"), check: checkOf(server.URL + "/metadata"),
+			want: ProbeResult{Error: "refused by golive's egress policy"}},
+		{name: "a redirect to the metadata service, expected as the answer", client: policy("127.0.0.1/32"),
+			check: checkOf(server.URL+"/metadata", withExpectStatus(302)), want: ProbeResult{StatusCode: 302}},
+		{name: "a redirect loop", client: policy("127.0.0.1/32"), check: checkOf(server.URL + "/loop"),
+			want: ProbeResult{Error: "redirected too many times"}},
+		{name: "the metadata service", client: policy("0.0.0.0/0"), check: checkOf("http://169.254.169.254/latest/meta-data/"),
+			want: ProbeResult{Error: "refused by golive's egress policy"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Probe(t.Context(), tt.client, tt.check)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Probe() mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// What a refused probe leaves in the check's status: the class, no address.
+func TestARefusedProbeIsRecordedAsNoAnswer(t *testing.T) {
+	server := startServer(t)
+	policy, err := egress.Parse(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := checkOf(server.URL + "/ok")
+	state := NextHTTPState(CheckState{}, check, time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), Probe(t.Context(), policy.Client(), check))
+	if want := "no answer: refused by golive's egress policy (0/3 successes in a row)"; state.Message != want || state.Result != v1alpha1.CheckRunning {
+		t.Errorf("state = %s %q, want %s %q", state.Result, state.Message, v1alpha1.CheckRunning, want)
 	}
 }

@@ -2,10 +2,12 @@ package cluster
 
 import (
 	"context"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -141,12 +143,15 @@ func (c *Cluster) StartGoliveWith(t *testing.T, opts GoliveOptions) *Golive {
 		"--webhook-dns-names", "localhost",
 		// The kube-apiserver presents a certificate of this CA (Start).
 		"--webhook-client-ca", c.webhookClientCA,
+		// The tests' health and notification endpoints run on this machine; the
+		// egress policy refuses the loopback unless it is listed.
+		"--egress-allow", "127.0.0.1/32",
 	}
 	if opts.Metrics {
 		g.args = append(g.args, "--metrics-secure=false")
 	}
 	g.args = append(g.args, opts.Args...)
-	g.env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+	g.env = append(os.Environ(), "KUBECONFIG="+kubeconfig, "SSL_CERT_FILE="+c.httptestCertificate(t))
 	t.Cleanup(func() {
 		g.stop(t)
 		if t.Failed() {
@@ -361,4 +366,19 @@ func ready(ctx context.Context, url string) error {
 func freeAddress(t *testing.T) string {
 	t.Helper()
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(testenv.FreePort(t)))
+}
+
+// httptestCertificate writes the certificate httptest serves every TLS
+// server with to a file, for golive to trust (SSL_CERT_FILE): notification
+// webhooks with a secretRef must be https.
+func (c *Cluster) httptestCertificate(t *testing.T) string {
+	t.Helper()
+	server := httptest.NewTLSServer(http.NotFoundHandler())
+	certificate := server.Certificate()
+	server.Close()
+	path := filepath.Join(c.work, "httptest-ca.pem")
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: certificate.Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -344,7 +344,8 @@ func releaseGoesLive(t *testing.T, cl *cluster.Cluster) {
 }
 
 // noticeServer is the team's notification endpoint (Generic format,
-// bearer token): it records the phase of each notice it accepts.
+// bearer token, so https: golive trusts httptest's certificate): it records
+// the phase of each notice it accepts.
 type noticeServer struct {
 	*httptest.Server
 	mu       sync.Mutex
@@ -357,7 +358,7 @@ type noticeServer struct {
 func newNoticeServer(t *testing.T, a *app, token string) *noticeServer {
 	t.Helper()
 	n := &noticeServer{}
-	n.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	n.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer "+token {
 			http.Error(w, "wrong token", http.StatusUnauthorized)
 			return
