@@ -12,8 +12,8 @@ import (
 
 	certutil "k8s.io/client-go/util/cert"
 
-	"github.com/golive-dev/golive/internal/webhookinfra/webhookserver"
 	"github.com/golive-dev/golive/internal/testenv"
+	"github.com/golive-dev/golive/internal/webhookinfra/webhookserver"
 )
 
 func TestClientCertificatesAreRequiredWithAClientCA(t *testing.T) {
