@@ -128,8 +128,4 @@ const (
 	// ReasonStatusNotTrusted: the status claims a production phase, but golive has
 	// no signed record that production started for this spec; nothing was changed.
 	ReasonStatusNotTrusted = "StatusNotTrusted"
-
-	// ReasonDeleted: the request was deleted while it touched production; it is
-	// rolled back (or its rollback finished) before it goes.
-	ReasonDeleted = "Deleted"
 )
