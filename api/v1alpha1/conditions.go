@@ -120,4 +120,12 @@ const (
 
 	// ReasonEvaluated: the window's schedule was evaluated and its status is current.
 	ReasonEvaluated = "Evaluated"
+
+	// ReasonGateNotPassed: at the moment production would start, golive re-derived
+	// the gates from what it can verify and some were not met; the message names each.
+	ReasonGateNotPassed = "GateNotPassed"
+
+	// ReasonStatusNotTrusted: the status claims a production phase, but golive has
+	// no signed record that production started for this spec; nothing was changed.
+	ReasonStatusNotTrusted = "StatusNotTrusted"
 )

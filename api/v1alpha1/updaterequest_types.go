@@ -469,6 +469,14 @@ type UpdateRequestStatus struct {
 	// +listType=atomic
 	// +optional
 	Timeline []TimelineEntry `json:"timeline,omitempty"`
+
+	// gateRecords are the facts golive recorded, and signed, that a later gate
+	// relies on (staging verified, production started), its last 16. golive
+	// believes only those whose signature it verifies, never status.phase.
+	// +kubebuilder:validation:MaxItems=16
+	// +listType=atomic
+	// +optional
+	GateRecords []GateRecord `json:"gateRecords,omitempty"`
 }
 
 // ApprovalRecord is one verified approval.
@@ -647,4 +655,36 @@ type UpdateRequestList struct {
 
 func init() {
 	SchemeBuilder.Register(&UpdateRequest{}, &UpdateRequestList{})
+}
+
+// Gate is a fact golive records, signed, for a later gate to rely on.
+// +kubebuilder:validation:Enum=StagingVerified;ProductionStarted
+type Gate string
+
+// The gates golive records.
+const (
+	// GateStagingVerified: staging passed its verification for the spec hash.
+	GateStagingVerified Gate = "StagingVerified"
+	// GateProductionStarted: golive admitted production for the spec hash, every gate met.
+	GateProductionStarted Gate = "ProductionStarted"
+)
+
+// GateRecord is one fact golive recorded: gate passed for specHash at at.
+type GateRecord struct {
+	// gate is the fact recorded.
+	Gate Gate `json:"gate"`
+
+	// specHash is the hash of the spec the fact holds for.
+	// +kubebuilder:validation:MaxLength=128
+	SpecHash string `json:"specHash"`
+
+	// at is when golive recorded the fact.
+	At metav1.Time `json:"at"`
+
+	// signature is golive's HMAC-SHA256 over the request's UID, the gate, the
+	// spec hash and the time, keyed with the ledger key; empty only in golive's
+	// own decision before it is recorded.
+	// +kubebuilder:validation:MaxLength=128
+	// +optional
+	Signature string `json:"signature,omitempty"`
 }

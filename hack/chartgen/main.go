@@ -31,14 +31,16 @@ import (
 const (
 	// clusterRoleRulesPrefix and roleRulesPrefix are followed by the role's
 	// name in the manifests: golive.generated.clusterRoleRules.golive-manager.
-	clusterRoleRulesPrefix       = "golive.generated.clusterRoleRules."
-	roleRulesPrefix              = "golive.generated.roleRules."
-	mutatingNameTemplate         = "golive.generated.mutatingWebhookConfigurationName"
-	mutatingWebhooksTemplate     = "golive.generated.mutatingWebhooks"
-	validatingNameTemplate       = "golive.generated.validatingWebhookConfigurationName"
-	validatingWebhooksTemplate   = "golive.generated.validatingWebhooks"
-	admissionPolicySpecTemplate  = "golive.generated.admissionPolicySpec"
-	admissionBindingSpecTemplate = "golive.generated.admissionPolicyBindingSpec"
+	clusterRoleRulesPrefix     = "golive.generated.clusterRoleRules."
+	roleRulesPrefix            = "golive.generated.roleRules."
+	mutatingNameTemplate       = "golive.generated.mutatingWebhookConfigurationName"
+	mutatingWebhooksTemplate   = "golive.generated.mutatingWebhooks"
+	validatingNameTemplate     = "golive.generated.validatingWebhookConfigurationName"
+	validatingWebhooksTemplate = "golive.generated.validatingWebhooks"
+	// admissionPolicySpecPrefix and admissionBindingSpecPrefix are followed by
+	// the object's name in the manifests: golive.generated.admissionPolicySpec.golive-status-writers.
+	admissionPolicySpecPrefix  = "golive.generated.admissionPolicySpec."
+	admissionBindingSpecPrefix = "golive.generated.admissionPolicyBindingSpec."
 	// webhookClientConfigTemplate is the chart's own: a webhook's clientConfig
 	// for a path (the chart's Service, or a URL for a manager out of cluster).
 	webhookClientConfigTemplate = "golive.webhookClientConfig"
@@ -171,11 +173,11 @@ func render(docs []document) ([]byte, error) {
 			err = webhookTemplates(doc, validatingNameTemplate, validatingWebhooksTemplate, "validating", add)
 		case "ValidatingAdmissionPolicy":
 			policies[name] = true
-			err = specTemplate(doc, admissionPolicySpecTemplate, "The spec of the ValidatingAdmissionPolicy "+name+".", nil, add)
+			err = specTemplate(doc, admissionPolicySpecPrefix+name, "The spec of the ValidatingAdmissionPolicy "+name+".", nil, add)
 		case "ValidatingAdmissionPolicyBinding":
 			bindings = append(bindings, doc)
 			// The chart names the policy itself, so the reference is left out.
-			err = specTemplate(doc, admissionBindingSpecTemplate, "The spec of the ValidatingAdmissionPolicyBinding "+name+", without its policyName.",
+			err = specTemplate(doc, admissionBindingSpecPrefix+name, "The spec of the ValidatingAdmissionPolicyBinding "+name+", without its policyName.",
 				[]string{"policyName"}, add)
 		default:
 			return nil, fmt.Errorf("%s: chartgen does not know where this kind goes in the chart", doc)
@@ -248,7 +250,31 @@ func specTemplate(doc document, name, comment string, omit []string, add func(te
 	if err != nil {
 		return fmt.Errorf("%s: %w", doc, err)
 	}
-	return add(template{name: name, comment: comment, body: body})
+	return add(template{name: name, comment: comment, body: templateIdentities(body)})
+}
+
+// identities are the CEL string literals of config/ that name who golive is
+// and who may break glass, each the whole expression of a policy variable,
+// with what the chart puts in their place: the release's ServiceAccount and
+// the value breakGlass.group (values.schema.json keeps quotes and backslashes
+// out of it).
+var identities = []struct{ literal, template string }{
+	{`'system:serviceaccount:golive-system:golive'`, `'system:serviceaccount:{{ .Release.Namespace }}:{{ include "golive.serviceAccountName" . }}'`},
+	{`'golive:break-glass'`, `{{ .Values.breakGlass.group | squote }}`},
+}
+
+// templateIdentities replaces the scalars of an encoded body that are an
+// identity literal by a double-quoted scalar of its template (encode has
+// refused template delimiters of the manifests, so these are the only ones).
+func templateIdentities(body string) string {
+	for _, identity := range identities {
+		encoded, err := encode(identity.literal)
+		if err != nil {
+			panic("encoding a string: " + err.Error())
+		}
+		body = strings.ReplaceAll(body, ": "+strings.TrimSuffix(encoded, "\n")+"\n", `: "`+identity.template+"\"\n")
+	}
+	return body
 }
 
 // webhookTemplates adds the configuration's name and its webhooks. The

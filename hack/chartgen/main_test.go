@@ -183,10 +183,33 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(got, "{{- define \"golive.generated.admissionPolicyBindingSpec\" -}}\nvalidationActions:\n  - Deny\n{{- end }}") {
+	if !strings.Contains(got, "{{- define \"golive.generated.admissionPolicyBindingSpec.p\" -}}\nvalidationActions:\n  - Deny\n{{- end }}") {
 		t.Errorf("binding spec not rendered without its policyName:\n%s", got)
 	}
-	if !strings.Contains(got, "{{- define \"golive.generated.admissionPolicySpec\" -}}\nfailurePolicy: Fail\n{{- end }}") {
+	if !strings.Contains(got, "{{- define \"golive.generated.admissionPolicySpec.p\" -}}\nfailurePolicy: Fail\n{{- end }}") {
 		t.Errorf("policy spec not rendered:\n%s", got)
+	}
+}
+
+func TestRenderTemplatesGoliveAndTheBreakGlassGroup(t *testing.T) {
+	got, err := renderInputs(t, `
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: status}
+spec:
+  variables:
+  - {name: manager, expression: "'system:serviceaccount:golive-system:golive'"}
+  - {name: breakGlassGroup, expression: "'golive:break-glass'"}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`expression: "'system:serviceaccount:{{ .Release.Namespace }}:{{ include "golive.serviceAccountName" . }}'"`,
+		`expression: "{{ .Values.breakGlass.group | squote }}"`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("rendered policy lacks %s:\n%s", want, got)
+		}
 	}
 }

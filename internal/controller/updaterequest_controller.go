@@ -128,6 +128,8 @@ func (r *UpdateRequestReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		world.Window.ActiveUpdates, world.Window.EmergencyUsed = usage.ActiveUpdates, usage.EmergencyUsed
 		decision = lifecycle.Decide(&request, world, now)
 	}
+	// The facts the decision recorded are signed before they are: only a signed record counts later.
+	ledger.SignGateRecords(r.LedgerKey, &request, decision.Status.GateRecords)
 	// Recorded before the action, so a restart knows what was about to happen.
 	// The optimistic lock refuses a decision made on a stale copy of the
 	// request (the cache lagging behind our own last patch); it is retried.

@@ -64,11 +64,16 @@ type decider struct {
 	stalledReason, stalledMessage string
 	// approvals is the tally of the verified approvals, counted once per decision.
 	approvals Tally
+	// stagingRecorded is true when this decision recorded staging as verified (not signed yet).
+	stagingRecorded bool
 }
 
 func (d *decider) run() {
 	if d.status.Phase.IsTerminal() {
 		d.ended()
+		return
+	}
+	if d.untrustedProduction() {
 		return
 	}
 	if d.specChanged() {

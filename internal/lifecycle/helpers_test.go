@@ -89,6 +89,24 @@ func approve(user, role string, when time.Time) Command {
 	return Command{Action: ActionApprove, User: user, Role: role, At: when}
 }
 
+// signedRecord is a gate record as the controller leaves it: signed (the
+// signature is the controller's business; testDecide takes every record with
+// one as verified).
+func signedRecord(gate golivev1alpha1.Gate, when time.Time) golivev1alpha1.GateRecord {
+	return golivev1alpha1.GateRecord{Gate: gate, SpecHash: hash, At: metav1.NewTime(when), Signature: "signed"}
+}
+
+// verifiedRecords are the records of r that carry a signature, as the controller's check would pass them.
+func verifiedRecords(r *golivev1alpha1.UpdateRequest) []golivev1alpha1.GateRecord {
+	var verified []golivev1alpha1.GateRecord
+	for _, record := range r.Status.GateRecords {
+		if record.Signature != "" {
+			verified = append(verified, record)
+		}
+	}
+	return verified
+}
+
 // States of a request, as the record of an earlier decision leaves them.
 func inStaging(r *golivev1alpha1.UpdateRequest, started time.Time) {
 	r.Status.Phase = golivev1alpha1.PhaseStaging
@@ -98,10 +116,12 @@ func inStaging(r *golivev1alpha1.UpdateRequest, started time.Time) {
 func stagingVerified(r *golivev1alpha1.UpdateRequest, phase golivev1alpha1.Phase, verified time.Time) {
 	r.Status.Phase = phase
 	r.Status.Staging = &golivev1alpha1.EnvironmentStatus{StartedAt: at(verified.Add(-5 * time.Minute)), UpdatedAt: at(verified.Add(-3 * time.Minute)), VerifiedAt: at(verified), TargetsApplied: 2}
+	r.Status.GateRecords = append(r.Status.GateRecords, signedRecord(golivev1alpha1.GateStagingVerified, verified))
 }
 
 func inProduction(r *golivev1alpha1.UpdateRequest, phase golivev1alpha1.Phase, started time.Time) {
 	stagingVerified(r, phase, started.Add(-72*time.Hour))
+	r.Status.GateRecords = append(r.Status.GateRecords, signedRecord(golivev1alpha1.GateProductionStarted, started))
 	r.Status.Production = &golivev1alpha1.EnvironmentStatus{StartedAt: at(started)}
 	if phase != golivev1alpha1.PhaseBackingUp {
 		r.Status.Backup = &golivev1alpha1.BackupStatus{SavedSpecs: "billing-2-4-0-saved-specs", CompletedAt: at(started.Add(time.Minute))}
@@ -138,6 +158,7 @@ func testDecide(t *testing.T, cases []decideCase) {
 			if tc.request != nil {
 				tc.request(request)
 			}
+			world.Attested = AttestedFrom(verifiedRecords(request), world.SpecHash)
 			if tc.world != nil {
 				tc.world(&world)
 			}

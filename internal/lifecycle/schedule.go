@@ -72,11 +72,11 @@ func PlanStart(calendar *window.Calendar, c StartConstraints, now time.Time) Sta
 }
 
 // expectedDuration is how much of the open window production needs.
-func (d *decider) expectedDuration() time.Duration {
-	if d.spec.Window.ExpectedDuration != nil {
-		return d.spec.Window.ExpectedDuration.Duration
+func expectedDuration(spec *golivev1alpha1.UpdateRequestSpec) time.Duration {
+	if spec.Window.ExpectedDuration != nil {
+		return spec.Window.ExpectedDuration.Duration
 	}
-	return d.spec.Verify.Timeout.Duration + expectedDurationMargin
+	return spec.Verify.Timeout.Duration + expectedDurationMargin
 }
 
 // scheduled plans the start of production, announces it, and starts the
@@ -95,7 +95,7 @@ func (d *decider) scheduled() {
 	emergency := d.spec.Emergency != nil
 	plan := PlanStart(calendar, StartConstraints{
 		SoakEnd: soakEnd(d.spec, &d.status), LastApproval: d.approvals.LastAt,
-		LeadTime: d.world.Window.Spec.LeadTime.Duration, Need: d.expectedDuration(), Emergency: emergency,
+		LeadTime: d.world.Window.Spec.LeadTime.Duration, Need: expectedDuration(d.spec), Emergency: emergency,
 	}, d.now)
 	schedule := &golivev1alpha1.ScheduleStatus{Window: name, NotBefore: timePtr(plan.NotBefore)}
 	if !plan.PlannedStart.IsZero() {
@@ -132,7 +132,23 @@ func (d *decider) scheduled() {
 		d.wait(golivev1alpha1.ReasonSuspended, "Suspended before production")
 		return
 	}
+	if d.stagingRecorded {
+		// Staging was verified in this very decision: its record is signed with
+		// this status, and only a signed record lets production start.
+		d.waitUntil(d.now.Add(PollInterval))
+		d.progress(golivev1alpha1.ReasonProgressing, "Recording that staging passed its verification")
+		return
+	}
+	// Whatever the status says, production starts only if every gate holds
+	// again, derived from what golive can verify.
+	if unmet := ProductionGates(d.request, d.world, d.now); len(unmet) > 0 {
+		d.gate(golivev1alpha1.ConditionScheduled, false, golivev1alpha1.ReasonGateNotPassed, "")
+		d.stall(golivev1alpha1.ReasonGateNotPassed, "Production was not started; gates not met: "+strings.Join(unmet, "; "))
+		return
+	}
 	d.status.Production = &golivev1alpha1.EnvironmentStatus{StartedAt: d.timestamp()}
+	// Part of the same status patch as the phase, before any action: a restart finds both or neither.
+	d.recordGate(golivev1alpha1.GateProductionStarted)
 	d.enter(golivev1alpha1.PhaseBackingUp, golivev1alpha1.ReasonProductionStarted, "Backing up before updating production")
 }
 

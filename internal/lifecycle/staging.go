@@ -118,6 +118,8 @@ func (d *decider) verifyStaging() {
 		d.fail(stagingEnvironment, golivev1alpha1.ReasonVerificationFailed, failure)
 	case passed:
 		d.gate(golivev1alpha1.ConditionStagingVerified, true, golivev1alpha1.ReasonSucceeded, "Staging passed its verification")
+		d.recordGate(golivev1alpha1.GateStagingVerified)
+		d.stagingRecorded = true
 		d.enter(golivev1alpha1.PhaseSoaking, golivev1alpha1.ReasonStagingVerified, "Staging passed its verification")
 	}
 }

@@ -43,6 +43,10 @@ type World struct {
 
 	// BackupsDeleted is true once the snapshots and saved specs of an ended request are gone.
 	BackupsDeleted bool
+
+	// Attested are the facts of status.gateRecords whose signature the
+	// controller verified, for the current spec (AttestedFrom).
+	Attested Attested
 }
 
 // DataRestoreState is where the restore of the snapshotted claims stands.

@@ -59,6 +59,8 @@ type Env struct {
 
 	// webhookAuthDir holds the client CA and the API server's admission configuration.
 	webhookAuthDir string
+	// kubeConfig is the break-glass administrator's kubeconfig.
+	kubeConfig []byte
 
 	environment *envtest.Environment
 }
@@ -180,6 +182,17 @@ func Start(ctx context.Context, opts ...Option) (*Env, error) {
 		// Start leaves the control plane running when installing the CRDs fails.
 		return nil, errors.Join(fmt.Errorf("starting envtest: %w", err), environment.Stop(), env.removeWebhookFiles())
 	}
+	// The administrator is a member of the break-glass group: tests set up
+	// phases by writing status, which the status policy allows golive and
+	// that group alone.
+	admin, err := environment.AddUser(envtest.User{Name: "golive-test-admin", Groups: []string{"system:masters", BreakGlassGroup}}, config)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("adding the break-glass administrator: %w", err), env.Stop())
+	}
+	if env.kubeConfig, err = admin.KubeConfig(); err != nil {
+		return nil, errors.Join(fmt.Errorf("writing the administrator's kubeconfig: %w", err), env.Stop())
+	}
+	config = admin.Config()
 	env.Config = config
 	if env.Client, err = client.New(config, client.Options{Scheme: scheme}); err != nil {
 		return nil, errors.Join(fmt.Errorf("creating a client: %w", err), env.Stop())
@@ -196,9 +209,10 @@ func Start(ctx context.Context, opts ...Option) (*Env, error) {
 	return env, nil
 }
 
-// KubeConfig is a kubeconfig file's content for an administrator of the API server.
+// KubeConfig is a kubeconfig file's content for an administrator of the API
+// server, a member of the break-glass group.
 func (e *Env) KubeConfig() []byte {
-	return e.environment.KubeConfig
+	return e.kubeConfig
 }
 
 // Stop stops the API server and etcd.
@@ -218,20 +232,62 @@ func (e *Env) removeWebhookFiles() error {
 	return err
 }
 
-// applyAdmissionPolicies creates every object of the YAML files in dir and
-// waits until the API server enforces the policies: a ValidatingAdmissionPolicy
-// takes effect only once the server has compiled it and seen its binding.
+// applyAdmissionPolicies creates every object of the files config/admission's
+// kustomization lists and waits until the API server enforces the policies: a
+// ValidatingAdmissionPolicy takes effect only once the server has compiled it
+// and seen its binding.
 func (e *Env) applyAdmissionPolicies(ctx context.Context, dir string) error {
-	objects, err := ReadObjects(filepath.Join(dir, "validating_admission_policy.yaml"))
+	var kustomization struct {
+		Resources []string `json:"resources"`
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "kustomization.yaml"))
 	if err != nil {
 		return err
 	}
-	for _, object := range objects {
-		if err := e.Client.Create(ctx, object); err != nil {
-			return fmt.Errorf("creating %s %s: %w", object.GetKind(), object.GetName(), err)
+	if err := utilyaml.Unmarshal(data, &kustomization); err != nil {
+		return fmt.Errorf("reading %s: %w", filepath.Join(dir, "kustomization.yaml"), err)
+	}
+	for _, resource := range kustomization.Resources {
+		objects, err := ReadObjects(filepath.Join(dir, resource))
+		if err != nil {
+			return err
+		}
+		for _, object := range objects {
+			if err := e.Client.Create(ctx, object); err != nil {
+				return fmt.Errorf("creating %s %s: %w", object.GetKind(), object.GetName(), err)
+			}
 		}
 	}
-	return e.waitForNamespacePolicy(ctx)
+	return errors.Join(e.waitForNamespacePolicy(ctx), e.waitForStatusPolicy(ctx))
+}
+
+// BreakGlassGroup is the group config/admission/status_policy.yaml lets write
+// the status of golive's objects besides golive.
+const BreakGlassGroup = "golive:break-glass"
+
+// waitForStatusPolicy dry-runs a status write by a cluster administrator
+// outside the break-glass group until the status policy refuses it.
+func (e *Env) waitForStatusPolicy(ctx context.Context) error {
+	probe := probeRequest("status-policy-probe", "status-policy-probe-grey")
+	if err := e.Client.Create(ctx, probe); err != nil {
+		return fmt.Errorf("creating the status policy's probe: %w", err)
+	}
+	outsider := rest.CopyConfig(e.Config)
+	outsider.Impersonate = rest.ImpersonationConfig{UserName: "status-policy-probe", Groups: []string{"system:masters"}}
+	outsiderClient, err := client.New(outsider, client.Options{Scheme: e.Scheme})
+	if err != nil {
+		return err
+	}
+	var last error
+	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		probe.Status.Phase = golivev1alpha1.PhaseScheduled
+		last = outsiderClient.Status().Update(ctx, probe, client.DryRunAll)
+		return last != nil && strings.Contains(last.Error(), BreakGlassGroup), nil
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for the status policy to take effect (the probe got %v): %w", last, err)
+	}
+	return e.Client.Delete(ctx, probe)
 }
 
 // waitForNamespacePolicy dry-runs a request that stages into its own namespace
