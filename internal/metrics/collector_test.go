@@ -104,3 +104,27 @@ func TestCollectorReportsOnlyOnTheLeader(t *testing.T) {
 		t.Errorf("a replica that does not lead reported %d metrics", n)
 	}
 }
+
+// An emergency request whose window the cache does not hold (deleted, or not
+// synced yet) still needs its emergency approval by golive's count
+// (lifecycle.ShareApprovals); it is not reported as met.
+func TestStateOfEmergencyWithoutItsWindow(t *testing.T) {
+	emergency := func(r *golivev1alpha1.UpdateRequest) {
+		r.Spec.Emergency = &golivev1alpha1.Emergency{Justification: "payments down"}
+	}
+	requests := []golivev1alpha1.UpdateRequest{
+		// Both quorums full, nothing left over for the emergency quorum.
+		request("billing", "b-1", golivev1alpha1.PhaseAwaitingApproval, emergency, approvedBy("rnd-lead", "rnd-lead", "operations-office")),
+		// The approval the quorums do not take fills the emergency quorum.
+		request("billing", "b-2", golivev1alpha1.PhaseAwaitingApproval, emergency, approvedBy("rnd-lead", "rnd-lead", "operations-office", "cto")),
+	}
+	got := StateOf(requests, nil).ApprovalsPending
+	want := []Sample{
+		{Namespace: "billing", Role: EmergencyRole, Value: 1},
+		{Namespace: "billing", Role: "operations-office", Value: 0},
+		{Namespace: "billing", Role: "rnd-lead", Value: 0},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("approvals pending (-want +got):\n%s", diff)
+	}
+}
