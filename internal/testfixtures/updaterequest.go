@@ -282,3 +282,9 @@ func (w *UpdateRequestWrapper) Mutate(change func(*golivev1alpha1.UpdateRequest)
 	change(&w.UpdateRequest)
 	return w
 }
+
+// Incident sets spec.emergency.incident; call it after Emergency.
+func (w *UpdateRequestWrapper) Incident(incident string) *UpdateRequestWrapper {
+	w.Spec.Emergency.Incident = incident
+	return w
+}
