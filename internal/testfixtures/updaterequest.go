@@ -288,3 +288,9 @@ func (w *UpdateRequestWrapper) Incident(incident string) *UpdateRequestWrapper {
 	w.Spec.Emergency.Incident = incident
 	return w
 }
+
+// Description sets spec.description.
+func (w *UpdateRequestWrapper) Description(description string) *UpdateRequestWrapper {
+	w.Spec.Description = description
+	return w
+}
