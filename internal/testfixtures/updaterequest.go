@@ -294,3 +294,9 @@ func (w *UpdateRequestWrapper) Description(description string) *UpdateRequestWra
 	w.Spec.Description = description
 	return w
 }
+
+// Targets appends targets as they are.
+func (w *UpdateRequestWrapper) Targets(targets ...golivev1alpha1.Target) *UpdateRequestWrapper {
+	w.Spec.Targets = append(w.Spec.Targets, targets...)
+	return w
+}
