@@ -300,3 +300,9 @@ func (w *UpdateRequestWrapper) Targets(targets ...golivev1alpha1.Target) *Update
 	w.Spec.Targets = append(w.Spec.Targets, targets...)
 	return w
 }
+
+// Typed sets apiVersion and kind, as a request read from YAML or sent to a client carries them.
+func (w *UpdateRequestWrapper) Typed() *UpdateRequestWrapper {
+	w.TypeMeta = metav1.TypeMeta{APIVersion: golivev1alpha1.GroupVersion.String(), Kind: "UpdateRequest"}
+	return w
+}
