@@ -7,7 +7,9 @@
 //		Target(golivev1alpha1.TargetDeployment, "billing-api", map[string]string{"api": "api:2.4.0"}).
 //		Staging("billing-grey").Approval("rnd-lead", 1).Window("thursday-evening").Obj()
 //
-// It is imported by tests only.
+// States and CommandTries are a request in every phase and the commands to
+// try on it, which the tests that compare golive's readers of a request (the
+// webhook, the plugin, the lifecycle) share. It is imported by tests only.
 package testfixtures
 
 import (
