@@ -114,7 +114,7 @@ chart-test: $(HELM) controlplane ## Lint and render the Helm chart (defaults and
 		$(HELM) lint --strict charts/golive --values $$values; \
 		$(HELM) template golive charts/golive --namespace golive-system --values $$values >/dev/null; \
 	done
-	KUBEBUILDER_ASSETS=$(CONTROLPLANE_DIR) go test -count=1 ./charts/...
+	HELM=$(HELM) KUBEBUILDER_ASSETS=$(CONTROLPLANE_DIR) go test -count=1 ./charts/...
 
 .PHONY: print-assets
 print-assets: ## Print the KUBEBUILDER_ASSETS folder, for running go test by hand.

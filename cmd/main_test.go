@@ -23,6 +23,7 @@ import (
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/testenv"
+	"github.com/golive-dev/golive/internal/testfixtures"
 )
 
 // The manager binary, started as a user would start it against a real API
@@ -117,16 +118,10 @@ func TestManagerServesProbesMetricsAndLeadership(t *testing.T) {
 	if err := env.Client.Create(ctx, grey); err != nil {
 		t.Fatal(err)
 	}
-	request := &golivev1alpha1.UpdateRequest{
-		ObjectMeta: metav1.ObjectMeta{Name: "billing-2-4-0", Namespace: "default"},
-		Spec: golivev1alpha1.UpdateRequestSpec{
-			Release:   "2.4.0",
-			Targets:   []golivev1alpha1.Target{{Kind: golivev1alpha1.TargetDeployment, Name: "billing-api", Images: map[string]golivev1alpha1.Image{"api": "billing-api:2.4.0"}}},
-			Staging:   golivev1alpha1.Staging{Namespace: "default-grey"},
-			Approvals: golivev1alpha1.Approvals{Required: []golivev1alpha1.RoleQuorum{{Role: "rnd-lead", Count: 1}}},
-			Window:    golivev1alpha1.WindowReference{Name: "thursday-evening"},
-		},
-	}
+	request := testfixtures.MakeUpdateRequest("default", "billing-2-4-0").
+		Release("2.4.0").
+		Target(golivev1alpha1.TargetDeployment, "billing-api", map[string]string{"api": "billing-api:2.4.0"}).
+		Staging("default-grey").Approval("rnd-lead", 1).Window("thursday-evening").Obj()
 	if err := env.Client.Create(ctx, request); err != nil {
 		t.Fatalf("creating a request through the manager's webhooks: %v", err)
 	}

@@ -133,7 +133,7 @@ func (s *pluginSuite) serveWebhooks(ctx context.Context) (err error) {
 
 // newRequest is makeRequest as people write it: no status, no annotations.
 func newRequest(namespace, name string) *golivev1alpha1.UpdateRequest {
-	request := makeRequest().obj()
+	request := makeRequest().Obj()
 	request.ObjectMeta = metav1.ObjectMeta{Namespace: namespace, Name: name}
 	request.Spec.Staging.Namespace = namespace + "-grey"
 	return request

@@ -17,14 +17,14 @@ const oldSpecHash = "sha256:0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b
 // and was rolled back, workloads and data, with its whole record.
 func rolledBack(t *testing.T) *golivev1alpha1.UpdateRequest {
 	t.Helper()
-	request := makeRequest().phase(golivev1alpha1.PhaseRolledBack, golivev1alpha1.ReasonFailed,
-		"Rolled back: production verification failed: HTTP check \"health\" got 503 | 3 times").
-		stagingVerified("2026-11-18T09:10:00Z").
-		approved("rnd-lead", "bob@example.com", "2026-11-20T10:00:00Z", "looks good").
-		approved("operations-office", "carol@example.com", "2026-11-20T10:30:00Z", "").
-		approved("operations-office", "dave@example.com", "2026-11-20T11:00:00Z", "second pair\nof eyes").summary("3/3").
-		condition(golivev1alpha1.ConditionRolledBack, metav1.ConditionTrue, golivev1alpha1.ReasonSucceeded, "The previous workloads run again").
-		timeline(
+	request := makeRequest().Mutate(inPhase(golivev1alpha1.PhaseRolledBack, golivev1alpha1.ReasonFailed,
+		"Rolled back: production verification failed: HTTP check \"health\" got 503 | 3 times")).
+		Mutate(verifiedStaging("2026-11-18T09:10:00Z")).
+		Approved("rnd-lead", "bob@example.com", utc("2026-11-20T10:00:00Z"), "looks good").
+		Approved("operations-office", "carol@example.com", utc("2026-11-20T10:30:00Z"), "").
+		Approved("operations-office", "dave@example.com", utc("2026-11-20T11:00:00Z"), "second pair\nof eyes").ApprovalSummary("3/3").
+		Mutate(withCondition(golivev1alpha1.ConditionRolledBack, metav1.ConditionTrue, golivev1alpha1.ReasonSucceeded, "The previous workloads run again")).
+		Timeline(
 			entry("2026-11-18T09:00:00Z", "Pending", "golive", "Created", "Update request for release 2.4.0 created"),
 			entry("2026-11-18T09:01:00Z", "Staging", "golive", "StagingStarted", "Updating the staging namespace billing-grey"),
 			entry("2026-11-18T09:10:00Z", "Soaking", "golive", "StagingVerified", "Staging passed its verification"),
@@ -35,7 +35,7 @@ func rolledBack(t *testing.T) *golivev1alpha1.UpdateRequest {
 			entry("2026-12-03T19:20:00Z", "RollingBack", "golive", "VerificationFailed", "Rolling back: production verification failed"),
 			entry("2026-12-03T19:31:00Z", "RolledBack", "golive", "Failed", "Rolled back: production verification failed"),
 		).
-		mutate(func(r *golivev1alpha1.UpdateRequest) {
+		Mutate(func(r *golivev1alpha1.UpdateRequest) {
 			r.Status.CompletedAt = at("2026-12-03T19:31:00Z")
 			r.Status.Schedule = &golivev1alpha1.ScheduleStatus{Window: "thursday-evening", NotBefore: at("2026-12-04T11:00:00Z"), PlannedStart: at("2026-12-03T19:00:00Z")}
 			r.Status.Production = &golivev1alpha1.EnvironmentStatus{StartedAt: at("2026-12-03T19:00:00Z"), UpdatedAt: at("2026-12-03T19:06:00Z"), TargetsApplied: 2,
@@ -50,7 +50,7 @@ func rolledBack(t *testing.T) *golivev1alpha1.UpdateRequest {
 			}
 			r.Status.Rollback = &golivev1alpha1.RollbackStatus{Reason: "production verification failed", StartedAt: at("2026-12-03T19:20:00Z"),
 				CompletedAt: at("2026-12-03T19:31:00Z"), TargetsRestored: 2, DataRestored: true}
-		}).obj()
+		}).Obj()
 	ledger := []golivev1alpha1.LedgerEntry{
 		{User: "bob@example.com", Groups: []string{"billing-rnd-leads", "system:authenticated"}, Role: "rnd-lead", Action: golivev1alpha1.LedgerApprove,
 			Time: *at("2026-11-19T10:00:00Z"), SpecHash: oldSpecHash, Signature: "c2lnbmF0dXJlLTE="},
@@ -196,7 +196,7 @@ Stopped for the snapshots and scaled back: Deployment/billing-api (3 replicas), 
 // A request golive has not taken up yet has a report all the same, saying so.
 func TestWriteReportOfANewRequest(t *testing.T) {
 	var out bytes.Buffer
-	if err := writeReport(&out, makeRequest().obj(), monday); err != nil {
+	if err := writeReport(&out, makeRequest().Obj(), monday); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{

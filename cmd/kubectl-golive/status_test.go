@@ -13,15 +13,15 @@ import (
 
 // statusCases are requests as golive records them in several phases.
 func statusCases() map[string]statusInput {
-	soaking := makeRequest().phase(golivev1alpha1.PhaseSoaking, golivev1alpha1.ReasonSoaking, "Soaking until 2026-11-25T09:10:00Z").
-		stagingVerified("2026-11-23T09:10:00Z").
-		timeline(entry("2026-11-23T09:10:00Z", "Soaking", "golive", "StagingVerified", "Staging passed its verification")).obj()
-	verifying := makeRequest().phase(golivev1alpha1.PhaseVerifying, golivev1alpha1.ReasonProgressing, `Verifying namespace "billing"`).
-		stagingVerified("2026-11-18T09:10:00Z").
-		approved("rnd-lead", "bob@example.com", "2026-11-20T10:00:00Z", "looks good").
-		approved("operations-office", "carol@example.com", "2026-11-20T10:30:00Z", "").
-		approved("operations-office", "dave@example.com", "2026-11-20T11:00:00Z", "").summary("3/3").
-		mutate(func(r *golivev1alpha1.UpdateRequest) {
+	soaking := makeRequest().Mutate(inPhase(golivev1alpha1.PhaseSoaking, golivev1alpha1.ReasonSoaking, "Soaking until 2026-11-25T09:10:00Z")).
+		Mutate(verifiedStaging("2026-11-23T09:10:00Z")).
+		Timeline(entry("2026-11-23T09:10:00Z", "Soaking", "golive", "StagingVerified", "Staging passed its verification")).Obj()
+	verifying := makeRequest().Mutate(inPhase(golivev1alpha1.PhaseVerifying, golivev1alpha1.ReasonProgressing, `Verifying namespace "billing"`)).
+		Mutate(verifiedStaging("2026-11-18T09:10:00Z")).
+		Approved("rnd-lead", "bob@example.com", utc("2026-11-20T10:00:00Z"), "looks good").
+		Approved("operations-office", "carol@example.com", utc("2026-11-20T10:30:00Z"), "").
+		Approved("operations-office", "dave@example.com", utc("2026-11-20T11:00:00Z"), "").ApprovalSummary("3/3").
+		Mutate(func(r *golivev1alpha1.UpdateRequest) {
 			r.Status.Production = &golivev1alpha1.EnvironmentStatus{StartedAt: at("2026-11-23T09:50:00Z"), UpdatedAt: at("2026-11-23T09:55:00Z"), TargetsApplied: 2,
 				Checks: []golivev1alpha1.CheckStatus{
 					{Name: "rollout", Result: golivev1alpha1.CheckPassed},
@@ -29,33 +29,33 @@ func statusCases() map[string]statusInput {
 				}}
 			r.Status.Backup = &golivev1alpha1.BackupStatus{CompletedAt: at("2026-11-23T09:51:00Z"), SavedSpecs: "billing-2-4-0-saved-specs"}
 		}).
-		timeline(entry("2026-11-23T09:55:00Z", "Verifying", "golive", "Verifying", `Every target in namespace "billing" runs the new images; verifying`)).obj()
-	stalled := makeRequest().phase(golivev1alpha1.PhasePending, golivev1alpha1.ReasonReferenceNotFound, `spec.window.name: GoLiveWindow "thursday-evening" not found in namespace "billing"`).
-		stalled().
-		timeline(entry("2026-11-18T09:00:00Z", "Pending", "golive", "Created", "Update request for release 2.4.0 created")).obj()
-	succeeded := makeRequest().phase(golivev1alpha1.PhaseSucceeded, golivev1alpha1.ReasonSucceeded, "Release 2.4.0 is in production").
-		stagingVerified("2026-11-18T09:10:00Z").
-		approved("rnd-lead", "bob@example.com", "2026-11-20T10:00:00Z", "looks good").
-		approved("operations-office", "carol@example.com", "2026-11-20T10:30:00Z", "").summary("2/3").
-		mutate(func(r *golivev1alpha1.UpdateRequest) {
+		Timeline(entry("2026-11-23T09:55:00Z", "Verifying", "golive", "Verifying", `Every target in namespace "billing" runs the new images; verifying`)).Obj()
+	stalled := makeRequest().Mutate(inPhase(golivev1alpha1.PhasePending, golivev1alpha1.ReasonReferenceNotFound, `spec.window.name: GoLiveWindow "thursday-evening" not found in namespace "billing"`)).
+		Mutate(toStalled).
+		Timeline(entry("2026-11-18T09:00:00Z", "Pending", "golive", "Created", "Update request for release 2.4.0 created")).Obj()
+	succeeded := makeRequest().Mutate(inPhase(golivev1alpha1.PhaseSucceeded, golivev1alpha1.ReasonSucceeded, "Release 2.4.0 is in production")).
+		Mutate(verifiedStaging("2026-11-18T09:10:00Z")).
+		Approved("rnd-lead", "bob@example.com", utc("2026-11-20T10:00:00Z"), "looks good").
+		Approved("operations-office", "carol@example.com", utc("2026-11-20T10:30:00Z"), "").ApprovalSummary("2/3").
+		Mutate(func(r *golivev1alpha1.UpdateRequest) {
 			r.Status.CompletedAt = at("2026-11-20T21:00:00Z")
 			r.Status.Backup = &golivev1alpha1.BackupStatus{CompletedAt: at("2026-11-20T19:05:00Z"), ExpiresAt: at("2026-11-27T21:00:00Z"), SavedSpecs: "billing-2-4-0-saved-specs"}
 		}).
-		timeline(entry("2026-11-20T21:00:00Z", "Succeeded", "erin@example.com", "Succeeded", "Accepted by erin@example.com: functional tests passed")).obj()
-	emergency := makeRequest().phase(golivev1alpha1.PhaseAwaitingApproval, golivev1alpha1.ReasonAwaitingApproval, "Waiting for approvals: operations-office 0/2, cto or ciso 0/1").
-		stagingVerified("2026-11-23T09:10:00Z").approved("rnd-lead", "bob@example.com", "2026-11-23T09:30:00Z", "").summary("1/4").
-		mutate(func(r *golivev1alpha1.UpdateRequest) {
+		Timeline(entry("2026-11-20T21:00:00Z", "Succeeded", "erin@example.com", "Succeeded", "Accepted by erin@example.com: functional tests passed")).Obj()
+	emergency := makeRequest().Mutate(inPhase(golivev1alpha1.PhaseAwaitingApproval, golivev1alpha1.ReasonAwaitingApproval, "Waiting for approvals: operations-office 0/2, cto or ciso 0/1")).
+		Mutate(verifiedStaging("2026-11-23T09:10:00Z")).Approved("rnd-lead", "bob@example.com", utc("2026-11-23T09:30:00Z"), "").ApprovalSummary("1/4").
+		Mutate(func(r *golivev1alpha1.UpdateRequest) {
 			r.Spec.Emergency = &golivev1alpha1.Emergency{Justification: "Payment outage", Incident: "INC-4711"}
 			r.Spec.Approvals.AllowSelfApproval = true
-		}).obj()
-	created := makeRequest().obj()
-	changed := makeRequest().phase(golivev1alpha1.PhaseScheduled, golivev1alpha1.ReasonWindowClosed, "Waiting for the go-live window; planned start 2026-12-03T19:00:00Z").
-		stagingVerified("2026-11-18T09:10:00Z").
-		mutate(func(r *golivev1alpha1.UpdateRequest) {
+		}).Obj()
+	created := makeRequest().Obj()
+	changed := makeRequest().Mutate(inPhase(golivev1alpha1.PhaseScheduled, golivev1alpha1.ReasonWindowClosed, "Waiting for the go-live window; planned start 2026-12-03T19:00:00Z")).
+		Mutate(verifiedStaging("2026-11-18T09:10:00Z")).
+		Mutate(func(r *golivev1alpha1.UpdateRequest) {
 			r.Generation = 2
 			r.Spec.Suspend = true
 			r.Status.Schedule = &golivev1alpha1.ScheduleStatus{Window: "thursday-evening", NotBefore: at("2026-12-03T10:00:00Z"), PlannedStart: at("2026-12-03T19:00:00Z")}
-		}).obj()
+		}).Obj()
 	return map[string]statusInput{
 		"soaking":   {Request: soaking, Window: thursdayEvening(), Now: monday, TimelineEntries: 5},
 		"verifying": {Request: verifying, Window: thursdayEvening(), Now: monday, TimelineEntries: 5},

@@ -46,27 +46,27 @@ func TestDeadlinesAreWhatGoliveWaitsFor(t *testing.T) {
 	}{
 		{
 			name: "staging verification",
-			request: makeRequest().phase(golivev1alpha1.PhaseVerifyingStaging, golivev1alpha1.ReasonProgressing, "").mutate(func(r *golivev1alpha1.UpdateRequest) {
+			request: makeRequest().Mutate(inPhase(golivev1alpha1.PhaseVerifyingStaging, golivev1alpha1.ReasonProgressing, "")).Mutate(func(r *golivev1alpha1.UpdateRequest) {
 				r.Status.Staging = &golivev1alpha1.EnvironmentStatus{StartedAt: at("2026-11-23T09:57:00Z"), TargetsApplied: 2}
-			}).obj(),
+			}).Obj(),
 			world: func(w *lifecycle.World) { w.Staging.Verification.State = lifecycle.VerificationRunning },
 		},
 		{
 			name:    "soak",
-			request: makeRequest().phase(golivev1alpha1.PhaseSoaking, golivev1alpha1.ReasonSoaking, "").stagingVerified("2026-11-23T09:00:00Z").obj(),
+			request: makeRequest().Mutate(inPhase(golivev1alpha1.PhaseSoaking, golivev1alpha1.ReasonSoaking, "")).Mutate(verifiedStaging("2026-11-23T09:00:00Z")).Obj(),
 		},
 		{
 			name:    "planned start",
-			request: makeRequest().phase(golivev1alpha1.PhaseScheduled, golivev1alpha1.ReasonWindowClosed, "").stagingVerified("2026-11-18T09:10:00Z").obj(),
+			request: makeRequest().Mutate(inPhase(golivev1alpha1.PhaseScheduled, golivev1alpha1.ReasonWindowClosed, "")).Mutate(verifiedStaging("2026-11-18T09:10:00Z")).Obj(),
 			world:   func(w *lifecycle.World) { w.Commands = approvals },
 		},
 		{
 			name: "backup",
-			request: makeRequest().phase(golivev1alpha1.PhaseBackingUp, golivev1alpha1.ReasonProgressing, "").stagingVerified("2026-11-18T09:10:00Z").mutate(func(r *golivev1alpha1.UpdateRequest) {
+			request: makeRequest().Mutate(inPhase(golivev1alpha1.PhaseBackingUp, golivev1alpha1.ReasonProgressing, "")).Mutate(verifiedStaging("2026-11-18T09:10:00Z")).Mutate(func(r *golivev1alpha1.UpdateRequest) {
 				r.Spec.Backup.VolumeClaimSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": "billing"}}
 				r.Spec.Backup.VolumeSnapshotClassName = "csi-snapclass"
 				r.Status.Production = &golivev1alpha1.EnvironmentStatus{StartedAt: at("2026-11-23T09:55:00Z")}
-			}).obj(),
+			}).Obj(),
 			world: func(w *lifecycle.World) {
 				w.Commands = approvals
 				w.Backup.Claims = []string{"billing-data"}
@@ -75,10 +75,10 @@ func TestDeadlinesAreWhatGoliveWaitsFor(t *testing.T) {
 		},
 		{
 			name: "production verification",
-			request: makeRequest().phase(golivev1alpha1.PhaseVerifying, golivev1alpha1.ReasonProgressing, "").stagingVerified("2026-11-18T09:10:00Z").mutate(func(r *golivev1alpha1.UpdateRequest) {
+			request: makeRequest().Mutate(inPhase(golivev1alpha1.PhaseVerifying, golivev1alpha1.ReasonProgressing, "")).Mutate(verifiedStaging("2026-11-18T09:10:00Z")).Mutate(func(r *golivev1alpha1.UpdateRequest) {
 				r.Status.Production = &golivev1alpha1.EnvironmentStatus{StartedAt: at("2026-11-23T09:50:00Z"), UpdatedAt: at("2026-11-23T09:55:00Z"), TargetsApplied: 2}
 				r.Status.Backup = &golivev1alpha1.BackupStatus{CompletedAt: at("2026-11-23T09:51:00Z"), SavedSpecs: "billing-2-4-0-saved-specs"}
-			}).obj(),
+			}).Obj(),
 			world: func(w *lifecycle.World) {
 				w.Commands = approvals
 				w.Production.Verification.State = lifecycle.VerificationRunning
@@ -86,18 +86,18 @@ func TestDeadlinesAreWhatGoliveWaitsFor(t *testing.T) {
 		},
 		{
 			name: "acceptance",
-			request: makeRequest().phase(golivev1alpha1.PhaseAwaitingAcceptance, golivev1alpha1.ReasonWaiting, "").stagingVerified("2026-11-18T09:10:00Z").mutate(func(r *golivev1alpha1.UpdateRequest) {
+			request: makeRequest().Mutate(inPhase(golivev1alpha1.PhaseAwaitingAcceptance, golivev1alpha1.ReasonWaiting, "")).Mutate(verifiedStaging("2026-11-18T09:10:00Z")).Mutate(func(r *golivev1alpha1.UpdateRequest) {
 				r.Status.Production = &golivev1alpha1.EnvironmentStatus{StartedAt: at("2026-11-23T08:50:00Z"), VerifiedAt: at("2026-11-23T09:05:00Z"), TargetsApplied: 2}
 				r.Status.Backup = &golivev1alpha1.BackupStatus{CompletedAt: at("2026-11-23T08:51:00Z"), SavedSpecs: "billing-2-4-0-saved-specs"}
-			}).obj(),
+			}).Obj(),
 			world: func(w *lifecycle.World) { w.Commands = approvals },
 		},
 		{
 			name: "retention after the end",
-			request: makeRequest().phase(golivev1alpha1.PhaseSucceeded, golivev1alpha1.ReasonSucceeded, "").stagingVerified("2026-11-18T09:10:00Z").mutate(func(r *golivev1alpha1.UpdateRequest) {
+			request: makeRequest().Mutate(inPhase(golivev1alpha1.PhaseSucceeded, golivev1alpha1.ReasonSucceeded, "")).Mutate(verifiedStaging("2026-11-18T09:10:00Z")).Mutate(func(r *golivev1alpha1.UpdateRequest) {
 				r.Status.CompletedAt = at("2026-11-20T21:00:00Z")
 				r.Status.Backup = &golivev1alpha1.BackupStatus{CompletedAt: at("2026-11-20T19:05:00Z"), SavedSpecs: "billing-2-4-0-saved-specs"}
-			}).obj(),
+			}).Obj(),
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -138,8 +138,8 @@ func TestQuorums(t *testing.T) {
 	}{
 		{
 			name: "each approval counts for its role",
-			request: makeRequest().approved("operations-office", "carol@example.com", "2026-11-23T09:00:00Z", "").
-				approved("rnd-lead", "bob@example.com", "2026-11-23T09:00:00Z", "").obj(),
+			request: makeRequest().Approved("operations-office", "carol@example.com", utc("2026-11-23T09:00:00Z"), "").
+				Approved("rnd-lead", "bob@example.com", utc("2026-11-23T09:00:00Z"), "").Obj(),
 			want: []quorum{
 				{Roles: []string{"rnd-lead"}, Required: 1, Approvals: []golivev1alpha1.ApprovalRecord{record("rnd-lead", "bob@example.com")}},
 				{Roles: []string{"operations-office"}, Required: 2, Approvals: []golivev1alpha1.ApprovalRecord{record("operations-office", "carol@example.com")}},
@@ -147,7 +147,7 @@ func TestQuorums(t *testing.T) {
 		},
 		{
 			name:    "an emergency needs one of the window's emergency roles",
-			request: makeRequest().mutate(emergency).approved("ciso", "frank@example.com", "2026-11-23T09:00:00Z", "").obj(),
+			request: makeRequest().Mutate(emergency).Approved("ciso", "frank@example.com", utc("2026-11-23T09:00:00Z"), "").Obj(),
 			window:  thursdayEvening(),
 			want: []quorum{
 				{Roles: []string{"rnd-lead"}, Required: 1},
@@ -157,7 +157,7 @@ func TestQuorums(t *testing.T) {
 		},
 		{
 			name:    "without the window the emergency roles are unknown",
-			request: makeRequest().mutate(emergency).obj(),
+			request: makeRequest().Mutate(emergency).Obj(),
 			want: []quorum{
 				{Roles: []string{"rnd-lead"}, Required: 1},
 				{Roles: []string{"operations-office"}, Required: 2},

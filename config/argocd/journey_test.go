@@ -6,10 +6,10 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/lifecycle"
+	"github.com/golive-dev/golive/internal/testfixtures"
 )
 
 // The UpdateRequest statuses the health checks are tested on are recorded by
@@ -22,28 +22,16 @@ var monday = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 const specHash = "sha256:journey"
 
 func newRequest() *golivev1alpha1.UpdateRequest {
-	d := func(d time.Duration) metav1.Duration { return metav1.Duration{Duration: d} }
-	return &golivev1alpha1.UpdateRequest{
-		TypeMeta:   metav1.TypeMeta{APIVersion: golivev1alpha1.GroupVersion.String(), Kind: "UpdateRequest"},
-		ObjectMeta: metav1.ObjectMeta{Name: "billing-2-4-0", Namespace: "billing", Generation: 1},
-		Spec: golivev1alpha1.UpdateRequestSpec{
-			Release: "2.4.0",
-			Targets: []golivev1alpha1.Target{
-				{Kind: golivev1alpha1.TargetDeployment, Name: "billing-api", Images: map[string]golivev1alpha1.Image{"api": "api:2.4.0"}},
-				{Kind: golivev1alpha1.TargetStatefulSet, Name: "billing-db", Images: map[string]golivev1alpha1.Image{"postgres": "postgres:16.4"}},
-			},
-			Staging: golivev1alpha1.Staging{Namespace: "billing-grey", Soak: d(48 * time.Hour),
-				Verify: golivev1alpha1.Verification{Timeout: d(10 * time.Minute)}},
-			Approvals: golivev1alpha1.Approvals{Required: []golivev1alpha1.RoleQuorum{
-				{Role: "rnd-lead", Count: 1}, {Role: "operations-office", Count: 1},
-			}},
-			Window:     golivev1alpha1.WindowReference{Name: "thursday-evening", ExpectedDuration: ptr.To(d(time.Hour))},
-			Backup:     golivev1alpha1.Backup{Quiesce: golivev1alpha1.QuiesceNone, Retention: d(168 * time.Hour)},
-			Verify:     golivev1alpha1.Verification{Timeout: d(15 * time.Minute)},
-			Acceptance: &golivev1alpha1.Acceptance{Role: "business-owner", Timeout: d(24 * time.Hour), OnTimeout: golivev1alpha1.AcceptOnTimeout},
-			Rollback:   golivev1alpha1.Rollback{RestoreData: golivev1alpha1.RestoreDataAuto},
-		},
-	}
+	return testfixtures.MakeUpdateRequest("billing", "billing-2-4-0").Typed().
+		Release("2.4.0").
+		Target(golivev1alpha1.TargetDeployment, "billing-api", map[string]string{"api": "api:2.4.0"}).
+		Target(golivev1alpha1.TargetStatefulSet, "billing-db", map[string]string{"postgres": "postgres:16.4"}).
+		Staging("billing-grey").Soak(48*time.Hour).
+		Approval("rnd-lead", 1).Approval("operations-office", 1).
+		Window("thursday-evening").ExpectedDuration(time.Hour).
+		VerifyTimeout(15*time.Minute).
+		Acceptance("business-owner", 24*time.Hour, golivev1alpha1.AcceptOnTimeout).
+		Obj()
 }
 
 // newWorld is a cluster in which every reference of newRequest resolves.

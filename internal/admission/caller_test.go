@@ -32,7 +32,7 @@ import (
 // golive's --webhook-client-ca do).
 func TestOnlyTheAPIServerMayCallTheWebhooks(t *testing.T) {
 	f := newFixture(t)
-	f.create(alice, f.request("billing-2-4-0").obj())
+	f.create(alice, f.request("billing-2-4-0").Obj())
 	f.setPhase("billing-2-4-0", golivev1alpha1.PhaseAwaitingApproval)
 
 	// Through the API server, an approval is signed as ever.

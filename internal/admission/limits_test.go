@@ -29,7 +29,7 @@ func TestCommandsWithinTheLedgerLimits(t *testing.T) {
 		Clock:   clocktesting.NewFakeClock(testTime),
 		Decoder: admission.NewDecoder(scheme),
 	}
-	base := makeRequest("billing", "r").phase(golivev1alpha1.PhaseAwaitingApproval).obj()
+	base := makeRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseAwaitingApproval)).Obj()
 	withEntries := func(n int) *golivev1alpha1.UpdateRequest {
 		var entries []golivev1alpha1.LedgerEntry
 		for i := range n {

@@ -28,6 +28,7 @@ import (
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/ledger"
 	"github.com/golive-dev/golive/internal/testenv"
+	"github.com/golive-dev/golive/internal/testfixtures"
 )
 
 // The envtest suite: a real API server with golive's webhooks installed from
@@ -244,10 +245,8 @@ func (f *fixture) createNamespace(name string, labels map[string]string) {
 }
 
 // request is a request of this fixture's namespace, as people write it.
-func (f *fixture) request(name string) *requestBuilder {
-	b := makeRequest(f.namespace, name).noRequester()
-	b.request.UID = ""
-	return b
+func (f *fixture) request(name string) *testfixtures.UpdateRequestWrapper {
+	return makeRequest(f.namespace, name).Mutate(noRequester).UID("")
 }
 
 // create creates request as user and returns it as stored.
@@ -273,8 +272,7 @@ func (f *fixture) get(name string) *golivev1alpha1.UpdateRequest {
 // from Soaking on with staging verified for the current spec.
 func (f *fixture) setPhase(name string, phase golivev1alpha1.Phase) *golivev1alpha1.UpdateRequest {
 	f.t.Helper()
-	b := &requestBuilder{request: *f.get(name)}
-	request := b.phase(phase).obj()
+	request := (&testfixtures.UpdateRequestWrapper{UpdateRequest: *f.get(name)}).Mutate(inPhase(phase)).Obj()
 	if err := f.env.Client.Status().Update(f.t.Context(), request); err != nil {
 		f.t.Fatalf("Setting the phase of %s: %v", name, err)
 	}

@@ -22,11 +22,12 @@ import (
 	"github.com/golive-dev/golive/internal/ledger/ledgerkey"
 	"github.com/golive-dev/golive/internal/namespaces"
 	"github.com/golive-dev/golive/internal/testenv"
+	"github.com/golive-dev/golive/internal/testfixtures"
 )
 
 func TestRequesterIsStampedAtCreation(t *testing.T) {
 	f := newFixture(t)
-	request := f.create(alice, f.request("billing-2-4-0").obj())
+	request := f.create(alice, f.request("billing-2-4-0").Obj())
 	if got := request.Annotations[golivev1alpha1.AnnotationRequestedBy]; got != alice {
 		t.Errorf("%s = %q, want %q", golivev1alpha1.AnnotationRequestedBy, got, alice)
 	}
@@ -34,7 +35,7 @@ func TestRequesterIsStampedAtCreation(t *testing.T) {
 		t.Errorf("a new request has a ledger: %v", request.Annotations)
 	}
 	// Set at creation, so the controller need not write it; once, whoever else finalizes it.
-	other := f.request("billing-2-4-1").obj()
+	other := f.request("billing-2-4-1").Obj()
 	other.Finalizers = []string{"example.com/audit", golivev1alpha1.FinalizerCleanup}
 	for _, created := range []*golivev1alpha1.UpdateRequest{request, f.create(alice, other)} {
 		if n := slices.Index(created.Finalizers, golivev1alpha1.FinalizerCleanup); n < 0 || slices.Index(created.Finalizers[n+1:], golivev1alpha1.FinalizerCleanup) >= 0 {
@@ -47,7 +48,7 @@ func TestRequesterIsStampedAtCreation(t *testing.T) {
 // cannot decode is left to the schema, whose message names the field.
 func TestUndecodableRequestIsRefusedNamingTheField(t *testing.T) {
 	f := newFixture(t)
-	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(f.request("two-days").obj())
+	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(f.request("two-days").Obj())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +72,7 @@ func TestCreateRefusesWhatGoliveWrites(t *testing.T) {
 		{golivev1alpha1.AnnotationAbort, "never mind", "commands act on an existing request"},
 	} {
 		t.Run(tc.annotation+"="+tc.value, func(t *testing.T) {
-			request := f.request("refused").annotate(tc.annotation, tc.value).obj()
+			request := f.request("refused").Annotation(tc.annotation, tc.value).Obj()
 			wantRefused(t, f.as(t, alice).Create(t.Context(), request), tc.want)
 		})
 	}
@@ -92,7 +93,7 @@ func TestStagingNamespaceMustOptIn(t *testing.T) {
 		{f.namespace + "-missing", "the staging namespace does not exist", namespaces.ErrStagingNamespaceNotFound},
 	} {
 		t.Run(tc.staging, func(t *testing.T) {
-			request := f.request("not-opted-in").staging(tc.staging).obj()
+			request := f.request("not-opted-in").Staging(tc.staging).Obj()
 			wantRefused(t, f.as(t, alice).Create(t.Context(), request), tc.want)
 			// The controller's re-check gives the same answer, with an error it can tell apart.
 			if err := namespaces.CheckStaging(t.Context(), f.env.Client, request); !errors.Is(err, tc.wantErr) {
@@ -102,7 +103,7 @@ func TestStagingNamespaceMustOptIn(t *testing.T) {
 	}
 
 	t.Run("moving an existing request", func(t *testing.T) {
-		f.create(alice, f.request("moving").obj())
+		f.create(alice, f.request("moving").Obj())
 		moved := f.get("moving")
 		moved.Spec.Staging.Namespace = f.namespace + "-plain"
 		wantRefused(t, f.as(t, alice).Update(t.Context(), moved), "needs the label golive.dev/staging-for="+f.namespace)
@@ -116,7 +117,7 @@ func TestStagingNamespaceMustOptIn(t *testing.T) {
 // command annotations are gone.
 func TestTwoRoleApproval(t *testing.T) {
 	f := newFixture(t)
-	f.create(alice, f.request("billing-2-4-0").obj())
+	f.create(alice, f.request("billing-2-4-0").Obj())
 	f.setPhase("billing-2-4-0", golivev1alpha1.PhaseAwaitingApproval)
 
 	f.mustCommand(bob, "billing-2-4-0", golivev1alpha1.AnnotationApprove, "rnd-lead; looks good")
@@ -153,7 +154,7 @@ func TestCommandRefusals(t *testing.T) {
 	f := newFixture(t)
 	for _, tc := range []struct {
 		name       string
-		request    *requestBuilder
+		request    *testfixtures.UpdateRequestWrapper
 		phase      golivev1alpha1.Phase
 		before     func(name string) // commands given first, accepted
 		user       string
@@ -185,19 +186,19 @@ func TestCommandRefusals(t *testing.T) {
 		{name: "approval after production started", phase: golivev1alpha1.PhaseUpdating,
 			user: bob, annotation: golivev1alpha1.AnnotationApprove, value: "rnd-lead",
 			want: "production has started (Updating): approvals are closed"},
-		{name: "accept outside AwaitingAcceptance", request: f.request("r").acceptance("business-owner"), phase: golivev1alpha1.PhaseVerifying,
+		{name: "accept outside AwaitingAcceptance", request: f.request("r").Acceptance("business-owner", 0, ""), phase: golivev1alpha1.PhaseVerifying,
 			user: erin, annotation: golivev1alpha1.AnnotationAccept, value: "fine",
 			want: "golive.dev/accept refused: acceptance is possible only in AwaitingAcceptance; the request is in Verifying"},
-		{name: "accept without the acceptance role", request: f.request("r").acceptance("business-owner"), phase: golivev1alpha1.PhaseAwaitingAcceptance,
+		{name: "accept without the acceptance role", request: f.request("r").Acceptance("business-owner", 0, ""), phase: golivev1alpha1.PhaseAwaitingAcceptance,
 			user: bob, annotation: golivev1alpha1.AnnotationAccept, value: "fine",
 			want: "bob@example.com may not accept for role business-owner"},
 		{name: "accept without an acceptance step", phase: golivev1alpha1.PhaseVerifying,
 			user: erin, annotation: golivev1alpha1.AnnotationAccept, value: "",
 			want: "this request has no acceptance step"},
-		{name: "reject after production started", request: f.request("r").acceptance("business-owner"), phase: golivev1alpha1.PhaseUpdating,
+		{name: "reject after production started", request: f.request("r").Acceptance("business-owner", 0, ""), phase: golivev1alpha1.PhaseUpdating,
 			user: bob, annotation: golivev1alpha1.AnnotationReject, value: "rnd-lead; too late",
 			want: "golive.dev/reject refused: production has started (Updating): it can be rejected only by the acceptance role in AwaitingAcceptance"},
-		{name: "reject in AwaitingAcceptance by another role", request: f.request("r").acceptance("business-owner"), phase: golivev1alpha1.PhaseAwaitingAcceptance,
+		{name: "reject in AwaitingAcceptance by another role", request: f.request("r").Acceptance("business-owner", 0, ""), phase: golivev1alpha1.PhaseAwaitingAcceptance,
 			user: bob, annotation: golivev1alpha1.AnnotationReject, value: "rnd-lead",
 			want: "production is awaiting acceptance: only the acceptance role business-owner may reject it now"},
 		{name: "reject without the right", phase: golivev1alpha1.PhaseAwaitingApproval,
@@ -223,7 +224,7 @@ func TestCommandRefusals(t *testing.T) {
 			if builder == nil {
 				builder = f.request(name)
 			}
-			request := builder.obj()
+			request := builder.Obj()
 			request.Name = name
 			f.create(alice, request)
 			if tc.phase != "" {
@@ -244,7 +245,7 @@ func TestCommandRefusals(t *testing.T) {
 
 func TestCommandsMustComeAlone(t *testing.T) {
 	f := newFixture(t)
-	f.create(alice, f.request("r").obj())
+	f.create(alice, f.request("r").Obj())
 	f.setPhase("r", golivev1alpha1.PhaseAwaitingApproval)
 
 	approve, abort := "rnd-lead", "outage"
@@ -283,7 +284,7 @@ func TestAcceptRejectAbortAreRecorded(t *testing.T) {
 			want: golivev1alpha1.LedgerEntry{User: alice, Action: golivev1alpha1.LedgerAbort, Comment: "the vendor withdrew 2.4.0"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			request := f.request(tc.name).acceptance("business-owner").obj()
+			request := f.request(tc.name).Acceptance("business-owner", 0, "").Obj()
 			f.create(alice, request)
 			f.setPhase(tc.name, tc.phase)
 			f.mustCommand(tc.user, tc.name, tc.annotation, tc.value)
@@ -316,7 +317,7 @@ func TestEmergencyApprovals(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	f.create(alice, f.request("hotfix").emergency().obj())
+	f.create(alice, f.request("hotfix").Emergency("Payment outage").Incident("INC-4711").Obj())
 	f.setPhase("hotfix", golivev1alpha1.PhaseAwaitingApproval)
 	f.mustCommand(frank, "hotfix", golivev1alpha1.AnnotationApprove, "cto; payment outage, go")
 	valid, _ := f.ledger("hotfix")
@@ -324,12 +325,12 @@ func TestEmergencyApprovals(t *testing.T) {
 		t.Errorf("ledger = %+v, want frank's cto approval", valid)
 	}
 
-	f.create(alice, f.request("ordinary").obj())
+	f.create(alice, f.request("ordinary").Obj())
 	f.setPhase("ordinary", golivev1alpha1.PhaseAwaitingApproval)
 	wantRefused(t, f.command(frank, "ordinary", golivev1alpha1.AnnotationApprove, "cto"),
 		`role "cto" is not one this request asks for: it asks for operations-office, rnd-lead`)
 
-	f.create(alice, f.request("elsewhere").emergency().obj())
+	f.create(alice, f.request("elsewhere").Emergency("Payment outage").Incident("INC-4711").Obj())
 	moved := f.get("elsewhere")
 	moved.Spec.Window.Name = "weekend"
 	if err := f.as(t, alice).Update(t.Context(), moved); err != nil {
@@ -344,7 +345,7 @@ func TestEmergencyApprovals(t *testing.T) {
 // the same people may approve the new spec once staging is verified for it.
 func TestSpecChangeInvalidatesApprovals(t *testing.T) {
 	f := newFixture(t)
-	f.create(alice, f.request("r").obj())
+	f.create(alice, f.request("r").Obj())
 	f.setPhase("r", golivev1alpha1.PhaseAwaitingApproval)
 	f.mustCommand(bob, "r", golivev1alpha1.AnnotationApprove, "rnd-lead")
 	f.mustCommand(carol, "r", golivev1alpha1.AnnotationApprove, "operations-office")
@@ -374,7 +375,7 @@ func TestSpecChangeInvalidatesApprovals(t *testing.T) {
 
 func TestSpecIsImmutableOnceProductionMayHaveChanged(t *testing.T) {
 	f := newFixture(t)
-	f.create(alice, f.request("r").obj())
+	f.create(alice, f.request("r").Obj())
 	f.setPhase("r", golivev1alpha1.PhaseBackingUp)
 
 	changed := f.get("r")
@@ -397,10 +398,10 @@ func TestSpecIsImmutableOnceProductionMayHaveChanged(t *testing.T) {
 // approver replaying a genuine entry, not even a cluster administrator.
 func TestLedgerAndRequesterCannotBeEditedDirectly(t *testing.T) {
 	f := newFixture(t)
-	f.create(alice, f.request("r").obj())
+	f.create(alice, f.request("r").Obj())
 	f.setPhase("r", golivev1alpha1.PhaseAwaitingApproval)
 	f.mustCommand(bob, "r", golivev1alpha1.AnnotationApprove, "rnd-lead")
-	f.create(alice, f.request("twin").obj())
+	f.create(alice, f.request("twin").Obj())
 	f.setPhase("twin", golivev1alpha1.PhaseAwaitingApproval)
 
 	stored := f.get("r")
@@ -504,7 +505,7 @@ func (f *fixture) adminAnnotate(name string, annotations map[string]*string) err
 // and records nothing.
 func TestDryRunApprovalRecordsNothing(t *testing.T) {
 	f := newFixture(t)
-	f.create(alice, f.request("r").obj())
+	f.create(alice, f.request("r").Obj())
 	f.setPhase("r", golivev1alpha1.PhaseAwaitingApproval)
 	answered, err := f.annotate(bob, "r", map[string]*string{golivev1alpha1.AnnotationApprove: ptrTo("rnd-lead")}, client.DryRunAll)
 	if err != nil {
@@ -522,7 +523,7 @@ func TestDryRunApprovalRecordsNothing(t *testing.T) {
 // webhooks fail closed.
 func TestFailClosedWhenTheWebhookIsDown(t *testing.T) {
 	f := newFixture(t)
-	f.create(alice, f.request("r").obj())
+	f.create(alice, f.request("r").Obj())
 	f.setPhase("r", golivev1alpha1.PhaseAwaitingApproval)
 	before := f.get("r")
 
@@ -538,7 +539,7 @@ func TestFailClosedWhenTheWebhookIsDown(t *testing.T) {
 	})
 
 	wantRefused(t, f.command(bob, "r", golivev1alpha1.AnnotationApprove, "rnd-lead"), "failed calling webhook")
-	wantRefused(t, f.as(t, alice).Create(t.Context(), f.request("another").obj()), "failed calling webhook")
+	wantRefused(t, f.as(t, alice).Create(t.Context(), f.request("another").Obj()), "failed calling webhook")
 	forged := before.DeepCopy()
 	forged.Annotations[golivev1alpha1.AnnotationLedger] = `[{"user":"bob@example.com"}]`
 	wantRefused(t, f.env.Client.Update(t.Context(), forged), "failed calling webhook")
@@ -620,7 +621,7 @@ func TestLoadOrCreateKey(t *testing.T) {
 // dry run, it counts only for its own user, now, and where the rules allow.
 func TestSignedEntryCountsOnlyForItsUserNow(t *testing.T) {
 	f := newFixture(t)
-	f.create(alice, f.request("r").obj())
+	f.create(alice, f.request("r").Obj())
 	f.setPhase("r", golivev1alpha1.PhaseAwaitingApproval)
 	answered, err := f.annotate(carol, "r", map[string]*string{golivev1alpha1.AnnotationApprove: ptrTo("operations-office")}, client.DryRunAll)
 	if err != nil {

@@ -7,12 +7,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 	snapshotv1 "github.com/kubernetes-csi/external-snapshotter/client/v8/apis/volumesnapshot/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/backup"
 	"github.com/golive-dev/golive/internal/testenv"
+	"github.com/golive-dev/golive/internal/testfixtures"
 )
 
 func TestExpiry(t *testing.T) {
@@ -29,8 +29,8 @@ func TestExpiry(t *testing.T) {
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
-			request := &v1alpha1.UpdateRequest{Status: test.status}
-			request.Spec.Backup.Retention = metav1.Duration{Duration: 168 * time.Hour}
+			request := testfixtures.MakeUpdateRequest("billing", "billing-2-4-0").Retention(168 * time.Hour).
+				Mutate(func(r *v1alpha1.UpdateRequest) { r.Status = test.status }).Obj()
 			if got := backup.Expiry(request, now); !got.Equal(test.want) {
 				t.Errorf("Expiry() = %v, want %v", got, test.want)
 			}
@@ -65,7 +65,7 @@ func TestListSnapshots(t *testing.T) {
 	other := requestSnapshot("other-data-billing-db-0", "billing", "")
 	other.Labels[v1alpha1.LabelRequestUID] = "uid-other"
 	c := fake.NewClientBuilder().WithScheme(testenv.NewScheme()).WithObjects(mine, other).Build()
-	request := &v1alpha1.UpdateRequest{ObjectMeta: metav1.ObjectMeta{Name: "billing-2-4-0", Namespace: "billing", UID: types.UID("uid-mine")}}
+	request := testfixtures.MakeUpdateRequest("billing", "billing-2-4-0").UID("uid-mine").Obj()
 
 	snapshots, err := backup.ListSnapshots(t.Context(), c, request)
 	if err != nil {

@@ -4,10 +4,9 @@ import (
 	"slices"
 	"testing"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/testenv"
+	"github.com/golive-dev/golive/internal/testfixtures"
 )
 
 // env is the API server the tests talk to, with the VolumeSnapshot CRDs
@@ -33,22 +32,10 @@ func newUpdateRequest(t *testing.T, namespace, name string, targets ...v1alpha1.
 	if slices.ContainsFunc(targets, func(target v1alpha1.Target) bool { return target.Kind == v1alpha1.TargetDaemonSet }) {
 		quiesce = v1alpha1.QuiesceNone
 	}
-	request := &v1alpha1.UpdateRequest{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
-		Spec: v1alpha1.UpdateRequestSpec{
-			Release:   "2.4.0",
-			Targets:   targets,
-			Staging:   v1alpha1.Staging{Namespace: namespace + "-grey"},
-			Approvals: v1alpha1.Approvals{Required: []v1alpha1.RoleQuorum{{Role: "rnd-lead", Count: 1}}},
-			Window:    v1alpha1.WindowReference{Name: "thursday-evening"},
-			Backup: v1alpha1.Backup{
-				VolumeClaimSelector:     &metav1.LabelSelector{MatchLabels: map[string]string{"app": "billing"}},
-				VolumeSnapshotClassName: snapshotClass,
-				Quiesce:                 quiesce,
-			},
-			Rollback: v1alpha1.Rollback{RestoreData: v1alpha1.RestoreDataAuto},
-		},
-	}
+	request := testfixtures.MakeUpdateRequest(namespace, name).
+		Release("2.4.0").Targets(targets...).Staging(namespace+"-grey").
+		Approval("rnd-lead", 1).Window("thursday-evening").
+		SnapshotVolumes(map[string]string{"app": "billing"}, snapshotClass).Quiesce(quiesce).Obj()
 	if err := env.Client.Create(t.Context(), request); err != nil {
 		t.Fatalf("Creating UpdateRequest %s: %v", request.Name, err)
 	}

@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/testfixtures"
 )
 
 // The sample window: Thursdays 20:00 for 3h, Europe/Berlin. 2026-07-09 is a
@@ -41,35 +42,20 @@ func inBerlin(year int, month time.Month, day, hour, minute int) time.Time {
 }
 
 func makeWindow(namespace string) *golivev1alpha1.GoLiveWindow {
-	return &golivev1alpha1.GoLiveWindow{
-		ObjectMeta: metav1.ObjectMeta{Name: windowName, Namespace: namespace},
-		Spec: golivev1alpha1.GoLiveWindowSpec{
-			TimeZone: "Europe/Berlin",
-			Schedule: []golivev1alpha1.ScheduleEntry{{
-				Days:     []golivev1alpha1.Weekday{golivev1alpha1.Thursday},
-				Start:    "20:00",
-				Duration: metav1.Duration{Duration: 3 * time.Hour},
-			}},
-		},
-	}
+	return testfixtures.MakeGoLiveWindow(namespace, windowName).
+		TimeZone("Europe/Berlin").
+		Opening([]golivev1alpha1.Weekday{golivev1alpha1.Thursday}, "20:00", 3*time.Hour).
+		Obj()
 }
 
 func makeRequest(namespace, name, window string) *golivev1alpha1.UpdateRequest {
-	return &golivev1alpha1.UpdateRequest{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
-		Spec: golivev1alpha1.UpdateRequestSpec{
-			Release: "2.4.0",
-			Targets: []golivev1alpha1.Target{
-				{Kind: golivev1alpha1.TargetDeployment, Name: "billing-api", Images: map[string]golivev1alpha1.Image{"api": "registry.example.com/billing-api:2.4.0"}},
-			},
-			// Need not exist for the request to be created; only differ from namespace.
-			Staging: golivev1alpha1.Staging{Namespace: "billing-grey"},
-			Approvals: golivev1alpha1.Approvals{Required: []golivev1alpha1.RoleQuorum{
-				{Role: "rnd-lead", Count: 1},
-			}},
-			Window: golivev1alpha1.WindowReference{Name: window},
-		},
-	}
+	return testfixtures.MakeUpdateRequest(namespace, name).
+		Release("2.4.0").
+		Target(golivev1alpha1.TargetDeployment, "billing-api", map[string]string{"api": "registry.example.com/billing-api:2.4.0"}).
+		// Need not exist for the request to be created; only differ from namespace.
+		Staging("billing-grey").
+		Approval("rnd-lead", 1).
+		Window(window).Obj()
 }
 
 // createRequest creates request and then gives it status, as its own controller would.
@@ -617,12 +603,11 @@ func TestWindowSkipsPatchesThatChangeNothing(t *testing.T) {
 func TestChangesWindowUsage(t *testing.T) {
 	started := metav1.NewTime(time.Date(2026, 11, 23, 20, 0, 0, 0, time.UTC))
 	request := func(phase golivev1alpha1.Phase, change func(*golivev1alpha1.UpdateRequest)) *golivev1alpha1.UpdateRequest {
-		r := &golivev1alpha1.UpdateRequest{Spec: golivev1alpha1.UpdateRequestSpec{Window: golivev1alpha1.WindowReference{Name: "evenings"}}}
-		r.Status.Phase = phase
+		r := testfixtures.MakeUpdateRequest("billing", "r").Window("evenings").Phase(phase)
 		if change != nil {
-			change(r)
+			r.Mutate(change)
 		}
-		return r
+		return r.Obj()
 	}
 	withStart := func(r *golivev1alpha1.UpdateRequest) {
 		r.Status.Production = &golivev1alpha1.EnvironmentStatus{StartedAt: &started}

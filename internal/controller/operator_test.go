@@ -41,7 +41,9 @@ type operator struct {
 	// metrics records what the UpdateRequest reconciler records; nil records nothing.
 	metrics *metrics.Recorder
 
-	writes   atomic.Int32
+	writes atomic.Int32
+	// kills counts the kills after killAfterWrite that happened.
+	kills    atomic.Int32
 	mu       sync.Mutex
 	running  *instance
 	restarts int
@@ -153,6 +155,7 @@ func (o *operator) wrote(self *instance) {
 		return
 	}
 	self.killed.Store(true)
+	o.kills.Add(1)
 	go func() {
 		o.mu.Lock()
 		defer o.mu.Unlock()

@@ -24,6 +24,7 @@ import (
 	"github.com/golive-dev/golive/internal/ledger"
 	"github.com/golive-dev/golive/internal/metrics"
 	"github.com/golive-dev/golive/internal/notify"
+	"github.com/golive-dev/golive/internal/testfixtures"
 	"github.com/golive-dev/golive/internal/verify"
 	"github.com/golive-dev/golive/internal/workload"
 )
@@ -95,12 +96,7 @@ func newJourney(t *testing.T, options ...journeyOption) *journey {
 		t.Fatal(err)
 	}
 	j.addDeployment("billing-api", "billing")
-	glw := &golivev1alpha1.GoLiveWindow{
-		ObjectMeta: metav1.ObjectMeta{Name: "always", Namespace: j.production},
-		Spec: golivev1alpha1.GoLiveWindowSpec{TimeZone: "UTC", Schedule: []golivev1alpha1.ScheduleEntry{{
-			Days: []golivev1alpha1.Weekday{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}, Start: "00:00", Duration: metav1.Duration{Duration: 24 * time.Hour},
-		}}},
-	}
+	glw := testfixtures.MakeGoLiveWindow(j.production, "always").AlwaysOpen().Obj()
 	if opts.window != nil {
 		opts.window(&glw.Spec)
 	}
@@ -142,17 +138,12 @@ func (j *journey) addDeployment(name, app string) {
 
 // newRequest returns the journey's usual request, named name, changed by mutate.
 func (j *journey) newRequest(name string, mutate func(*golivev1alpha1.UpdateRequest)) *golivev1alpha1.UpdateRequest {
-	request := &golivev1alpha1.UpdateRequest{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: j.production,
-			Annotations: map[string]string{golivev1alpha1.AnnotationRequestedBy: "alice"}},
-		Spec: golivev1alpha1.UpdateRequestSpec{
-			Release:   "2.4.0",
-			Targets:   []golivev1alpha1.Target{{Kind: golivev1alpha1.TargetDeployment, Name: "billing-api", Images: map[string]golivev1alpha1.Image{"api": "billing-api:2.4.0"}}},
-			Staging:   golivev1alpha1.Staging{Namespace: j.staging, Verify: golivev1alpha1.Verification{Jobs: []golivev1alpha1.VerificationJob{smokeJob("billing-smoke:2.4.0")}}},
-			Approvals: golivev1alpha1.Approvals{Required: []golivev1alpha1.RoleQuorum{{Role: "rnd-lead", Count: 1}}},
-			Window:    golivev1alpha1.WindowReference{Name: "always"},
-		},
-	}
+	request := testfixtures.MakeUpdateRequest(j.production, name).
+		Annotation(golivev1alpha1.AnnotationRequestedBy, "alice").
+		Release("2.4.0").
+		Target(golivev1alpha1.TargetDeployment, "billing-api", map[string]string{"api": "billing-api:2.4.0"}).
+		Staging(j.staging).VerifyJob(false, smokeJob("billing-smoke:2.4.0")).
+		Approval("rnd-lead", 1).Window("always").Obj()
 	if mutate != nil {
 		mutate(request)
 	}

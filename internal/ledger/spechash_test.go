@@ -11,7 +11,7 @@ import (
 )
 
 func TestSpecHash(t *testing.T) {
-	base := makeRequest("billing", "r").obj().Spec
+	base := makeRequest("billing", "r").Obj().Spec
 	baseHash := SpecHash(&base)
 	if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(baseHash) {
 		t.Fatalf("SpecHash = %q, want sha256:<64 hex digits>", baseHash)
@@ -39,7 +39,7 @@ func TestSpecHash(t *testing.T) {
 		}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			spec := *makeRequest("billing", "r").obj().Spec.DeepCopy()
+			spec := *makeRequest("billing", "r").Obj().Spec.DeepCopy()
 			tc.change(&spec)
 			if got := SpecHash(&spec) == baseHash; got != tc.same {
 				t.Errorf("hash equal to the original's: %v, want %v", got, tc.same)
@@ -49,7 +49,7 @@ func TestSpecHash(t *testing.T) {
 }
 
 func TestSpecHashLeavesTheSpecAlone(t *testing.T) {
-	spec := makeRequest("billing", "r").obj().Spec
+	spec := makeRequest("billing", "r").Obj().Spec
 	spec.Suspend = true
 	before := *spec.DeepCopy()
 	SpecHash(&spec)

@@ -113,11 +113,9 @@ func StateOf(requests []golivev1alpha1.UpdateRequest, windows []golivev1alpha1.G
 	var state State
 	byPhase := map[string]map[golivev1alpha1.Phase]int{}
 	pending := map[[2]string]int{}
-	emergencyRoles := map[[2]string][]string{}
-	for _, window := range windows {
-		if window.Spec.Emergency != nil {
-			emergencyRoles[[2]string{window.Namespace, window.Name}] = window.Spec.Emergency.Roles
-		}
+	windowsByName := map[[2]string]*golivev1alpha1.GoLiveWindow{}
+	for i, window := range windows {
+		windowsByName[[2]string{window.Namespace, window.Name}] = &windows[i]
 		open := 0
 		if window.Status.Open {
 			open = 1
@@ -137,7 +135,7 @@ func StateOf(requests []golivev1alpha1.UpdateRequest, windows []golivev1alpha1.G
 		if phase != golivev1alpha1.PhaseAwaitingApproval {
 			continue
 		}
-		for role, missing := range missingApprovals(&request, emergencyRoles[[2]string{request.Namespace, request.Spec.Window.Name}]) {
+		for role, missing := range missingApprovals(&request, windowsByName[[2]string{request.Namespace, request.Spec.Window.Name}]) {
 			pending[[2]string{request.Namespace, role}] += missing
 		}
 	}
@@ -160,28 +158,19 @@ func StateOf(requests []golivev1alpha1.UpdateRequest, windows []golivev1alpha1.G
 	return state
 }
 
-// missingApprovals counts, by role, the approvals request still needs. The
-// status lists the approvals the controller counted, each towards the role it
-// was given for; the quorum roles are filled first, then the one approval of
-// an emergency role, as the controller tallies them.
-func missingApprovals(request *golivev1alpha1.UpdateRequest, emergencyRoles []string) map[string]int {
-	given := map[string]int{}
-	for _, approval := range request.Status.Approvals {
-		given[approval.Role]++
-	}
+// missingApprovals counts, by role, the approvals request still needs, by
+// golive's own count (lifecycle.ShareApprovals): status.approvals shared out
+// to the quorums, the emergency quorum under EmergencyRole. window may be nil
+// (not in the cache): an emergency request then still needs its emergency
+// approval, which any approval the quorums do not take fills.
+func missingApprovals(request *golivev1alpha1.UpdateRequest, window *golivev1alpha1.GoLiveWindow) map[string]int {
 	missing := map[string]int{}
-	for _, quorum := range request.Spec.Approvals.Required {
-		counted := min(given[quorum.Role], int(quorum.Count))
-		given[quorum.Role] -= counted
-		missing[quorum.Role] = int(quorum.Count) - counted
-	}
-	if request.Spec.Emergency != nil && len(emergencyRoles) > 0 {
-		missing[EmergencyRole] = 1
-		for _, role := range emergencyRoles {
-			if given[role] > 0 {
-				missing[EmergencyRole] = 0
-			}
+	for _, quorum := range lifecycle.ShareApprovals(request, window) {
+		role := EmergencyRole
+		if !quorum.Emergency {
+			role = quorum.Roles[0]
 		}
+		missing[role] += int(quorum.Missing())
 	}
 	return missing
 }

@@ -5,24 +5,21 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/testfixtures"
 )
 
+// request is a request of namespace in phase, asking rnd-lead twice and
+// operations-office once, under the window thursday-evening.
 func request(namespace, name string, phase golivev1alpha1.Phase, mutate ...func(*golivev1alpha1.UpdateRequest)) golivev1alpha1.UpdateRequest {
-	r := golivev1alpha1.UpdateRequest{
-		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},
-		Spec: golivev1alpha1.UpdateRequestSpec{
-			Approvals: golivev1alpha1.Approvals{Required: []golivev1alpha1.RoleQuorum{{Role: "rnd-lead", Count: 2}, {Role: "operations-office", Count: 1}}},
-			Window:    golivev1alpha1.WindowReference{Name: "thursday-evening"},
-		},
-		Status: golivev1alpha1.UpdateRequestStatus{Phase: phase},
-	}
+	r := testfixtures.MakeUpdateRequest(namespace, name).
+		Approval("rnd-lead", 2).Approval("operations-office", 1).
+		Window("thursday-evening").Phase(phase)
 	for _, m := range mutate {
-		m(&r)
+		r.Mutate(m)
 	}
-	return r
+	return *r.Obj()
 }
 
 func approvedBy(roles ...string) func(*golivev1alpha1.UpdateRequest) {
@@ -34,11 +31,11 @@ func approvedBy(roles ...string) func(*golivev1alpha1.UpdateRequest) {
 }
 
 func window(namespace, name string, open bool, emergencyRoles ...string) golivev1alpha1.GoLiveWindow {
-	w := golivev1alpha1.GoLiveWindow{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}, Status: golivev1alpha1.GoLiveWindowStatus{Open: open}}
+	w := testfixtures.MakeGoLiveWindow(namespace, name).Open(open)
 	if len(emergencyRoles) > 0 {
-		w.Spec.Emergency = &golivev1alpha1.EmergencyPolicy{Roles: emergencyRoles, MaxPerPeriod: 1}
+		w.Emergency(emergencyRoles, 1, 0)
 	}
-	return w
+	return *w.Obj()
 }
 
 // phaseCounts are the request samples of namespace, every phase with its count.
@@ -102,5 +99,29 @@ func TestCollectorReportsOnlyOnTheLeader(t *testing.T) {
 	notElected := make(chan struct{})
 	if n := testutil.CollectAndCount(NewCollector(nil, notElected)); n != 0 {
 		t.Errorf("a replica that does not lead reported %d metrics", n)
+	}
+}
+
+// An emergency request whose window the cache does not hold (deleted, or not
+// synced yet) still needs its emergency approval by golive's count
+// (lifecycle.ShareApprovals); it is not reported as met.
+func TestStateOfEmergencyWithoutItsWindow(t *testing.T) {
+	emergency := func(r *golivev1alpha1.UpdateRequest) {
+		r.Spec.Emergency = &golivev1alpha1.Emergency{Justification: "payments down"}
+	}
+	requests := []golivev1alpha1.UpdateRequest{
+		// Both quorums full, nothing left over for the emergency quorum.
+		request("billing", "b-1", golivev1alpha1.PhaseAwaitingApproval, emergency, approvedBy("rnd-lead", "rnd-lead", "operations-office")),
+		// The approval the quorums do not take fills the emergency quorum.
+		request("billing", "b-2", golivev1alpha1.PhaseAwaitingApproval, emergency, approvedBy("rnd-lead", "rnd-lead", "operations-office", "cto")),
+	}
+	got := StateOf(requests, nil).ApprovalsPending
+	want := []Sample{
+		{Namespace: "billing", Role: EmergencyRole, Value: 1},
+		{Namespace: "billing", Role: "operations-office", Value: 0},
+		{Namespace: "billing", Role: "rnd-lead", Value: 0},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("approvals pending (-want +got):\n%s", diff)
 	}
 }

@@ -152,9 +152,57 @@ golive_notifications_sent_total{format="Slack"} 2
 	}
 }
 
-func TestNilRecorderRecordsNothing(t *testing.T) {
-	var r *Recorder
+// recordEverything makes each call a Recorder answers, each of which records
+// a sample on a working Recorder.
+func recordEverything(r *Recorder) {
 	r.NotificationSent(golivev1alpha1.FormatGeneric)
 	r.NotificationFailed(golivev1alpha1.FormatGeneric, "QueueFull")
 	r.StatusRecorded("billing", &golivev1alpha1.UpdateRequestStatus{}, &golivev1alpha1.UpdateRequestStatus{Rollback: &golivev1alpha1.RollbackStatus{}}, t0, noSnapshots)
+}
+
+// golive's own series a gatherer holds.
+func goliveSeries(t *testing.T, gatherer prometheus.Gatherer) []string {
+	t.Helper()
+	families, err := gatherer.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var series []string
+	for _, family := range families {
+		if strings.HasPrefix(family.GetName(), "golive_") {
+			for range family.GetMetric() {
+				series = append(series, family.GetName())
+			}
+		}
+	}
+	return series
+}
+
+// A nil Recorder (metrics not wired) takes every call without panicking and
+// records nothing anywhere, while the same calls record on a working one.
+func TestNilRecorderRecordsNothing(t *testing.T) {
+	working := NewRecorder()
+	registry := prometheus.NewPedanticRegistry()
+	if err := working.Register(registry); err != nil {
+		t.Fatal(err)
+	}
+	recordEverything(working)
+	// The snapshot histogram has no labels: it is exposed, empty, from the start.
+	want := []string{"golive_notification_failures_total", "golive_notifications_sent_total", "golive_rollbacks_total", "golive_snapshot_duration_seconds"}
+	if diff := cmp.Diff(want, goliveSeries(t, registry)); diff != "" {
+		t.Fatalf("series a working recorder records (-want +got):\n%s", diff)
+	}
+
+	before := goliveSeries(t, prometheus.DefaultGatherer)
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				t.Fatalf("a nil recorder panicked: %v", p)
+			}
+		}()
+		recordEverything(nil)
+	}()
+	if diff := cmp.Diff(before, goliveSeries(t, prometheus.DefaultGatherer)); diff != "" {
+		t.Errorf("a nil recorder recorded in the default registry (-before +after):\n%s", diff)
+	}
 }

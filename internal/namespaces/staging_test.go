@@ -4,19 +4,15 @@ import (
 	"strings"
 	"testing"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/testfixtures"
 )
 
 // The webhook's test (internal/admission) checks CheckStaging against an API
 // server; this one needs none.
 func TestCheckStagingNamespaceOwnNamespace(t *testing.T) {
 	// The request's own namespace never counts, whatever its labels say; no read needed.
-	request := &golivev1alpha1.UpdateRequest{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "billing", Name: "r"},
-		Spec:       golivev1alpha1.UpdateRequestSpec{Staging: golivev1alpha1.Staging{Namespace: "billing"}},
-	}
+	request := testfixtures.MakeUpdateRequest("billing", "r").Staging("billing").Obj()
 	err := CheckStaging(t.Context(), nil, request)
 	if err == nil || !strings.Contains(err.Error(), "the request's own namespace") {
 		t.Errorf("error = %v, want a refusal of the own namespace", err)

@@ -7,7 +7,9 @@
 //		Target(golivev1alpha1.TargetDeployment, "billing-api", map[string]string{"api": "api:2.4.0"}).
 //		Staging("billing-grey").Approval("rnd-lead", 1).Window("thursday-evening").Obj()
 //
-// It is imported by tests only.
+// States and CommandTries are a request in every phase and the commands to
+// try on it, which the tests that compare golive's readers of a request (the
+// webhook, the plugin, the lifecycle) share. It is imported by tests only.
 package testfixtures
 
 import (
@@ -280,5 +282,29 @@ func (w *UpdateRequestWrapper) Completed(at time.Time) *UpdateRequestWrapper {
 // Mutate applies change, for what no method says.
 func (w *UpdateRequestWrapper) Mutate(change func(*golivev1alpha1.UpdateRequest)) *UpdateRequestWrapper {
 	change(&w.UpdateRequest)
+	return w
+}
+
+// Incident sets spec.emergency.incident; call it after Emergency.
+func (w *UpdateRequestWrapper) Incident(incident string) *UpdateRequestWrapper {
+	w.Spec.Emergency.Incident = incident
+	return w
+}
+
+// Description sets spec.description.
+func (w *UpdateRequestWrapper) Description(description string) *UpdateRequestWrapper {
+	w.Spec.Description = description
+	return w
+}
+
+// Targets appends targets as they are.
+func (w *UpdateRequestWrapper) Targets(targets ...golivev1alpha1.Target) *UpdateRequestWrapper {
+	w.Spec.Targets = append(w.Spec.Targets, targets...)
+	return w
+}
+
+// Typed sets apiVersion and kind, as a request read from YAML or sent to a client carries them.
+func (w *UpdateRequestWrapper) Typed() *UpdateRequestWrapper {
+	w.TypeMeta = metav1.TypeMeta{APIVersion: golivev1alpha1.GroupVersion.String(), Kind: "UpdateRequest"}
 	return w
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/testenv"
+	"github.com/golive-dev/golive/internal/testfixtures"
 )
 
 // fixture is a request in its own namespace with a staging namespace of its own.
@@ -51,22 +52,12 @@ func (f *fixture) newNamespace(t *testing.T) string {
 
 func (f *fixture) createRequest(t *testing.T, name string) *v1alpha1.UpdateRequest {
 	t.Helper()
-	request := &v1alpha1.UpdateRequest{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: f.namespace},
-		Spec: v1alpha1.UpdateRequestSpec{
-			Release: "2.4.0",
-			Targets: []v1alpha1.Target{
-				{Kind: v1alpha1.TargetDeployment, Name: "billing-api", Images: map[string]v1alpha1.Image{"api": "registry.example.com/billing-api:2.4.0"}},
-			},
-			Staging: v1alpha1.Staging{
-				Namespace: f.staging,
-				Verify:    v1alpha1.Verification{Jobs: []v1alpha1.VerificationJob{f.smokeCheck}},
-			},
-			Approvals: v1alpha1.Approvals{Required: []v1alpha1.RoleQuorum{{Role: "rnd-lead", Count: 1}}},
-			Window:    v1alpha1.WindowReference{Name: "thursday-evening"},
-			Verify:    v1alpha1.Verification{Jobs: []v1alpha1.VerificationJob{f.smokeCheck}},
-		},
-	}
+	request := testfixtures.MakeUpdateRequest(f.namespace, name).
+		Release("2.4.0").
+		Target(v1alpha1.TargetDeployment, "billing-api", map[string]string{"api": "registry.example.com/billing-api:2.4.0"}).
+		Staging(f.staging).VerifyJob(false, f.smokeCheck).
+		Approval("rnd-lead", 1).Window("thursday-evening").
+		VerifyJob(true, f.smokeCheck).Obj()
 	if err := f.env.Client.Create(t.Context(), request); err != nil {
 		t.Fatalf("Creating UpdateRequest %s: %v", name, err)
 	}

@@ -8,20 +8,20 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/testfixtures"
 )
 
 // request is an UpdateRequest named name in phase; with startedAt it went to
 // production then, and emergency makes it an emergency update.
 func request(name string, phase v1alpha1.Phase, emergency bool, startedAt time.Time) v1alpha1.UpdateRequest {
-	r := v1alpha1.UpdateRequest{ObjectMeta: metav1.ObjectMeta{Name: name}}
-	r.Status.Phase = phase
+	r := testfixtures.MakeUpdateRequest("", name).Phase(phase)
 	if emergency {
-		r.Spec.Emergency = &v1alpha1.Emergency{Justification: "Payment outage"}
+		r.Emergency("Payment outage")
 	}
 	if !startedAt.IsZero() {
-		r.Status.Production = &v1alpha1.EnvironmentStatus{StartedAt: &metav1.Time{Time: startedAt}}
+		r.ProductionStarted(startedAt)
 	}
-	return r
+	return *r.Obj()
 }
 
 // runsProduction stands in for lifecycle.RunsProductionUpdate, which this

@@ -8,13 +8,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
-	"github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/testenv"
+	"github.com/golive-dev/golive/internal/testfixtures"
 	"github.com/golive-dev/golive/internal/workload"
 )
 
 func TestSavedSpecsExistAndDeleteSavedSpecs(t *testing.T) {
-	request := &v1alpha1.UpdateRequest{ObjectMeta: metav1.ObjectMeta{Name: "billing-2-4-0", Namespace: "billing"}}
+	request := testfixtures.MakeUpdateRequest("billing", "billing-2-4-0").Obj()
 	saved := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "billing", Name: workload.SavedSpecsName(request.Name)}}
 	c := fake.NewClientBuilder().WithScheme(testenv.NewScheme()).WithObjects(saved).Build()
 

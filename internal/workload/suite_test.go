@@ -3,10 +3,9 @@ package workload_test
 import (
 	"testing"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/testenv"
+	"github.com/golive-dev/golive/internal/testfixtures"
 )
 
 // env is the API server the client tests talk to; each test works in a
@@ -23,16 +22,9 @@ func newNamespace(t *testing.T) string { return env.NewNamespace(t, "golive-work
 // own what the tests save.
 func newUpdateRequest(t *testing.T, namespace string, targets ...v1alpha1.Target) *v1alpha1.UpdateRequest {
 	t.Helper()
-	request := &v1alpha1.UpdateRequest{
-		ObjectMeta: metav1.ObjectMeta{Name: "billing-2-4-0", Namespace: namespace},
-		Spec: v1alpha1.UpdateRequestSpec{
-			Release:   "2.4.0",
-			Targets:   targets,
-			Staging:   v1alpha1.Staging{Namespace: namespace + "-grey"},
-			Approvals: v1alpha1.Approvals{Required: []v1alpha1.RoleQuorum{{Role: "rnd-lead", Count: 1}}},
-			Window:    v1alpha1.WindowReference{Name: "thursday-evening"},
-		},
-	}
+	request := testfixtures.MakeUpdateRequest(namespace, "billing-2-4-0").
+		Release("2.4.0").Targets(targets...).Staging(namespace+"-grey").
+		Approval("rnd-lead", 1).Window("thursday-evening").Obj()
 	if err := env.Client.Create(t.Context(), request); err != nil {
 		t.Fatalf("Creating UpdateRequest %s: %v", request.Name, err)
 	}

@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/testfixtures"
 	"github.com/golive-dev/golive/test/cluster"
 )
 
@@ -156,22 +157,13 @@ func deployment(namespace string) *appsv1.Deployment {
 // verified by a smoke Job, approvals by an R&D lead and the operations
 // office, production verified by rollout health.
 func (a *app) request(name, release string) *golivev1alpha1.UpdateRequest {
-	return &golivev1alpha1.UpdateRequest{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: a.production},
-		Spec: golivev1alpha1.UpdateRequestSpec{
-			Release: release,
-			Targets: []golivev1alpha1.Target{{Kind: golivev1alpha1.TargetDeployment, Name: api,
-				Images: map[string]golivev1alpha1.Image{apiContainer: golivev1alpha1.Image(apiImage(release))}}},
-			Staging: golivev1alpha1.Staging{Namespace: a.staging, Verify: golivev1alpha1.Verification{
-				Timeout: metav1.Duration{Duration: journeyTimeout},
-				Jobs:    []golivev1alpha1.VerificationJob{smokeJob(false)},
-			}},
-			Approvals: golivev1alpha1.Approvals{Required: []golivev1alpha1.RoleQuorum{
-				{Role: roleRnDLead, Count: 1}, {Role: roleOperationsOffice, Count: 1}}},
-			Window: golivev1alpha1.WindowReference{Name: apiWindow},
-			Verify: golivev1alpha1.Verification{Timeout: metav1.Duration{Duration: journeyTimeout}},
-		},
-	}
+	return testfixtures.MakeUpdateRequest(a.production, name).
+		Release(release).
+		Target(golivev1alpha1.TargetDeployment, api, map[string]string{apiContainer: apiImage(release)}).
+		Staging(a.staging).StagingVerifyTimeout(journeyTimeout).VerifyJob(false, smokeJob(false)).
+		Approval(roleRnDLead, 1).Approval(roleOperationsOffice, 1).
+		Window(apiWindow).
+		VerifyTimeout(journeyTimeout).Obj()
 }
 
 func apiImage(release string) string { return "billing-api:" + release }

@@ -32,6 +32,7 @@ import (
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/backup"
+	"github.com/golive-dev/golive/internal/testfixtures"
 	"github.com/golive-dev/golive/test/cluster"
 	"github.com/golive-dev/golive/test/csi/driver"
 )
@@ -298,29 +299,18 @@ func statefulSet(namespace string) *appsv1.StatefulSet {
 // its volume backed up, quiesced, and production verified by a health check
 // at healthURL.
 func updateRequest(healthURL string) *golivev1alpha1.UpdateRequest {
-	return &golivev1alpha1.UpdateRequest{
-		ObjectMeta: metav1.ObjectMeta{Name: requestName, Namespace: production},
-		Spec: golivev1alpha1.UpdateRequestSpec{
-			Release: "2.4.0",
-			Targets: []golivev1alpha1.Target{{Kind: golivev1alpha1.TargetStatefulSet, Name: database,
-				Images: map[string]golivev1alpha1.Image{container: newImage}}},
-			Staging:   golivev1alpha1.Staging{Namespace: staging},
-			Approvals: golivev1alpha1.Approvals{Required: []golivev1alpha1.RoleQuorum{{Role: roleRnDLead, Count: 1}}},
-			Window:    golivev1alpha1.WindowReference{Name: windowName},
-			Backup: golivev1alpha1.Backup{
-				VolumeClaimSelector:     &metav1.LabelSelector{MatchLabels: map[string]string{"app": "billing"}},
-				VolumeSnapshotClassName: cluster.VolumeSnapshotClass,
-				Quiesce:                 golivev1alpha1.QuiesceScaleToZero,
-				Retention:               metav1.Duration{Duration: retention},
-			},
-			Verify: golivev1alpha1.Verification{
-				Timeout: metav1.Duration{Duration: verifyTimeout},
-				HTTP: []golivev1alpha1.HTTPCheck{{
-					Name: "health", URL: healthURL, Period: metav1.Duration{Duration: time.Second},
-				}},
-			},
-		},
-	}
+	return testfixtures.MakeUpdateRequest(production, requestName).
+		Release("2.4.0").
+		Target(golivev1alpha1.TargetStatefulSet, database, map[string]string{container: newImage}).
+		Staging(staging).
+		Approval(roleRnDLead, 1).
+		Window(windowName).
+		SnapshotVolumes(map[string]string{"app": "billing"}, cluster.VolumeSnapshotClass).
+		Quiesce(golivev1alpha1.QuiesceScaleToZero).Retention(retention).
+		VerifyTimeout(verifyTimeout).
+		Mutate(func(r *golivev1alpha1.UpdateRequest) {
+			r.Spec.Verify.HTTP = []golivev1alpha1.HTTPCheck{{Name: "health", URL: healthURL, Period: metav1.Duration{Duration: time.Second}}}
+		}).Obj()
 }
 
 // waitForPod waits until the database's pod in namespace runs image and is ready.
