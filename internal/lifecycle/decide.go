@@ -64,8 +64,6 @@ type decider struct {
 	stalledReason, stalledMessage string
 	// approvals is the tally of the verified approvals, counted once per decision.
 	approvals Tally
-	// stagingRecorded is true when this decision recorded staging as verified (not signed yet).
-	stagingRecorded bool
 }
 
 func (d *decider) run() {

@@ -132,13 +132,6 @@ func (d *decider) scheduled() {
 		d.wait(golivev1alpha1.ReasonSuspended, "Suspended before production")
 		return
 	}
-	if d.stagingRecorded {
-		// Staging was verified in this very decision: its record is signed with
-		// this status, and only a signed record lets production start.
-		d.waitUntil(d.now.Add(PollInterval))
-		d.progress(golivev1alpha1.ReasonProgressing, "Recording that staging passed its verification")
-		return
-	}
 	// Whatever the status says, production starts only if every gate holds
 	// again, derived from what golive can verify.
 	if unmet := ProductionGates(d.request, d.world, d.now); len(unmet) > 0 {

@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 )
 
@@ -107,6 +109,28 @@ func TestDecideSchedule(t *testing.T) {
 			},
 			world: func(w *World) { w.Staging.Verification.State = VerificationPassed },
 			want:  want{phase: golivev1alpha1.PhaseAwaitingApproval, message: "cto 0/1"},
+		},
+		{
+			name: "an emergency approved before staging passed starts production in the decision that verifies staging",
+			request: func(r *golivev1alpha1.UpdateRequest) {
+				inStaging(r, monday.Add(-time.Minute))
+				r.Status.Phase = golivev1alpha1.PhaseVerifyingStaging
+				r.Spec.Emergency = &golivev1alpha1.Emergency{Justification: "outage"}
+			},
+			world: func(w *World) {
+				w.Staging.Verification.State = VerificationPassed
+				w.Commands = []Command{approve("bob", "rnd-lead", monday), approve("carol", "operations-office", monday), approve("dave", "cto", monday)}
+			},
+			want: want{phase: golivev1alpha1.PhaseBackingUp, action: Action{Kind: SaveSpecs},
+				check: func(t *testing.T, d Decision) {
+					var gates []golivev1alpha1.Gate
+					for _, record := range d.Status.GateRecords {
+						gates = append(gates, record.Gate)
+					}
+					if diff := cmp.Diff([]golivev1alpha1.Gate{golivev1alpha1.GateStagingVerified, golivev1alpha1.GateProductionStarted}, gates); diff != "" {
+						t.Errorf("gate records (-want +got):\n%s", diff)
+					}
+				}},
 		},
 		{
 			name: "an emergency needs one approval from an emergency role and ignores the closed window",

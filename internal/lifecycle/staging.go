@@ -119,7 +119,9 @@ func (d *decider) verifyStaging() {
 	case passed:
 		d.gate(golivev1alpha1.ConditionStagingVerified, true, golivev1alpha1.ReasonSucceeded, "Staging passed its verification")
 		d.recordGate(golivev1alpha1.GateStagingVerified)
-		d.stagingRecorded = true
+		// This decision saw the verification pass itself, from what golive
+		// observed and checked; the record it signs with this status says the same.
+		d.world.Attested.StagingVerifiedAt = d.now
 		d.enter(golivev1alpha1.PhaseSoaking, golivev1alpha1.ReasonStagingVerified, "Staging passed its verification")
 	}
 }
