@@ -20,7 +20,14 @@ func worldOf(request *golivev1alpha1.UpdateRequest) lifecycle.World {
 			{Found: true, ImagesApplied: true, Health: lifecycle.Healthy},
 		}
 	}
+	// The requests are in states golive made, so golive holds signed records of them.
+	var attested lifecycle.Attested
+	if request.Status.Staging != nil && request.Status.Staging.VerifiedAt != nil {
+		attested.StagingVerifiedAt = request.Status.Staging.VerifiedAt.Time
+	}
+	attested.ProductionStarted = request.Status.Production != nil && request.Status.Production.StartedAt != nil
 	return lifecycle.World{
+		Attested:         attested,
 		SpecHash:         request.Status.SpecHash,
 		RequestedBy:      "alice@example.com",
 		StagingNamespace: lifecycle.NamespaceObservation{Found: true, OptedIn: true},

@@ -94,6 +94,8 @@ func (j *journey) run() []*golivev1alpha1.UpdateRequest {
 
 		decision := lifecycle.Decide(j.request, j.world, j.now)
 		j.request.Status = decision.Status
+		// The controller signs the gate records golive made and believes them once verified.
+		j.world.Attested = lifecycle.AttestedFrom(j.request.Status.GateRecords, j.world.SpecHash)
 		j.record()
 		phase = j.request.Status.Phase
 		switch {
