@@ -74,6 +74,7 @@ type UpdateRequestReconciler struct {
 // +kubebuilder:rbac:groups=golive.dev,resources=updaterequests/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=golive.dev,resources=updaterequests/finalizers,verbs=update
 // +kubebuilder:rbac:groups=golive.dev,resources=golivewindows,verbs=get;list;watch
+// +kubebuilder:rbac:groups=golive.dev,resources=golivewindows/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets;daemonsets,verbs=get;list;watch;patch;update
 // +kubebuilder:rbac:groups=apps,resources=deployments/scale;statefulsets/scale,verbs=get;update;patch
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;delete;deletecollection
@@ -121,12 +122,23 @@ func (r *UpdateRequestReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		windowKey := types.NamespacedName{Namespace: request.Namespace, Name: request.Spec.Window.Name}
 		gate = r.gate.lock(windowKey)
 		release = gate.unlock
-		usage, err := gate.usage(ctx, r.Client, windowKey, window.EmergencyPeriod(world.Window.Spec), now)
+		// The window is read from the API server: its records of emergency
+		// starts must include the ones this gate wrote a moment ago.
+		var glw golivev1alpha1.GoLiveWindow
+		if err := r.LiveReader.Get(ctx, windowKey, &glw); err != nil {
+			return ctrl.Result{}, fmt.Errorf("reading GoLiveWindow %s: %w", windowKey.Name, err)
+		}
+		usage, err := gate.usage(ctx, r.Client, windowKey, glw.Status.EmergencyStarts, window.EmergencyPeriod(world.Window.Spec), now)
 		if err != nil {
 			return ctrl.Result{}, err
 		}
 		world.Window.ActiveUpdates, world.Window.EmergencyUsed = usage.ActiveUpdates, usage.EmergencyUsed
 		decision = lifecycle.Decide(&request, world, now)
+		if request.Spec.Emergency != nil && startsProduction(&request, decision) {
+			if err := recordEmergencyStart(ctx, r.Client, &glw, &request, now); err != nil {
+				return ctrl.Result{}, err
+			}
+		}
 	}
 	// The facts the decision recorded are signed before they are: only a signed record counts later.
 	ledger.SignGateRecords(r.LedgerKey, &request, decision.Status.GateRecords)
