@@ -89,10 +89,12 @@ func (r *UpdateRequestReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	if err := r.Get(ctx, req.NamespacedName, &request); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if !request.DeletionTimestamp.IsZero() {
+	deleting := !request.DeletionTimestamp.IsZero()
+	if deleting && lifecycle.MayRemoveOnDelete(&request) {
 		return ctrl.Result{}, r.cleanUp(ctx, &request)
 	}
-	if !controllerutil.ContainsFinalizer(&request, golivev1alpha1.FinalizerCleanup) {
+	// A request deleted mid-production goes on, as aborted, until it ends.
+	if !deleting && !controllerutil.ContainsFinalizer(&request, golivev1alpha1.FinalizerCleanup) {
 		base := request.DeepCopy()
 		controllerutil.AddFinalizer(&request, golivev1alpha1.FinalizerCleanup)
 		if err := r.Patch(ctx, &request, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
@@ -105,6 +107,7 @@ func (r *UpdateRequestReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	world.Deleting = deleting
 	for _, entry := range rejected {
 		// Entries of an earlier spec are expected after a spec change; the rest are tampering.
 		if entry.Reason != ledger.RejectedStaleSpec {
@@ -175,6 +178,10 @@ func (r *UpdateRequestReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		if err := r.act(ctx, &request, world, decision.Action, now); err != nil {
 			return ctrl.Result{}, fmt.Errorf("%s: %w", decision.Action.Kind, err)
 		}
+	}
+	if deleting && lifecycle.MayRemoveOnDelete(&request) {
+		// The deleted request has ended; our status patch wakes nothing, so look again to let it go.
+		return ctrl.Result{RequeueAfter: staleRetry}, nil
 	}
 	return ctrl.Result{RequeueAfter: decision.RequeueAfter}, nil
 }
