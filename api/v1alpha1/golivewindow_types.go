@@ -194,12 +194,37 @@ type GoLiveWindowStatus struct {
 	// +optional
 	EmergencyUsed int32 `json:"emergencyUsed,omitempty"`
 
+	// emergencyStarts records the emergency updates that started production
+	// under this window within the period, written when golive admits each
+	// start. The budget counts them, so deleting a request does not refill it.
+	// +kubebuilder:validation:MaxItems=128
+	// +listType=atomic
+	// +optional
+	EmergencyStarts []EmergencyStart `json:"emergencyStarts,omitempty"`
+
 	// conditions: Ready is false, with a message, for an unknown time zone or a
 	// schedule that never opens.
 	// +listType=map
 	// +listMapKey=type
 	// +optional
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// EmergencyStart is one emergency update admitted into production under a window.
+type EmergencyStart struct {
+	// request is the name of the UpdateRequest.
+	// +kubebuilder:validation:MaxLength=253
+	// +required
+	Request string `json:"request"`
+
+	// uid is the UID of the UpdateRequest; a request is counted once.
+	// +kubebuilder:validation:MaxLength=64
+	// +required
+	UID string `json:"uid"`
+
+	// at is when its production started.
+	// +required
+	At metav1.Time `json:"at"`
 }
 
 // GoLiveWindow says when production may change in its namespace: the agreed

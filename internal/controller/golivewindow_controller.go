@@ -68,7 +68,7 @@ func (r *GoLiveWindowReconciler) Reconcile(ctx context.Context, req ctrl.Request
 
 	now := r.Clock.Now()
 	evaluation := window.Evaluate(glw.Spec, now)
-	usage := window.UsageAt(requests.Items, lifecycle.RunsProductionUpdate, window.EmergencyPeriod(glw.Spec), now)
+	usage := window.UsageAt(requests.Items, glw.Status.EmergencyStarts, lifecycle.RunsProductionUpdate, window.EmergencyPeriod(glw.Spec), now)
 
 	base := glw.DeepCopy()
 	window.SetStatus(&glw, evaluation, usage, now)

@@ -63,9 +63,10 @@ func (g *productionGate) lock(window types.NamespacedName) *windowGate {
 func (w *windowGate) unlock() { w.mu.Unlock() }
 
 // usage counts the production updates running under the window and the
-// emergency updates of its period, from the cached requests naming it and the
-// starts admitted that the cache does not show yet.
-func (w *windowGate) usage(ctx context.Context, reader client.Reader, windowKey types.NamespacedName, period time.Duration, now time.Time) (window.Usage, error) {
+// emergency updates of its period, from the cached requests naming it, the
+// starts admitted that the cache does not show yet, and the window's records
+// of emergency starts (starts), which outlive deleted requests.
+func (w *windowGate) usage(ctx context.Context, reader client.Reader, windowKey types.NamespacedName, starts []golivev1alpha1.EmergencyStart, period time.Duration, now time.Time) (window.Usage, error) {
 	var requests golivev1alpha1.UpdateRequestList
 	// Read only: the cache's objects are not copied.
 	if err := reader.List(ctx, &requests, client.InNamespace(windowKey.Namespace),
@@ -90,7 +91,7 @@ func (w *windowGate) usage(ctx context.Context, reader client.Reader, windowKey 
 			delete(w.admitted, name) // gone, or moved to another window
 		}
 	}
-	return window.UsageAt(counted, lifecycle.RunsProductionUpdate, period, now), nil
+	return window.UsageAt(counted, starts, lifecycle.RunsProductionUpdate, period, now), nil
 }
 
 // admit records that request, decided on resourceVersion before, was moved
@@ -103,4 +104,23 @@ func (w *windowGate) admit(request *golivev1alpha1.UpdateRequest, before string)
 // such decisions go through the gate.
 func startsProduction(request *golivev1alpha1.UpdateRequest, decision lifecycle.Decision) bool {
 	return !request.Status.Phase.TouchesProduction() && decision.Status.Phase.TouchesProduction()
+}
+
+// recordEmergencyStart adds the production start of the emergency request at
+// now to the status of its window, read from the API server, before the
+// request's own status records it: the budget then holds even if the request
+// is deleted, and a crash in between leaves the start counted, not lost. A
+// retry finds the request listed and writes nothing. The caller holds the
+// window's gate, so the optimistic lock only meets the window controller.
+func recordEmergencyStart(ctx context.Context, c client.Client, glw *golivev1alpha1.GoLiveWindow, request *golivev1alpha1.UpdateRequest, now time.Time) error {
+	starts, changed := window.RecordEmergencyStart(glw.Status.EmergencyStarts, request, now, window.EmergencyPeriod(glw.Spec))
+	if !changed {
+		return nil
+	}
+	base := glw.DeepCopy()
+	glw.Status.EmergencyStarts = starts
+	if err := c.Status().Patch(ctx, glw, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
+		return fmt.Errorf("recording the emergency start on GoLiveWindow %s: %w", glw.Name, err)
+	}
+	return nil
 }

@@ -74,6 +74,7 @@ type UpdateRequestReconciler struct {
 // +kubebuilder:rbac:groups=golive.dev,resources=updaterequests/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=golive.dev,resources=updaterequests/finalizers,verbs=update
 // +kubebuilder:rbac:groups=golive.dev,resources=golivewindows,verbs=get;list;watch
+// +kubebuilder:rbac:groups=golive.dev,resources=golivewindows/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets;daemonsets,verbs=get;list;watch;patch;update
 // +kubebuilder:rbac:groups=apps,resources=deployments/scale;statefulsets/scale,verbs=get;update;patch
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;delete;deletecollection
@@ -88,10 +89,12 @@ func (r *UpdateRequestReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	if err := r.Get(ctx, req.NamespacedName, &request); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if !request.DeletionTimestamp.IsZero() {
+	deleting := !request.DeletionTimestamp.IsZero()
+	if deleting && lifecycle.MayRemoveOnDelete(&request) {
 		return ctrl.Result{}, r.cleanUp(ctx, &request)
 	}
-	if !controllerutil.ContainsFinalizer(&request, golivev1alpha1.FinalizerCleanup) {
+	// A request deleted mid-production goes on, as aborted, until it ends.
+	if !deleting && !controllerutil.ContainsFinalizer(&request, golivev1alpha1.FinalizerCleanup) {
 		base := request.DeepCopy()
 		controllerutil.AddFinalizer(&request, golivev1alpha1.FinalizerCleanup)
 		if err := r.Patch(ctx, &request, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
@@ -104,6 +107,7 @@ func (r *UpdateRequestReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	world.Deleting = deleting
 	for _, entry := range rejected {
 		// Entries of an earlier spec are expected after a spec change; the rest are tampering.
 		if entry.Reason != ledger.RejectedStaleSpec {
@@ -121,12 +125,23 @@ func (r *UpdateRequestReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		windowKey := types.NamespacedName{Namespace: request.Namespace, Name: request.Spec.Window.Name}
 		gate = r.gate.lock(windowKey)
 		release = gate.unlock
-		usage, err := gate.usage(ctx, r.Client, windowKey, window.EmergencyPeriod(world.Window.Spec), now)
+		// The window is read from the API server: its records of emergency
+		// starts must include the ones this gate wrote a moment ago.
+		var glw golivev1alpha1.GoLiveWindow
+		if err := r.LiveReader.Get(ctx, windowKey, &glw); err != nil {
+			return ctrl.Result{}, fmt.Errorf("reading GoLiveWindow %s: %w", windowKey.Name, err)
+		}
+		usage, err := gate.usage(ctx, r.Client, windowKey, glw.Status.EmergencyStarts, window.EmergencyPeriod(world.Window.Spec), now)
 		if err != nil {
 			return ctrl.Result{}, err
 		}
 		world.Window.ActiveUpdates, world.Window.EmergencyUsed = usage.ActiveUpdates, usage.EmergencyUsed
 		decision = lifecycle.Decide(&request, world, now)
+		if request.Spec.Emergency != nil && startsProduction(&request, decision) {
+			if err := recordEmergencyStart(ctx, r.Client, &glw, &request, now); err != nil {
+				return ctrl.Result{}, err
+			}
+		}
 	}
 	// The facts the decision recorded are signed before they are: only a signed record counts later.
 	ledger.SignGateRecords(r.LedgerKey, &request, decision.Status.GateRecords)
@@ -163,6 +178,10 @@ func (r *UpdateRequestReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		if err := r.act(ctx, &request, world, decision.Action, now); err != nil {
 			return ctrl.Result{}, fmt.Errorf("%s: %w", decision.Action.Kind, err)
 		}
+	}
+	if deleting && lifecycle.MayRemoveOnDelete(&request) {
+		// The deleted request has ended; our status patch wakes nothing, so look again to let it go.
+		return ctrl.Result{RequeueAfter: staleRetry}, nil
 	}
 	return ctrl.Result{RequeueAfter: decision.RequeueAfter}, nil
 }

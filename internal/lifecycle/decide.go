@@ -147,12 +147,30 @@ func (d *decider) specChanged() bool {
 	return false
 }
 
-// commanded carries out abort and reject; it reports whether the decision is
+// DeletedMessage is the rollback's reason when the request was deleted mid-production.
+const DeletedMessage = "the request was deleted"
+
+// MayRemoveOnDelete tells whether a deleted request may go at once: it has not
+// touched production, or its production update has ended. Otherwise it is
+// kept (by its finalizer) until the rollback World.Deleting starts has ended,
+// so that production does not keep an unverified version and the saved specs
+// the rollback needs are not collected with the request.
+func MayRemoveOnDelete(request *golivev1alpha1.UpdateRequest) bool {
+	phase := request.Status.Phase
+	return !phase.TouchesProduction() || phase.IsTerminal()
+}
+
+// commanded carries out abort and reject, and the abort a deletion stands for; it reports whether the decision is
 // made. A command counts only in a phase that allows it (CommandAllowed, the
 // rule the webhook admits commands by); what it does depends on whether
 // production has been touched.
 func (d *decider) commanded() bool {
 	phase := d.status.Phase
+	if d.world.Deleting && phase.TouchesProduction() && phase != golivev1alpha1.PhaseRollingBack {
+		// Deleting counts as an abort: production goes back before the request does.
+		d.startRollback(golivev1alpha1.ReasonAborted, DeletedMessage, Actor)
+		return false
+	}
 	if abort, ok := d.lastCommand(ActionAbort, ""); ok && phaseAllows(phase, d.spec, true, ActionAbort, abort.Role) == nil {
 		reason := fmt.Sprintf("Aborted by %s: %s", abort.User, abort.Comment)
 		switch {

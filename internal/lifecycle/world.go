@@ -44,6 +44,10 @@ type World struct {
 	// BackupsDeleted is true once the snapshots and saved specs of an ended request are gone.
 	BackupsDeleted bool
 
+	// Deleting is true once the request has been deleted (its finalizer holds
+	// it): a production update under way is aborted and rolled back first.
+	Deleting bool
+
 	// Attested are the facts of status.gateRecords whose signature the
 	// controller verified, for the current spec (AttestedFrom).
 	Attested Attested

@@ -42,12 +42,16 @@ func NextChange(evaluation Evaluation, usage Usage) time.Time {
 	return earliest(evaluation.Boundary, usage.ChangesAt)
 }
 
-// SetStatus derives the whole status of glw from its evaluation and usage at now.
+// SetStatus derives the status of glw from its evaluation and usage at now;
+// it keeps status.emergencyStarts but for the expired entries.
 func SetStatus(glw *v1alpha1.GoLiveWindow, evaluation Evaluation, usage Usage, now time.Time) {
 	status := &glw.Status
 	status.ObservedGeneration = glw.Generation
 	status.ActiveUpdates = usage.ActiveUpdates
 	status.EmergencyUsed = usage.EmergencyUsed
+	// The records of emergency starts are kept (golive's production gate
+	// appends them); only those past the period go.
+	status.EmergencyStarts = PruneEmergencyStarts(status.EmergencyStarts, EmergencyPeriod(glw.Spec), now)
 
 	ready := metav1.Condition{
 		Type:               v1alpha1.ConditionReady,

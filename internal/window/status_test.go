@@ -139,3 +139,16 @@ func TestSetStatus(t *testing.T) {
 		t.Errorf("SetStatus() after a fix left conditions %+v, want Ready only", glw.Status.Conditions)
 	}
 }
+
+// The records of emergency starts are golive's gate's; deriving the status keeps them but for the expired ones.
+func TestSetStatusKeepsEmergencyStarts(t *testing.T) {
+	now := utc("2026-07-09T20:30")
+	glw := &v1alpha1.GoLiveWindow{Spec: v1alpha1.GoLiveWindowSpec{Emergency: &v1alpha1.EmergencyPolicy{
+		MaxPerPeriod: 1, Period: metav1.Duration{Duration: 24 * time.Hour}}}}
+	glw.Status.EmergencyStarts = []v1alpha1.EmergencyStart{started("expired", now.Add(-24*time.Hour)), started("recent", now.Add(-time.Hour))}
+	SetStatus(glw, Evaluation{State: State{Open: true}}, Usage{EmergencyUsed: 1}, now)
+	want := []v1alpha1.EmergencyStart{started("recent", now.Add(-time.Hour))}
+	if diff := cmp.Diff(want, glw.Status.EmergencyStarts); diff != "" {
+		t.Errorf("SetStatus() emergencyStarts mismatch (-want +got):\n%s", diff)
+	}
+}

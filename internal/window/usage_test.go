@@ -1,11 +1,13 @@
 package window
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/testfixtures"
@@ -21,7 +23,14 @@ func request(name string, phase v1alpha1.Phase, emergency bool, startedAt time.T
 	if !startedAt.IsZero() {
 		r.ProductionStarted(startedAt)
 	}
-	return *r.Obj()
+	obj := r.Obj()
+	obj.UID = types.UID("uid-" + name)
+	return *obj
+}
+
+// started is the durable record of the emergency start of the request named name.
+func started(name string, at time.Time) v1alpha1.EmergencyStart {
+	return v1alpha1.EmergencyStart{Request: name, UID: "uid-" + name, At: metav1.NewTime(at)}
 }
 
 // runsProduction stands in for lifecycle.RunsProductionUpdate, which this
@@ -92,9 +101,72 @@ func TestUsageAt(t *testing.T) {
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
-			if diff := cmp.Diff(test.want, UsageAt(test.requests, runsProduction, period, now)); diff != "" {
+			if diff := cmp.Diff(test.want, UsageAt(test.requests, nil, runsProduction, period, now)); diff != "" {
 				t.Errorf("UsageAt() mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestUsageAtCountsRecordedStarts(t *testing.T) {
+	now := utc("2026-07-09T20:30")
+	period := 24 * time.Hour
+	tests := []struct {
+		name     string
+		requests []v1alpha1.UpdateRequest
+		starts   []v1alpha1.EmergencyStart
+		want     Usage
+	}{
+		{"a deleted request still counts", nil,
+			[]v1alpha1.EmergencyStart{started("gone", now.Add(-time.Hour))},
+			Usage{EmergencyUsed: 1, ChangesAt: now.Add(23 * time.Hour)}},
+		{"a request and its record count once", []v1alpha1.UpdateRequest{
+			request("urgent", v1alpha1.PhaseSucceeded, true, now.Add(-2*time.Hour)),
+		}, []v1alpha1.EmergencyStart{started("urgent", now.Add(-2*time.Hour))},
+			Usage{EmergencyUsed: 1, ChangesAt: now.Add(22 * time.Hour)}},
+		{"a record listed twice counts once", nil,
+			[]v1alpha1.EmergencyStart{started("gone", now.Add(-time.Hour)), started("gone", now.Add(-time.Hour))},
+			Usage{EmergencyUsed: 1, ChangesAt: now.Add(23 * time.Hour)}},
+		{"a live request and another's record", []v1alpha1.UpdateRequest{
+			request("urgent", v1alpha1.PhaseUpdating, true, now.Add(-time.Hour)),
+		}, []v1alpha1.EmergencyStart{started("gone", now.Add(-3*time.Hour))},
+			Usage{ActiveUpdates: []string{"urgent"}, EmergencyUsed: 2, ChangesAt: now.Add(21 * time.Hour)}},
+		{"an expired record", nil,
+			[]v1alpha1.EmergencyStart{started("old", now.Add(-period))},
+			Usage{}},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			if diff := cmp.Diff(test.want, UsageAt(test.requests, test.starts, runsProduction, period, now)); diff != "" {
+				t.Errorf("UsageAt() mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestRecordEmergencyStart(t *testing.T) {
+	now := utc("2026-07-09T20:30")
+	period := 24 * time.Hour
+	urgent := request("urgent", v1alpha1.PhaseScheduled, true, time.Time{})
+
+	got, changed := RecordEmergencyStart([]v1alpha1.EmergencyStart{started("old", now.Add(-period)), started("recent", now.Add(-time.Hour))}, &urgent, now, period)
+	want := []v1alpha1.EmergencyStart{started("recent", now.Add(-time.Hour)), started("urgent", now)}
+	if diff := cmp.Diff(want, got); diff != "" || !changed {
+		t.Errorf("RecordEmergencyStart() changed=%v, mismatch (-want +got):\n%s", changed, diff)
+	}
+
+	// A retry after a crash finds the request listed: nothing changes.
+	again, changed := RecordEmergencyStart(got, &urgent, now.Add(time.Minute), period)
+	if diff := cmp.Diff(want, again); diff != "" || changed {
+		t.Errorf("RecordEmergencyStart() again changed=%v, mismatch (-want +got):\n%s", changed, diff)
+	}
+
+	full := make([]v1alpha1.EmergencyStart, 0, MaxEmergencyStarts)
+	for i := range MaxEmergencyStarts {
+		full = append(full, v1alpha1.EmergencyStart{Request: "r", UID: fmt.Sprintf("uid-%d", i), At: metav1.NewTime(now.Add(-time.Hour + time.Duration(i)*time.Second))})
+	}
+	capped, _ := RecordEmergencyStart(full, &urgent, now, period)
+	if len(capped) != MaxEmergencyStarts || capped[0].UID != full[1].UID || capped[len(capped)-1].UID != "uid-urgent" {
+		t.Errorf("RecordEmergencyStart() on a full list kept %d entries from %q to %q, want %d without the oldest", len(capped), capped[0].UID, capped[len(capped)-1].UID, MaxEmergencyStarts)
 	}
 }
