@@ -127,6 +127,18 @@ func (s *webhookSuite) installClusterRoles(ctx context.Context) error {
 			},
 		},
 		{
+			ObjectMeta: metav1.ObjectMeta{Name: "test-job-author"},
+			Rules: []rbacv1.PolicyRule{
+				{APIGroups: []string{"batch"}, Resources: []string{"jobs"}, Verbs: []string{"create"}},
+			},
+		},
+		{
+			ObjectMeta: metav1.ObjectMeta{Name: "test-serviceaccount-user"},
+			Rules: []rbacv1.PolicyRule{
+				{APIGroups: []string{""}, Resources: []string{"serviceaccounts"}, Verbs: []string{"impersonate"}},
+			},
+		},
+		{
 			ObjectMeta: metav1.ObjectMeta{Name: "test-updaterequest-patcher"},
 			Rules: []rbacv1.PolicyRule{
 				{APIGroups: []string{"golive.dev"}, Resources: []string{"updaterequests"}, Verbs: []string{"get", "patch"}},
