@@ -123,7 +123,7 @@ func (s *webhookSuite) installClusterRoles(ctx context.Context) error {
 			ObjectMeta: metav1.ObjectMeta{Name: "test-updaterequest-editor"},
 			Rules: []rbacv1.PolicyRule{
 				{APIGroups: []string{"golive.dev"}, Resources: []string{"updaterequests"}, Verbs: []string{"create", "get", "list", "watch", "update", "patch"}},
-				{APIGroups: []string{"golive.dev"}, Resources: []string{"golivewindows"}, Verbs: []string{"create", "get"}},
+				{APIGroups: []string{"golive.dev"}, Resources: []string{"golivewindows"}, Verbs: []string{"create", "get", "patch", "update"}},
 			},
 		},
 		{

@@ -74,6 +74,7 @@ type Webhooks struct {
 func (w *Webhooks) Register(server webhook.Server) {
 	server.Register(MutatePath, &webhook.Admission{Handler: mutator{w}})
 	server.Register(ValidatePath, &webhook.Admission{Handler: validator{w}})
+	server.Register(WindowMutatePath, &webhook.Admission{Handler: windowStamper{w}})
 }
 
 // refusal is an error that refuses the admission request with its message;

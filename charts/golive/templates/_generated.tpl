@@ -332,6 +332,25 @@ golive-mutating-webhook-configuration
 {{- /* The mutating webhooks, from the kubebuilder:webhook markers; the chart supplies each clientConfig. */ -}}
 {{- define "golive.generated.mutatingWebhooks" -}}
 - clientConfig:
+    {{- include "golive.webhookClientConfig" (dict "root" $ "path" "/mutate-golive-dev-v1alpha1-golivewindow") | nindent 4 }}
+  admissionReviewVersions:
+    - v1
+  failurePolicy: Fail
+  name: mgolivewindow.golive.dev
+  reinvocationPolicy: Never
+  rules:
+    - apiGroups:
+        - golive.dev
+      apiVersions:
+        - v1alpha1
+      operations:
+        - CREATE
+        - UPDATE
+      resources:
+        - golivewindows
+  sideEffects: None
+  timeoutSeconds: 10
+- clientConfig:
     {{- include "golive.webhookClientConfig" (dict "root" $ "path" "/mutate-golive-dev-v1alpha1-updaterequest") | nindent 4 }}
   admissionReviewVersions:
     - v1
