@@ -3,8 +3,6 @@ package admission
 import (
 	"context"
 	"net/http"
-	"strings"
-	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
@@ -12,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/window"
 )
 
 // WindowMutatePath is the path the GoLiveWindow webhook is served on.
@@ -28,11 +27,11 @@ type windowStamper struct{ *Webhooks }
 
 // Handle implements admission.Handler.
 func (s windowStamper) Handle(ctx context.Context, req admission.Request) admission.Response {
-	var window golivev1alpha1.GoLiveWindow
-	if err := s.Decoder.DecodeRaw(req.Object, &window); err != nil {
+	var glw golivev1alpha1.GoLiveWindow
+	if err := s.Decoder.DecodeRaw(req.Object, &glw); err != nil {
 		return unreadable(err)
 	}
-	stamp := LastChangedBy(req.UserInfo.Username, s.Clock.Now())
+	stamp := window.LastChangedBy(req.UserInfo.Username, s.Clock.Now())
 	switch req.Operation {
 	case admissionv1.Create:
 	case admissionv1.Update:
@@ -40,9 +39,9 @@ func (s windowStamper) Handle(ctx context.Context, req admission.Request) admiss
 		if err := s.Decoder.DecodeRaw(req.OldObject, &stored); err != nil {
 			return admission.Errored(http.StatusBadRequest, err)
 		}
-		if apiequality.Semantic.DeepEqual(stored.Spec, window.Spec) {
+		if apiequality.Semantic.DeepEqual(stored.Spec, glw.Spec) {
 			before, had := stored.Annotations[golivev1alpha1.AnnotationLastChangedBy]
-			after, has := window.Annotations[golivev1alpha1.AnnotationLastChangedBy]
+			after, has := glw.Annotations[golivev1alpha1.AnnotationLastChangedBy]
 			switch {
 			case has && after != before:
 				return respond(ctx, refused("%s is stamped by golive with who last changed the window's spec and when; it cannot be set directly",
@@ -63,23 +62,4 @@ func (s windowStamper) Handle(ctx context.Context, req admission.Request) admiss
 	return patchAnnotations(req.Object.Raw, func(annotations map[string]string) {
 		annotations[golivev1alpha1.AnnotationLastChangedBy] = stamp
 	})
-}
-
-// LastChangedBy is the value of AnnotationLastChangedBy for a change by user at now.
-func LastChangedBy(user string, now time.Time) string {
-	return user + " at " + now.UTC().Truncate(time.Second).Format(time.RFC3339)
-}
-
-// ParseLastChangedBy reads a value of AnnotationLastChangedBy; ok is false
-// when it is not one golive stamps.
-func ParseLastChangedBy(value string) (user string, at time.Time, ok bool) {
-	i := strings.LastIndex(value, " at ")
-	if i < 0 {
-		return "", time.Time{}, false
-	}
-	at, err := time.Parse(time.RFC3339, value[i+len(" at "):])
-	if err != nil {
-		return "", time.Time{}, false
-	}
-	return value[:i], at, true
 }

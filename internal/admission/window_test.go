@@ -71,14 +71,3 @@ func TestWindowChangesAreStamped(t *testing.T) {
 		t.Errorf("a metadata change restamped the window: %q, want %q", got, want)
 	}
 }
-
-func TestParseLastChangedBy(t *testing.T) {
-	value := LastChangedBy("system:serviceaccount:ops:argo at work", time.Date(2026, 11, 19, 10, 0, 0, 500, time.FixedZone("CET", 3600)))
-	user, at, ok := ParseLastChangedBy(value)
-	if !ok || user != "system:serviceaccount:ops:argo at work" || !at.Equal(time.Date(2026, 11, 19, 9, 0, 0, 0, time.UTC)) {
-		t.Errorf("ParseLastChangedBy(%q) = %q, %v, %v", value, user, at, ok)
-	}
-	if _, _, ok := ParseLastChangedBy("someone"); ok {
-		t.Error("ParseLastChangedBy accepted a value without a time")
-	}
-}
