@@ -17,6 +17,9 @@ import (
 // MaxChanges is how many changes status.changes keeps.
 const MaxChanges = 20
 
+// maxChangerLength is the bound of status.changes[].by.
+const maxChangerLength = 512
+
 // UnknownChanger stands for the author of a change that carries no stamp of
 // golive's admission webhook (it was not installed, or was bypassed).
 const UnknownChanger = "unknown (no " + golivev1alpha1.AnnotationLastChangedBy + ")"
@@ -101,6 +104,10 @@ func RecordChange(glw *golivev1alpha1.GoLiveWindow, now time.Time) *golivev1alph
 	by, at, ok := ParseLastChangedBy(glw.Annotations[golivev1alpha1.AnnotationLastChangedBy])
 	if !ok {
 		by, at = UnknownChanger, now
+	}
+	if runes := []rune(by); len(runes) > maxChangerLength {
+		// status.changes[].by is bounded; a longer name would fail every status patch.
+		by = string(runes[:maxChangerLength-1]) + "…"
 	}
 	change := golivev1alpha1.WindowChange{At: metav1.NewTime(at.UTC()), By: by, Generation: glw.Generation, Summary: summary}
 	status.Changes = append(status.Changes, change)

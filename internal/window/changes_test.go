@@ -1,6 +1,7 @@
 package window
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -46,6 +47,16 @@ func TestRecordChange(t *testing.T) {
 	}
 	if n := len(glw.Status.Changes); n != MaxChanges || glw.Status.Changes[n-1].Generation != 2+MaxChanges {
 		t.Errorf("kept %d changes, the last of generation %d", n, glw.Status.Changes[n-1].Generation)
+	}
+}
+
+func TestRecordChangeBoundsTheUser(t *testing.T) {
+	now := time.Date(2026, 11, 19, 10, 0, 0, 0, time.UTC)
+	glw := &golivev1alpha1.GoLiveWindow{}
+	glw.Generation = 1
+	glw.Annotations = map[string]string{golivev1alpha1.AnnotationLastChangedBy: LastChangedBy(strings.Repeat("ü", 600), now)}
+	if got := RecordChange(glw, now); len([]rune(got.By)) != maxChangerLength {
+		t.Errorf("by has %d characters, want %d", len([]rune(got.By)), maxChangerLength)
 	}
 }
 
