@@ -85,6 +85,10 @@ const (
 	// ReasonWindowOpened: the go-live window opened (an Event of the window).
 	ReasonWindowOpened = "WindowOpened"
 
+	// ReasonWindowChanged: someone changed the window's spec (an Event of the window, and a
+	// notice to the webhooks of the requests that name it); status.changes says who and what.
+	ReasonWindowChanged = "WindowChanged"
+
 	// ReasonWindowClosed: the go-live window is closed; production waits for its next opening.
 	ReasonWindowClosed = "WindowClosed"
 

@@ -38,6 +38,10 @@ const (
 	// adds it to a request that lacks it.
 	FinalizerCleanup = "golive.dev/cleanup"
 
+	// AnnotationLastChangedBy is stamped by the admission webhook on a GoLiveWindow whenever
+	// its spec is created or changed: "<user> at <RFC 3339 time>". Nobody else may set it.
+	AnnotationLastChangedBy = "golive.dev/last-changed-by"
+
 	// AnnotationLedger holds the signed record of every command accepted for a request (a JSON list).
 	AnnotationLedger = "golive.dev/ledger"
 

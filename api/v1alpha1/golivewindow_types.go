@@ -202,6 +202,20 @@ type GoLiveWindowStatus struct {
 	// +optional
 	EmergencyStarts []EmergencyStart `json:"emergencyStarts,omitempty"`
 
+	// changes records who changed the spec, when and what, newest last; the
+	// oldest are dropped beyond 20.
+	// +kubebuilder:validation:MaxItems=20
+	// +listType=atomic
+	// +optional
+	Changes []WindowChange `json:"changes,omitempty"`
+
+	// specDigests holds a digest of each field of the spec as last recorded,
+	// keyed by the field's JSON name, so that the next change can name the
+	// fields it changed.
+	// +kubebuilder:validation:MaxProperties=16
+	// +optional
+	SpecDigests map[string]string `json:"specDigests,omitempty"`
+
 	// conditions: Ready is false, with a message, for an unknown time zone or a
 	// schedule that never opens.
 	// +listType=map
@@ -225,6 +239,23 @@ type EmergencyStart struct {
 	// at is when its production started.
 	// +required
 	At metav1.Time `json:"at"`
+}
+
+// WindowChange is one recorded change of a window's spec.
+type WindowChange struct {
+	// at is when the change was made, as the admission webhook stamped it.
+	At metav1.Time `json:"at"`
+
+	// by is the user who made the change.
+	// +kubebuilder:validation:MaxLength=512
+	By string `json:"by"`
+
+	// generation is the window's generation after the change.
+	Generation int64 `json:"generation"`
+
+	// summary names the spec fields that changed, such as "freezes, leadTime", or "created".
+	// +kubebuilder:validation:MaxLength=256
+	Summary string `json:"summary"`
 }
 
 // GoLiveWindow says when production may change in its namespace: the agreed

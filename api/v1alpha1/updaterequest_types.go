@@ -76,6 +76,7 @@ type UpdateRequestSpec struct {
 
 	// description of the update, for approvers and the record.
 	// +kubebuilder:validation:MaxLength=1024
+	// +kubebuilder:validation:XValidation:rule=`!self.matches('[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\x{202a}-\\x{202e}\\x{2066}-\\x{2069}]')`,message="must not contain control characters, terminal escapes or bidirectional overrides (line breaks and tabs are allowed)"
 	// +optional
 	Description string `json:"description,omitempty"`
 
@@ -310,6 +311,7 @@ type Emergency struct {
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=1024
+	// +kubebuilder:validation:XValidation:rule=`!self.matches('[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\x{202a}-\\x{202e}\\x{2066}-\\x{2069}]')`,message="must not contain control characters, terminal escapes or bidirectional overrides (line breaks and tabs are allowed)"
 	Justification string `json:"justification"`
 
 	// incident is the identifier of the incident this update answers.

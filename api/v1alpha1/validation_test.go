@@ -168,6 +168,11 @@ func TestInvalidObjectsAreRejectedNamingTheField(t *testing.T) {
 			r.Spec.Targets[1].Images = map[string]golivev1alpha1.Image{"postgres": ""}
 		}), "spec.targets[1].images.postgres", "at least 1 chars"},
 
+		{"description with a terminal escape", request(func(r *golivev1alpha1.UpdateRequest) { r.Spec.Description = "fix\x1b[2J" }), "spec.description", "must not contain control characters"},
+		{"justification with a bidi override", request(func(r *golivev1alpha1.UpdateRequest) {
+			r.Spec.Emergency = &golivev1alpha1.Emergency{Justification: "outage \u202eevil"}
+		}), "spec.emergency.justification", "must not contain control characters"},
+
 		// UpdateRequest: staging.
 		{"staging in the request's namespace", request(func(r *golivev1alpha1.UpdateRequest) { r.Spec.Staging.Namespace = production }), "spec.staging.namespace", "must differ from the request's own namespace"},
 		{"invalid staging namespace", request(func(r *golivev1alpha1.UpdateRequest) { r.Spec.Staging.Namespace = "Billing Grey" }), "spec.staging.namespace", "should match"},

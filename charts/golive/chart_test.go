@@ -670,6 +670,49 @@ func aggregationLabels(object *unstructured.Unstructured) map[string]string {
 	return found
 }
 
+// Windows are policy: no role aggregated into edit or admin may change them;
+// golive-window-admin, aggregated into nothing, may.
+func TestWindowsAreAdministeredApart(t *testing.T) {
+	in := render(t, "golive-system")
+	writes := []string{"create", "update", "patch", "delete"}
+	grantsWindowWrites := func(object *unstructured.Unstructured) []string {
+		var rules []rbacv1.PolicyRule
+		decodeRules(t, object, &rules)
+		var granted []string
+		for _, rule := range rules {
+			if slices.Contains(rule.APIGroups, "golive.dev") && slices.Contains(rule.Resources, "golivewindows") {
+				for _, verb := range rule.Verbs {
+					if slices.Contains(writes, verb) || verb == "*" {
+						granted = append(granted, verb)
+					}
+				}
+			}
+		}
+		return granted
+	}
+	for _, role := range in.ofKind("ClusterRole") {
+		labels := aggregationLabels(role)
+		if labels["rbac.authorization.k8s.io/aggregate-to-edit"] == "true" || labels["rbac.authorization.k8s.io/aggregate-to-admin"] == "true" {
+			if granted := grantsWindowWrites(role); len(granted) > 0 {
+				t.Errorf("ClusterRole %s is aggregated into edit/admin and grants %v on golivewindows", role.GetName(), granted)
+			}
+		}
+	}
+	admin := in.find("ClusterRole", "golive-window-admin")
+	if admin == nil {
+		t.Fatal("the chart renders no ClusterRole golive-window-admin")
+	}
+	if labels := aggregationLabels(admin); len(labels) != 0 {
+		t.Errorf("golive-window-admin is aggregated (%v); it must be bound on its own", labels)
+	}
+	granted := grantsWindowWrites(admin)
+	for _, verb := range writes {
+		if !slices.Contains(granted, verb) {
+			t.Errorf("golive-window-admin does not grant %s on golivewindows (grants %v)", verb, granted)
+		}
+	}
+}
+
 func TestAdmissionPolicyEqualsConfig(t *testing.T) {
 	in := render(t, "golive-system")
 	config := installation{objects: readManifests(t, "config/admission/validating_admission_policy.yaml")}

@@ -71,13 +71,14 @@ func (m *markdown) table(header []string, rows [][]string) {
 	}
 }
 
-// cellText keeps a value on one table cell: pipes escaped, lines joined, empty shown as "-".
+// cellText keeps a value on one table cell, Markdown escaped, lines joined,
+// empty shown as "-".
 func cellText(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = markdownText(s)
 	if s == "" {
 		return "-"
 	}
-	return strings.ReplaceAll(s, "|", `\|`)
+	return s
 }
 
 // writeReport writes the record of a request as Markdown. generated is when
@@ -85,9 +86,9 @@ func cellText(s string) string {
 func writeReport(out io.Writer, request *golivev1alpha1.UpdateRequest, generated time.Time) error {
 	m := &markdown{out: out}
 	spec, status := &request.Spec, &request.Status
-	m.printf("# UpdateRequest %s/%s: release %s\n\n", request.Namespace, request.Name, spec.Release)
+	m.printf("# UpdateRequest %s/%s: release %s\n\n", request.Namespace, request.Name, markdownText(spec.Release))
 	if spec.Description != "" {
-		m.printf("%s\n\n", strings.TrimSpace(spec.Description))
+		m.printf("%s\n\n", markdownParagraph(spec.Description))
 	}
 	state := "Now"
 	if status.Phase.IsTerminal() {

@@ -13,6 +13,7 @@ import (
 	"k8s.io/cli-runtime/pkg/printers"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/freetext"
 	"github.com/golive-dev/golive/internal/window"
 )
 
@@ -126,7 +127,14 @@ func (w *labelled) item(text string) {
 	w.printf("  %s\n", text)
 }
 
+// printf writes a line; string arguments may come from users (comments,
+// descriptions, names) and have their control characters removed.
 func (w *labelled) printf(format string, args ...any) {
+	for i, arg := range args {
+		if text, ok := arg.(string); ok {
+			args[i] = freetext.OneLine(text)
+		}
+	}
 	if w.err == nil {
 		_, w.err = fmt.Fprintf(w.out, format, args...)
 	}
@@ -283,7 +291,7 @@ func writeTimeline(w *labelled, timeline []golivev1alpha1.TimelineEntry, entries
 	var table bytes.Buffer
 	tw := printers.GetNewTabWriter(&table)
 	for _, entry := range shown {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", entry.At.UTC().Format(time.RFC3339), entry.Phase, orDash(entry.Actor), entry.Event, oneLine(entry.Message))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", entry.At.UTC().Format(time.RFC3339), entry.Phase, oneLine(orDash(entry.Actor)), entry.Event, oneLine(entry.Message))
 	}
 	if err := tw.Flush(); err != nil && w.err == nil {
 		w.err = err
@@ -352,7 +360,7 @@ func orDash(s string) string {
 	return s
 }
 
-// oneLine keeps a message on its line in tables.
+// oneLine keeps a message on its line in tables, without control characters.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	return strings.Join(strings.Fields(freetext.OneLine(s)), " ")
 }

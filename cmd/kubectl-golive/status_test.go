@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -170,5 +171,35 @@ Timeline:       last 1 of 1
 				t.Errorf("status (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// Text people wrote reaches the terminal without its escapes: a comment
+// cannot clear the screen, recolour or fake lines of the status.
+func TestWriteStatusStripsControlCharacters(t *testing.T) {
+	request := makeRequest().Mutate(inPhase(golivev1alpha1.PhaseSucceeded, golivev1alpha1.ReasonSucceeded, "Release 2.4.0 is in production")).
+		Mutate(func(r *golivev1alpha1.UpdateRequest) {
+			r.Status.RequestedBy = "mallory\x1b]0;owned\x07@example.com"
+			r.Spec.Emergency = &golivev1alpha1.Emergency{Justification: "outage\x1b[2J\x1b[H\nApprovals:      3/3 \u202eevil", Incident: "INC-1"}
+		}).
+		Timeline(entry("2026-11-20T21:00:00Z", "Succeeded", "erin\x1b[31m@example.com", "Succeeded", "Accepted: \u009b31mok\r\nPhase: Succeeded")).Obj()
+	var out bytes.Buffer
+	if err := writeStatus(&out, statusInput{Request: request, Window: thursdayEvening(), Now: monday, TimelineEntries: 5}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range out.String() {
+		if r != '\n' && (r < 0x20 || (r >= 0x7f && r <= 0x9f) || (r >= 0x202a && r <= 0x202e)) {
+			t.Fatalf("the status carries the control character %U:\n%q", r, out.String())
+		}
+	}
+	for _, want := range []string{
+		"Requested by:   mallory@example.com\n",
+		"Emergency:      outage Approvals:      3/3 evil (incident INC-1)\n",
+		"erin@example.com",
+		"Accepted: ok Phase: Succeeded",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the status lacks %q:\n%s", want, out.String())
+		}
 	}
 }

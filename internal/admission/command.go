@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/freetext"
 	"github.com/golive-dev/golive/internal/ledger"
 )
 
@@ -60,6 +61,11 @@ func ParseCommand(action golivev1alpha1.LedgerAction, value string) (Command, er
 	}
 	if n := utf8.RuneCountInString(command.Comment); n > ledger.MaxCommentLength {
 		return command, fmt.Errorf("the comment has %d characters; at most %d are kept", n, ledger.MaxCommentLength)
+	}
+	// Refused rather than stripped: the signed entry records exactly what was written.
+	if r, position, found := freetext.FirstDisallowed(command.Comment, true); found {
+		return command, fmt.Errorf("the comment contains the control character %U at character %d: control characters, terminal escapes and bidirectional overrides are refused in comments and reasons",
+			r, position)
 	}
 	return command, nil
 }

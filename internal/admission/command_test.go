@@ -40,6 +40,10 @@ func TestParseCommand(t *testing.T) {
 		{action: accept, value: "business-owner; fine", want: Command{Action: accept, Comment: "business-owner; fine"}},
 		{action: abort, value: "the vendor withdrew 2.4.0", want: Command{Action: abort, Comment: "the vendor withdrew 2.4.0"}},
 		{action: abort, value: "  ", wantErr: "golive.dev/abort needs a reason"},
+		{action: approve, value: "rnd-lead; ok\x1b[2J", wantErr: "the comment contains the control character U+001B at character 3"},
+		{action: accept, value: "fine \u2066hidden\u2069", wantErr: "control character U+2066 at character 6"},
+		{action: abort, value: "bro\u0085ken", wantErr: "control character U+0085 at character 4"},
+		{action: abort, value: "line one\nline two\tand a tab", want: Command{Action: abort, Comment: "line one\nline two\tand a tab"}},
 		{action: "deploy", value: "now", wantErr: `unknown command "deploy"`},
 	} {
 		t.Run(string(tc.action)+" "+tc.value, func(t *testing.T) {

@@ -39,6 +39,10 @@ type commandInput struct {
 // abort). An error is a refusal; its message says why.
 func checkCommand(in commandInput) (string, error) {
 	request, command := in.Request, in.Command
+	if command.Action != golivev1alpha1.LedgerAbort && isServiceAccount(in.User) {
+		return "", fmt.Errorf("%s is a ServiceAccount: approvals, rejections and acceptances come from people, never from a ServiceAccount "+
+			"(a GitOps identity may create requests on behalf of a person once GoLivePolicy spec.trustedSubmitters names it)", in.User)
+	}
 	// The phase rules are the lifecycle's, which acts on the commands by them.
 	phaseAllows := func() error {
 		return lifecycle.CommandAllowed(request, lifecycle.CommandAction(command.Action), command.Role, in.SpecHash)
@@ -57,12 +61,12 @@ func checkCommand(in commandInput) (string, error) {
 			case !known:
 				return "", fmt.Errorf("the request has no %s (it was created before golive's webhook was installed), so self-approval cannot be ruled out: re-create the request",
 					golivev1alpha1.AnnotationRequestedBy)
-			case requester == in.User:
+			case sameUser(requester, in.User):
 				return "", fmt.Errorf("%s requested this update and may not approve it (spec.approvals.allowSelfApproval is false)", in.User)
 			}
 		}
 		for _, entry := range in.Ledger {
-			if entry.Action == golivev1alpha1.LedgerApprove && entry.User == in.User && entry.SpecHash == in.SpecHash {
+			if entry.Action == golivev1alpha1.LedgerApprove && sameUser(entry.User, in.User) && entry.SpecHash == in.SpecHash {
 				return "", fmt.Errorf("%s already approved this spec (as %s at %s): one person counts once",
 					in.User, entry.Role, entry.Time.UTC().Format(time.RFC3339))
 			}
@@ -91,6 +95,22 @@ func checkCommand(in commandInput) (string, error) {
 		return "", nil
 	}
 	return "", fmt.Errorf("unknown command %q", command.Action)
+}
+
+// serviceAccountPrefix starts the username of every ServiceAccount.
+const serviceAccountPrefix = "system:serviceaccount:"
+
+// isServiceAccount reports whether user is a ServiceAccount. Refusing their
+// approvals also closes identity laundering: an editor who may impersonate a
+// namespace's ServiceAccounts cannot approve as one of them.
+func isServiceAccount(user string) bool {
+	return strings.HasPrefix(strings.TrimSpace(user), serviceAccountPrefix)
+}
+
+// sameUser reports whether two usernames name the same person for the
+// four-eyes rules: identity providers differ in case and may pad names.
+func sameUser(a, b string) bool {
+	return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
 }
 
 // checkRoleAsked refuses a role the request does not ask for: approvals come

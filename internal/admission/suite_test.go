@@ -124,7 +124,19 @@ func (s *webhookSuite) installClusterRoles(ctx context.Context) error {
 			ObjectMeta: metav1.ObjectMeta{Name: "test-updaterequest-editor"},
 			Rules: []rbacv1.PolicyRule{
 				{APIGroups: []string{"golive.dev"}, Resources: []string{"updaterequests"}, Verbs: []string{"create", "get", "list", "watch", "update", "patch"}},
-				{APIGroups: []string{"golive.dev"}, Resources: []string{"golivewindows"}, Verbs: []string{"create", "get"}},
+				{APIGroups: []string{"golive.dev"}, Resources: []string{"golivewindows"}, Verbs: []string{"create", "get", "patch", "update"}},
+			},
+		},
+		{
+			ObjectMeta: metav1.ObjectMeta{Name: "test-job-author"},
+			Rules: []rbacv1.PolicyRule{
+				{APIGroups: []string{"batch"}, Resources: []string{"jobs"}, Verbs: []string{"create"}},
+			},
+		},
+		{
+			ObjectMeta: metav1.ObjectMeta{Name: "test-serviceaccount-user"},
+			Rules: []rbacv1.PolicyRule{
+				{APIGroups: []string{""}, Resources: []string{"serviceaccounts"}, Verbs: []string{"impersonate"}},
 			},
 		},
 		{

@@ -74,6 +74,7 @@ type Webhooks struct {
 func (w *Webhooks) Register(server webhook.Server) {
 	server.Register(MutatePath, &webhook.Admission{Handler: mutator{w}})
 	server.Register(ValidatePath, &webhook.Admission{Handler: validator{w}})
+	server.Register(WindowMutatePath, &webhook.Admission{Handler: windowStamper{w}})
 }
 
 // refusal is an error that refuses the admission request with its message;
@@ -334,7 +335,10 @@ func (v validator) validateCreate(ctx context.Context, request *golivev1alpha1.U
 	if err := checkNoCommand(request); err != nil {
 		return err
 	}
-	return v.checkStaging(ctx, request)
+	if err := v.checkStaging(ctx, request); err != nil {
+		return err
+	}
+	return v.checkJobAuthor(ctx, nil, request, user)
 }
 
 func (v validator) validateUpdate(ctx context.Context, stored, request *golivev1alpha1.UpdateRequest, user authenticationv1.UserInfo) error {
@@ -363,7 +367,12 @@ func (v validator) validateUpdate(ctx context.Context, stored, request *golivev1
 		}
 	}
 	if request.Spec.Staging.Namespace != stored.Spec.Staging.Namespace {
-		return v.checkStaging(ctx, request)
+		if err := v.checkStaging(ctx, request); err != nil {
+			return err
+		}
+	}
+	if specChanged {
+		return v.checkJobAuthor(ctx, stored, request, user)
 	}
 	return nil
 }

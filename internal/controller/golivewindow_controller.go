@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
@@ -26,6 +27,7 @@ import (
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/lifecycle"
+	"github.com/golive-dev/golive/internal/notify"
 	"github.com/golive-dev/golive/internal/window"
 )
 
@@ -42,6 +44,9 @@ type GoLiveWindowReconciler struct {
 	Scheme   *runtime.Scheme
 	Clock    clock.PassiveClock
 	Recorder events.EventRecorder
+	// Notifier announces changes of the window to the webhooks of the
+	// requests that name it; nil sends none.
+	Notifier *notify.Dispatcher
 }
 
 // +kubebuilder:rbac:groups=golive.dev,resources=golivewindows,verbs=get;list;watch
@@ -72,9 +77,14 @@ func (r *GoLiveWindowReconciler) Reconcile(ctx context.Context, req ctrl.Request
 
 	base := glw.DeepCopy()
 	window.SetStatus(&glw, evaluation, usage, now)
+	change := window.RecordChange(&glw, now)
 	if !apiequality.Semantic.DeepEqual(base.Status, glw.Status) {
 		if err := r.Status().Patch(ctx, &glw, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
 			return ctrl.Result{}, fmt.Errorf("patching the status of GoLiveWindow %s: %w", req.NamespacedName, err)
+		}
+		// Told only once recorded: a refused patch is retried and recorded then.
+		if change != nil && len(base.Status.SpecDigests) > 0 {
+			r.announceChange(ctx, &glw, *change, requests.Items, now)
 		}
 		r.recordTransitions(base, &glw)
 		logger.Info("Updated go-live window status", "open", glw.Status.Open,
@@ -110,6 +120,30 @@ func (r *GoLiveWindowReconciler) recordTransitions(before, after *golivev1alpha1
 	if ready.Status == metav1.ConditionFalse &&
 		(previous == nil || previous.Status != metav1.ConditionFalse || previous.Reason != ready.Reason) {
 		r.Recorder.Eventf(after, nil, corev1.EventTypeWarning, ready.Reason, eventActionEvaluate, "%s", ready.Message)
+	}
+}
+
+// announceChange tells of a change of the window's spec: an Event of the
+// window, and a notice to the webhooks of every request that names it and
+// has not ended, as for a phase change.
+func (r *GoLiveWindowReconciler) announceChange(ctx context.Context, glw *golivev1alpha1.GoLiveWindow,
+	change golivev1alpha1.WindowChange, requests []golivev1alpha1.UpdateRequest, now time.Time) {
+	message := fmt.Sprintf("GoLiveWindow %s changed by %s at %s (generation %d): %s",
+		glw.Name, change.By, change.At.UTC().Format(time.RFC3339), change.Generation, change.Summary)
+	r.Recorder.Eventf(glw, nil, corev1.EventTypeNormal, golivev1alpha1.ReasonWindowChanged, eventActionEvaluate, "%s", message)
+	log.FromContext(ctx).Info("Recorded a change of the go-live window", "by", change.By, "generation", change.Generation, "fields", change.Summary)
+	if r.Notifier == nil {
+		return
+	}
+	for i := range requests {
+		request := &requests[i]
+		if request.Status.Phase.IsTerminal() || len(request.Spec.Notify.Webhooks) == 0 {
+			continue
+		}
+		r.Notifier.Enqueue(ctx, notify.Notice{
+			Namespace: request.Namespace, Name: request.Name, UID: request.UID, Release: request.Spec.Release,
+			Phase: request.Status.Phase, Reason: golivev1alpha1.ReasonWindowChanged, Message: message, Time: now,
+		}, request.Spec.Notify.Webhooks)
 	}
 }
 

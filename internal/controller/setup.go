@@ -93,6 +93,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, options Options) (certificateR
 		Scheme:   mgr.GetScheme(),
 		Clock:    options.Clock,
 		Recorder: recorder,
+		Notifier: options.Notifier,
 	}).SetupWithManager(mgr, workers); err != nil {
 		return nil, fmt.Errorf("setting up the GoLiveWindow controller: %w", err)
 	}

@@ -55,8 +55,10 @@ func grantApprovalRoles(t *testing.T, c client.Client) {
 }
 
 // bindPeople gives the people their rights in namespace: alice edits
-// requests (the shipped golive-updaterequest-editor role), the others hold
-// their approval roles and may give commands.
+// requests (the shipped golive-updaterequest-editor role) and, as a
+// requester does, holds the built-in edit role there and in the grey twin
+// (namespace-grey), so that golive runs her verification Jobs; the others
+// hold their approval roles and may give commands.
 func bindPeople(t *testing.T, c client.Client, namespace string) {
 	t.Helper()
 	user := func(p person) rbacv1.Subject {
@@ -70,6 +72,13 @@ func bindPeople(t *testing.T, c client.Client, namespace string) {
 		"golive-approver-" + roleOperationsOffice: {user(carol)},
 		"golive-approver-" + roleBusinessOwner:    {user(erin)},
 		"golive-approver-" + roleCTO:              {user(dana)},
+	}
+	for _, edited := range []string{namespace, namespace + "-grey"} {
+		create(t, c, &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "requester-edit", Namespace: edited},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "edit"},
+			Subjects:   []rbacv1.Subject{user(alice)},
+		})
 	}
 	for clusterRole, subjects := range bindings {
 		create(t, c, &rbacv1.RoleBinding{
