@@ -273,8 +273,13 @@ func (j *journey) finishJobIn(environment string, succeeded bool) {
 	if environment == verify.EnvironmentProduction {
 		namespace = j.production
 	}
-	name := verify.JobName(j.request.Name, environment, "smoke")
 	eventually(j.t, func(ctx context.Context) string {
+		// The name carries the hash of the spec as it is now.
+		var request golivev1alpha1.UpdateRequest
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(j.request), &request); err != nil {
+			return fmt.Sprintf("the request: %v", err)
+		}
+		name := verify.JobName(request.Name, environment, "smoke", ledger.SpecHash(&request.Spec))
 		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &job); err != nil {
 			return fmt.Sprintf("the smoke Job: %v (request: %s)", err, j.describe())
 		}
@@ -430,7 +435,7 @@ func TestStagingFailureLeavesProductionUntouched(t *testing.T) {
 		t.Errorf("production %+v, backup %+v; want neither", request.Status.Production, request.Status.Backup)
 	}
 	stalled := meta.FindStatusCondition(request.Status.Conditions, golivev1alpha1.ConditionStalled)
-	if stalled == nil || !strings.Contains(stalled.Message, `Job `+verify.JobName(j.request.Name, verify.EnvironmentStaging, "smoke")+` failed`) {
+	if stalled == nil || !strings.Contains(stalled.Message, `Job `+verify.JobName(request.Name, verify.EnvironmentStaging, "smoke", ledger.SpecHash(&request.Spec))+` failed`) {
 		t.Errorf("Stalled = %+v, want the failed Job named", stalled)
 	}
 }

@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/ledger"
 	"github.com/golive-dev/golive/internal/testenv"
 )
 
@@ -71,6 +73,14 @@ func (f *fixture) createRequest(t *testing.T, name string) *v1alpha1.UpdateReque
 		t.Fatalf("Creating UpdateRequest %s: %v", name, err)
 	}
 	return request
+}
+
+// testKey signs the Jobs of these tests, as the ledger key signs golive's.
+var testKey = []byte("0123456789abcdef0123456789abcdef")
+
+// sealOf is the seal golive uses for request's current spec.
+func sealOf(request *v1alpha1.UpdateRequest) Seal {
+	return Seal{Key: testKey, SpecHash: ledger.SpecHash(&request.Spec)}
 }
 
 func smokeCheck(image string) v1alpha1.VerificationJob {
@@ -142,6 +152,7 @@ func (f *fixture) wantJobView(env string, owners []metav1.OwnerReference) jobVie
 		v1alpha1.LabelRequestUID:       string(f.request.UID),
 		v1alpha1.LabelEnvironment:      env,
 		v1alpha1.LabelCheck:            "smoke",
+		v1alpha1.LabelSpecHash:         ledger.ShortSpecHash(ledger.SpecHash(&f.request.Spec)),
 	}
 	withOurs := func(labels map[string]string) map[string]string {
 		merged := map[string]string{}
@@ -157,10 +168,16 @@ func (f *fixture) wantJobView(env string, owners []metav1.OwnerReference) jobVie
 	if err != nil {
 		panic(err)
 	}
+	name := f.request.Name + "-" + env + "-smoke-" + ledger.ShortSpecHash(ledger.SpecHash(&f.request.Spec))[:8]
+	signature := ledger.SignObject(testKey, ledger.SignedObject{
+		RequestUID: string(f.request.UID), SpecHash: ours[v1alpha1.LabelSpecHash], Kind: "Job",
+		Namespace: map[string]string{EnvironmentStaging: f.staging, EnvironmentProduction: f.namespace}[env], Name: name, ContentDigest: templateHash,
+	})
 	return jobView{
-		Name:            f.request.Name + "-" + env + "-smoke",
-		Labels:          withOurs(map[string]string{"team": "billing"}),
-		Annotations:     map[string]string{"owner": "billing-team", v1alpha1.AnnotationTemplateHash: templateHash},
+		Name:   name,
+		Labels: withOurs(map[string]string{"team": "billing"}),
+		Annotations: map[string]string{"owner": "billing-team", v1alpha1.AnnotationTemplateHash: templateHash,
+			v1alpha1.AnnotationSignature: signature},
 		OwnerReferences: owners,
 		PodLabels:       withOurs(map[string]string{"app": "billing-smoke"}),
 		Image:           f.smokeCheck.Template.Spec.Template.Spec.Containers[0].Image,
@@ -170,7 +187,7 @@ func (f *fixture) wantJobView(env string, owners []metav1.OwnerReference) jobVie
 
 func TestEnsureJobInTheRequestsNamespace(t *testing.T) {
 	f := newFixture(t)
-	job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentProduction, f.namespace, f.smokeCheck)
+	job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentProduction, f.namespace, f.smokeCheck)
 	if err != nil {
 		t.Fatalf("EnsureJob() error = %v", err)
 	}
@@ -193,7 +210,7 @@ func TestEnsureJobInTheRequestsNamespace(t *testing.T) {
 
 func TestEnsureJobInTheStagingNamespace(t *testing.T) {
 	f := newFixture(t)
-	job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+	job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentStaging, f.staging, f.smokeCheck)
 	if err != nil {
 		t.Fatalf("EnsureJob() error = %v", err)
 	}
@@ -205,11 +222,11 @@ func TestEnsureJobInTheStagingNamespace(t *testing.T) {
 
 func TestEnsureJobIsIdempotent(t *testing.T) {
 	f := newFixture(t)
-	first, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+	first, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentStaging, f.staging, f.smokeCheck)
 	if err != nil {
 		t.Fatalf("EnsureJob() error = %v", err)
 	}
-	second, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+	second, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentStaging, f.staging, f.smokeCheck)
 	if err != nil {
 		t.Fatalf("EnsureJob() again: error = %v", err)
 	}
@@ -258,7 +275,7 @@ func TestEnsureJobRefusesAForeignJob(t *testing.T) {
 			f := newFixture(t)
 			foreign := &batchv1.Job{
 				ObjectMeta: metav1.ObjectMeta{
-					Name:      JobName(f.request.Name, EnvironmentStaging, "smoke"),
+					Name:      JobName(f.request.Name, EnvironmentStaging, "smoke", ledger.SpecHash(&f.request.Spec)),
 					Namespace: f.staging,
 					Labels:    tt.labels(f),
 				},
@@ -268,7 +285,7 @@ func TestEnsureJobRefusesAForeignJob(t *testing.T) {
 				t.Fatalf("Creating the foreign Job: %v", err)
 			}
 
-			_, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+			_, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentStaging, f.staging, f.smokeCheck)
 			if !errors.Is(err, ErrForeignJob) {
 				t.Fatalf("EnsureJob() error = %v, want ErrForeignJob", err)
 			}
@@ -282,7 +299,7 @@ func TestEnsureJobRefusesAForeignJob(t *testing.T) {
 
 func TestEnsureJobWaitsForADeletedJobToGo(t *testing.T) {
 	f := newFixture(t)
-	job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+	job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentStaging, f.staging, f.smokeCheck)
 	if err != nil {
 		t.Fatalf("EnsureJob() error = %v", err)
 	}
@@ -295,7 +312,7 @@ func TestEnsureJobWaitsForADeletedJobToGo(t *testing.T) {
 		t.Fatalf("DeleteJobs() error = %v", err)
 	}
 
-	if _, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck); !errors.Is(err, ErrStaleJob) {
+	if _, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentStaging, f.staging, f.smokeCheck); !errors.Is(err, ErrStaleJob) {
 		t.Errorf("EnsureJob() of a Job being deleted: error = %v, want ErrStaleJob", err)
 	}
 
@@ -305,7 +322,7 @@ func TestEnsureJobWaitsForADeletedJobToGo(t *testing.T) {
 		t.Fatalf("Removing the finalizer: %v", err)
 	}
 	f.waitUntilGone(t, job)
-	created, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+	created, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentStaging, f.staging, f.smokeCheck)
 	if err != nil {
 		t.Fatalf("EnsureJob() once the Job is gone: error = %v", err)
 	}
@@ -316,7 +333,7 @@ func TestEnsureJobWaitsForADeletedJobToGo(t *testing.T) {
 
 func TestEnsureJobRefusesAJobOfAnEarlierRequestOfTheSameName(t *testing.T) {
 	f := newFixture(t)
-	if _, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck); err != nil {
+	if _, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentStaging, f.staging, f.smokeCheck); err != nil {
 		t.Fatalf("EnsureJob() error = %v", err)
 	}
 	if err := f.env.Client.Delete(t.Context(), f.request); err != nil {
@@ -330,7 +347,7 @@ func TestEnsureJobRefusesAJobOfAnEarlierRequestOfTheSameName(t *testing.T) {
 
 func TestEnsureJobRefusesAJobOfAnEarlierSpec(t *testing.T) {
 	f := newFixture(t)
-	if _, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck); err != nil {
+	if _, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentStaging, f.staging, f.smokeCheck); err != nil {
 		t.Fatalf("EnsureJob() error = %v", err)
 	}
 	f.smokeCheck = smokeCheck("registry.example.com/billing-smoke:2.4.1")
@@ -342,9 +359,9 @@ func TestEnsureJobRefusesAJobOfAnEarlierSpec(t *testing.T) {
 // namespace as stale, and to create a new one once DeleteJobs removed it.
 func (f *fixture) wantStaleUntilDeleted(t *testing.T) {
 	t.Helper()
-	name := JobName(f.request.Name, EnvironmentStaging, "smoke")
+	name := JobName(f.request.Name, EnvironmentStaging, "smoke", ledger.SpecHash(&f.request.Spec))
 	old := f.getJob(t, f.staging, name)
-	_, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+	_, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentStaging, f.staging, f.smokeCheck)
 	if !errors.Is(err, ErrStaleJob) {
 		t.Fatalf("EnsureJob() error = %v, want ErrStaleJob", err)
 	}
@@ -353,7 +370,7 @@ func (f *fixture) wantStaleUntilDeleted(t *testing.T) {
 		t.Fatalf("DeleteJobs() error = %v", err)
 	}
 	f.waitUntilGone(t, old)
-	job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+	job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentStaging, f.staging, f.smokeCheck)
 	if err != nil {
 		t.Fatalf("EnsureJob() after DeleteJobs: error = %v", err)
 	}
@@ -372,13 +389,13 @@ func TestDeleteJobsDeletesOnlyTheRequestsJobs(t *testing.T) {
 	health.Name = "health"
 	var ours []*batchv1.Job
 	for _, check := range []v1alpha1.VerificationJob{f.smokeCheck, health} {
-		job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, check)
+		job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentStaging, f.staging, check)
 		if err != nil {
 			t.Fatalf("EnsureJob(%s) error = %v", check.Name, err)
 		}
 		ours = append(ours, job)
 	}
-	theirs, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, other, EnvironmentStaging, f.staging, f.smokeCheck)
+	theirs, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(other), other, EnvironmentStaging, f.staging, f.smokeCheck)
 	if err != nil {
 		t.Fatalf("EnsureJob() for the other request: error = %v", err)
 	}
@@ -429,7 +446,7 @@ func TestJobResultOfAStoredJob(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+			job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentStaging, f.staging, f.smokeCheck)
 			if err != nil {
 				t.Fatalf("EnsureJob() error = %v", err)
 			}
@@ -438,7 +455,10 @@ func TestJobResultOfAStoredJob(t *testing.T) {
 			if err := f.env.Client.Status().Update(t.Context(), job); err != nil {
 				t.Fatalf("Setting the Job's status: %v", err)
 			}
-			if diff := cmp.Diff(tt.want, JobResult(f.getJob(t, f.staging, job.Name))); diff != "" {
+			// The name carries the spec hash, which depends on the namespaces.
+			want := tt.want
+			want.Message = strings.Replace(want.Message, "billing-2-4-0-staging-smoke", job.Name, 1)
+			if diff := cmp.Diff(want, JobResult(f.getJob(t, f.staging, job.Name))); diff != "" {
 				t.Errorf("JobResult() mismatch (-want +got):\n%s", diff)
 			}
 		})
