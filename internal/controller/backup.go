@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	snapshotv1 "github.com/kubernetes-csi/external-snapshotter/client/v8/apis/volumesnapshot/v1"
@@ -49,14 +50,15 @@ var errNoSnapshotAPI = errors.New("spec.backup.volumeClaimSelector: this cluster
 func (r *UpdateRequestReconciler) observeBackup(ctx context.Context, request *golivev1alpha1.UpdateRequest, needs lifecycle.Needs, world *lifecycle.World) error {
 	observation := &world.Backup
 	observation.SnapshotClassFound = true
-	savedSpecs, err := workload.SavedSpecsExist(ctx, r.Client, request)
+	savedSpecs, notOurs, err := workload.ObserveSavedSpecs(ctx, r.Client, r.LedgerKey, request)
 	if err != nil {
 		return err
 	}
-	if savedSpecs {
-		observation.SavedSpecs = workload.SavedSpecsName(request.Name)
+	observation.SavedSpecs, observation.SavedSpecsNotOurs = savedSpecs, notOurs
+	if notOurs != "" && request.Status.Phase == golivev1alpha1.PhaseBackingUp {
+		r.reportPlanted(request, notOurs)
 	}
-	world.BackupsDeleted = !savedSpecs
+	world.BackupsDeleted = savedSpecs == ""
 	if needs.Stopped {
 		if observation.Stopped, observation.StoppedMessage, err = backup.Stopped(ctx, r.Client, request); err != nil {
 			return err
@@ -104,6 +106,15 @@ func (r *UpdateRequestReconciler) observeBackup(ctx context.Context, request *go
 		world.BackupsDeleted = world.BackupsDeleted && len(snapshots) == 0
 	}
 	return nil
+}
+
+// reportPlanted records a Warning Event PlantedObject, once per message: the
+// stall the lifecycle derives from it says the same until a person acts.
+func (r *UpdateRequestReconciler) reportPlanted(request *golivev1alpha1.UpdateRequest, message string) {
+	if stalled := meta.FindStatusCondition(request.Status.Conditions, golivev1alpha1.ConditionStalled); stalled != nil && strings.Contains(stalled.Message, message) {
+		return
+	}
+	r.Recorder.Eventf(request, nil, corev1.EventTypeWarning, golivev1alpha1.ReasonPlantedObject, "Verify", "%s", message)
 }
 
 // markExpiry stamps the expiry on the request's snapshots, so that the

@@ -33,10 +33,10 @@ func (r *UpdateRequestReconciler) act(ctx context.Context, request *golivev1alph
 		return r.ensureJobs(ctx, request, verify.EnvironmentProduction, request.Namespace,
 			request.Spec.Verify, request.Status.Production.Checks, now)
 	case lifecycle.SaveSpecs:
-		_, err := workload.SaveSpecs(ctx, r.Client, r.LiveReader, request, request.Namespace, request.Spec.Targets, r.Scheme)
+		_, err := workload.SaveSpecs(ctx, r.Client, r.LiveReader, r.LedgerKey, request, request.Namespace, request.Spec.Targets, r.Scheme)
 		return err
 	case lifecycle.RestoreTarget:
-		return workload.RestoreTarget(ctx, r.Client, r.LiveReader, request.Status.Backup.SavedSpecs, request.Namespace, request.Spec.Targets[action.Target])
+		return workload.RestoreTarget(ctx, r.Client, r.LiveReader, r.LedgerKey, request, request.Status.Backup.SavedSpecs, request.Namespace, request.Spec.Targets[action.Target])
 	case lifecycle.StopTargets:
 		return backup.StopTargets(ctx, r.Client, request)
 	case lifecycle.TakeSnapshots:
@@ -58,7 +58,7 @@ func (r *UpdateRequestReconciler) act(ctx context.Context, request *golivev1alph
 				return err
 			}
 		}
-		return workload.DeleteSavedSpecs(ctx, r.Client, request)
+		return workload.DeleteSavedSpecs(ctx, r.Client, r.LedgerKey, request)
 	}
 	return fmt.Errorf("unknown action %q", action.Kind)
 }

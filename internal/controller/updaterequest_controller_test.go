@@ -411,7 +411,7 @@ func TestHappyPathReachesProduction(t *testing.T) {
 	if got := request.Status.Approvals; len(got) != 1 || got[0].User != "bob" || request.Status.ApprovalSummary != "1/1" {
 		t.Errorf("approvals = %+v, summary %q", got, request.Status.ApprovalSummary)
 	}
-	saved, err := workload.LoadSavedSpec(t.Context(), env.Client, request.Status.Backup.SavedSpecs, j.production, request.Spec.Targets[0])
+	saved, err := workload.LoadSavedSpec(t.Context(), env.Client, ledgerKey, &request, request.Status.Backup.SavedSpecs, j.production, request.Spec.Targets[0])
 	if err != nil || saved.PodTemplate.Spec.Containers[0].Image != "billing-api:2.3.1" {
 		t.Errorf("saved spec = %+v, %v; want the previous image 2.3.1", saved.PodTemplate, err)
 	}

@@ -130,7 +130,7 @@ func (r *UpdateRequestReconciler) observeTargets(ctx context.Context, request *g
 			Message:           health.Message,
 		}
 		if savedSpecs != "" {
-			saved, err := workload.LoadSavedSpec(ctx, r.Client, savedSpecs, namespace, target)
+			saved, err := workload.LoadSavedSpec(ctx, r.Client, r.LedgerKey, request, savedSpecs, namespace, target)
 			if err != nil {
 				return nil, err
 			}

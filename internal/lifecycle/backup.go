@@ -14,6 +14,11 @@ func (d *decider) backingUp() {
 		backup = &golivev1alpha1.BackupStatus{}
 		d.status.Backup = backup
 	}
+	if d.world.Backup.SavedSpecsNotOurs != "" && backup.SavedSpecs == "" {
+		// Saving is production's first step: nothing was changed yet.
+		d.stall(golivev1alpha1.ReasonPlantedObject, "Backup stopped before production changed: "+d.world.Backup.SavedSpecsNotOurs)
+		return
+	}
 	if d.world.Backup.SavedSpecs == "" {
 		d.act(SaveSpecs, 0)
 		d.progress(golivev1alpha1.ReasonProgressing, "Saving the production workload specs")

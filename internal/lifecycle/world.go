@@ -140,6 +140,9 @@ type BackupObservation struct {
 	Claims []string
 	// SavedSpecs names the ConfigMap with the previous workload specs, once it exists.
 	SavedSpecs string
+	// SavedSpecsNotOurs says why a ConfigMap at the saved specs' name is not
+	// golive's (a planted one): it is never adopted, and the backup stalls.
+	SavedSpecsNotOurs string
 	// Snapshots are the snapshots of the request, by claim.
 	Snapshots []golivev1alpha1.SnapshotStatus
 	// SnapshotError is set when a snapshot failed.
