@@ -221,6 +221,13 @@ func (r *restore) replace(ctx context.Context, claim *corev1.PersistentVolumeCla
 	if err != nil {
 		return RestoreInProgress, "", err
 	}
+	// The claim names its volume, but only the volume's claimRef proves the
+	// binding: a claim may name any PersistentVolume, and golive must never
+	// retain or release a volume bound to someone else's claim.
+	if volume != nil && !boundTo(volume, claim) {
+		return RestoreFailed, fmt.Sprintf("Claim %s names PersistentVolume %s, which is not bound to it (its claimRef is %s); "+
+			"golive did not touch the volume and left the claim as it is", claim.Name, volume.Name, describeClaimRef(volume.Spec.ClaimRef)), nil
+	}
 	if volume == nil {
 		// No volume, no data to keep; but the claim must be recreated from a record.
 		if _, _, err := r.record(ctx, volumeSnapshot); apierrors.IsNotFound(err) {
@@ -269,6 +276,19 @@ func (r *restore) volumeOf(ctx context.Context, claim *corev1.PersistentVolumeCl
 		return nil, fmt.Errorf("getting PersistentVolume %s of claim %s: %w", claim.Spec.VolumeName, claim.Name, err)
 	}
 	return volume, nil
+}
+
+// boundTo tells whether volume's claimRef is claim, by namespace, name and UID.
+func boundTo(volume *corev1.PersistentVolume, claim *corev1.PersistentVolumeClaim) bool {
+	ref := volume.Spec.ClaimRef
+	return ref != nil && ref.UID == claim.UID && ref.Namespace == claim.Namespace && ref.Name == claim.Name
+}
+
+func describeClaimRef(ref *corev1.ObjectReference) string {
+	if ref == nil {
+		return "empty"
+	}
+	return fmt.Sprintf("%s/%s (uid %s)", ref.Namespace, ref.Name, ref.UID)
 }
 
 // retains tells whether volume was retained by this request, with the claim recorded.

@@ -283,9 +283,6 @@ func checkJobIsOurs(seal Seal, existing, want *batchv1.Job) error {
 	if !ledger.VerifyObject(seal.Key, signed, existing.Annotations[v1alpha1.AnnotationSignature]) {
 		return notOurs("signature does not match")
 	}
-	if !sameContainers(existing.Spec.Template.Spec, want.Spec.Template.Spec) {
-		return notOurs("its containers are not the check's")
-	}
 	for _, key := range []string{v1alpha1.LabelRequest, v1alpha1.LabelRequestNamespace, v1alpha1.LabelEnvironment, v1alpha1.LabelCheck} {
 		if existing.Labels[key] != want.Labels[key] {
 			return fmt.Errorf("Job %s/%s has label %s=%q, not %q: %w", existing.Namespace, existing.Name,
@@ -301,6 +298,9 @@ func checkJobIsOurs(seal Seal, existing, want *batchv1.Job) error {
 		return stale("was created from another template (the spec changed)")
 	case existing.DeletionTimestamp != nil:
 		return stale("is being deleted")
+	case !sameContainers(existing.Spec.Template.Spec, want.Spec.Template.Spec):
+		// Signed for this very template, yet running something else.
+		return notOurs("its containers are not the check's")
 	}
 	return nil
 }
