@@ -394,36 +394,27 @@ func observeRestore(t *testing.T, request *v1alpha1.UpdateRequest, snapshot v1al
 	}
 }
 
-// A claim may name any PersistentVolume: only a volume whose claimRef is that
-// very claim (namespace, name and UID) is retained or released by a restore.
+// A claim may name any PersistentVolume (spec.volumeName is set by whoever
+// creates the claim): only a volume whose claimRef is that very claim
+// (namespace, name and UID) is retained or released by a restore.
 func TestRestoreClaimRefusesAVolumeBoundToAnotherClaim(t *testing.T) {
 	storageClasses(t)
 	namespace := newNamespace(t)
 	request := newUpdateRequest(t, namespace, "billing-2-4-0")
-	claim, _, snapshot := backedUpClaim(t, request, "data-billing-db-0", "1Gi", "1Gi")
+	claim, volume, snapshot := backedUpClaim(t, request, "data-billing-db-0", "1Gi", "1Gi")
 
-	// Someone else's volume, bound to a claim in another namespace.
-	victim := &corev1.PersistentVolume{
-		ObjectMeta: metav1.ObjectMeta{Name: "victim-" + namespace},
-		Spec: corev1.PersistentVolumeSpec{
-			Capacity:                      corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")},
-			AccessModes:                   []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-			PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimDelete,
-			ClaimRef:                      &corev1.ObjectReference{Kind: "PersistentVolumeClaim", APIVersion: "v1", Namespace: "payroll", Name: "ledger-db", UID: "uid-payroll"},
-			PersistentVolumeSource:        corev1.PersistentVolumeSource{CSI: &corev1.CSIPersistentVolumeSource{Driver: csiDriver, VolumeHandle: "victim"}},
-		},
-	}
-	create(t, victim)
-	claim.Spec.VolumeName = victim.Name
-	if err := env.Client.Update(t.Context(), claim); err != nil {
-		t.Fatalf("Pointing the claim at another volume: %v", err)
+	// The volume the claim names is bound to someone else's claim.
+	victim := get(t, volume)
+	victim.Spec.ClaimRef = &corev1.ObjectReference{Kind: "PersistentVolumeClaim", APIVersion: "v1", Namespace: "payroll", Name: "ledger-db", UID: "uid-payroll"}
+	if err := env.Client.Update(t.Context(), victim); err != nil {
+		t.Fatalf("Binding the volume to another claim: %v", err)
 	}
 
 	restoreStep(t, request, snapshot, backup.RestoreFailed, "which is not bound to it (its claimRef is payroll/ledger-db (uid uid-payroll))")
 	after := get(t, victim)
-	if after.Spec.PersistentVolumeReclaimPolicy != corev1.PersistentVolumeReclaimDelete || len(after.Annotations) > 0 || len(after.Labels) > 0 {
-		t.Errorf("the restore touched PersistentVolume %s: reclaim policy %s, annotations %v, labels %v",
-			victim.Name, after.Spec.PersistentVolumeReclaimPolicy, after.Annotations, after.Labels)
+	if after.Spec.PersistentVolumeReclaimPolicy != corev1.PersistentVolumeReclaimDelete || after.Annotations[backup.AnnotationRetainedBy] != "" {
+		t.Errorf("the restore touched PersistentVolume %s: reclaim policy %s, annotations %v",
+			victim.Name, after.Spec.PersistentVolumeReclaimPolicy, after.Annotations)
 	}
 	if claimOrNil(t, namespace, claim.Name) == nil {
 		t.Errorf("the restore deleted claim %s", claim.Name)
