@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	snapshotv1 "github.com/kubernetes-csi/external-snapshotter/client/v8/apis/volumesnapshot/v1"
@@ -55,9 +54,6 @@ func (r *UpdateRequestReconciler) observeBackup(ctx context.Context, request *go
 		return err
 	}
 	observation.SavedSpecs, observation.SavedSpecsNotOurs = savedSpecs, notOurs
-	if notOurs != "" && request.Status.Phase == golivev1alpha1.PhaseBackingUp {
-		r.reportPlanted(request, notOurs)
-	}
 	world.BackupsDeleted = savedSpecs == ""
 	if needs.Stopped {
 		if observation.Stopped, observation.StoppedMessage, err = backup.Stopped(ctx, r.Client, request); err != nil {
@@ -106,15 +102,6 @@ func (r *UpdateRequestReconciler) observeBackup(ctx context.Context, request *go
 		world.BackupsDeleted = world.BackupsDeleted && len(snapshots) == 0
 	}
 	return nil
-}
-
-// reportPlanted records a Warning Event PlantedObject, once per message: the
-// stall the lifecycle derives from it says the same until a person acts.
-func (r *UpdateRequestReconciler) reportPlanted(request *golivev1alpha1.UpdateRequest, message string) {
-	if stalled := meta.FindStatusCondition(request.Status.Conditions, golivev1alpha1.ConditionStalled); stalled != nil && strings.Contains(stalled.Message, message) {
-		return
-	}
-	r.Recorder.Eventf(request, nil, corev1.EventTypeWarning, golivev1alpha1.ReasonPlantedObject, "Verify", "%s", message)
 }
 
 // markExpiry stamps the expiry on the request's snapshots, so that the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -173,9 +172,7 @@ func (r *UpdateRequestReconciler) observeVerification(ctx context.Context, reque
 	}
 	outcome := verify.Evaluate(now, started, spec, checks)
 	observation := lifecycle.VerificationObservation{Message: outcome.Message, Checks: outcome.Checks, NextProbeAt: outcome.WakeAt}
-	if len(planted) > 0 && outcome.Result == golivev1alpha1.CheckRunning {
-		observation.Message = strings.Join(planted, "; ") + "; " + outcome.Message
-	}
+	observation.Planted = planted
 	switch outcome.Result {
 	case golivev1alpha1.CheckPassed:
 		observation.State = lifecycle.VerificationPassed

@@ -124,6 +124,9 @@ type VerificationObservation struct {
 	Checks  []golivev1alpha1.CheckStatus
 	// NextProbeAt is when an HTTP check is due again; zero when none is.
 	NextProbeAt time.Time
+	// Planted says, for each object at a name golive uses that is not
+	// golive's (a planted verification Job), what it is and why it is ignored.
+	Planted []string
 }
 
 // EnvironmentObservation is one environment's targets and verification.

@@ -40,6 +40,12 @@ import (
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 )
 
+// BreakGlassGroup is the group golive's admission policies let do what
+// otherwise golive alone may (config/admission). The tests' administrator,
+// Config and Client, is a member: tests play golive and the cluster's
+// controllers with it.
+const BreakGlassGroup = "golive:break-glass"
+
 // Env is a running API server with golive installed.
 type Env struct {
 	Config *rest.Config
@@ -180,6 +186,12 @@ func Start(ctx context.Context, opts ...Option) (*Env, error) {
 		// Start leaves the control plane running when installing the CRDs fails.
 		return nil, errors.Join(fmt.Errorf("starting envtest: %w", err), environment.Stop(), env.removeWebhookFiles())
 	}
+	// The administrator the tests act as: envtest's, in the break-glass group.
+	admin, err := environment.AddUser(envtest.User{Name: "golive-test-admin", Groups: []string{"system:masters", BreakGlassGroup}}, config)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("adding the tests' administrator: %w", err), env.Stop())
+	}
+	config = admin.Config()
 	env.Config = config
 	if env.Client, err = client.New(config, client.Options{Scheme: scheme}); err != nil {
 		return nil, errors.Join(fmt.Errorf("creating a client: %w", err), env.Stop())
@@ -222,16 +234,56 @@ func (e *Env) removeWebhookFiles() error {
 // waits until the API server enforces the policies: a ValidatingAdmissionPolicy
 // takes effect only once the server has compiled it and seen its binding.
 func (e *Env) applyAdmissionPolicies(ctx context.Context, dir string) error {
-	objects, err := ReadObjects(filepath.Join(dir, "validating_admission_policy.yaml"))
-	if err != nil {
-		return err
+	var objects []*unstructured.Unstructured
+	for _, file := range []string{"validating_admission_policy.yaml", "owned_objects_policy.yaml"} {
+		read, err := ReadObjects(filepath.Join(dir, file))
+		if err != nil {
+			return err
+		}
+		objects = append(objects, read...)
 	}
 	for _, object := range objects {
 		if err := e.Client.Create(ctx, object); err != nil {
 			return fmt.Errorf("creating %s %s: %w", object.GetKind(), object.GetName(), err)
 		}
 	}
-	return e.waitForNamespacePolicy(ctx)
+	if err := e.waitForNamespacePolicy(ctx); err != nil {
+		return err
+	}
+	return e.waitForOwnedObjectsPolicy(ctx)
+}
+
+// OwnedObjectsRefusal is part of the message of the policy that keeps
+// everyone but golive from golive's own objects (owned_objects_policy.yaml).
+const OwnedObjectsRefusal = "carries golive's request labels"
+
+// ClientAs is a client that impersonates user with groups, through the
+// administrator; with "system:masters" among groups it is a cluster admin
+// outside the break-glass group.
+func (e *Env) ClientAs(user string, groups ...string) (client.Client, error) {
+	config := rest.CopyConfig(e.Config)
+	config.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: groups}
+	return client.New(config, client.Options{Scheme: e.Scheme})
+}
+
+// waitForOwnedObjectsPolicy dry-runs, as a cluster admin outside the
+// break-glass group, a ConfigMap with golive's labels until the policy refuses it.
+func (e *Env) waitForOwnedObjectsPolicy(ctx context.Context) error {
+	admin, err := e.ClientAs("policy-probe", "system:masters")
+	if err != nil {
+		return err
+	}
+	probe := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "policy-probe", Namespace: "default",
+		Labels: map[string]string{golivev1alpha1.LabelRequestUID: "probe"}}}
+	var last error
+	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		last = admin.Create(ctx, probe.DeepCopy(), client.DryRunAll)
+		return last != nil && strings.Contains(last.Error(), OwnedObjectsRefusal), nil
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for the owned-objects policy to take effect (the probe got %v): %w", last, err)
+	}
+	return nil
 }
 
 // waitForNamespacePolicy dry-runs a request that stages into its own namespace

@@ -234,11 +234,11 @@ func newJob(seal Seal, owner *v1alpha1.UpdateRequest, env, namespace string, che
 // golive wrote them; comparing them with the request tells for what.
 func signedJob(namespace, name string, labels, annotations map[string]string) ledger.SignedObject {
 	return ledger.SignedObject{
-		RequestUID:    labels[v1alpha1.LabelRequestUID],
-		SpecHash:      labels[v1alpha1.LabelSpecHash],
-		Kind:          "Job",
-		Namespace:     namespace,
-		Name:          name,
+		RequestUID: labels[v1alpha1.LabelRequestUID],
+		SpecHash:   labels[v1alpha1.LabelSpecHash],
+		Kind:       "Job",
+		Namespace:  namespace,
+		Name:       name,
 		// The name binds environment and check; the template hash what it runs.
 		ContentDigest: annotations[v1alpha1.AnnotationTemplateHash],
 	}

@@ -479,3 +479,54 @@ func (f *fixture) waitUntilGone(t *testing.T, object client.Object) {
 		t.Fatalf("%s still exists (last read: %v)", key, last)
 	}
 }
+
+// Attack: the requester plants, in the staging namespace, a Job with the
+// deterministic name and the request's labels, running true. The admission
+// policy refuses it to anyone but golive and the break-glass group, cluster
+// admins included; planted by break-glass, golive does not count it.
+func TestPlantedJobIsRefusedAndNeverCounted(t *testing.T) {
+	f := newFixture(t)
+	planted := &batchv1.Job{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      JobName(f.request.Name, EnvironmentStaging, "smoke", ledger.SpecHash(&f.request.Spec)),
+			Namespace: f.staging,
+			Labels: map[string]string{
+				v1alpha1.LabelRequest: f.request.Name, v1alpha1.LabelRequestNamespace: f.namespace,
+				v1alpha1.LabelRequestUID: string(f.request.UID), v1alpha1.LabelEnvironment: EnvironmentStaging,
+				v1alpha1.LabelCheck: "smoke", v1alpha1.LabelSpecHash: ledger.ShortSpecHash(ledger.SpecHash(&f.request.Spec)),
+			},
+		},
+		Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+			RestartPolicy: corev1.RestartPolicyNever,
+			Containers:    []corev1.Container{{Name: "smoke", Image: "busybox", Command: []string{"true"}}},
+		}}},
+	}
+	mallory, err := f.env.ClientAs("mallory", "system:masters")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = mallory.Create(t.Context(), planted.DeepCopy())
+	if !apierrors.IsForbidden(err) && !apierrors.IsInvalid(err) || err == nil || !strings.Contains(err.Error(), testenv.OwnedObjectsRefusal) {
+		t.Fatalf("Creating the planted Job as a cluster admin = %v, want the owned-objects policy's refusal", err)
+	}
+
+	if err := f.env.Client.Create(t.Context(), planted); err != nil {
+		t.Fatalf("Creating the planted Job as break-glass: %v", err)
+	}
+	planted.Status = batchv1.JobStatus{Succeeded: 1, StartTime: ptr.To(metav1.Now()), CompletionTime: ptr.To(metav1.Now()), Conditions: []batchv1.JobCondition{
+		{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue},
+		{Type: batchv1.JobComplete, Status: corev1.ConditionTrue},
+	}}
+	if err := f.env.Client.Status().Update(t.Context(), planted); err != nil {
+		t.Fatalf("Completing the planted Job: %v", err)
+	}
+	_, err = EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+	if !errors.Is(err, ErrForeignJob) {
+		t.Fatalf("EnsureJob() = %v, want ErrForeignJob", err)
+	}
+	err = CheckJob(sealOf(f.request), f.request, EnvironmentStaging, f.smokeCheck, f.getJob(t, f.staging, planted.Name))
+	want := "Job " + f.staging + "/" + planted.Name + " is not golive's (signature does not match); golive will not count it — delete it"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("CheckJob() of the planted Job = %v, want %q", err, want)
+	}
+}
