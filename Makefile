@@ -36,7 +36,8 @@ CHART_SOURCES := config/rbac/role.yaml config/rbac/leader_election_role.yaml \
 	config/rbac/metrics_auth_role.yaml config/rbac/metrics_reader_role.yaml \
 	config/rbac/updaterequest_editor_role.yaml config/rbac/updaterequest_viewer_role.yaml \
 	config/rbac/golivewindow_editor_role.yaml config/rbac/golivewindow_viewer_role.yaml \
-	config/webhook/manifests.yaml config/admission/validating_admission_policy.yaml
+	config/webhook/manifests.yaml config/admission/validating_admission_policy.yaml \
+	config/admission/owned_objects_policy.yaml
 # Values sets chart-test lints and renders besides the defaults.
 CHART_CI_VALUES := $(wildcard charts/golive/ci/*-values.yaml)
 

@@ -37,6 +37,7 @@ const (
 	mutatingWebhooksTemplate     = "golive.generated.mutatingWebhooks"
 	validatingNameTemplate       = "golive.generated.validatingWebhookConfigurationName"
 	validatingWebhooksTemplate   = "golive.generated.validatingWebhooks"
+	// Followed by "." and the policy's name in config/admission.
 	admissionPolicySpecTemplate  = "golive.generated.admissionPolicySpec"
 	admissionBindingSpecTemplate = "golive.generated.admissionPolicyBindingSpec"
 	// webhookClientConfigTemplate is the chart's own: a webhook's clientConfig
@@ -171,11 +172,12 @@ func render(docs []document) ([]byte, error) {
 			err = webhookTemplates(doc, validatingNameTemplate, validatingWebhooksTemplate, "validating", add)
 		case "ValidatingAdmissionPolicy":
 			policies[name] = true
-			err = specTemplate(doc, admissionPolicySpecTemplate, "The spec of the ValidatingAdmissionPolicy "+name+".", nil, add)
+			err = specTemplate(doc, admissionPolicySpecTemplate+"."+name, "The spec of the ValidatingAdmissionPolicy "+name+".", nil, add)
 		case "ValidatingAdmissionPolicyBinding":
 			bindings = append(bindings, doc)
 			// The chart names the policy itself, so the reference is left out.
-			err = specTemplate(doc, admissionBindingSpecTemplate, "The spec of the ValidatingAdmissionPolicyBinding "+name+", without its policyName.",
+			spec, _ := doc.object["spec"].(map[string]any)
+			err = specTemplate(doc, admissionBindingSpecTemplate+"."+stringField(spec, "policyName"), "The spec of the ValidatingAdmissionPolicyBinding "+name+", without its policyName.",
 				[]string{"policyName"}, add)
 		default:
 			return nil, fmt.Errorf("%s: chartgen does not know where this kind goes in the chart", doc)

@@ -183,10 +183,10 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(got, "{{- define \"golive.generated.admissionPolicyBindingSpec\" -}}\nvalidationActions:\n  - Deny\n{{- end }}") {
+	if !strings.Contains(got, "{{- define \"golive.generated.admissionPolicyBindingSpec.p\" -}}\nvalidationActions:\n  - Deny\n{{- end }}") {
 		t.Errorf("binding spec not rendered without its policyName:\n%s", got)
 	}
-	if !strings.Contains(got, "{{- define \"golive.generated.admissionPolicySpec\" -}}\nfailurePolicy: Fail\n{{- end }}") {
+	if !strings.Contains(got, "{{- define \"golive.generated.admissionPolicySpec.p\" -}}\nfailurePolicy: Fail\n{{- end }}") {
 		t.Errorf("policy spec not rendered:\n%s", got)
 	}
 }
