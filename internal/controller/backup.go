@@ -76,13 +76,13 @@ func (r *UpdateRequestReconciler) observeBackup(ctx context.Context, request *go
 		}
 	}
 	if needs.Snapshots {
-		if observation.Snapshots, observation.SnapshotError, err = backup.ObserveSnapshots(ctx, r.Client, request, observation.Claims); err != nil {
+		if observation.Snapshots, observation.SnapshotError, err = backup.ObserveSnapshots(ctx, r.Client, r.LedgerKey, request, observation.Claims); err != nil {
 			return err
 		}
 	}
 
 	if needs.DataRestore && r.VolumeSnapshots {
-		state, message, err := backup.ObserveRestore(ctx, r.Client, request, request.Status.Backup.Snapshots)
+		state, message, err := backup.ObserveRestore(ctx, r.Client, r.LedgerKey, request, request.Status.Backup.Snapshots)
 		if err != nil {
 			return err
 		}

@@ -40,12 +40,12 @@ func (r *UpdateRequestReconciler) act(ctx context.Context, request *golivev1alph
 	case lifecycle.StopTargets:
 		return backup.StopTargets(ctx, r.Client, request)
 	case lifecycle.TakeSnapshots:
-		return backup.EnsureSnapshots(ctx, r.Client, request, world.Backup.Claims)
+		return backup.EnsureSnapshots(ctx, r.Client, r.LedgerKey, request, world.Backup.Claims)
 	case lifecycle.ResumeTarget:
 		target := request.Spec.Targets[action.Target]
 		return workload.Scale(ctx, r.Client, target, request.Namespace, request.Status.Backup.QuiescedReplicas[lifecycle.QuiesceKey(target)])
 	case lifecycle.RestoreData:
-		state, message, err := backup.RestoreClaims(ctx, r.Client, request, request.Status.Backup.Snapshots)
+		state, message, err := backup.RestoreClaims(ctx, r.Client, r.LedgerKey, request, request.Status.Backup.Snapshots)
 		if err == nil {
 			log.FromContext(ctx).Info("Restoring the volumes", "state", state, "progress", message)
 		}
