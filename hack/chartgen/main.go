@@ -37,7 +37,6 @@ const (
 	mutatingWebhooksTemplate     = "golive.generated.mutatingWebhooks"
 	validatingNameTemplate       = "golive.generated.validatingWebhookConfigurationName"
 	validatingWebhooksTemplate   = "golive.generated.validatingWebhooks"
-	// Followed by "." and the policy's name in config/admission.
 	admissionPolicySpecTemplate  = "golive.generated.admissionPolicySpec"
 	admissionBindingSpecTemplate = "golive.generated.admissionPolicyBindingSpec"
 	// webhookClientConfigTemplate is the chart's own: a webhook's clientConfig

@@ -14,8 +14,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/golive-dev/golive/api/v1alpha1"
-	"github.com/golive-dev/golive/internal/ledger"
 	"github.com/golive-dev/golive/internal/backup"
+	"github.com/golive-dev/golive/internal/ledger"
 )
 
 func TestSelectClaims(t *testing.T) {
