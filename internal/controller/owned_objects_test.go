@@ -180,6 +180,15 @@ func TestPlantedSavedSpecsAreNeverAdopted(t *testing.T) {
 		t.Fatalf("Planting the saved specs as a cluster admin = %v, want the owned-objects policy's refusal", err)
 	}
 	j.create(planted)
+	// Keeping golive's labels and data, anyone may annotate it; deleting it is golive's.
+	annotated := planted.DeepCopy()
+	annotated.Annotations = map[string]string{"example.com/note": "seen"}
+	if err := admin.Patch(t.Context(), annotated, client.MergeFrom(planted)); err != nil {
+		t.Errorf("Annotating the ConfigMap as a cluster admin = %v, want it allowed", err)
+	}
+	if err := admin.Delete(t.Context(), planted.DeepCopy()); err == nil || !strings.Contains(err.Error(), testenv.OwnedObjectsRefusal) {
+		t.Errorf("Deleting the ConfigMap as a cluster admin = %v, want the policy's refusal", err)
+	}
 
 	j.passStaging()
 	j.waitForPhase(golivev1alpha1.PhaseAwaitingApproval)

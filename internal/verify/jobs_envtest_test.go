@@ -530,3 +530,44 @@ func TestPlantedJobIsRefusedAndNeverCounted(t *testing.T) {
 		t.Errorf("CheckJob() of the planted Job = %v, want %q", err, want)
 	}
 }
+
+// The owned-objects policy lets anyone keep a Job of golive's going (a
+// finalizer, an annotation of their own: the Job controller's bookkeeping)
+// but refuses changing golive's labels or annotations, or deleting it.
+func TestOwnedObjectsPolicyOnGolivesJob(t *testing.T) {
+	f := newFixture(t)
+	job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mallory, err := f.env.ClientAs("mallory", "system:masters")
+	if err != nil {
+		t.Fatal(err)
+	}
+	patch := func(change func(*batchv1.Job)) error {
+		current := f.getJob(t, f.staging, job.Name)
+		base := current.DeepCopy()
+		change(current)
+		return mallory.Patch(t.Context(), current, client.MergeFrom(base))
+	}
+	if err := patch(func(j *batchv1.Job) { j.Finalizers = append(j.Finalizers, "example.com/hold") }); err != nil {
+		t.Errorf("Adding a finalizer as a cluster admin = %v, want it allowed", err)
+	}
+	if err := patch(func(j *batchv1.Job) { j.Annotations["example.com/note"] = "seen" }); err != nil {
+		t.Errorf("Adding an annotation of one's own = %v, want it allowed", err)
+	}
+	if err := patch(func(j *batchv1.Job) { j.Labels[v1alpha1.LabelSpecHash] = "0000000000000000" }); err == nil || !strings.Contains(err.Error(), testenv.OwnedObjectsRefusal) {
+		t.Errorf("Changing golive's spec-hash label = %v, want the policy's refusal", err)
+	}
+	if err := patch(func(j *batchv1.Job) { delete(j.Annotations, v1alpha1.AnnotationSignature) }); err == nil || !strings.Contains(err.Error(), testenv.OwnedObjectsRefusal) {
+		t.Errorf("Removing golive's signature = %v, want the policy's refusal", err)
+	}
+	if err := mallory.Delete(t.Context(), f.getJob(t, f.staging, job.Name)); err == nil || !strings.Contains(err.Error(), testenv.OwnedObjectsRefusal) {
+		t.Errorf("Deleting golive's Job as a cluster admin = %v, want the policy's refusal", err)
+	}
+	held := f.getJob(t, f.staging, job.Name)
+	held.Finalizers = nil
+	if err := f.env.Client.Update(t.Context(), held); err != nil {
+		t.Fatal(err)
+	}
+}

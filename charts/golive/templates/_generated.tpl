@@ -449,7 +449,7 @@ matchConstraints:
       resources:
         - volumesnapshots
 validations:
-  - expression: variables.golive || variables.systemController
+  - expression: variables.golive || variables.systemCleanup || variables.contentKept
     messageExpression: 'request.resource.resource + '' '' + request.namespace + ''/'' + request.name + '' carries golive\''s request labels: only golive (or the break-glass group) may '' + request.operation.lowerAscii() + '' it; '' + variables.user + '' may not'''
     reason: Forbidden
 variables:
@@ -460,19 +460,22 @@ variables:
   - expression: variables.user == 'system:serviceaccount:golive-system:golive' || 'golive:break-glass' in variables.groups
     name: golive
   - expression: |-
-      request.operation != 'CREATE' && (
-        (request.resource.resource == 'jobs' && variables.user in [
-          'system:serviceaccount:kube-system:job-controller',
-          'system:serviceaccount:kube-system:ttl-after-finished-controller',
-          'system:kube-controller-manager']) ||
-        (request.resource.resource == 'volumesnapshots' && variables.user in [
-          'system:serviceaccount:kube-system:snapshot-controller',
-          'system:serviceaccount:kube-system:csi-snapshot-controller',
-          'system:serviceaccount:kube-system:csi-snapshotter']) ||
-        variables.user in [
-          'system:serviceaccount:kube-system:generic-garbage-collector',
-          'system:serviceaccount:kube-system:namespace-controller'])
-    name: systemController
+      request.operation == 'DELETE' && variables.user in [
+        'system:serviceaccount:kube-system:generic-garbage-collector',
+        'system:serviceaccount:kube-system:namespace-controller',
+        'system:serviceaccount:kube-system:ttl-after-finished-controller',
+        'system:kube-controller-manager']
+    name: systemCleanup
+  - expression: 'oldObject != null && has(oldObject.metadata.labels) ? oldObject.metadata.labels : {}'
+    name: oldLabels
+  - expression: 'object != null && has(object.metadata.labels) ? object.metadata.labels : {}'
+    name: newLabels
+  - expression: 'oldObject != null && has(oldObject.metadata.annotations) ? oldObject.metadata.annotations : {}'
+    name: oldAnnotations
+  - expression: 'object != null && has(object.metadata.annotations) ? object.metadata.annotations : {}'
+    name: newAnnotations
+  - expression: request.operation == 'UPDATE' && variables.oldLabels.all(k, !k.startsWith('golive.dev/') || (k in variables.newLabels && variables.newLabels[k] == variables.oldLabels[k])) && variables.newLabels.all(k, !k.startsWith('golive.dev/') || k in variables.oldLabels) && variables.oldAnnotations.all(k, !k.startsWith('golive.dev/') || (k in variables.newAnnotations && variables.newAnnotations[k] == variables.oldAnnotations[k])) && variables.newAnnotations.all(k, !k.startsWith('golive.dev/') || k in variables.oldAnnotations) && (has(oldObject.spec) == has(object.spec)) && (!has(object.spec) || object.spec == oldObject.spec) && (has(oldObject.data) == has(object.data)) && (!has(object.data) || object.data == oldObject.data) && (has(oldObject.binaryData) == has(object.binaryData)) && (!has(object.binaryData) || object.binaryData == oldObject.binaryData)
+    name: contentKept
 {{- end }}
 
 {{- /* The spec of the ValidatingAdmissionPolicyBinding golive-owned-objects, without its policyName. */ -}}
