@@ -23,8 +23,18 @@ const (
 	// LabelCheck is the verification check a Job runs.
 	LabelCheck = "golive.dev/check"
 
-	// AnnotationTemplateHash is the hash of the template a verification Job was made from.
+	// AnnotationTemplateHash is the hash of the template a verification Job was
+	// made from, as written in the request's spec; golive's signature covers it.
 	AnnotationTemplateHash = "golive.dev/template-hash"
+
+	// LabelSpecHash is the short spec hash (ledger.ShortSpecHash) of the spec
+	// an object golive created was made for; golive's signature covers it.
+	LabelSpecHash = "golive.dev/spec-hash"
+
+	// AnnotationSignature is golive's HMAC signature (ledger.SignObject) on an
+	// object it created and later reads back: Jobs, the saved-specs ConfigMap,
+	// VolumeSnapshots. An object without a valid one is not golive's and is never used.
+	AnnotationSignature = "golive.dev/signature"
 
 	// RolloutCheckName is the check that stands for the rollout health of the targets.
 	RolloutCheckName = "rollout"

@@ -43,4 +43,9 @@ const (
 
 	// ReasonLedgerEntryRejected: a ledger entry failed its verification and was ignored.
 	ReasonLedgerEntryRejected = "LedgerEntryRejected"
+
+	// ReasonPlantedObject: an object at a name golive uses (a verification Job,
+	// the saved specs) is not golive's (no valid signature, another request or
+	// spec, other content); golive ignored it and will not use it.
+	ReasonPlantedObject = "PlantedObject"
 )

@@ -714,18 +714,70 @@ func TestWindowsAreAdministeredApart(t *testing.T) {
 }
 
 func TestAdmissionPolicyEqualsConfig(t *testing.T) {
-	in := render(t, "golive-system")
-	config := installation{objects: readManifests(t, "config/admission/validating_admission_policy.yaml")}
-	want := only[admissionregistrationv1.ValidatingAdmissionPolicy](t, config, "ValidatingAdmissionPolicy")
-	got := only[admissionregistrationv1.ValidatingAdmissionPolicy](t, in, "ValidatingAdmissionPolicy")
-	if diff := cmp.Diff(want.Spec, got.Spec); diff != "" {
-		t.Errorf("admission policy differs from config/admission (-want +got):\n%s", diff)
+	for _, tt := range []struct {
+		file, name string
+		// identities maps what config/ names to what the chart must name instead.
+		identities map[string]string
+	}{
+		{file: "validating_admission_policy.yaml", name: "golive-updaterequest-namespaces"},
+		{file: "owned_objects_policy.yaml", name: "golive-owned-objects", identities: map[string]string{
+			// The release "golive" in namespace team-golive, with the chart's ServiceAccount.
+			"system:serviceaccount:golive-system:golive": "system:serviceaccount:team-golive:golive",
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			in := render(t, "team-golive")
+			config := installation{objects: readManifests(t, "config/admission/"+tt.file)}
+			want := only[admissionregistrationv1.ValidatingAdmissionPolicy](t, config, "ValidatingAdmissionPolicy")
+			for i, variable := range want.Spec.Variables {
+				for from, to := range tt.identities {
+					want.Spec.Variables[i].Expression = strings.ReplaceAll(variable.Expression, from, to)
+				}
+			}
+			object := in.find("ValidatingAdmissionPolicy", tt.name)
+			if object == nil {
+				t.Fatalf("the chart renders no ValidatingAdmissionPolicy %s", tt.name)
+			}
+			var got admissionregistrationv1.ValidatingAdmissionPolicy
+			decode(t, object, &got)
+			if diff := cmp.Diff(want.Spec, got.Spec); diff != "" {
+				t.Errorf("admission policy differs from config/admission (-want +got):\n%s", diff)
+			}
+			wantBinding := only[admissionregistrationv1.ValidatingAdmissionPolicyBinding](t, config, "ValidatingAdmissionPolicyBinding")
+			bindingObject := in.find("ValidatingAdmissionPolicyBinding", tt.name)
+			if bindingObject == nil {
+				t.Fatalf("the chart renders no ValidatingAdmissionPolicyBinding %s", tt.name)
+			}
+			var gotBinding admissionregistrationv1.ValidatingAdmissionPolicyBinding
+			decode(t, bindingObject, &gotBinding)
+			wantBinding.Spec.PolicyName = got.Name
+			if diff := cmp.Diff(wantBinding.Spec, gotBinding.Spec); diff != "" {
+				t.Errorf("admission policy binding differs from config/admission (-want +got):\n%s", diff)
+			}
+		})
 	}
-	wantBinding := only[admissionregistrationv1.ValidatingAdmissionPolicyBinding](t, config, "ValidatingAdmissionPolicyBinding")
-	gotBinding := only[admissionregistrationv1.ValidatingAdmissionPolicyBinding](t, in, "ValidatingAdmissionPolicyBinding")
-	wantBinding.Spec.PolicyName = got.Name
-	if diff := cmp.Diff(wantBinding.Spec, gotBinding.Spec); diff != "" {
-		t.Errorf("admission policy binding differs from config/admission (-want +got):\n%s", diff)
+}
+
+func TestBreakGlassGroupIsTheChartsValue(t *testing.T) {
+	values := filepath.Join(t.TempDir(), "values.yaml")
+	if err := os.WriteFile(values, []byte("breakGlass:\n  group: example:sre-on-call\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in := render(t, "golive-system", values)
+	object := in.find("ValidatingAdmissionPolicy", "golive-owned-objects")
+	if object == nil {
+		t.Fatal("the chart renders no ValidatingAdmissionPolicy golive-owned-objects")
+	}
+	var policy admissionregistrationv1.ValidatingAdmissionPolicy
+	decode(t, object, &policy)
+	var golive string
+	for _, variable := range policy.Spec.Variables {
+		if variable.Name == "golive" {
+			golive = variable.Expression
+		}
+	}
+	if !strings.Contains(golive, "'example:sre-on-call' in variables.groups") || strings.Contains(golive, "golive:break-glass") {
+		t.Errorf("the policy's golive variable = %q, want the group example:sre-on-call only", golive)
 	}
 }
 

@@ -25,6 +25,9 @@ const (
 
 var billingLabels = map[string]string{"app": "billing"}
 
+// signingKey signs the snapshots of these tests, as the ledger key does golive's.
+var signingKey = []byte("a signing key for the tests only")
+
 // create creates obj or fails the test.
 func create(t *testing.T, obj client.Object) {
 	t.Helper()

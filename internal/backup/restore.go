@@ -74,11 +74,11 @@ const betaStorageClassAnnotation = "volume.beta.kubernetes.io/storage-class"
 // A StatefulSet's claims are restored under the same names, so the
 // StatefulSet uses them again when it scales back up. Before the claim is
 // touched, the snapshot must be this request's and ready to use.
-func RestoreClaim(ctx context.Context, c client.Client, request *v1alpha1.UpdateRequest, snapshot v1alpha1.SnapshotStatus) (state RestoreState, message string, err error) {
+func RestoreClaim(ctx context.Context, c client.Client, signingKey []byte, request *v1alpha1.UpdateRequest, snapshot v1alpha1.SnapshotStatus) (state RestoreState, message string, err error) {
 	if err := requireUID(request); err != nil {
 		return RestoreFailed, "", err
 	}
-	r := restore{c: c, request: request, snapshot: snapshot, uid: string(request.UID)}
+	r := restore{c: c, key: signingKey, request: request, snapshot: snapshot, uid: string(request.UID)}
 	key := client.ObjectKey{Namespace: request.Namespace, Name: snapshot.Claim}
 	claim := &corev1.PersistentVolumeClaim{}
 	if err := c.Get(ctx, key, claim); apierrors.IsNotFound(err) {
@@ -107,10 +107,10 @@ func RestoreClaim(ctx context.Context, c client.Client, request *v1alpha1.Update
 // Restored when every claim is, Failed when one failed (the others still go
 // on, so no claim is left deleted because another one failed), and in
 // progress otherwise; message names the claims that are not restored.
-func RestoreClaims(ctx context.Context, c client.Client, request *v1alpha1.UpdateRequest, snapshots []v1alpha1.SnapshotStatus) (state RestoreState, message string, err error) {
+func RestoreClaims(ctx context.Context, c client.Client, signingKey []byte, request *v1alpha1.UpdateRequest, snapshots []v1alpha1.SnapshotStatus) (state RestoreState, message string, err error) {
 	var tally restoreTally
 	for _, snapshot := range snapshots {
-		state, message, err := RestoreClaim(ctx, c, request, snapshot)
+		state, message, err := RestoreClaim(ctx, c, signingKey, request, snapshot)
 		if err != nil {
 			return RestoreInProgress, "", err
 		}
@@ -150,13 +150,13 @@ func (t *restoreTally) result() (RestoreState, string) {
 // snapshotted claims stands: Restored when this request recreated every claim
 // from its snapshot and each is bound; Failed when one cannot be restored
 // (the message says why, as RestoreClaim would); in progress otherwise.
-func ObserveRestore(ctx context.Context, c client.Client, request *v1alpha1.UpdateRequest, snapshots []v1alpha1.SnapshotStatus) (state RestoreState, message string, err error) {
+func ObserveRestore(ctx context.Context, c client.Client, signingKey []byte, request *v1alpha1.UpdateRequest, snapshots []v1alpha1.SnapshotStatus) (state RestoreState, message string, err error) {
 	if err := requireUID(request); err != nil {
 		return RestoreFailed, "", err
 	}
 	var tally restoreTally
 	for _, snapshot := range snapshots {
-		r := restore{c: c, request: request, snapshot: snapshot, uid: string(request.UID)}
+		r := restore{c: c, key: signingKey, request: request, snapshot: snapshot, uid: string(request.UID)}
 		claim := &corev1.PersistentVolumeClaim{}
 		err := c.Get(ctx, client.ObjectKey{Namespace: request.Namespace, Name: snapshot.Claim}, claim)
 		if err != nil && !apierrors.IsNotFound(err) {
@@ -187,6 +187,7 @@ func ObserveRestore(ctx context.Context, c client.Client, request *v1alpha1.Upda
 // restore is one call of RestoreClaim.
 type restore struct {
 	c        client.Client
+	key      []byte
 	request  *v1alpha1.UpdateRequest
 	snapshot v1alpha1.SnapshotStatus
 	uid      string
@@ -202,7 +203,7 @@ func (r *restore) readySnapshot(ctx context.Context) (*snapshotv1.VolumeSnapshot
 		}
 		return nil, "", fmt.Errorf("getting VolumeSnapshot %s: %w", key, err)
 	}
-	if err := checkOwnSnapshot(volumeSnapshot, r.request, r.snapshot.Claim); err != nil {
+	if err := checkOwnSnapshot(r.key, volumeSnapshot, r.request, r.snapshot.Claim); err != nil {
 		return nil, err.Error() + "; the claim was left as it is", nil
 	}
 	if !volumeSnapshot.DeletionTimestamp.IsZero() {
@@ -220,6 +221,13 @@ func (r *restore) replace(ctx context.Context, claim *corev1.PersistentVolumeCla
 	volume, err := r.volumeOf(ctx, claim)
 	if err != nil {
 		return RestoreInProgress, "", err
+	}
+	// The claim names its volume, but only the volume's claimRef proves the
+	// binding: a claim may name any PersistentVolume, and golive must never
+	// retain or release a volume bound to someone else's claim.
+	if volume != nil && !boundTo(volume, claim) {
+		return RestoreFailed, fmt.Sprintf("Claim %s names PersistentVolume %s, which is not bound to it (its claimRef is %s); "+
+			"golive did not touch the volume and left the claim as it is", claim.Name, volume.Name, describeClaimRef(volume.Spec.ClaimRef)), nil
 	}
 	if volume == nil {
 		// No volume, no data to keep; but the claim must be recreated from a record.
@@ -269,6 +277,19 @@ func (r *restore) volumeOf(ctx context.Context, claim *corev1.PersistentVolumeCl
 		return nil, fmt.Errorf("getting PersistentVolume %s of claim %s: %w", claim.Spec.VolumeName, claim.Name, err)
 	}
 	return volume, nil
+}
+
+// boundTo tells whether volume's claimRef is claim, by namespace, name and UID.
+func boundTo(volume *corev1.PersistentVolume, claim *corev1.PersistentVolumeClaim) bool {
+	ref := volume.Spec.ClaimRef
+	return ref != nil && ref.UID == claim.UID && ref.Namespace == claim.Namespace && ref.Name == claim.Name
+}
+
+func describeClaimRef(ref *corev1.ObjectReference) string {
+	if ref == nil {
+		return "empty"
+	}
+	return fmt.Sprintf("%s/%s (uid %s)", ref.Namespace, ref.Name, ref.UID)
 }
 
 // retains tells whether volume was retained by this request, with the claim recorded.

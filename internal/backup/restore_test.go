@@ -24,7 +24,7 @@ func backedUpClaim(t *testing.T, request *v1alpha1.UpdateRequest, name, size, re
 	claim := newClaim(name, request.Namespace, size, change...)
 	create(t, claim)
 	volume := bindClaim(t, claim)
-	if err := backup.EnsureSnapshots(t.Context(), env.Client, request, []string{name}); err != nil {
+	if err := backup.EnsureSnapshots(t.Context(), env.Client, signingKey, request, []string{name}); err != nil {
 		t.Fatalf("EnsureSnapshots() = %v", err)
 	}
 	snapshotName := backup.SnapshotName(request.Name, name)
@@ -36,7 +36,7 @@ func backedUpClaim(t *testing.T, request *v1alpha1.UpdateRequest, name, size, re
 // its message contains wantText.
 func restoreStep(t *testing.T, request *v1alpha1.UpdateRequest, snapshot v1alpha1.SnapshotStatus, wantState backup.RestoreState, wantText string) {
 	t.Helper()
-	state, message, err := backup.RestoreClaim(t.Context(), env.Client, request, snapshot)
+	state, message, err := backup.RestoreClaim(t.Context(), env.Client, signingKey, request, snapshot)
 	if err != nil {
 		t.Fatalf("RestoreClaim() = %v", err)
 	}
@@ -246,7 +246,7 @@ func TestRestoreClaimRefuses(t *testing.T) {
 				snapshot.VolumeSnapshot = foreign.Name
 				return snapshot
 			},
-			wantText: "belongs to no UpdateRequest",
+			wantText: "is not golive's (signature does not match)",
 		},
 	}
 	for _, test := range tests {
@@ -274,7 +274,7 @@ func TestRestoreClaimRefuses(t *testing.T) {
 		namespace := newNamespace(t)
 		request := newUpdateRequest(t, namespace, "billing-2-4-0")
 		claim := "data-billing-db-0"
-		if err := backup.EnsureSnapshots(t.Context(), env.Client, request, []string{claim}); err != nil {
+		if err := backup.EnsureSnapshots(t.Context(), env.Client, signingKey, request, []string{claim}); err != nil {
 			t.Fatal(err)
 		}
 		snapshot := v1alpha1.SnapshotStatus{Claim: claim, VolumeSnapshot: backup.SnapshotName(request.Name, claim)}
@@ -353,7 +353,7 @@ func TestRestoreClaims(t *testing.T) {
 
 	restoreAll := func() (backup.RestoreState, string) {
 		t.Helper()
-		state, message, err := backup.RestoreClaims(t.Context(), env.Client, request, snapshots)
+		state, message, err := backup.RestoreClaims(t.Context(), env.Client, signingKey, request, snapshots)
 		if err != nil {
 			t.Fatalf("RestoreClaims() = %v", err)
 		}
@@ -384,12 +384,39 @@ func TestRestoreClaims(t *testing.T) {
 func observeRestore(t *testing.T, request *v1alpha1.UpdateRequest, snapshot v1alpha1.SnapshotStatus, want backup.RestoreState, text string) {
 	t.Helper()
 	before := claimOrNil(t, request.Namespace, snapshot.Claim)
-	state, message, err := backup.ObserveRestore(t.Context(), env.Client, request, []v1alpha1.SnapshotStatus{snapshot})
+	state, message, err := backup.ObserveRestore(t.Context(), env.Client, signingKey, request, []v1alpha1.SnapshotStatus{snapshot})
 	if err != nil || state != want || !strings.Contains(message, text) {
 		t.Errorf("ObserveRestore() = %s, %q, %v; want %s and %q", state, message, err, want, text)
 	}
 	after := claimOrNil(t, request.Namespace, snapshot.Claim)
 	if (before == nil) != (after == nil) || (before != nil && before.ResourceVersion != after.ResourceVersion) {
 		t.Errorf("ObserveRestore() changed claim %s", snapshot.Claim)
+	}
+}
+
+// A claim may name any PersistentVolume (spec.volumeName is set by whoever
+// creates the claim): only a volume whose claimRef is that very claim
+// (namespace, name and UID) is retained or released by a restore.
+func TestRestoreClaimRefusesAVolumeBoundToAnotherClaim(t *testing.T) {
+	storageClasses(t)
+	namespace := newNamespace(t)
+	request := newUpdateRequest(t, namespace, "billing-2-4-0")
+	claim, volume, snapshot := backedUpClaim(t, request, "data-billing-db-0", "1Gi", "1Gi")
+
+	// The volume the claim names is bound to someone else's claim.
+	victim := get(t, volume)
+	victim.Spec.ClaimRef = &corev1.ObjectReference{Kind: "PersistentVolumeClaim", APIVersion: "v1", Namespace: "payroll", Name: "ledger-db", UID: "uid-payroll"}
+	if err := env.Client.Update(t.Context(), victim); err != nil {
+		t.Fatalf("Binding the volume to another claim: %v", err)
+	}
+
+	restoreStep(t, request, snapshot, backup.RestoreFailed, "which is not bound to it (its claimRef is payroll/ledger-db (uid uid-payroll))")
+	after := get(t, victim)
+	if after.Spec.PersistentVolumeReclaimPolicy != corev1.PersistentVolumeReclaimDelete || after.Annotations[backup.AnnotationRetainedBy] != "" {
+		t.Errorf("the restore touched PersistentVolume %s: reclaim policy %s, annotations %v",
+			victim.Name, after.Spec.PersistentVolumeReclaimPolicy, after.Annotations)
+	}
+	if claimOrNil(t, namespace, claim.Name) == nil {
+		t.Errorf("the restore deleted claim %s", claim.Name)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/ledger"
 	"github.com/golive-dev/golive/internal/workload"
 )
 
@@ -44,30 +45,37 @@ func SnapshotClassExists(ctx context.Context, reader client.Reader, name string)
 // A snapshot of that name that exists already is accepted only when it was
 // made for this request (its UID label) from the same claim; any other is a
 // conflict, reported as an error naming it, and left alone.
-func EnsureSnapshots(ctx context.Context, c client.Client, request *v1alpha1.UpdateRequest, claims []string) error {
+//
+// golive signs each snapshot at creation (AnnotationSignature, with the
+// ledger key) over the request, the spec hash, its name, its source claim and
+// class; a snapshot without a valid signature is not golive's and is never
+// used as the backup nor restored from.
+func EnsureSnapshots(ctx context.Context, c client.Client, signingKey []byte, request *v1alpha1.UpdateRequest, claims []string) error {
 	if err := requireUID(request); err != nil {
 		return err
 	}
 	for _, claim := range claims {
-		if err := ensureSnapshot(ctx, c, request, claim); err != nil {
+		if err := ensureSnapshot(ctx, c, signingKey, request, claim); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func ensureSnapshot(ctx context.Context, c client.Client, request *v1alpha1.UpdateRequest, claim string) error {
+func ensureSnapshot(ctx context.Context, c client.Client, signingKey []byte, request *v1alpha1.UpdateRequest, claim string) error {
 	key := client.ObjectKey{Namespace: request.Namespace, Name: SnapshotName(request.Name, claim)}
 	existing := &snapshotv1.VolumeSnapshot{}
 	err := c.Get(ctx, key, existing)
 	if err == nil {
-		return checkOwnSnapshot(existing, request, claim)
+		return checkOwnSnapshot(signingKey, existing, request, claim)
 	}
 	if !apierrors.IsNotFound(err) {
 		return fmt.Errorf("getting VolumeSnapshot %s: %w", key, err)
 	}
+	labels := requestLabels(request)
+	labels[v1alpha1.LabelSpecHash] = ledger.ShortSpecHash(ledger.SpecHash(&request.Spec))
 	snapshot := &snapshotv1.VolumeSnapshot{
-		ObjectMeta: metav1.ObjectMeta{Name: key.Name, Namespace: key.Namespace, Labels: requestLabels(request)},
+		ObjectMeta: metav1.ObjectMeta{Name: key.Name, Namespace: key.Namespace, Labels: labels, Annotations: map[string]string{}},
 		Spec:       snapshotv1.VolumeSnapshotSpec{Source: snapshotv1.VolumeSnapshotSource{PersistentVolumeClaimName: ptr.To(claim)}},
 	}
 	if class := request.Spec.Backup.VolumeSnapshotClassName; class != "" {
@@ -84,15 +92,20 @@ func ensureSnapshot(ctx context.Context, c client.Client, request *v1alpha1.Upda
 		if err != nil {
 			return fmt.Errorf("encoding claim %s/%s: %w", request.Namespace, claim, err)
 		}
-		snapshot.Annotations = map[string]string{AnnotationClaimTemplate: string(template)}
+		snapshot.Annotations[AnnotationClaimTemplate] = string(template)
 	}
+	signed, err := signedSnapshot(snapshot)
+	if err != nil {
+		return err
+	}
+	snapshot.Annotations[v1alpha1.AnnotationSignature] = ledger.SignObject(signingKey, signed)
 	err = c.Create(ctx, snapshot, client.FieldOwner(workload.FieldManager))
 	if apierrors.IsAlreadyExists(err) {
 		// Made by an earlier call whose result a cached read did not show yet, or by someone else.
 		if err := c.Get(ctx, key, existing); err != nil {
 			return fmt.Errorf("VolumeSnapshot %s exists but could not be read: %w", key, err)
 		}
-		return checkOwnSnapshot(existing, request, claim)
+		return checkOwnSnapshot(signingKey, existing, request, claim)
 	}
 	if err != nil {
 		return fmt.Errorf("creating VolumeSnapshot %s of claim %s: %w", key, claim, err)
@@ -100,8 +113,33 @@ func ensureSnapshot(ctx context.Context, c client.Client, request *v1alpha1.Upda
 	return nil
 }
 
-// checkOwnSnapshot tells why an existing snapshot is not the one of claim made for request.
-func checkOwnSnapshot(snapshot *snapshotv1.VolumeSnapshot, request *v1alpha1.UpdateRequest, claim string) error {
+// signedSnapshot is what golive's signature on a snapshot covers: the request
+// and spec from its labels, its name, and its source claim and class.
+func signedSnapshot(snapshot *snapshotv1.VolumeSnapshot) (ledger.SignedObject, error) {
+	digest, err := ledger.ContentDigest([]string{
+		ptr.Deref(snapshot.Spec.Source.PersistentVolumeClaimName, ""), ptr.Deref(snapshot.Spec.VolumeSnapshotClassName, ""),
+	})
+	if err != nil {
+		return ledger.SignedObject{}, err
+	}
+	return ledger.SignedObject{
+		RequestUID: snapshot.Labels[v1alpha1.LabelRequestUID], SpecHash: snapshot.Labels[v1alpha1.LabelSpecHash],
+		Kind: "VolumeSnapshot", Namespace: snapshot.Namespace, Name: snapshot.Name, ContentDigest: digest,
+	}, nil
+}
+
+// checkOwnSnapshot tells why an existing snapshot is not the one of claim
+// made for request: golive did not sign it, or signed it for another request
+// or claim.
+func checkOwnSnapshot(signingKey []byte, snapshot *snapshotv1.VolumeSnapshot, request *v1alpha1.UpdateRequest, claim string) error {
+	signed, err := signedSnapshot(snapshot)
+	if err != nil {
+		return err
+	}
+	if !ledger.VerifyObject(signingKey, signed, snapshot.Annotations[v1alpha1.AnnotationSignature]) {
+		return fmt.Errorf("VolumeSnapshot %s/%s is not golive's (signature does not match); golive will not use it — delete it",
+			snapshot.Namespace, snapshot.Name)
+	}
 	if uid := snapshot.Labels[v1alpha1.LabelRequestUID]; uid != string(request.UID) {
 		owner := "no UpdateRequest"
 		if uid != "" {
@@ -126,7 +164,7 @@ func checkOwnSnapshot(snapshot *snapshotv1.VolumeSnapshot, request *v1alpha1.Upd
 //
 // The snapshot controller retries a failed snapshot and clears its error when
 // it succeeds; a caller that fails the backup on message does not wait for that.
-func ObserveSnapshots(ctx context.Context, reader client.Reader, request *v1alpha1.UpdateRequest, claims []string) (snapshots []v1alpha1.SnapshotStatus, message string, err error) {
+func ObserveSnapshots(ctx context.Context, reader client.Reader, signingKey []byte, request *v1alpha1.UpdateRequest, claims []string) (snapshots []v1alpha1.SnapshotStatus, message string, err error) {
 	var problems []string
 	for _, claim := range claims {
 		snapshot := &snapshotv1.VolumeSnapshot{}
@@ -137,7 +175,7 @@ func ObserveSnapshots(ctx context.Context, reader client.Reader, request *v1alph
 			}
 			return nil, "", fmt.Errorf("getting VolumeSnapshot %s: %w", key, err)
 		}
-		if err := checkOwnSnapshot(snapshot, request, claim); err != nil {
+		if err := checkOwnSnapshot(signingKey, snapshot, request, claim); err != nil {
 			problems = append(problems, err.Error())
 			continue
 		}

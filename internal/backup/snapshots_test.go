@@ -15,6 +15,7 @@ import (
 
 	"github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/backup"
+	"github.com/golive-dev/golive/internal/ledger"
 )
 
 func TestSelectClaims(t *testing.T) {
@@ -51,7 +52,7 @@ func TestEnsureSnapshots(t *testing.T) {
 	request := newUpdateRequest(t, namespace, "billing-2-4-0")
 	claims := []string{"data-billing-db-0", "data-billing-db-1"}
 
-	if err := backup.EnsureSnapshots(t.Context(), env.Client, request, claims); err != nil {
+	if err := backup.EnsureSnapshots(t.Context(), env.Client, signingKey, request, claims); err != nil {
 		t.Fatalf("EnsureSnapshots() = %v", err)
 	}
 
@@ -63,6 +64,7 @@ func TestEnsureSnapshots(t *testing.T) {
 			v1alpha1.LabelRequest:          "billing-2-4-0",
 			v1alpha1.LabelRequestNamespace: namespace,
 			v1alpha1.LabelRequestUID:       string(request.UID),
+			v1alpha1.LabelSpecHash:         ledger.ShortSpecHash(ledger.SpecHash(&request.Spec)),
 		}
 		if diff := cmp.Diff(wantLabels, snapshot.Labels); diff != "" {
 			t.Errorf("VolumeSnapshot %s labels (-want +got):\n%s", snapshot.Name, diff)
@@ -80,7 +82,7 @@ func TestEnsureSnapshots(t *testing.T) {
 	}
 
 	// Again, as after a crash: the snapshots are the same objects, unchanged.
-	if err := backup.EnsureSnapshots(t.Context(), env.Client, request, claims); err != nil {
+	if err := backup.EnsureSnapshots(t.Context(), env.Client, signingKey, request, claims); err != nil {
 		t.Fatalf("EnsureSnapshots() again = %v", err)
 	}
 	for _, before := range first {
@@ -104,10 +106,10 @@ func TestEnsureSnapshotsConflict(t *testing.T) {
 		labels   map[string]string
 		wantText string
 	}{
-		{"made by someone else", nil, "belongs to no UpdateRequest"},
-		{"made for an earlier request of the same name", map[string]string{
+		{"made by someone else", nil, "is not golive's (signature does not match)"},
+		{"planted with the labels of an earlier request of the same name", map[string]string{
 			v1alpha1.LabelRequest: "billing-2-4-0", v1alpha1.LabelRequestUID: "0b4d6c1e-earlier",
-		}, "belongs to UpdateRequest billing-2-4-0 (uid 0b4d6c1e-earlier)"},
+		}, "is not golive's (signature does not match)"},
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
@@ -120,11 +122,11 @@ func TestEnsureSnapshotsConflict(t *testing.T) {
 			}
 			create(t, foreign)
 
-			err := backup.EnsureSnapshots(t.Context(), env.Client, request, []string{"data-billing-db-0"})
+			err := backup.EnsureSnapshots(t.Context(), env.Client, signingKey, request, []string{"data-billing-db-0"})
 			if err == nil || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), test.wantText) {
 				t.Errorf("EnsureSnapshots() = %v, want an error naming VolumeSnapshot %s that %s", err, name, test.wantText)
 			}
-			_, message, err := backup.ObserveSnapshots(t.Context(), env.Client, request, []string{"data-billing-db-0"})
+			_, message, err := backup.ObserveSnapshots(t.Context(), env.Client, signingKey, request, []string{"data-billing-db-0"})
 			if err != nil {
 				t.Fatalf("ObserveSnapshots() = %v", err)
 			}
@@ -142,7 +144,7 @@ func TestObserveSnapshots(t *testing.T) {
 	namespace := newNamespace(t)
 	request := newUpdateRequest(t, namespace, "billing-2-4-0")
 	claims := []string{"data-billing-db-0", "data-billing-db-1", "data-billing-db-2"}
-	if err := backup.EnsureSnapshots(t.Context(), env.Client, request, claims[:2]); err != nil {
+	if err := backup.EnsureSnapshots(t.Context(), env.Client, signingKey, request, claims[:2]); err != nil {
 		t.Fatalf("EnsureSnapshots() = %v", err)
 	}
 	snapshot0 := backup.SnapshotName(request.Name, claims[0])
@@ -150,7 +152,7 @@ func TestObserveSnapshots(t *testing.T) {
 
 	observe := func() ([]v1alpha1.SnapshotStatus, string) {
 		t.Helper()
-		snapshots, message, err := backup.ObserveSnapshots(t.Context(), env.Client, request, claims)
+		snapshots, message, err := backup.ObserveSnapshots(t.Context(), env.Client, signingKey, request, claims)
 		if err != nil {
 			t.Fatalf("ObserveSnapshots() = %v", err)
 		}
@@ -192,7 +194,7 @@ func TestMarkExpiryAndDeleteSnapshots(t *testing.T) {
 	other := newUpdateRequest(t, namespace, "billing-2-5-0")
 	claims := []string{"data-billing-db-0", "data-billing-db-1"}
 	for _, r := range []*v1alpha1.UpdateRequest{request, other} {
-		if err := backup.EnsureSnapshots(t.Context(), env.Client, r, claims); err != nil {
+		if err := backup.EnsureSnapshots(t.Context(), env.Client, signingKey, r, claims); err != nil {
 			t.Fatalf("EnsureSnapshots(%s) = %v", r.Name, err)
 		}
 	}

@@ -49,14 +49,12 @@ var errNoSnapshotAPI = errors.New("spec.backup.volumeClaimSelector: this cluster
 func (r *UpdateRequestReconciler) observeBackup(ctx context.Context, request *golivev1alpha1.UpdateRequest, needs lifecycle.Needs, world *lifecycle.World) error {
 	observation := &world.Backup
 	observation.SnapshotClassFound = true
-	savedSpecs, err := workload.SavedSpecsExist(ctx, r.Client, request)
+	savedSpecs, notOurs, err := workload.ObserveSavedSpecs(ctx, r.Client, r.LedgerKey, request)
 	if err != nil {
 		return err
 	}
-	if savedSpecs {
-		observation.SavedSpecs = workload.SavedSpecsName(request.Name)
-	}
-	world.BackupsDeleted = !savedSpecs
+	observation.SavedSpecs, observation.SavedSpecsNotOurs = savedSpecs, notOurs
+	world.BackupsDeleted = savedSpecs == ""
 	if needs.Stopped {
 		if observation.Stopped, observation.StoppedMessage, err = backup.Stopped(ctx, r.Client, request); err != nil {
 			return err
@@ -78,13 +76,13 @@ func (r *UpdateRequestReconciler) observeBackup(ctx context.Context, request *go
 		}
 	}
 	if needs.Snapshots {
-		if observation.Snapshots, observation.SnapshotError, err = backup.ObserveSnapshots(ctx, r.Client, request, observation.Claims); err != nil {
+		if observation.Snapshots, observation.SnapshotError, err = backup.ObserveSnapshots(ctx, r.Client, r.LedgerKey, request, observation.Claims); err != nil {
 			return err
 		}
 	}
 
 	if needs.DataRestore && r.VolumeSnapshots {
-		state, message, err := backup.ObserveRestore(ctx, r.Client, request, request.Status.Backup.Snapshots)
+		state, message, err := backup.ObserveRestore(ctx, r.Client, r.LedgerKey, request, request.Status.Backup.Snapshots)
 		if err != nil {
 			return err
 		}

@@ -439,7 +439,7 @@ func releaseScript(t *testing.T, j *journey) {
 	if got := timelineEvents(request); !slices.Equal(got, want) {
 		t.Errorf("timeline = %v, want %v", got, want)
 	}
-	saved, err := workload.LoadSavedSpec(t.Context(), env.Client, request.Status.Backup.SavedSpecs, j.production, request.Spec.Targets[0])
+	saved, err := workload.LoadSavedSpec(t.Context(), env.Client, ledgerKey, &request, request.Status.Backup.SavedSpecs, j.production, request.Spec.Targets[0])
 	if err != nil || saved.PodTemplate.Spec.Containers[0].Image != previousImage {
 		t.Errorf("saved spec = %+v, %v; want the previous image", saved, err)
 	}

@@ -264,8 +264,13 @@ func (j *journey) finishJobIn(environment string, succeeded bool) {
 	if environment == verify.EnvironmentProduction {
 		namespace = j.production
 	}
-	name := verify.JobName(j.request.Name, environment, "smoke")
 	eventually(j.t, func(ctx context.Context) string {
+		// The name carries the hash of the spec as it is now.
+		var request golivev1alpha1.UpdateRequest
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(j.request), &request); err != nil {
+			return fmt.Sprintf("the request: %v", err)
+		}
+		name := verify.JobName(request.Name, environment, "smoke", ledger.SpecHash(&request.Spec))
 		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &job); err != nil {
 			return fmt.Sprintf("the smoke Job: %v (request: %s)", err, j.describe())
 		}
@@ -397,7 +402,7 @@ func TestHappyPathReachesProduction(t *testing.T) {
 	if got := request.Status.Approvals; len(got) != 1 || got[0].User != "bob" || request.Status.ApprovalSummary != "1/1" {
 		t.Errorf("approvals = %+v, summary %q", got, request.Status.ApprovalSummary)
 	}
-	saved, err := workload.LoadSavedSpec(t.Context(), env.Client, request.Status.Backup.SavedSpecs, j.production, request.Spec.Targets[0])
+	saved, err := workload.LoadSavedSpec(t.Context(), env.Client, ledgerKey, &request, request.Status.Backup.SavedSpecs, j.production, request.Spec.Targets[0])
 	if err != nil || saved.PodTemplate.Spec.Containers[0].Image != "billing-api:2.3.1" {
 		t.Errorf("saved spec = %+v, %v; want the previous image 2.3.1", saved.PodTemplate, err)
 	}
@@ -421,7 +426,7 @@ func TestStagingFailureLeavesProductionUntouched(t *testing.T) {
 		t.Errorf("production %+v, backup %+v; want neither", request.Status.Production, request.Status.Backup)
 	}
 	stalled := meta.FindStatusCondition(request.Status.Conditions, golivev1alpha1.ConditionStalled)
-	if stalled == nil || !strings.Contains(stalled.Message, `Job `+verify.JobName(j.request.Name, verify.EnvironmentStaging, "smoke")+` failed`) {
+	if stalled == nil || !strings.Contains(stalled.Message, `Job `+verify.JobName(request.Name, verify.EnvironmentStaging, "smoke", ledger.SpecHash(&request.Spec))+` failed`) {
 		t.Errorf("Stalled = %+v, want the failed Job named", stalled)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -131,7 +132,7 @@ func (r *UpdateRequestReconciler) observeTargets(ctx context.Context, request *g
 			Message:           health.Message,
 		}
 		if savedSpecs != "" {
-			saved, err := workload.LoadSavedSpec(ctx, r.Client, savedSpecs, namespace, target)
+			saved, err := workload.LoadSavedSpec(ctx, r.Client, r.LedgerKey, request, savedSpecs, namespace, target)
 			if err != nil {
 				return nil, err
 			}
@@ -154,13 +155,17 @@ func (r *UpdateRequestReconciler) observeVerification(ctx context.Context, reque
 	targets []lifecycle.TargetObservation, now time.Time) (lifecycle.VerificationObservation, error) {
 	started := lifecycle.VerificationStart(request, lifecycle.Environment(env))
 	checks := verify.SetCheck(record.Checks, rolloutCheck(request, targets))
+	var planted []string
 	for _, job := range spec.Jobs {
 		if verify.IsFinal(verify.FindCheck(checks, job.Name)) {
 			continue
 		}
-		state, err := r.jobCheck(ctx, request, env, namespace, job)
+		state, err := r.jobCheck(ctx, request, env, namespace, job, verify.FindCheck(record.Checks, job.Name))
 		if err != nil {
 			return lifecycle.VerificationObservation{}, err
+		}
+		if state.Result == golivev1alpha1.CheckPending && state.Message != "" {
+			planted = append(planted, state.Message)
 		}
 		checks = verify.SetCheck(checks, state)
 	}
@@ -170,6 +175,7 @@ func (r *UpdateRequestReconciler) observeVerification(ctx context.Context, reque
 	}
 	outcome := verify.Evaluate(now, started, spec, checks)
 	observation := lifecycle.VerificationObservation{Message: outcome.Message, Checks: outcome.Checks, NextProbeAt: outcome.WakeAt}
+	observation.Planted = planted
 	switch outcome.Result {
 	case golivev1alpha1.CheckPassed:
 		observation.State = lifecycle.VerificationPassed
@@ -181,24 +187,44 @@ func (r *UpdateRequestReconciler) observeVerification(ctx context.Context, reque
 	return observation, nil
 }
 
-// jobCheck reads the Job of a check; a Job not created yet, or not this
-// request's, is Pending (the VerifyStaging/VerifyProduction action ensures it).
-func (r *UpdateRequestReconciler) jobCheck(ctx context.Context, request *golivev1alpha1.UpdateRequest, env, namespace string, job golivev1alpha1.VerificationJob) (verify.CheckState, error) {
+// jobCheck reads the Job of a check; a Job not created yet is Pending (the
+// VerifyStaging/VerifyProduction action ensures it). A Job at that name that
+// golive did not make for this request and spec is never counted: the check
+// stays Pending with a message naming the Job and why, and a Warning Event
+// PlantedObject is recorded when the check first says so.
+func (r *UpdateRequestReconciler) jobCheck(ctx context.Context, request *golivev1alpha1.UpdateRequest, env, namespace string,
+	job golivev1alpha1.VerificationJob, previous verify.CheckState) (verify.CheckState, error) {
 	pending := verify.CheckState{Name: job.Name, Result: golivev1alpha1.CheckPending}
+	seal := r.seal(request)
 	var existing batchv1.Job
-	err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: verify.JobName(request.Name, env, job.Name)}, &existing)
+	err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: verify.JobName(request.Name, env, job.Name, seal.SpecHash)}, &existing)
 	if apierrors.IsNotFound(err) {
 		return pending, nil
 	}
 	if err != nil {
 		return pending, fmt.Errorf("getting the verification Job of check %s: %w", job.Name, err)
 	}
-	if existing.Labels[golivev1alpha1.LabelRequestUID] != string(request.UID) {
+	switch err := verify.CheckJob(seal, request, env, job, &existing); {
+	case errors.Is(err, verify.ErrForeignJob):
+		pending.Message = err.Error()
+		if previous.Message != pending.Message {
+			r.Recorder.Eventf(request, &existing, corev1.EventTypeWarning, golivev1alpha1.ReasonPlantedObject, "Verify", "%s", pending.Message)
+		}
 		return pending, nil
+	case errors.Is(err, verify.ErrStaleJob):
+		// Golive's own, left over: the action deletes it and creates the new one.
+		return pending, nil
+	case err != nil:
+		return pending, err
 	}
 	state := verify.JobResult(&existing)
 	state.Name = job.Name
 	return state, nil
+}
+
+// seal is what golive signs the objects of request with, for its current spec.
+func (r *UpdateRequestReconciler) seal(request *golivev1alpha1.UpdateRequest) verify.Seal {
+	return verify.Seal{Key: r.LedgerKey, SpecHash: ledger.SpecHash(&request.Spec)}
 }
 
 // rolloutCheck is the check "rollout": every target runs the new images and

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 )
 
@@ -13,6 +15,15 @@ func (d *decider) backingUp() {
 	if backup == nil {
 		backup = &golivev1alpha1.BackupStatus{}
 		d.status.Backup = backup
+	}
+	if d.world.Backup.SavedSpecsNotOurs != "" && backup.SavedSpecs == "" {
+		// Saving is production's first step: nothing was changed yet.
+		message := "Backup stopped before production changed: " + d.world.Backup.SavedSpecsNotOurs
+		if stalled := meta.FindStatusCondition(d.status.Conditions, golivev1alpha1.ConditionStalled); stalled == nil || stalled.Message != message {
+			d.warn(golivev1alpha1.ReasonPlantedObject, d.world.Backup.SavedSpecsNotOurs)
+		}
+		d.stall(golivev1alpha1.ReasonPlantedObject, message)
+		return
 	}
 	if d.world.Backup.SavedSpecs == "" {
 		d.act(SaveSpecs, 0)

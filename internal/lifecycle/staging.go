@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
@@ -107,7 +108,11 @@ func (d *decider) verify(env environment) (passed bool, failure string) {
 	d.act(env.verify, 0)
 	d.waitUntil(deadline)
 	d.waitUntil(observation.Verification.NextProbeAt)
-	d.progress(golivev1alpha1.ReasonProgressing, fmt.Sprintf("Verifying namespace %q", namespace))
+	message := fmt.Sprintf("Verifying namespace %q", namespace)
+	if planted := observation.Verification.Planted; len(planted) > 0 {
+		message += ": " + strings.Join(planted, "; ")
+	}
+	d.progress(golivev1alpha1.ReasonProgressing, message)
 	return false, ""
 }
 

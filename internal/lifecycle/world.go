@@ -132,6 +132,9 @@ type VerificationObservation struct {
 	Checks  []golivev1alpha1.CheckStatus
 	// NextProbeAt is when an HTTP check is due again; zero when none is.
 	NextProbeAt time.Time
+	// Planted says, for each object at a name golive uses that is not
+	// golive's (a planted verification Job), what it is and why it is ignored.
+	Planted []string
 }
 
 // EnvironmentObservation is one environment's targets and verification.
@@ -148,6 +151,9 @@ type BackupObservation struct {
 	Claims []string
 	// SavedSpecs names the ConfigMap with the previous workload specs, once it exists.
 	SavedSpecs string
+	// SavedSpecsNotOurs says why a ConfigMap at the saved specs' name is not
+	// golive's (a planted one): it is never adopted, and the backup stalls.
+	SavedSpecsNotOurs string
 	// Snapshots are the snapshots of the request, by claim.
 	Snapshots []golivev1alpha1.SnapshotStatus
 	// SnapshotError is set when a snapshot failed.

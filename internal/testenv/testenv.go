@@ -40,6 +40,12 @@ import (
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 )
 
+// BreakGlassGroup is the group golive's admission policies let do what
+// otherwise golive alone may (config/admission). The tests' administrator,
+// Config and Client, is a member: tests play golive and the cluster's
+// controllers with it.
+const BreakGlassGroup = "golive:break-glass"
+
 // Env is a running API server with golive installed.
 type Env struct {
 	Config *rest.Config
@@ -258,12 +264,8 @@ func (e *Env) applyAdmissionPolicies(ctx context.Context, dir string) error {
 			}
 		}
 	}
-	return errors.Join(e.waitForNamespacePolicy(ctx), e.waitForStatusPolicy(ctx))
+	return errors.Join(e.waitForNamespacePolicy(ctx), e.waitForStatusPolicy(ctx), e.waitForOwnedObjectsPolicy(ctx))
 }
-
-// BreakGlassGroup is the group config/admission/status_policy.yaml lets write
-// the status of golive's objects besides golive.
-const BreakGlassGroup = "golive:break-glass"
 
 // waitForStatusPolicy dry-runs a status write by a cluster administrator
 // outside the break-glass group until the status policy refuses it.
@@ -288,6 +290,39 @@ func (e *Env) waitForStatusPolicy(ctx context.Context) error {
 		return fmt.Errorf("waiting for the status policy to take effect (the probe got %v): %w", last, err)
 	}
 	return e.Client.Delete(ctx, probe)
+}
+
+// OwnedObjectsRefusal is part of the message of the policy that keeps
+// everyone but golive from golive's own objects (owned_objects_policy.yaml).
+const OwnedObjectsRefusal = "carries golive's request labels"
+
+// ClientAs is a client that impersonates user with groups, through the
+// administrator; with "system:masters" among groups it is a cluster admin
+// outside the break-glass group.
+func (e *Env) ClientAs(user string, groups ...string) (client.Client, error) {
+	config := rest.CopyConfig(e.Config)
+	config.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: groups}
+	return client.New(config, client.Options{Scheme: e.Scheme})
+}
+
+// waitForOwnedObjectsPolicy dry-runs, as a cluster admin outside the
+// break-glass group, a ConfigMap with golive's labels until the policy refuses it.
+func (e *Env) waitForOwnedObjectsPolicy(ctx context.Context) error {
+	admin, err := e.ClientAs("policy-probe", "system:masters")
+	if err != nil {
+		return err
+	}
+	probe := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "policy-probe", Namespace: "default",
+		Labels: map[string]string{golivev1alpha1.LabelRequestUID: "probe"}}}
+	var last error
+	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		last = admin.Create(ctx, probe.DeepCopy(), client.DryRunAll)
+		return last != nil && strings.Contains(last.Error(), OwnedObjectsRefusal), nil
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for the owned-objects policy to take effect (the probe got %v): %w", last, err)
+	}
+	return nil
 }
 
 // waitForNamespacePolicy dry-runs a request that stages into its own namespace

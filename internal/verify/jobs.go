@@ -12,13 +12,16 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/ledger"
 )
 
 // The environments a request verifies; they are part of Job names and labels.
@@ -47,18 +50,28 @@ const maxLabelValueLength = 63
 // between two long names of one namespace very unlikely.
 const shortHashLength = 8
 
+// jobSpecHashLength is how many digits of the spec hash a Job name carries:
+// enough that each spec gets its own Job; the label and signature carry more.
+const jobSpecHashLength = 8
+
 // JobName is the deterministic name of a verification Job,
-// <request>-<env>-<check>. A name longer than 63 characters keeps env and
-// check, shortens the request's name and appends a hash of the whole name, so
-// it stays unique and the same on every call.
-func JobName(requestName, env, checkName string) string {
-	name := requestName + "-" + env + "-" + checkName
+// <request>-<env>-<check>-<spec>, where <spec> is the first 8 digits of the
+// spec hash: a spec change gives every check a new Job, so a Job that ran for
+// the old spec is never read for the new one. A name longer than 63
+// characters keeps env, check and spec, shortens the request's name and
+// appends a hash of the whole name, so it stays unique and the same on every call.
+func JobName(requestName, env, checkName, specHash string) string {
+	spec := ledger.ShortSpecHash(specHash)
+	if len(spec) > jobSpecHashLength {
+		spec = spec[:jobSpecHashLength]
+	}
+	name := requestName + "-" + env + "-" + checkName + "-" + spec
 	if len(name) <= maxLabelValueLength {
 		return name
 	}
-	suffix := "-" + env + "-" + checkName + "-" + shortHash(name)
+	suffix := "-" + env + "-" + checkName + "-" + shortHash(name) + "-" + spec
 	if room := maxLabelValueLength - len(suffix); room > 0 {
-		if prefix := trimSeparators(requestName[:room]); prefix != "" {
+		if prefix := trimSeparators(requestName[:min(room, len(requestName))]); prefix != "" {
 			return prefix + suffix
 		}
 	}
@@ -91,21 +104,32 @@ func trimSeparators(s string) string {
 	return strings.TrimRight(s, "-._")
 }
 
+// Seal is what golive signs its Jobs with and checks them against: the
+// ledger key and the hash of the request's current spec (ledger.SpecHash).
+type Seal struct {
+	Key      []byte
+	SpecHash string
+}
+
 // EnsureJob creates the verification Job of check in namespace from its
-// template, or returns it when it exists; calling it again is safe.
+// template, or returns it when it exists and is golive's; calling it again is safe.
 //
 // The Job is labelled with the request, its namespace and UID, the
-// environment and the check, on top of the template's own labels (golive's
-// win), and its pods carry the same labels. In the request's own namespace
-// the request owns the Job, so garbage collection removes it with the
-// request. Owner references cannot cross namespaces, so a Job in the staging
-// namespace has labels only: the controller removes it with DeleteJobs when the
-// request ends (its finalizer) or its staging verification restarts.
+// environment, the check and the short spec hash, on top of the template's own
+// labels (golive's win), and its pods carry the same labels. It carries the
+// hash of the check's template as written in the request (AnnotationTemplateHash)
+// and golive's signature over all of that (AnnotationSignature), set at
+// creation, so a Job read back after a crash verifies like any other.
+// In the request's own namespace the request owns the Job, so garbage
+// collection removes it with the request. Owner references cannot cross
+// namespaces, so a Job in the staging namespace has labels only: the
+// controller removes it with DeleteJobs when the request ends (its finalizer).
 //
-// A Job of that name that is not this request's is never adopted: EnsureJob
-// returns an error wrapping ErrForeignJob, or ErrStaleJob for one left over
-// from an earlier request of the same name or an earlier spec.
-func EnsureJob(ctx context.Context, c client.Client, scheme *runtime.Scheme, owner *v1alpha1.UpdateRequest,
+// A Job of that name that is not golive's for this request, spec and check
+// (CheckJob) is never adopted: EnsureJob returns an error wrapping
+// ErrForeignJob, or ErrStaleJob for one golive made for an earlier request of
+// the same name or an earlier spec, which DeleteJob may remove.
+func EnsureJob(ctx context.Context, c client.Client, scheme *runtime.Scheme, seal Seal, owner *v1alpha1.UpdateRequest,
 	env string, namespace string, check v1alpha1.VerificationJob) (*batchv1.Job, error) {
 	if env != EnvironmentStaging && env != EnvironmentProduction {
 		return nil, fmt.Errorf("environment %q is neither %q nor %q", env, EnvironmentStaging, EnvironmentProduction)
@@ -113,7 +137,7 @@ func EnsureJob(ctx context.Context, c client.Client, scheme *runtime.Scheme, own
 	if owner.UID == "" {
 		return nil, fmt.Errorf("UpdateRequest %s/%s has no UID: pass it as read from the API server", owner.Namespace, owner.Name)
 	}
-	want, err := newJob(owner, env, namespace, check)
+	want, err := newJob(seal, owner, env, namespace, check)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +150,7 @@ func EnsureJob(ctx context.Context, c client.Client, scheme *runtime.Scheme, own
 	existing := &batchv1.Job{}
 	err = c.Get(ctx, client.ObjectKeyFromObject(want), existing)
 	if err == nil {
-		return ours(existing, want)
+		return ours(seal, existing, want)
 	}
 	if !apierrors.IsNotFound(err) {
 		return nil, fmt.Errorf("getting Job %s/%s: %w", namespace, want.Name, err)
@@ -142,24 +166,38 @@ func EnsureJob(ctx context.Context, c client.Client, scheme *runtime.Scheme, own
 	if err := c.Get(ctx, client.ObjectKeyFromObject(want), existing); err != nil {
 		return nil, fmt.Errorf("getting Job %s/%s, which exists: %w", namespace, want.Name, err)
 	}
-	return ours(existing, want)
+	return ours(seal, existing, want)
 }
 
 // ours returns existing when it is the Job EnsureJob would have created.
-func ours(existing, want *batchv1.Job) (*batchv1.Job, error) {
-	if err := checkJobIsOurs(existing, want); err != nil {
+func ours(seal Seal, existing, want *batchv1.Job) (*batchv1.Job, error) {
+	if err := checkJobIsOurs(seal, existing, want); err != nil {
 		return nil, err
 	}
 	return existing, nil
 }
 
+// CheckJob tells whether job, read back from the cluster, is the Job golive
+// made for check of owner in env with the current spec: nil when it is, an
+// error wrapping ErrForeignJob when golive did not make it (no valid
+// signature, or a pod template other than the check's), or ErrStaleJob when
+// golive made it for an earlier request of the same name or an earlier spec.
+// The message names the Job and says why, for the check's message and an Event.
+func CheckJob(seal Seal, owner *v1alpha1.UpdateRequest, env string, check v1alpha1.VerificationJob, job *batchv1.Job) error {
+	want, err := newJob(seal, owner, env, job.Namespace, check)
+	if err != nil {
+		return err
+	}
+	return checkJobIsOurs(seal, job, want)
+}
+
 // newJob builds the Job that check's template describes, for owner in env.
-func newJob(owner *v1alpha1.UpdateRequest, env, namespace string, check v1alpha1.VerificationJob) (*batchv1.Job, error) {
+func newJob(seal Seal, owner *v1alpha1.UpdateRequest, env, namespace string, check v1alpha1.VerificationJob) (*batchv1.Job, error) {
 	templateHash, err := hashTemplate(check.Template)
 	if err != nil {
 		return nil, err
 	}
-	goliveLabels := jobLabels(owner, env, check.Name)
+	goliveLabels := jobLabels(owner, env, check.Name, ledger.ShortSpecHash(seal.SpecHash))
 	template := check.Template.DeepCopy()
 
 	labels := maps.Clone(template.Labels)
@@ -171,7 +209,9 @@ func newJob(owner *v1alpha1.UpdateRequest, env, namespace string, check v1alpha1
 	if annotations == nil {
 		annotations = map[string]string{}
 	}
+	name := JobName(owner.Name, env, check.Name, seal.SpecHash)
 	annotations[v1alpha1.AnnotationTemplateHash] = templateHash
+	annotations[v1alpha1.AnnotationSignature] = ledger.SignObject(seal.Key, signedJob(namespace, name, labels, annotations))
 
 	if template.Spec.Template.Labels == nil {
 		template.Spec.Template.Labels = map[string]string{}
@@ -180,7 +220,7 @@ func newJob(owner *v1alpha1.UpdateRequest, env, namespace string, check v1alpha1
 
 	return &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:        JobName(owner.Name, env, check.Name),
+			Name:        name,
 			Namespace:   namespace,
 			Labels:      labels,
 			Annotations: annotations,
@@ -189,14 +229,30 @@ func newJob(owner *v1alpha1.UpdateRequest, env, namespace string, check v1alpha1
 	}, nil
 }
 
+// signedJob is what golive's signature on a Job covers, read from its labels
+// and annotations: checking it against the Job's own labels tells whether
+// golive wrote them; comparing them with the request tells for what.
+func signedJob(namespace, name string, labels, annotations map[string]string) ledger.SignedObject {
+	return ledger.SignedObject{
+		RequestUID: labels[v1alpha1.LabelRequestUID],
+		SpecHash:   labels[v1alpha1.LabelSpecHash],
+		Kind:       "Job",
+		Namespace:  namespace,
+		Name:       name,
+		// The name binds environment and check; the template hash what it runs.
+		ContentDigest: annotations[v1alpha1.AnnotationTemplateHash],
+	}
+}
+
 // jobLabels: the API keeps request names within a label value's 63 characters.
-func jobLabels(owner *v1alpha1.UpdateRequest, env, checkName string) map[string]string {
+func jobLabels(owner *v1alpha1.UpdateRequest, env, checkName, shortSpecHash string) map[string]string {
 	return map[string]string{
 		v1alpha1.LabelRequest:          owner.Name,
 		v1alpha1.LabelRequestNamespace: owner.Namespace,
 		v1alpha1.LabelRequestUID:       string(owner.UID),
 		v1alpha1.LabelEnvironment:      env,
 		v1alpha1.LabelCheck:            checkName,
+		v1alpha1.LabelSpecHash:         shortSpecHash,
 	}
 }
 
@@ -212,22 +268,96 @@ func hashTemplate(template batchv1.JobTemplateSpec) (string, error) {
 }
 
 // checkJobIsOurs compares an existing Job with the one EnsureJob would create.
-func checkJobIsOurs(existing, want *batchv1.Job) error {
-	describe := func(what string) string {
-		return fmt.Sprintf("Job %s/%s %s", existing.Namespace, existing.Name, what)
+// Only golive's signature makes a Job golive's: labels and names anyone may
+// copy. The signature covers labels and annotations, not the pod template the
+// API server defaults, so the containers golive set are compared as well.
+func checkJobIsOurs(seal Seal, existing, want *batchv1.Job) error {
+	notOurs := func(why string) error {
+		return fmt.Errorf("Job %s/%s is not golive's (%s); golive will not count it — delete it: %w",
+			existing.Namespace, existing.Name, why, ErrForeignJob)
+	}
+	stale := func(why string) error {
+		return fmt.Errorf("Job %s/%s %s: %w", existing.Namespace, existing.Name, why, ErrStaleJob)
+	}
+	signed := signedJob(existing.Namespace, existing.Name, existing.Labels, existing.Annotations)
+	if !ledger.VerifyObject(seal.Key, signed, existing.Annotations[v1alpha1.AnnotationSignature]) {
+		return notOurs("signature does not match")
 	}
 	for _, key := range []string{v1alpha1.LabelRequest, v1alpha1.LabelRequestNamespace, v1alpha1.LabelEnvironment, v1alpha1.LabelCheck} {
 		if existing.Labels[key] != want.Labels[key] {
-			return fmt.Errorf("%s: %w", describe(fmt.Sprintf("has label %s=%q, not %q", key, existing.Labels[key], want.Labels[key])), ErrForeignJob)
+			return fmt.Errorf("Job %s/%s has label %s=%q, not %q: %w", existing.Namespace, existing.Name,
+				key, existing.Labels[key], want.Labels[key], ErrForeignJob)
 		}
 	}
 	switch {
 	case existing.Labels[v1alpha1.LabelRequestUID] != want.Labels[v1alpha1.LabelRequestUID]:
-		return fmt.Errorf("%s: %w", describe("was created for an earlier UpdateRequest of the same name"), ErrStaleJob)
+		return stale("was created for an earlier UpdateRequest of the same name")
+	case existing.Labels[v1alpha1.LabelSpecHash] != want.Labels[v1alpha1.LabelSpecHash]:
+		return stale("was created for an earlier spec")
 	case existing.Annotations[v1alpha1.AnnotationTemplateHash] != want.Annotations[v1alpha1.AnnotationTemplateHash]:
-		return fmt.Errorf("%s: %w", describe("was created from another template (the spec changed)"), ErrStaleJob)
+		return stale("was created from another template (the spec changed)")
 	case existing.DeletionTimestamp != nil:
-		return fmt.Errorf("%s: %w", describe("is being deleted"), ErrStaleJob)
+		return stale("is being deleted")
+	case !sameContainers(existing.Spec.Template.Spec, want.Spec.Template.Spec):
+		// Signed for this very template, yet running something else.
+		return notOurs("its containers are not the check's")
+	}
+	return nil
+}
+
+// sameContainers compares what golive set of the containers (name, image,
+// command, args): the API server adds defaults to the rest.
+func sameContainers(live, want corev1.PodSpec) bool {
+	type container struct {
+		Name, Image   string
+		Command, Args []string
+	}
+	essentials := func(containers []corev1.Container) []container {
+		out := make([]container, len(containers))
+		for i, c := range containers {
+			out[i] = container{Name: c.Name, Image: c.Image, Command: c.Command, Args: c.Args}
+		}
+		return out
+	}
+	return equality.Semantic.DeepEqual(essentials(live.Containers), essentials(want.Containers)) &&
+		equality.Semantic.DeepEqual(essentials(live.InitContainers), essentials(want.InitContainers))
+}
+
+// DeleteJob deletes job, a Job golive made (CheckJob returned ErrStaleJob),
+// with its pods; only the very object read, not one created since.
+func DeleteJob(ctx context.Context, c client.Client, job *batchv1.Job) error {
+	if job.DeletionTimestamp != nil {
+		return nil
+	}
+	err := c.Delete(ctx, job, client.Preconditions{UID: ptr.To(job.UID)},
+		client.PropagationPolicy(metav1.DeletePropagationBackground))
+	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		return fmt.Errorf("deleting the stale Job %s/%s: %w", job.Namespace, job.Name, err)
+	}
+	return nil
+}
+
+// DeleteStaleJobs deletes the Jobs golive made for owner in env and namespace
+// for an earlier spec: they are never read again. Jobs not golive's are left
+// alone (the policy keeps others from planting them; break-glass may).
+func DeleteStaleJobs(ctx context.Context, c client.Client, seal Seal, owner *v1alpha1.UpdateRequest, env, namespace string) error {
+	var jobs batchv1.JobList
+	if err := c.List(ctx, &jobs, client.InNamespace(namespace), client.MatchingLabels{
+		v1alpha1.LabelRequestUID:  string(owner.UID),
+		v1alpha1.LabelEnvironment: env,
+	}); err != nil {
+		return fmt.Errorf("listing the verification Jobs of UpdateRequest %s/%s in namespace %s: %w", owner.Namespace, owner.Name, namespace, err)
+	}
+	current := ledger.ShortSpecHash(seal.SpecHash)
+	for i := range jobs.Items {
+		job := &jobs.Items[i]
+		signed := signedJob(job.Namespace, job.Name, job.Labels, job.Annotations)
+		if job.Labels[v1alpha1.LabelSpecHash] == current || !ledger.VerifyObject(seal.Key, signed, job.Annotations[v1alpha1.AnnotationSignature]) {
+			continue
+		}
+		if err := DeleteJob(ctx, c, job); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/ledger"
 	"github.com/golive-dev/golive/internal/testenv"
 	"github.com/golive-dev/golive/internal/testfixtures"
 )
@@ -62,6 +64,14 @@ func (f *fixture) createRequest(t *testing.T, name string) *v1alpha1.UpdateReque
 		t.Fatalf("Creating UpdateRequest %s: %v", name, err)
 	}
 	return request
+}
+
+// testKey signs the Jobs of these tests, as the ledger key signs golive's.
+var testKey = []byte("0123456789abcdef0123456789abcdef")
+
+// sealOf is the seal golive uses for request's current spec.
+func sealOf(request *v1alpha1.UpdateRequest) Seal {
+	return Seal{Key: testKey, SpecHash: ledger.SpecHash(&request.Spec)}
 }
 
 func smokeCheck(image string) v1alpha1.VerificationJob {
@@ -133,6 +143,7 @@ func (f *fixture) wantJobView(env string, owners []metav1.OwnerReference) jobVie
 		v1alpha1.LabelRequestUID:       string(f.request.UID),
 		v1alpha1.LabelEnvironment:      env,
 		v1alpha1.LabelCheck:            "smoke",
+		v1alpha1.LabelSpecHash:         ledger.ShortSpecHash(ledger.SpecHash(&f.request.Spec)),
 	}
 	withOurs := func(labels map[string]string) map[string]string {
 		merged := map[string]string{}
@@ -148,10 +159,16 @@ func (f *fixture) wantJobView(env string, owners []metav1.OwnerReference) jobVie
 	if err != nil {
 		panic(err)
 	}
+	name := f.request.Name + "-" + env + "-smoke-" + ledger.ShortSpecHash(ledger.SpecHash(&f.request.Spec))[:8]
+	signature := ledger.SignObject(testKey, ledger.SignedObject{
+		RequestUID: string(f.request.UID), SpecHash: ours[v1alpha1.LabelSpecHash], Kind: "Job",
+		Namespace: map[string]string{EnvironmentStaging: f.staging, EnvironmentProduction: f.namespace}[env], Name: name, ContentDigest: templateHash,
+	})
 	return jobView{
-		Name:            f.request.Name + "-" + env + "-smoke",
-		Labels:          withOurs(map[string]string{"team": "billing"}),
-		Annotations:     map[string]string{"owner": "billing-team", v1alpha1.AnnotationTemplateHash: templateHash},
+		Name:   name,
+		Labels: withOurs(map[string]string{"team": "billing"}),
+		Annotations: map[string]string{"owner": "billing-team", v1alpha1.AnnotationTemplateHash: templateHash,
+			v1alpha1.AnnotationSignature: signature},
 		OwnerReferences: owners,
 		PodLabels:       withOurs(map[string]string{"app": "billing-smoke"}),
 		Image:           f.smokeCheck.Template.Spec.Template.Spec.Containers[0].Image,
@@ -161,7 +178,7 @@ func (f *fixture) wantJobView(env string, owners []metav1.OwnerReference) jobVie
 
 func TestEnsureJobInTheRequestsNamespace(t *testing.T) {
 	f := newFixture(t)
-	job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentProduction, f.namespace, f.smokeCheck)
+	job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentProduction, f.namespace, f.smokeCheck)
 	if err != nil {
 		t.Fatalf("EnsureJob() error = %v", err)
 	}
@@ -184,7 +201,7 @@ func TestEnsureJobInTheRequestsNamespace(t *testing.T) {
 
 func TestEnsureJobInTheStagingNamespace(t *testing.T) {
 	f := newFixture(t)
-	job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+	job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentStaging, f.staging, f.smokeCheck)
 	if err != nil {
 		t.Fatalf("EnsureJob() error = %v", err)
 	}
@@ -196,11 +213,11 @@ func TestEnsureJobInTheStagingNamespace(t *testing.T) {
 
 func TestEnsureJobIsIdempotent(t *testing.T) {
 	f := newFixture(t)
-	first, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+	first, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentStaging, f.staging, f.smokeCheck)
 	if err != nil {
 		t.Fatalf("EnsureJob() error = %v", err)
 	}
-	second, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+	second, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentStaging, f.staging, f.smokeCheck)
 	if err != nil {
 		t.Fatalf("EnsureJob() again: error = %v", err)
 	}
@@ -249,7 +266,7 @@ func TestEnsureJobRefusesAForeignJob(t *testing.T) {
 			f := newFixture(t)
 			foreign := &batchv1.Job{
 				ObjectMeta: metav1.ObjectMeta{
-					Name:      JobName(f.request.Name, EnvironmentStaging, "smoke"),
+					Name:      JobName(f.request.Name, EnvironmentStaging, "smoke", ledger.SpecHash(&f.request.Spec)),
 					Namespace: f.staging,
 					Labels:    tt.labels(f),
 				},
@@ -259,7 +276,7 @@ func TestEnsureJobRefusesAForeignJob(t *testing.T) {
 				t.Fatalf("Creating the foreign Job: %v", err)
 			}
 
-			_, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+			_, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentStaging, f.staging, f.smokeCheck)
 			if !errors.Is(err, ErrForeignJob) {
 				t.Fatalf("EnsureJob() error = %v, want ErrForeignJob", err)
 			}
@@ -273,7 +290,7 @@ func TestEnsureJobRefusesAForeignJob(t *testing.T) {
 
 func TestEnsureJobWaitsForADeletedJobToGo(t *testing.T) {
 	f := newFixture(t)
-	job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+	job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentStaging, f.staging, f.smokeCheck)
 	if err != nil {
 		t.Fatalf("EnsureJob() error = %v", err)
 	}
@@ -286,7 +303,7 @@ func TestEnsureJobWaitsForADeletedJobToGo(t *testing.T) {
 		t.Fatalf("DeleteJobs() error = %v", err)
 	}
 
-	if _, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck); !errors.Is(err, ErrStaleJob) {
+	if _, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentStaging, f.staging, f.smokeCheck); !errors.Is(err, ErrStaleJob) {
 		t.Errorf("EnsureJob() of a Job being deleted: error = %v, want ErrStaleJob", err)
 	}
 
@@ -296,7 +313,7 @@ func TestEnsureJobWaitsForADeletedJobToGo(t *testing.T) {
 		t.Fatalf("Removing the finalizer: %v", err)
 	}
 	f.waitUntilGone(t, job)
-	created, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+	created, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentStaging, f.staging, f.smokeCheck)
 	if err != nil {
 		t.Fatalf("EnsureJob() once the Job is gone: error = %v", err)
 	}
@@ -307,7 +324,7 @@ func TestEnsureJobWaitsForADeletedJobToGo(t *testing.T) {
 
 func TestEnsureJobRefusesAJobOfAnEarlierRequestOfTheSameName(t *testing.T) {
 	f := newFixture(t)
-	if _, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck); err != nil {
+	if _, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentStaging, f.staging, f.smokeCheck); err != nil {
 		t.Fatalf("EnsureJob() error = %v", err)
 	}
 	if err := f.env.Client.Delete(t.Context(), f.request); err != nil {
@@ -321,7 +338,7 @@ func TestEnsureJobRefusesAJobOfAnEarlierRequestOfTheSameName(t *testing.T) {
 
 func TestEnsureJobRefusesAJobOfAnEarlierSpec(t *testing.T) {
 	f := newFixture(t)
-	if _, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck); err != nil {
+	if _, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentStaging, f.staging, f.smokeCheck); err != nil {
 		t.Fatalf("EnsureJob() error = %v", err)
 	}
 	f.smokeCheck = smokeCheck("registry.example.com/billing-smoke:2.4.1")
@@ -333,9 +350,9 @@ func TestEnsureJobRefusesAJobOfAnEarlierSpec(t *testing.T) {
 // namespace as stale, and to create a new one once DeleteJobs removed it.
 func (f *fixture) wantStaleUntilDeleted(t *testing.T) {
 	t.Helper()
-	name := JobName(f.request.Name, EnvironmentStaging, "smoke")
+	name := JobName(f.request.Name, EnvironmentStaging, "smoke", ledger.SpecHash(&f.request.Spec))
 	old := f.getJob(t, f.staging, name)
-	_, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+	_, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentStaging, f.staging, f.smokeCheck)
 	if !errors.Is(err, ErrStaleJob) {
 		t.Fatalf("EnsureJob() error = %v, want ErrStaleJob", err)
 	}
@@ -344,7 +361,7 @@ func (f *fixture) wantStaleUntilDeleted(t *testing.T) {
 		t.Fatalf("DeleteJobs() error = %v", err)
 	}
 	f.waitUntilGone(t, old)
-	job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+	job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentStaging, f.staging, f.smokeCheck)
 	if err != nil {
 		t.Fatalf("EnsureJob() after DeleteJobs: error = %v", err)
 	}
@@ -363,13 +380,13 @@ func TestDeleteJobsDeletesOnlyTheRequestsJobs(t *testing.T) {
 	health.Name = "health"
 	var ours []*batchv1.Job
 	for _, check := range []v1alpha1.VerificationJob{f.smokeCheck, health} {
-		job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, check)
+		job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentStaging, f.staging, check)
 		if err != nil {
 			t.Fatalf("EnsureJob(%s) error = %v", check.Name, err)
 		}
 		ours = append(ours, job)
 	}
-	theirs, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, other, EnvironmentStaging, f.staging, f.smokeCheck)
+	theirs, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(other), other, EnvironmentStaging, f.staging, f.smokeCheck)
 	if err != nil {
 		t.Fatalf("EnsureJob() for the other request: error = %v", err)
 	}
@@ -420,7 +437,7 @@ func TestJobResultOfAStoredJob(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+			job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentStaging, f.staging, f.smokeCheck)
 			if err != nil {
 				t.Fatalf("EnsureJob() error = %v", err)
 			}
@@ -429,7 +446,10 @@ func TestJobResultOfAStoredJob(t *testing.T) {
 			if err := f.env.Client.Status().Update(t.Context(), job); err != nil {
 				t.Fatalf("Setting the Job's status: %v", err)
 			}
-			if diff := cmp.Diff(tt.want, JobResult(f.getJob(t, f.staging, job.Name))); diff != "" {
+			// The name carries the spec hash, which depends on the namespaces.
+			want := tt.want
+			want.Message = strings.Replace(want.Message, "billing-2-4-0-staging-smoke", job.Name, 1)
+			if diff := cmp.Diff(want, JobResult(f.getJob(t, f.staging, job.Name))); diff != "" {
 				t.Errorf("JobResult() mismatch (-want +got):\n%s", diff)
 			}
 		})
@@ -448,5 +468,97 @@ func (f *fixture) waitUntilGone(t *testing.T, object client.Object) {
 		})
 	if err != nil {
 		t.Fatalf("%s still exists (last read: %v)", key, last)
+	}
+}
+
+// Attack: the requester plants, in the staging namespace, a Job with the
+// deterministic name and the request's labels, running true. The admission
+// policy refuses it to anyone but golive and the break-glass group, cluster
+// admins included; planted by break-glass, golive does not count it.
+func TestPlantedJobIsRefusedAndNeverCounted(t *testing.T) {
+	f := newFixture(t)
+	planted := &batchv1.Job{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      JobName(f.request.Name, EnvironmentStaging, "smoke", ledger.SpecHash(&f.request.Spec)),
+			Namespace: f.staging,
+			Labels: map[string]string{
+				v1alpha1.LabelRequest: f.request.Name, v1alpha1.LabelRequestNamespace: f.namespace,
+				v1alpha1.LabelRequestUID: string(f.request.UID), v1alpha1.LabelEnvironment: EnvironmentStaging,
+				v1alpha1.LabelCheck: "smoke", v1alpha1.LabelSpecHash: ledger.ShortSpecHash(ledger.SpecHash(&f.request.Spec)),
+			},
+		},
+		Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+			RestartPolicy: corev1.RestartPolicyNever,
+			Containers:    []corev1.Container{{Name: "smoke", Image: "busybox", Command: []string{"true"}}},
+		}}},
+	}
+	mallory, err := f.env.ClientAs("mallory", "system:masters")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = mallory.Create(t.Context(), planted.DeepCopy())
+	if !apierrors.IsForbidden(err) && !apierrors.IsInvalid(err) || err == nil || !strings.Contains(err.Error(), testenv.OwnedObjectsRefusal) {
+		t.Fatalf("Creating the planted Job as a cluster admin = %v, want the owned-objects policy's refusal", err)
+	}
+
+	if err := f.env.Client.Create(t.Context(), planted); err != nil {
+		t.Fatalf("Creating the planted Job as break-glass: %v", err)
+	}
+	planted.Status = batchv1.JobStatus{Succeeded: 1, StartTime: ptr.To(metav1.Now()), CompletionTime: ptr.To(metav1.Now()), Conditions: []batchv1.JobCondition{
+		{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue},
+		{Type: batchv1.JobComplete, Status: corev1.ConditionTrue},
+	}}
+	if err := f.env.Client.Status().Update(t.Context(), planted); err != nil {
+		t.Fatalf("Completing the planted Job: %v", err)
+	}
+	_, err = EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+	if !errors.Is(err, ErrForeignJob) {
+		t.Fatalf("EnsureJob() = %v, want ErrForeignJob", err)
+	}
+	err = CheckJob(sealOf(f.request), f.request, EnvironmentStaging, f.smokeCheck, f.getJob(t, f.staging, planted.Name))
+	want := "Job " + f.staging + "/" + planted.Name + " is not golive's (signature does not match); golive will not count it — delete it"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("CheckJob() of the planted Job = %v, want %q", err, want)
+	}
+}
+
+// The owned-objects policy lets anyone keep a Job of golive's going (a
+// finalizer, an annotation of their own: the Job controller's bookkeeping)
+// but refuses changing golive's labels or annotations, or deleting it.
+func TestOwnedObjectsPolicyOnGolivesJob(t *testing.T) {
+	f := newFixture(t)
+	job, err := EnsureJob(t.Context(), f.env.Client, f.env.Scheme, sealOf(f.request), f.request, EnvironmentStaging, f.staging, f.smokeCheck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mallory, err := f.env.ClientAs("mallory", "system:masters")
+	if err != nil {
+		t.Fatal(err)
+	}
+	patch := func(change func(*batchv1.Job)) error {
+		current := f.getJob(t, f.staging, job.Name)
+		base := current.DeepCopy()
+		change(current)
+		return mallory.Patch(t.Context(), current, client.MergeFrom(base))
+	}
+	if err := patch(func(j *batchv1.Job) { j.Finalizers = append(j.Finalizers, "example.com/hold") }); err != nil {
+		t.Errorf("Adding a finalizer as a cluster admin = %v, want it allowed", err)
+	}
+	if err := patch(func(j *batchv1.Job) { j.Annotations["example.com/note"] = "seen" }); err != nil {
+		t.Errorf("Adding an annotation of one's own = %v, want it allowed", err)
+	}
+	if err := patch(func(j *batchv1.Job) { j.Labels[v1alpha1.LabelSpecHash] = "0000000000000000" }); err == nil || !strings.Contains(err.Error(), testenv.OwnedObjectsRefusal) {
+		t.Errorf("Changing golive's spec-hash label = %v, want the policy's refusal", err)
+	}
+	if err := patch(func(j *batchv1.Job) { delete(j.Annotations, v1alpha1.AnnotationSignature) }); err == nil || !strings.Contains(err.Error(), testenv.OwnedObjectsRefusal) {
+		t.Errorf("Removing golive's signature = %v, want the policy's refusal", err)
+	}
+	if err := mallory.Delete(t.Context(), f.getJob(t, f.staging, job.Name)); err == nil || !strings.Contains(err.Error(), testenv.OwnedObjectsRefusal) {
+		t.Errorf("Deleting golive's Job as a cluster admin = %v, want the policy's refusal", err)
+	}
+	held := f.getJob(t, f.staging, job.Name)
+	held.Finalizers = nil
+	if err := f.env.Client.Update(t.Context(), held); err != nil {
+		t.Fatal(err)
 	}
 }

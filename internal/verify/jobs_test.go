@@ -14,6 +14,8 @@ import (
 	"github.com/golive-dev/golive/api/v1alpha1"
 )
 
+const testSpecHash = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
 // The exact names are part of golive's contract with running clusters: a
 // changed name would make an upgraded operator create a second Job for a
 // verification in flight.
@@ -28,37 +30,37 @@ func TestJobName(t *testing.T) {
 		{
 			name:    "short names are joined",
 			request: "billing-2-4-0", env: EnvironmentStaging, check: "smoke",
-			want: "billing-2-4-0-staging-smoke",
+			want: "billing-2-4-0-staging-smoke-01234567",
 		},
 		{
 			name:    "63 characters are kept",
-			request: strings.Repeat("r", 46), env: EnvironmentProduction, check: "smoke",
-			want: strings.Repeat("r", 46) + "-production-smoke",
+			request: strings.Repeat("r", 37), env: EnvironmentProduction, check: "smoke",
+			want: strings.Repeat("r", 37) + "-production-smoke-01234567",
 		},
 		{
 			name:    "64 characters shorten the request and keep env and check",
-			request: strings.Repeat("r", 47), env: EnvironmentProduction, check: "smoke",
-			want: strings.Repeat("r", 37) + "-production-smoke-792b3b04",
+			request: strings.Repeat("r", 38), env: EnvironmentProduction, check: "smoke",
+			want: strings.Repeat("r", 28) + "-production-smoke-569b871f-01234567",
 		},
 		{
 			name:    "a request name of 253 characters",
 			request: strings.Repeat("a", 253), env: EnvironmentStaging, check: "database-migration-check",
-			want: strings.Repeat("a", 21) + "-staging-database-migration-check-086cd7d6",
+			want: strings.Repeat("a", 12) + "-staging-database-migration-check-02314eff-01234567",
 		},
 		{
 			name:    "a cut never leaves a dash or dot at the end",
-			request: strings.Repeat("r", 36) + "-.abcdefghij", env: EnvironmentProduction, check: "smoke",
-			want: strings.Repeat("r", 36) + "-production-smoke-afc49aa2",
+			request: strings.Repeat("r", 27) + "-.abcdefghij", env: EnvironmentProduction, check: "smoke",
+			want: strings.Repeat("r", 27) + "-production-smoke-b28d4712-01234567",
 		},
 		{
 			name:    "a check name longer than the API allows still gives a valid name",
 			request: "billing", env: EnvironmentStaging, check: strings.Repeat("c", 60),
-			want: "billing-staging-" + strings.Repeat("c", 38) + "-12f03ac7",
+			want: "billing-staging-" + strings.Repeat("c", 38) + "-e773978a",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := JobName(tt.request, tt.env, tt.check)
+			got := JobName(tt.request, tt.env, tt.check, testSpecHash)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("JobName() mismatch (-want +got):\n%s", diff)
 			}
@@ -68,7 +70,10 @@ func TestJobName(t *testing.T) {
 			if problems := validation.IsDNS1123Subdomain(got); len(problems) > 0 {
 				t.Errorf("JobName() = %q is no valid object name: %v", got, problems)
 			}
-			if again := JobName(tt.request, tt.env, tt.check); again != got {
+			if len(got) > 63 {
+				t.Errorf("JobName() = %q has %d characters, more than 63", got, len(got))
+			}
+			if again := JobName(tt.request, tt.env, tt.check, testSpecHash); again != got {
 				t.Errorf("JobName() is not deterministic: %q, then %q", got, again)
 			}
 		})
@@ -81,7 +86,7 @@ func TestJobNameKeepsLongNamesApart(t *testing.T) {
 	for _, request := range []string{prefix + "2-4-0", prefix + "2-4-1", prefix + "2-5-0"} {
 		for _, env := range []string{EnvironmentStaging, EnvironmentProduction} {
 			for _, check := range []string{"smoke", "smoke-2"} {
-				name := JobName(request, env, check)
+				name := JobName(request, env, check, testSpecHash)
 				key := request + "/" + env + "/" + check
 				if other, taken := names[name]; taken {
 					t.Errorf("JobName gives %q to both %s and %s", name, other, key)

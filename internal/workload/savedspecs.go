@@ -3,6 +3,7 @@ package workload
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/ledger"
 )
 
 // SavedSpec is what SaveSpecs records of one target before production
@@ -52,10 +54,15 @@ type SavedSpec struct {
 //
 // The workloads are read with live, never from a cache that may hold them
 // trimmed (as golive's does): what is saved is what is restored.
-func SaveSpecs(ctx context.Context, c client.Client, live client.Reader, owner *v1alpha1.UpdateRequest, namespace string, targets []v1alpha1.Target, scheme *runtime.Scheme) (string, error) {
+//
+// golive signs the ConfigMap (AnnotationSignature, with the ledger key) over
+// the request's UID, the spec hash, its name and its data, at creation. One
+// at that name that golive did not sign for owner is never adopted: SaveSpecs
+// returns an error wrapping ErrNotGolives and leaves it alone.
+func SaveSpecs(ctx context.Context, c client.Client, live client.Reader, signingKey []byte, owner *v1alpha1.UpdateRequest, namespace string, targets []v1alpha1.Target, scheme *runtime.Scheme) (string, error) {
 	name := SavedSpecsName(owner.Name)
 	key := client.ObjectKey{Namespace: namespace, Name: name}
-	if err := checkExistingSavedSpecs(ctx, c, key, owner, targets); !apierrors.IsNotFound(err) {
+	if err := checkExistingSavedSpecs(ctx, c, signingKey, key, owner, targets); !apierrors.IsNotFound(err) {
 		if err != nil {
 			return "", err
 		}
@@ -89,18 +96,28 @@ func SaveSpecs(ctx context.Context, c client.Client, live client.Reader, owner *
 			Name:      name,
 			Namespace: namespace,
 			// The API keeps request names within a label value's 63 characters.
-			Labels: map[string]string{v1alpha1.LabelRequest: owner.Name},
+			Labels: map[string]string{
+				v1alpha1.LabelRequest:          owner.Name,
+				v1alpha1.LabelRequestNamespace: owner.Namespace,
+				v1alpha1.LabelRequestUID:       string(owner.UID),
+				v1alpha1.LabelSpecHash:         ledger.ShortSpecHash(ledger.SpecHash(&owner.Spec)),
+			},
 		},
 		Immutable: ptr.To(true),
 		Data:      data,
 	}
+	signed, err := signedSavedSpecs(configMap)
+	if err != nil {
+		return "", err
+	}
+	configMap.Annotations = map[string]string{v1alpha1.AnnotationSignature: ledger.SignObject(signingKey, signed)}
 	if err := controllerutil.SetControllerReference(owner, configMap, scheme); err != nil {
 		return "", fmt.Errorf("making UpdateRequest %s the owner of ConfigMap %s: %w", owner.Name, key, err)
 	}
-	err := c.Create(ctx, configMap, client.FieldOwner(FieldManager))
+	err = c.Create(ctx, configMap, client.FieldOwner(FieldManager))
 	if apierrors.IsAlreadyExists(err) {
 		// Saved concurrently: keep what the other save stored, as after a crash.
-		err = checkExistingSavedSpecs(ctx, c, key, owner, targets)
+		err = checkExistingSavedSpecs(ctx, c, signingKey, key, owner, targets)
 	} else if err != nil {
 		err = fmt.Errorf("creating the saved specs ConfigMap %s: %w", key, err)
 	}
@@ -110,20 +127,61 @@ func SaveSpecs(ctx context.Context, c client.Client, live client.Reader, owner *
 	return name, nil
 }
 
+// ErrNotGolives: the saved specs ConfigMap at the request's name was not
+// made by golive for this request (no valid signature); it is never used.
+var ErrNotGolives = errors.New("not golive's")
+
+// signedSavedSpecs is what golive's signature on a saved specs ConfigMap
+// covers: the request and spec from its labels, its name and all its data.
+func signedSavedSpecs(configMap *corev1.ConfigMap) (ledger.SignedObject, error) {
+	digest, err := ledger.ContentDigest(configMap.Data)
+	if err != nil {
+		return ledger.SignedObject{}, err
+	}
+	return ledger.SignedObject{
+		RequestUID: configMap.Labels[v1alpha1.LabelRequestUID], SpecHash: configMap.Labels[v1alpha1.LabelSpecHash],
+		Kind: "ConfigMap", Namespace: configMap.Namespace, Name: configMap.Name, ContentDigest: digest,
+	}, nil
+}
+
+// CheckSavedSpecsAreGolives tells whether configMap is saved specs golive
+// made for owner: signed with signingKey over owner's UID, its name and its
+// data. The error names the ConfigMap and says why, and wraps ErrNotGolives.
+func CheckSavedSpecsAreGolives(signingKey []byte, configMap *corev1.ConfigMap, owner *v1alpha1.UpdateRequest) error {
+	notOurs := func(why string) error {
+		return fmt.Errorf("ConfigMap %s/%s is not golive's (%s); golive will not use it as the saved specs — delete it: %w",
+			configMap.Namespace, configMap.Name, why, ErrNotGolives)
+	}
+	signed, err := signedSavedSpecs(configMap)
+	if err != nil {
+		return err
+	}
+	if !ledger.VerifyObject(signingKey, signed, configMap.Annotations[v1alpha1.AnnotationSignature]) {
+		return notOurs("signature does not match")
+	}
+	if signed.RequestUID != string(owner.UID) {
+		return notOurs(fmt.Sprintf("saved for another UpdateRequest (uid %s)", signed.RequestUID))
+	}
+	return nil
+}
+
 // checkExistingSavedSpecs reads the saved specs ConfigMap and tells why it
 // cannot serve owner: it does not exist (an error for which
-// apierrors.IsNotFound is true), it belongs to another request of the same
-// name (deleted, and not yet garbage-collected with it), or it lacks targets.
-func checkExistingSavedSpecs(ctx context.Context, c client.Reader, key client.ObjectKey, owner *v1alpha1.UpdateRequest, targets []v1alpha1.Target) error {
+// apierrors.IsNotFound is true), it is not golive's for owner (ErrNotGolives),
+// or it lacks targets.
+func checkExistingSavedSpecs(ctx context.Context, c client.Reader, signingKey []byte, key client.ObjectKey, owner *v1alpha1.UpdateRequest, targets []v1alpha1.Target) error {
 	configMap := &corev1.ConfigMap{}
 	if err := c.Get(ctx, key, configMap); err != nil {
 		return fmt.Errorf("getting the saved specs ConfigMap %s: %w", key, err)
 	}
-	return checkSavedSpecs(configMap, owner, targets)
+	return checkSavedSpecs(signingKey, configMap, owner, targets)
 }
 
 // checkSavedSpecs tells why an existing saved specs ConfigMap cannot serve owner.
-func checkSavedSpecs(configMap *corev1.ConfigMap, owner *v1alpha1.UpdateRequest, targets []v1alpha1.Target) error {
+func checkSavedSpecs(signingKey []byte, configMap *corev1.ConfigMap, owner *v1alpha1.UpdateRequest, targets []v1alpha1.Target) error {
+	if err := CheckSavedSpecsAreGolives(signingKey, configMap, owner); err != nil {
+		return err
+	}
 	controller := metav1.GetControllerOf(configMap)
 	if controller == nil || controller.UID != owner.UID {
 		return fmt.Errorf("the saved specs ConfigMap %s/%s exists but is not controlled by UpdateRequest %s (uid %s)",
@@ -142,11 +200,16 @@ func checkSavedSpecs(configMap *corev1.ConfigMap, owner *v1alpha1.UpdateRequest,
 	return nil
 }
 
-// LoadSavedSpec reads the saved spec of target from the ConfigMap configMapName in namespace.
-func LoadSavedSpec(ctx context.Context, c client.Reader, configMapName, namespace string, target v1alpha1.Target) (SavedSpec, error) {
+// LoadSavedSpec reads the saved spec of target from the ConfigMap
+// configMapName in namespace, once it proved golive's for owner
+// (CheckSavedSpecsAreGolives): a planted template is never restored.
+func LoadSavedSpec(ctx context.Context, c client.Reader, signingKey []byte, owner *v1alpha1.UpdateRequest, configMapName, namespace string, target v1alpha1.Target) (SavedSpec, error) {
 	configMap := &corev1.ConfigMap{}
 	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: configMapName}, configMap); err != nil {
 		return SavedSpec{}, fmt.Errorf("getting the saved specs ConfigMap %s/%s: %w", namespace, configMapName, err)
+	}
+	if err := CheckSavedSpecsAreGolives(signingKey, configMap, owner); err != nil {
+		return SavedSpec{}, err
 	}
 	key := savedSpecKey(target)
 	encoded, found := configMap.Data[key]
@@ -189,8 +252,8 @@ func Restored(obj client.Object, saved SavedSpec) bool {
 //
 // The workload is read with live, never from a cache that may hold it trimmed:
 // the patch is computed from the whole object.
-func RestoreTarget(ctx context.Context, c client.Client, live client.Reader, configMapName, namespace string, target v1alpha1.Target) error {
-	saved, err := LoadSavedSpec(ctx, c, configMapName, namespace, target)
+func RestoreTarget(ctx context.Context, c client.Client, live client.Reader, signingKey []byte, owner *v1alpha1.UpdateRequest, configMapName, namespace string, target v1alpha1.Target) error {
+	saved, err := LoadSavedSpec(ctx, c, signingKey, owner, configMapName, namespace, target)
 	if err != nil {
 		return err
 	}
@@ -215,21 +278,41 @@ func RestoreTarget(ctx context.Context, c client.Client, live client.Reader, con
 	return nil
 }
 
-// SavedSpecsExist tells whether the saved specs ConfigMap of request exists.
-func SavedSpecsExist(ctx context.Context, reader client.Reader, request *v1alpha1.UpdateRequest) (bool, error) {
-	name := SavedSpecsName(request.Name)
-	switch err := reader.Get(ctx, client.ObjectKey{Namespace: request.Namespace, Name: name}, &corev1.ConfigMap{}); {
-	case err == nil:
-		return true, nil
-	case !apierrors.IsNotFound(err):
-		return false, fmt.Errorf("getting the saved specs %s: %w", name, err)
+// ObserveSavedSpecs reads the saved specs ConfigMap of request: name is its
+// name when it exists and is golive's for request; notOurs says why one at
+// that name is not (CheckSavedSpecsAreGolives), and it is then never used.
+func ObserveSavedSpecs(ctx context.Context, reader client.Reader, signingKey []byte, request *v1alpha1.UpdateRequest) (name, notOurs string, err error) {
+	name = SavedSpecsName(request.Name)
+	configMap := &corev1.ConfigMap{}
+	switch err := reader.Get(ctx, client.ObjectKey{Namespace: request.Namespace, Name: name}, configMap); {
+	case apierrors.IsNotFound(err):
+		return "", "", nil
+	case err != nil:
+		return "", "", fmt.Errorf("getting the saved specs %s: %w", name, err)
 	}
-	return false, nil
+	switch err := CheckSavedSpecsAreGolives(signingKey, configMap, request); {
+	case errors.Is(err, ErrNotGolives):
+		return "", err.Error(), nil
+	case err != nil:
+		return "", "", err
+	}
+	return name, "", nil
 }
 
-// DeleteSavedSpecs deletes the saved specs ConfigMap of request; one that is
-// gone already is no error.
-func DeleteSavedSpecs(ctx context.Context, c client.Writer, request *v1alpha1.UpdateRequest) error {
-	saved := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: request.Namespace, Name: SavedSpecsName(request.Name)}}
-	return client.IgnoreNotFound(c.Delete(ctx, saved))
+// DeleteSavedSpecs deletes the saved specs ConfigMap of request when it is
+// golive's; one that is gone already is no error, and one that is not golive's
+// is left to the person who made it.
+func DeleteSavedSpecs(ctx context.Context, c client.Client, signingKey []byte, request *v1alpha1.UpdateRequest) error {
+	configMap := &corev1.ConfigMap{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: request.Namespace, Name: SavedSpecsName(request.Name)}, configMap); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	if err := CheckSavedSpecsAreGolives(signingKey, configMap, request); err != nil {
+		return nil
+	}
+	err := c.Delete(ctx, configMap, client.Preconditions{UID: ptr.To(configMap.UID)})
+	if apierrors.IsConflict(err) {
+		return nil
+	}
+	return client.IgnoreNotFound(err)
 }

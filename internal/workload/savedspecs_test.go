@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/ledger"
 	"github.com/golive-dev/golive/internal/workload"
 )
 
@@ -29,7 +30,7 @@ func TestSaveApplyRestore(t *testing.T) {
 			request := newUpdateRequest(t, namespace, target)
 			previous := get(t, target, namespace)
 
-			configMapName, err := workload.SaveSpecs(t.Context(), env.Client, env.Client, request, namespace, []v1alpha1.Target{target}, env.Scheme)
+			configMapName, err := workload.SaveSpecs(t.Context(), env.Client, env.Client, signingKey, request, namespace, []v1alpha1.Target{target}, env.Scheme)
 			if err != nil {
 				t.Fatalf("SaveSpecs() = %v", err)
 			}
@@ -48,7 +49,7 @@ func TestSaveApplyRestore(t *testing.T) {
 				t.Fatalf("Applying as oncall: %v", err)
 			}
 
-			if err := workload.RestoreTarget(t.Context(), env.Client, env.Client, configMapName, namespace, target); err != nil {
+			if err := workload.RestoreTarget(t.Context(), env.Client, env.Client, signingKey, request, configMapName, namespace, target); err != nil {
 				t.Fatalf("RestoreTarget() = %v", err)
 			}
 
@@ -59,7 +60,7 @@ func TestSaveApplyRestore(t *testing.T) {
 			if diff := cmp.Diff(replicasOf(previous), replicasOf(restored)); diff != "" {
 				t.Errorf("The restored replicas differ from the saved ones (-saved +restored):\n%s", diff)
 			}
-			saved, err := workload.LoadSavedSpec(t.Context(), env.Client, configMapName, namespace, target)
+			saved, err := workload.LoadSavedSpec(t.Context(), env.Client, signingKey, request, configMapName, namespace, target)
 			if err != nil {
 				t.Fatalf("LoadSavedSpec() = %v", err)
 			}
@@ -68,7 +69,7 @@ func TestSaveApplyRestore(t *testing.T) {
 			}
 
 			// Restoring again changes nothing.
-			if err := workload.RestoreTarget(t.Context(), env.Client, env.Client, configMapName, namespace, target); err != nil {
+			if err := workload.RestoreTarget(t.Context(), env.Client, env.Client, signingKey, request, configMapName, namespace, target); err != nil {
 				t.Fatalf("RestoreTarget() again = %v", err)
 			}
 			if again := get(t, target, namespace); again.GetResourceVersion() != restored.GetResourceVersion() {
@@ -89,7 +90,7 @@ func TestSaveSpecsConfigMap(t *testing.T) {
 	request := newUpdateRequest(t, namespace, targets...)
 	deployment := get(t, targets[0], namespace)
 
-	configMapName, err := workload.SaveSpecs(t.Context(), env.Client, env.Client, request, namespace, targets, env.Scheme)
+	configMapName, err := workload.SaveSpecs(t.Context(), env.Client, env.Client, signingKey, request, namespace, targets, env.Scheme)
 	if err != nil {
 		t.Fatalf("SaveSpecs() = %v", err)
 	}
@@ -101,7 +102,11 @@ func TestSaveSpecsConfigMap(t *testing.T) {
 	if err := env.Client.Get(t.Context(), client.ObjectKey{Namespace: namespace, Name: configMapName}, configMap); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(map[string]string{v1alpha1.LabelRequest: request.Name}, configMap.Labels); diff != "" {
+	wantLabels := map[string]string{
+		v1alpha1.LabelRequest: request.Name, v1alpha1.LabelRequestNamespace: request.Namespace,
+		v1alpha1.LabelRequestUID: string(request.UID), v1alpha1.LabelSpecHash: ledger.ShortSpecHash(ledger.SpecHash(&request.Spec)),
+	}
+	if diff := cmp.Diff(wantLabels, configMap.Labels); diff != "" {
 		t.Errorf("ConfigMap labels (-want +got):\n%s", diff)
 	}
 	wantOwners := []metav1.OwnerReference{{
@@ -118,7 +123,7 @@ func TestSaveSpecsConfigMap(t *testing.T) {
 	if diff := cmp.Diff([]string{"Deployment.billing-api", "StatefulSet.billing-db"}, keys); diff != "" {
 		t.Errorf("ConfigMap keys (-want +got):\n%s", diff)
 	}
-	saved, err := workload.LoadSavedSpec(t.Context(), env.Client, configMapName, namespace, targets[0])
+	saved, err := workload.LoadSavedSpec(t.Context(), env.Client, signingKey, request, configMapName, namespace, targets[0])
 	if err != nil {
 		t.Fatalf("LoadSavedSpec() = %v", err)
 	}
@@ -148,7 +153,7 @@ func TestSaveSpecsAgainAfterACrashKeepsThePreviousSpecs(t *testing.T) {
 	for _, target := range targets {
 		previous[target.Kind] = get(t, target, namespace)
 	}
-	configMapName, err := workload.SaveSpecs(t.Context(), env.Client, env.Client, request, namespace, targets, env.Scheme)
+	configMapName, err := workload.SaveSpecs(t.Context(), env.Client, env.Client, signingKey, request, namespace, targets, env.Scheme)
 	if err != nil {
 		t.Fatalf("SaveSpecs() = %v", err)
 	}
@@ -163,7 +168,7 @@ func TestSaveSpecsAgainAfterACrashKeepsThePreviousSpecs(t *testing.T) {
 	}
 
 	// The restarted controller saves again.
-	again, err := workload.SaveSpecs(t.Context(), env.Client, env.Client, request, namespace, targets, env.Scheme)
+	again, err := workload.SaveSpecs(t.Context(), env.Client, env.Client, signingKey, request, namespace, targets, env.Scheme)
 	if err != nil {
 		t.Fatalf("SaveSpecs() after the images changed = %v", err)
 	}
@@ -179,7 +184,7 @@ func TestSaveSpecsAgainAfterACrashKeepsThePreviousSpecs(t *testing.T) {
 		t.Errorf("Saving again changed the saved specs (-first +again):\n%s", diff)
 	}
 	for _, target := range targets {
-		if err := workload.RestoreTarget(t.Context(), env.Client, env.Client, configMapName, namespace, target); err != nil {
+		if err := workload.RestoreTarget(t.Context(), env.Client, env.Client, signingKey, request, configMapName, namespace, target); err != nil {
 			t.Fatalf("RestoreTarget() = %v", err)
 		}
 		if diff := cmp.Diff(workload.PodTemplate(previous[target.Kind]), workload.PodTemplate(get(t, target, namespace))); diff != "" {
@@ -208,15 +213,26 @@ func TestSaveSpecsRefusesAConfigMapItCannotUse(t *testing.T) {
 					Data: map[string]string{"Deployment.billing-api": "{}"},
 				}
 			},
-			wantError: "is not controlled by UpdateRequest billing-2-4-0",
+			wantError: "is not golive's (signature does not match)",
+		},
+		{
+			name: "planted in advance with the request as its controller",
+			configMap: func(request *v1alpha1.UpdateRequest, namespace string) *corev1.ConfigMap {
+				configMap := savedSpecsOf(request, nil, map[string]string{
+					"Deployment.billing-api": `{"kind":"Deployment","name":"billing-api","podTemplate":{"spec":{"containers":[{"name":"api","image":"evil/backdoor:1"}]}}}`,
+					"StatefulSet.billing-db": `{"kind":"StatefulSet","name":"billing-db","podTemplate":{"spec":{"containers":[{"name":"api","image":"evil/backdoor:1"}]}}}`,
+				})
+				if err := controllerutil.SetControllerReference(request, configMap, env.Scheme); err != nil {
+					t.Fatal(err)
+				}
+				return configMap
+			},
+			wantError: "is not golive's (signature does not match); golive will not use it as the saved specs — delete it",
 		},
 		{
 			name: "it lacks a target",
 			configMap: func(request *v1alpha1.UpdateRequest, namespace string) *corev1.ConfigMap {
-				configMap := &corev1.ConfigMap{
-					ObjectMeta: metav1.ObjectMeta{Name: workload.SavedSpecsName(request.Name), Namespace: namespace},
-					Data:       map[string]string{"Deployment.billing-api": "{}"},
-				}
+				configMap := savedSpecsOf(request, signingKey, map[string]string{"Deployment.billing-api": "{}"})
 				if err := controllerutil.SetControllerReference(request, configMap, env.Scheme); err != nil {
 					t.Fatal(err)
 				}
@@ -238,7 +254,7 @@ func TestSaveSpecsRefusesAConfigMapItCannotUse(t *testing.T) {
 			existing := test.configMap(request, namespace)
 			create(t, existing)
 
-			_, err := workload.SaveSpecs(t.Context(), env.Client, env.Client, request, namespace, targets, env.Scheme)
+			_, err := workload.SaveSpecs(t.Context(), env.Client, env.Client, signingKey, request, namespace, targets, env.Scheme)
 
 			if err == nil || !strings.Contains(err.Error(), test.wantError) {
 				t.Errorf("SaveSpecs() = %v, want an error containing %q", err, test.wantError)
@@ -261,12 +277,12 @@ func TestRestoreTargetWithoutASavedSpec(t *testing.T) {
 	saved := v1alpha1.Target{Kind: v1alpha1.TargetDeployment, Name: "billing-api", Images: map[string]v1alpha1.Image{"api": apiImage240}}
 	unsaved := v1alpha1.Target{Kind: v1alpha1.TargetDeployment, Name: "billing-web", Images: map[string]v1alpha1.Image{"api": apiImage240}}
 	request := newUpdateRequest(t, namespace, saved)
-	configMapName, err := workload.SaveSpecs(t.Context(), env.Client, env.Client, request, namespace, []v1alpha1.Target{saved}, env.Scheme)
+	configMapName, err := workload.SaveSpecs(t.Context(), env.Client, env.Client, signingKey, request, namespace, []v1alpha1.Target{saved}, env.Scheme)
 	if err != nil {
 		t.Fatalf("SaveSpecs() = %v", err)
 	}
 
-	err = workload.RestoreTarget(t.Context(), env.Client, env.Client, configMapName, namespace, unsaved)
+	err = workload.RestoreTarget(t.Context(), env.Client, env.Client, signingKey, request, configMapName, namespace, unsaved)
 	if err == nil || !strings.Contains(err.Error(), "has no spec of Deployment billing-web") {
 		t.Errorf("RestoreTarget() of a target never saved = %v, want an error naming it", err)
 	}
