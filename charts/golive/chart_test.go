@@ -758,26 +758,34 @@ func TestAdmissionPolicyEqualsConfig(t *testing.T) {
 	}
 }
 
+// Both policies that let golive alone act name the chart's ServiceAccount and
+// breakGlass.group, not config/'s defaults.
 func TestBreakGlassGroupIsTheChartsValue(t *testing.T) {
 	values := filepath.Join(t.TempDir(), "values.yaml")
 	if err := os.WriteFile(values, []byte("breakGlass:\n  group: example:sre-on-call\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	in := render(t, "golive-system", values)
-	object := in.find("ValidatingAdmissionPolicy", "golive-owned-objects")
-	if object == nil {
-		t.Fatal("the chart renders no ValidatingAdmissionPolicy golive-owned-objects")
-	}
-	var policy admissionregistrationv1.ValidatingAdmissionPolicy
-	decode(t, object, &policy)
-	var golive string
-	for _, variable := range policy.Spec.Variables {
-		if variable.Name == "golive" {
-			golive = variable.Expression
+	in := render(t, "golive-ops", values)
+	for _, name := range []string{"golive-owned-objects", "golive-status-writers"} {
+		object := in.find("ValidatingAdmissionPolicy", name)
+		if object == nil {
+			t.Fatalf("the chart renders no ValidatingAdmissionPolicy %s", name)
 		}
-	}
-	if !strings.Contains(golive, "'example:sre-on-call' in variables.groups") || strings.Contains(golive, "golive:break-glass") {
-		t.Errorf("the policy's golive variable = %q, want the group example:sre-on-call only", golive)
+		var policy admissionregistrationv1.ValidatingAdmissionPolicy
+		decode(t, object, &policy)
+		got := map[string]string{}
+		for _, variable := range policy.Spec.Variables {
+			got[variable.Name] = variable.Expression
+		}
+		want := map[string]string{
+			"manager":         "'system:serviceaccount:golive-ops:golive'",
+			"breakGlassGroup": "'example:sre-on-call'",
+		}
+		for variable, expression := range want {
+			if got[variable] != expression {
+				t.Errorf("policy %s: variable %s = %q, want %q", name, variable, got[variable], expression)
+			}
+		}
 	}
 }
 
