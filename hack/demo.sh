@@ -369,12 +369,14 @@ NODE
 	k apply --server-side -k "$repo/config/admission"
 	k apply --server-side -k "$repo/config/demo/webhook"
 
-	say "Starting golive out of cluster, as its ServiceAccount golive-system/golive (impersonated)"
+	say "Starting golive out of cluster, as its ServiceAccount golive-system/golive (with a token of it)"
+	# A token of the ServiceAccount, so that the API server, its RBAC and the
+	# admission policies see golive as in a cluster (kubectl's --as would only
+	# impersonate kubectl's own calls, not golive's).
 	cp "$kubeconfig" "$golive_kubeconfig"
-	user=$("$kubectl" --kubeconfig "$golive_kubeconfig" config view --minify -o jsonpath='{.contexts[0].context.user}')
-	"$kubectl" --kubeconfig "$golive_kubeconfig" config set-credentials "$user" \
-		--as system:serviceaccount:golive-system:golive \
-		--as-group system:serviceaccounts --as-group system:serviceaccounts:golive-system --as-group system:authenticated >/dev/null
+	token=$(k -n golive-system create token golive --duration 24h)
+	"$kubectl" --kubeconfig "$golive_kubeconfig" config set-credentials golive --token "$token" >/dev/null
+	"$kubectl" --kubeconfig "$golive_kubeconfig" config set-context --current --user golive >/dev/null
 	(cd "$repo" && go build -o "$demo_dir/golive" ./cmd && go build -o "$demo_dir/kubectl-golive" ./cmd/kubectl-golive)
 	for port in $webhook_port $metrics_port $probe_port; do
 		if listening "$port"; then
@@ -405,7 +407,7 @@ NODE
 	done
 	echo "golive is ready (pid $(cat "$demo_dir/golive.pid")); its log: $demo_dir/golive.log"
 	k get mutatingwebhookconfigurations,validatingwebhookconfigurations \
-		-o custom-columns='NAME:.metadata.name,WEBHOOK:.webhooks[0].name,URL:.webhooks[0].clientConfig.url'
+		-o custom-columns='NAME:.metadata.name,WEBHOOKS:.webhooks[*].name,URLS:.webhooks[*].clientConfig.url'
 	note "golive's CA is in both (clientConfig.caBundle); its certificate is issued for localhost too"
 
 	say "The billing app in billing (production) and billing-grey (its grey twin, opted in by a label)"
