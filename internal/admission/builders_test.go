@@ -8,7 +8,6 @@ import (
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/ledger"
-	"github.com/golive-dev/golive/internal/testfixtures"
 )
 
 var (
@@ -42,19 +41,6 @@ func verdictOf(valid []golivev1alpha1.LedgerEntry, rejected []ledger.RejectedEnt
 }
 
 func ptrTo(s string) *string { return &s }
-
-// makeRequest is a request of alice in namespace that asks rnd-lead and
-// operations-office to approve and stages into <namespace>-grey.
-func makeRequest(namespace, name string) *testfixtures.UpdateRequestWrapper {
-	return testfixtures.MakeUpdateRequest(namespace, name).
-		UID("uid-"+namespace+"-"+name).
-		Annotation(golivev1alpha1.AnnotationRequestedBy, "alice@example.com").
-		Release("2.4.0").
-		Target(golivev1alpha1.TargetDeployment, "billing-api", map[string]string{"api": "registry.example.com/billing-api:2.4.0"}).
-		Staging(namespace+"-grey").
-		Approval("rnd-lead", 1).Approval("operations-office", 1).
-		Window("evening")
-}
 
 // inPhase puts the request in phase; from Soaking on, staging is verified for
 // the current spec, as the controller records it. Use it after the spec is

@@ -14,6 +14,7 @@ import (
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/ledger"
+	"github.com/golive-dev/golive/internal/testfixtures"
 )
 
 // The mutating webhook refuses a command it could not record within the
@@ -29,7 +30,7 @@ func TestCommandsWithinTheLedgerLimits(t *testing.T) {
 		Clock:   clocktesting.NewFakeClock(testTime),
 		Decoder: admission.NewDecoder(scheme),
 	}
-	base := makeRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseAwaitingApproval)).Obj()
+	base := testfixtures.MakeAlicesRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseAwaitingApproval)).Obj()
 	withEntries := func(n int) *golivev1alpha1.UpdateRequest {
 		var entries []golivev1alpha1.LedgerEntry
 		for i := range n {

@@ -11,6 +11,7 @@ import (
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/ledger"
+	"github.com/golive-dev/golive/internal/testfixtures"
 )
 
 func TestCheckCommand(t *testing.T) {
@@ -20,7 +21,7 @@ func TestCheckCommand(t *testing.T) {
 		accept  = golivev1alpha1.LedgerAccept
 		abort   = golivev1alpha1.LedgerAbort
 	)
-	awaiting := makeRequest("billing", "r").Acceptance("business-owner", 0, "").Mutate(inPhase(golivev1alpha1.PhaseAwaitingApproval))
+	awaiting := testfixtures.MakeAlicesRequest("billing", "r").Acceptance("business-owner", 0, "").Mutate(inPhase(golivev1alpha1.PhaseAwaitingApproval))
 	approved := awaiting.Obj()
 	bobApproved := ledger.Sign(testKey, approved, approvalBy(approved, "bob@example.com", "rnd-lead"))
 	bobApprovedEarlierSpec := bobApproved
@@ -39,41 +40,41 @@ func TestCheckCommand(t *testing.T) {
 	}{
 		// approve
 		{name: "approval awaited", request: awaiting.Obj(), command: Command{Action: approve, Role: "rnd-lead"}, user: "bob@example.com", wantRole: "rnd-lead"},
-		{name: "approval while soaking", request: makeRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseSoaking)).Obj(),
+		{name: "approval while soaking", request: testfixtures.MakeAlicesRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseSoaking)).Obj(),
 			command: Command{Action: approve, Role: "operations-office"}, user: "carol@example.com", wantRole: "operations-office"},
-		{name: "approval once scheduled", request: makeRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseScheduled)).Obj(),
+		{name: "approval once scheduled", request: testfixtures.MakeAlicesRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseScheduled)).Obj(),
 			command: Command{Action: approve, Role: "operations-office"}, user: "carol@example.com", wantRole: "operations-office"},
 		{name: "unknown role", request: awaiting.Obj(), command: Command{Action: approve, Role: "cto"}, user: "frank@example.com",
 			wantErr: `role "cto" is not one this request asks for: it asks for operations-office, rnd-lead`},
 		{name: "the acceptance role does not approve", request: awaiting.Obj(), command: Command{Action: approve, Role: "business-owner"}, user: "erin@example.com",
 			wantErr: `role "business-owner" is not one this request asks for`},
-		{name: "emergency role of an emergency request", request: makeRequest("billing", "r").Emergency("Payment outage").Incident("INC-4711").Mutate(inPhase(golivev1alpha1.PhaseAwaitingApproval)).Obj(),
+		{name: "emergency role of an emergency request", request: testfixtures.MakeAlicesRequest("billing", "r").Emergency("Payment outage").Incident("INC-4711").Mutate(inPhase(golivev1alpha1.PhaseAwaitingApproval)).Obj(),
 			command: Command{Action: approve, Role: "cto"}, user: "frank@example.com", emergencyRoles: []string{"cto"}, wantRole: "cto"},
 		{name: "emergency role of an ordinary request", request: awaiting.Obj(),
 			command: Command{Action: approve, Role: "cto"}, user: "frank@example.com", emergencyRoles: []string{"cto"},
 			wantErr: `role "cto" is not one this request asks for: it asks for operations-office, rnd-lead`},
-		{name: "emergency roles unknown", request: makeRequest("billing", "r").Emergency("Payment outage").Incident("INC-4711").Mutate(inPhase(golivev1alpha1.PhaseAwaitingApproval)).Obj(),
+		{name: "emergency roles unknown", request: testfixtures.MakeAlicesRequest("billing", "r").Emergency("Payment outage").Incident("INC-4711").Mutate(inPhase(golivev1alpha1.PhaseAwaitingApproval)).Obj(),
 			command: Command{Action: approve, Role: "cto"}, user: "frank@example.com", unknown: "the window evening allows no emergency updates",
 			wantErr: "it asks for operations-office, rnd-lead (the window evening allows no emergency updates)"},
-		{name: "before staging is verified", request: makeRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseVerifyingStaging)).Obj(),
+		{name: "before staging is verified", request: testfixtures.MakeAlicesRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseVerifyingStaging)).Obj(),
 			command: Command{Action: approve, Role: "rnd-lead"}, user: "bob@example.com",
 			wantErr: "staging is not verified for the current spec yet (phase VerifyingStaging)"},
-		{name: "before the controller saw the request", request: makeRequest("billing", "r").Obj(),
+		{name: "before the controller saw the request", request: testfixtures.MakeAlicesRequest("billing", "r").Obj(),
 			command: Command{Action: approve, Role: "rnd-lead"}, user: "bob@example.com",
 			wantErr: "staging is not verified for the current spec yet (phase Pending)"},
-		{name: "staging verified for an earlier spec", request: makeRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseAwaitingApproval)).Release("2.4.1").Obj(),
+		{name: "staging verified for an earlier spec", request: testfixtures.MakeAlicesRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseAwaitingApproval)).Release("2.4.1").Obj(),
 			command: Command{Action: approve, Role: "rnd-lead"}, user: "bob@example.com",
 			wantErr: "staging is not verified for the current spec yet (phase AwaitingApproval)"},
 		{name: "soaking without the condition", request: func() *golivev1alpha1.UpdateRequest {
-			r := makeRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseSoaking)).Obj()
+			r := testfixtures.MakeAlicesRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseSoaking)).Obj()
 			r.Status.Conditions[0].Status = metav1.ConditionFalse
 			return r
 		}(), command: Command{Action: approve, Role: "rnd-lead"}, user: "bob@example.com",
 			wantErr: "staging is not verified for the current spec yet (phase Soaking)"},
-		{name: "after production started", request: makeRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseUpdating)).Obj(),
+		{name: "after production started", request: testfixtures.MakeAlicesRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseUpdating)).Obj(),
 			command: Command{Action: approve, Role: "rnd-lead"}, user: "bob@example.com",
 			wantErr: "production has started (Updating): approvals are closed"},
-		{name: "after the end", request: makeRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseRejected)).Obj(),
+		{name: "after the end", request: testfixtures.MakeAlicesRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseRejected)).Obj(),
 			command: Command{Action: approve, Role: "rnd-lead"}, user: "bob@example.com", wantErr: "the request has ended (Rejected)"},
 		{name: "self-approval", request: awaiting.Obj(), command: Command{Action: approve, Role: "rnd-lead"}, user: "alice@example.com",
 			wantErr: "alice@example.com requested this update and may not approve it (spec.approvals.allowSelfApproval is false)"},
@@ -83,15 +84,15 @@ func TestCheckCommand(t *testing.T) {
 			wantErr: "system:serviceaccount:billing:deployer is a ServiceAccount: approvals, rejections and acceptances come from people"},
 		{name: "rejection by a ServiceAccount", request: awaiting.Obj(), command: Command{Action: reject, Role: "rnd-lead"}, user: "system:serviceaccount:billing:deployer",
 			wantErr: "is a ServiceAccount"},
-		{name: "acceptance by a ServiceAccount", request: makeRequest("billing", "r").Acceptance("business-owner", 0, "").Mutate(inPhase(golivev1alpha1.PhaseAwaitingAcceptance)).Obj(),
+		{name: "acceptance by a ServiceAccount", request: testfixtures.MakeAlicesRequest("billing", "r").Acceptance("business-owner", 0, "").Mutate(inPhase(golivev1alpha1.PhaseAwaitingAcceptance)).Obj(),
 			command: Command{Action: accept}, user: "system:serviceaccount:billing:deployer", wantErr: "is a ServiceAccount"},
 		{name: "abort by a ServiceAccount", request: awaiting.Obj(), command: Command{Action: abort, Comment: "pipeline cancelled"}, user: "system:serviceaccount:billing:deployer"},
-		{name: "self-approval allowed", request: makeRequest("billing", "r").AllowSelfApproval().Mutate(inPhase(golivev1alpha1.PhaseAwaitingApproval)).Obj(),
+		{name: "self-approval allowed", request: testfixtures.MakeAlicesRequest("billing", "r").AllowSelfApproval().Mutate(inPhase(golivev1alpha1.PhaseAwaitingApproval)).Obj(),
 			command: Command{Action: approve, Role: "rnd-lead"}, user: "alice@example.com", wantRole: "rnd-lead"},
-		{name: "requester unknown", request: makeRequest("billing", "r").Mutate(noRequester).Mutate(inPhase(golivev1alpha1.PhaseAwaitingApproval)).Obj(),
+		{name: "requester unknown", request: testfixtures.MakeAlicesRequest("billing", "r").Mutate(noRequester).Mutate(inPhase(golivev1alpha1.PhaseAwaitingApproval)).Obj(),
 			command: Command{Action: approve, Role: "rnd-lead"}, user: "bob@example.com",
 			wantErr: "the request has no golive.dev/requested-by"},
-		{name: "requester unknown, self-approval allowed", request: makeRequest("billing", "r").Mutate(noRequester).AllowSelfApproval().Mutate(inPhase(golivev1alpha1.PhaseAwaitingApproval)).Obj(),
+		{name: "requester unknown, self-approval allowed", request: testfixtures.MakeAlicesRequest("billing", "r").Mutate(noRequester).AllowSelfApproval().Mutate(inPhase(golivev1alpha1.PhaseAwaitingApproval)).Obj(),
 			command: Command{Action: approve, Role: "rnd-lead"}, user: "bob@example.com", wantRole: "rnd-lead"},
 		{name: "second approval by the same user", request: approved, command: Command{Action: approve, Role: "rnd-lead"}, user: "bob@example.com",
 			ledger:  []golivev1alpha1.LedgerEntry{bobApproved},
@@ -104,35 +105,35 @@ func TestCheckCommand(t *testing.T) {
 			ledger: []golivev1alpha1.LedgerEntry{bobApproved}, wantRole: "operations-office"},
 
 		// reject
-		{name: "reject while pending", request: makeRequest("billing", "r").Obj(), command: Command{Action: reject, Role: "operations-office"}, user: "carol@example.com", wantRole: "operations-office"},
+		{name: "reject while pending", request: testfixtures.MakeAlicesRequest("billing", "r").Obj(), command: Command{Action: reject, Role: "operations-office"}, user: "carol@example.com", wantRole: "operations-office"},
 		{name: "reject by the acceptance role before production", request: awaiting.Obj(), command: Command{Action: reject, Role: "business-owner"}, user: "erin@example.com", wantRole: "business-owner"},
 		{name: "reject by an unknown role", request: awaiting.Obj(), command: Command{Action: reject, Role: "cto"}, user: "frank@example.com",
 			wantErr: `role "cto" is not one this request asks for: it asks for business-owner, operations-office, rnd-lead`},
-		{name: "reject after production started", request: makeRequest("billing", "r").Acceptance("business-owner", 0, "").Mutate(inPhase(golivev1alpha1.PhaseUpdating)).Obj(),
+		{name: "reject after production started", request: testfixtures.MakeAlicesRequest("billing", "r").Acceptance("business-owner", 0, "").Mutate(inPhase(golivev1alpha1.PhaseUpdating)).Obj(),
 			command: Command{Action: reject, Role: "rnd-lead"}, user: "bob@example.com",
 			wantErr: "production has started (Updating): it can be rejected only by the acceptance role in AwaitingAcceptance, or aborted with golive.dev/abort"},
-		{name: "reject by the acceptance role while verifying production", request: makeRequest("billing", "r").Acceptance("business-owner", 0, "").Mutate(inPhase(golivev1alpha1.PhaseVerifying)).Obj(),
+		{name: "reject by the acceptance role while verifying production", request: testfixtures.MakeAlicesRequest("billing", "r").Acceptance("business-owner", 0, "").Mutate(inPhase(golivev1alpha1.PhaseVerifying)).Obj(),
 			command: Command{Action: reject, Role: "business-owner"}, user: "erin@example.com", wantErr: "production has started (Verifying)"},
-		{name: "reject in acceptance by the acceptance role", request: makeRequest("billing", "r").Acceptance("business-owner", 0, "").Mutate(inPhase(golivev1alpha1.PhaseAwaitingAcceptance)).Obj(),
+		{name: "reject in acceptance by the acceptance role", request: testfixtures.MakeAlicesRequest("billing", "r").Acceptance("business-owner", 0, "").Mutate(inPhase(golivev1alpha1.PhaseAwaitingAcceptance)).Obj(),
 			command: Command{Action: reject, Role: "business-owner"}, user: "erin@example.com", wantRole: "business-owner"},
-		{name: "reject in acceptance by another role", request: makeRequest("billing", "r").Acceptance("business-owner", 0, "").Mutate(inPhase(golivev1alpha1.PhaseAwaitingAcceptance)).Obj(),
+		{name: "reject in acceptance by another role", request: testfixtures.MakeAlicesRequest("billing", "r").Acceptance("business-owner", 0, "").Mutate(inPhase(golivev1alpha1.PhaseAwaitingAcceptance)).Obj(),
 			command: Command{Action: reject, Role: "rnd-lead"}, user: "bob@example.com",
 			wantErr: "production is awaiting acceptance: only the acceptance role business-owner may reject it now"},
-		{name: "reject after the end", request: makeRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseAborted)).Obj(),
+		{name: "reject after the end", request: testfixtures.MakeAlicesRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseAborted)).Obj(),
 			command: Command{Action: reject, Role: "rnd-lead"}, user: "bob@example.com", wantErr: "the request has ended (Aborted)"},
 
 		// accept
-		{name: "accept", request: makeRequest("billing", "r").Acceptance("business-owner", 0, "").Mutate(inPhase(golivev1alpha1.PhaseAwaitingAcceptance)).Obj(),
+		{name: "accept", request: testfixtures.MakeAlicesRequest("billing", "r").Acceptance("business-owner", 0, "").Mutate(inPhase(golivev1alpha1.PhaseAwaitingAcceptance)).Obj(),
 			command: Command{Action: accept}, user: "erin@example.com", wantRole: "business-owner"},
-		{name: "accept before production is verified", request: makeRequest("billing", "r").Acceptance("business-owner", 0, "").Mutate(inPhase(golivev1alpha1.PhaseVerifying)).Obj(),
+		{name: "accept before production is verified", request: testfixtures.MakeAlicesRequest("billing", "r").Acceptance("business-owner", 0, "").Mutate(inPhase(golivev1alpha1.PhaseVerifying)).Obj(),
 			command: Command{Action: accept}, user: "erin@example.com", wantErr: "acceptance is possible only in AwaitingAcceptance; the request is in Verifying"},
-		{name: "accept without an acceptance step", request: makeRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseVerifying)).Obj(),
+		{name: "accept without an acceptance step", request: testfixtures.MakeAlicesRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseVerifying)).Obj(),
 			command: Command{Action: accept}, user: "erin@example.com", wantErr: "this request has no acceptance step (spec.acceptance)"},
 
 		// abort
-		{name: "abort", request: makeRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseUpdating)).Obj(),
+		{name: "abort", request: testfixtures.MakeAlicesRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseUpdating)).Obj(),
 			command: Command{Action: abort, Comment: "outage"}, user: "alice@example.com"},
-		{name: "abort after the end", request: makeRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseSucceeded)).Obj(),
+		{name: "abort after the end", request: testfixtures.MakeAlicesRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseSucceeded)).Obj(),
 			command: Command{Action: abort, Comment: "outage"}, user: "alice@example.com", wantErr: "the request has ended (Succeeded)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -157,7 +158,7 @@ func TestCheckCommand(t *testing.T) {
 }
 
 func TestAccessFor(t *testing.T) {
-	request := makeRequest("billing", "billing-2-4-0").Obj()
+	request := testfixtures.MakeAlicesRequest("billing", "billing-2-4-0").Obj()
 	for _, tc := range []struct {
 		action golivev1alpha1.LedgerAction
 		role   string
@@ -179,7 +180,7 @@ func TestAccessFor(t *testing.T) {
 }
 
 func TestAppendedEntry(t *testing.T) {
-	request := makeRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseAwaitingApproval)).Obj()
+	request := testfixtures.MakeAlicesRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseAwaitingApproval)).Obj()
 	bob := ledger.Sign(testKey, request, approvalBy(request, "bob@example.com", "rnd-lead"))
 	carol := ledger.Sign(testKey, request, approvalBy(request, "carol@example.com", "operations-office"))
 	dave := ledger.Sign(testKey, request, approvalBy(request, "dave@example.com", "rnd-lead"))

@@ -258,7 +258,7 @@ func (f *fixture) createNamespace(name string, labels map[string]string) {
 
 // request is a request of this fixture's namespace, as people write it.
 func (f *fixture) request(name string) *testfixtures.UpdateRequestWrapper {
-	return makeRequest(f.namespace, name).Mutate(noRequester).UID("")
+	return testfixtures.MakeAlicesRequest(f.namespace, name).Mutate(noRequester).UID("")
 }
 
 // create creates request as user and returns it as stored.

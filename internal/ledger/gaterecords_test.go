@@ -7,13 +7,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/testfixtures"
 )
 
 func TestGateRecordSignatures(t *testing.T) {
 	key := []byte("0123456789abcdef0123456789abcdef")
 	at := time.Date(2026, 11, 23, 9, 0, 0, 700_000_000, time.UTC)
 	signed := func() (*golivev1alpha1.UpdateRequest, golivev1alpha1.GateRecord) {
-		request := makeRequest("billing", "billing-2-4-0").Obj()
+		request := testfixtures.MakeAlicesRequest("billing", "billing-2-4-0").Obj()
 		records := []golivev1alpha1.GateRecord{{Gate: golivev1alpha1.GateProductionStarted, SpecHash: "sha256:aaa", At: metav1.NewTime(at)}}
 		SignGateRecords(key, request, records)
 		return request, records[0]

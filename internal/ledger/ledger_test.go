@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/testfixtures"
 )
 
 var (
@@ -59,7 +60,7 @@ func verdictOf(valid []golivev1alpha1.LedgerEntry, rejected []RejectedEntry) ver
 }
 
 func TestSignedEntriesVerify(t *testing.T) {
-	request := makeRequest("billing", "r").Phase(golivev1alpha1.PhaseAwaitingApproval).Obj()
+	request := testfixtures.MakeAlicesRequest("billing", "r").Phase(golivev1alpha1.PhaseAwaitingApproval).Obj()
 	bob := Sign(testKey, request, approvalBy(request, "bob@example.com", "rnd-lead"))
 	carol := Sign(testKey, request, approvalBy(request, "carol@example.com", "operations-office"))
 	request = withLedger(t, request, bob, carol)
@@ -74,7 +75,7 @@ func TestSignedEntriesVerify(t *testing.T) {
 }
 
 func TestSignCutsTimeToTheSecond(t *testing.T) {
-	request := makeRequest("billing", "r").Obj()
+	request := testfixtures.MakeAlicesRequest("billing", "r").Obj()
 	entry := approvalBy(request, "bob@example.com", "rnd-lead")
 	entry.Time = metav1.NewTime(testTime.Add(1500 * time.Millisecond).In(time.FixedZone("CET", 3600)))
 	signed := Sign(testKey, request, entry)
@@ -91,7 +92,7 @@ func TestSignCutsTimeToTheSecond(t *testing.T) {
 // Any change to a signed entry, or the entry in another request, or a key
 // other than golive's, fails the signature.
 func TestVerifyLedgerRejectsForgedEntries(t *testing.T) {
-	request := makeRequest("billing", "r").Phase(golivev1alpha1.PhaseAwaitingApproval).Obj()
+	request := testfixtures.MakeAlicesRequest("billing", "r").Phase(golivev1alpha1.PhaseAwaitingApproval).Obj()
 	specHash := SpecHash(&request.Spec)
 	genuine := Sign(testKey, request, approvalBy(request, "bob@example.com", "rnd-lead"))
 
@@ -139,8 +140,8 @@ func TestVerifyLedgerRejectsForgedEntries(t *testing.T) {
 		{name: "signed with another key", forge: func(e golivev1alpha1.LedgerEntry) golivev1alpha1.LedgerEntry {
 			return Sign(otherKey, request, e)
 		}},
-		{name: "copied to another request", target: makeRequest("billing", "other").Phase(golivev1alpha1.PhaseAwaitingApproval).Obj()},
-		{name: "copied to another namespace", target: makeRequest("shop", "r").Phase(golivev1alpha1.PhaseAwaitingApproval).Obj()},
+		{name: "copied to another request", target: testfixtures.MakeAlicesRequest("billing", "other").Phase(golivev1alpha1.PhaseAwaitingApproval).Obj()},
+		{name: "copied to another namespace", target: testfixtures.MakeAlicesRequest("shop", "r").Phase(golivev1alpha1.PhaseAwaitingApproval).Obj()},
 		{name: "copied to the request re-created under its name", target: func() *golivev1alpha1.UpdateRequest {
 			recreated := request.DeepCopy()
 			recreated.UID = "uid-of-the-new-object"
@@ -166,9 +167,9 @@ func TestVerifyLedgerRejectsForgedEntries(t *testing.T) {
 }
 
 func TestVerifyLedger(t *testing.T) {
-	request := makeRequest("billing", "r").Phase(golivev1alpha1.PhaseAwaitingApproval).Obj()
+	request := testfixtures.MakeAlicesRequest("billing", "r").Phase(golivev1alpha1.PhaseAwaitingApproval).Obj()
 	current := SpecHash(&request.Spec)
-	earlier := makeRequest("billing", "r").Release("2.3.9").Obj()
+	earlier := testfixtures.MakeAlicesRequest("billing", "r").Release("2.3.9").Obj()
 	bob := Sign(testKey, request, approvalBy(request, "bob@example.com", "rnd-lead"))
 	carol := Sign(testKey, request, approvalBy(request, "carol@example.com", "operations-office"))
 	staleEntry := approvalBy(request, "dave@example.com", "rnd-lead")
@@ -236,7 +237,7 @@ func TestVerifyLedger(t *testing.T) {
 }
 
 func TestLedgerRoundTrip(t *testing.T) {
-	request := makeRequest("billing", "r").Obj()
+	request := testfixtures.MakeAlicesRequest("billing", "r").Obj()
 	entries := []golivev1alpha1.LedgerEntry{
 		Sign(testKey, request, approvalBy(request, "bob@example.com", "rnd-lead")),
 		Sign(testKey, request, golivev1alpha1.LedgerEntry{
@@ -265,7 +266,7 @@ func ptrTo(s string) *string { return &s }
 // the last one winning), jq and people another; only golive's own encoding is
 // read at all.
 func TestParseReadsOnlyTheCanonicalEncoding(t *testing.T) {
-	request := makeRequest("billing", "r").Phase(golivev1alpha1.PhaseAwaitingApproval).Obj()
+	request := testfixtures.MakeAlicesRequest("billing", "r").Phase(golivev1alpha1.PhaseAwaitingApproval).Obj()
 	bob := Sign(testKey, request, approvalBy(request, "bob@example.com", "rnd-lead"))
 	carol := Sign(testKey, request, approvalBy(request, "carol@example.com", "operations-office"))
 	canonical, err := Format([]golivev1alpha1.LedgerEntry{bob, carol})
@@ -322,7 +323,7 @@ func TestParseReadsOnlyTheCanonicalEncoding(t *testing.T) {
 }
 
 func TestParseRefusesUnknownFields(t *testing.T) {
-	request := makeRequest("billing", "r").Obj()
+	request := testfixtures.MakeAlicesRequest("billing", "r").Obj()
 	canonical, err := Format([]golivev1alpha1.LedgerEntry{Sign(testKey, request, approvalBy(request, "bob@example.com", "rnd-lead"))})
 	if err != nil {
 		t.Fatal(err)
@@ -334,7 +335,7 @@ func TestParseRefusesUnknownFields(t *testing.T) {
 }
 
 func TestLedgerLimits(t *testing.T) {
-	request := makeRequest("billing", "r").Phase(golivev1alpha1.PhaseAwaitingApproval).Obj()
+	request := testfixtures.MakeAlicesRequest("billing", "r").Phase(golivev1alpha1.PhaseAwaitingApproval).Obj()
 	current := SpecHash(&request.Spec)
 	entries := func(n int) []golivev1alpha1.LedgerEntry {
 		var list []golivev1alpha1.LedgerEntry

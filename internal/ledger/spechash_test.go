@@ -8,10 +8,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/testfixtures"
 )
 
 func TestSpecHash(t *testing.T) {
-	base := makeRequest("billing", "r").Obj().Spec
+	base := testfixtures.MakeAlicesRequest("billing", "r").Obj().Spec
 	baseHash := SpecHash(&base)
 	if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(baseHash) {
 		t.Fatalf("SpecHash = %q, want sha256:<64 hex digits>", baseHash)
@@ -39,7 +40,7 @@ func TestSpecHash(t *testing.T) {
 		}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			spec := *makeRequest("billing", "r").Obj().Spec.DeepCopy()
+			spec := *testfixtures.MakeAlicesRequest("billing", "r").Obj().Spec.DeepCopy()
 			tc.change(&spec)
 			if got := SpecHash(&spec) == baseHash; got != tc.same {
 				t.Errorf("hash equal to the original's: %v, want %v", got, tc.same)
@@ -49,7 +50,7 @@ func TestSpecHash(t *testing.T) {
 }
 
 func TestSpecHashLeavesTheSpecAlone(t *testing.T) {
-	spec := makeRequest("billing", "r").Obj().Spec
+	spec := testfixtures.MakeAlicesRequest("billing", "r").Obj().Spec
 	spec.Suspend = true
 	before := *spec.DeepCopy()
 	SpecHash(&spec)

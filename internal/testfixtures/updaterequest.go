@@ -48,6 +48,21 @@ func MakeUpdateRequest(namespace, name string) *UpdateRequestWrapper {
 	}}
 }
 
+// MakeAlicesRequest is a request of alice@example.com (stamped as the
+// requester) in namespace that asks rnd-lead and operations-office to approve
+// and stages into <namespace>-grey: the request the webhook's and the ledger's
+// tests give commands on.
+func MakeAlicesRequest(namespace, name string) *UpdateRequestWrapper {
+	return MakeUpdateRequest(namespace, name).
+		UID("uid-"+namespace+"-"+name).
+		Annotation(golivev1alpha1.AnnotationRequestedBy, "alice@example.com").
+		Release("2.4.0").
+		Target(golivev1alpha1.TargetDeployment, "billing-api", map[string]string{"api": "registry.example.com/billing-api:2.4.0"}).
+		Staging(namespace+"-grey").
+		Approval("rnd-lead", 1).Approval("operations-office", 1).
+		Window("evening")
+}
+
 // Obj returns a copy of the request built so far.
 func (w *UpdateRequestWrapper) Obj() *golivev1alpha1.UpdateRequest { return w.UpdateRequest.DeepCopy() }
 
