@@ -75,17 +75,7 @@ func TestDeletedEmergencyStillUsesTheBudget(t *testing.T) {
 		return ""
 	})
 
-	second := j.another("billing-2-4-1", func(r *golivev1alpha1.UpdateRequest) {
-		emergency(r)
-		r.Spec.Release = "2.4.1"
-		r.Spec.Targets[0].Images["api"] = "billing-api:2.4.1"
-	})
-	second.waitForImageAndRollOut(j.staging, "billing-api:2.4.1")
-	second.finishJob(true)
-	second.waitForPhase(golivev1alpha1.PhaseAwaitingApproval)
-	second.approve("bob", "rnd-lead")
-	second.approve("erin", "cto")
-	second.waitForReady(golivev1alpha1.ReasonEmergencyBudgetExhausted, "allows 1 emergency updates per 720h0m0s and 1 were used")
+	j.secondEmergencyOverBudget(emergency)
 	if got := j.image(j.production); got != newImage {
 		t.Fatalf("production runs %s, want %s: the budget was used by the deleted request", got, newImage)
 	}
