@@ -79,6 +79,7 @@ func main() {
 		concurrentReconciles    int
 		pprofAddr               string
 		egressAllow             string
+		namespacedRBAC          bool
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8443",
 		"Address of the metrics endpoint; \"0\" turns it off.")
@@ -124,6 +125,8 @@ func main() {
 		"Comma-separated CIDRs and host names (*.svc.cluster.local allows its subdomains) that HTTP checks and notifications may reach; "+
 			"empty allows any address. Loopback, link-local, unspecified and cloud metadata addresses are refused either way, "+
 			"unless a CIDR inside them is listed, such as 127.0.0.1/32. See docs/security.md.")
+	flag.BoolVar(&namespacedRBAC, "namespaced-rbac", false,
+		"golive's rights to change workloads are granted per namespace (the chart's rbac.scope=namespaces): refuse requests for a namespace where it lacks them.")
 	flag.StringVar(&pprofAddr, "pprof-bind-address", "",
 		"Address of Go's pprof endpoints, such as 127.0.0.1:8082, to profile golive; off when empty.")
 	logOptions := zap.Options{}
@@ -256,13 +259,21 @@ func main() {
 
 	// The validating webhook repeats the mutating one's access check milliseconds later.
 	access := admission.NewCachedAccessReviewer(admission.SubjectAccessReviewer{Client: mgr.GetClient()}, accessReviewTTL, realClock)
-	(&admission.Webhooks{
+	webhooks := &admission.Webhooks{
 		Reader:  mgr.GetAPIReader(),
 		Access:  access,
 		Key:     ledgerKey,
 		Clock:   realClock,
 		Decoder: ctrladmission.NewDecoder(scheme),
-	}).Register(webhookServer)
+	}
+	if namespacedRBAC {
+		if webhooks.Manager, err = managerIdentity(ctx, mgr.GetClient()); err != nil {
+			setupLog.Error(err, "Failed to learn golive's own identity for --namespaced-rbac")
+			os.Exit(1)
+		}
+		setupLog.Info("Refusing requests for namespaces where golive may not change workloads", "identity", webhooks.Manager.Username)
+	}
+	webhooks.Register(webhookServer)
 	webhooksServing := serveWebhooksWhenReady(ctx, mgr, certificateReady)
 
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

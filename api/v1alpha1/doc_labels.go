@@ -8,6 +8,11 @@ const (
 	// production namespace; a request may only stage into a namespace that opted in.
 	LabelStagingFor = "golive.dev/staging-for"
 
+	// LabelManaged, set to "true", marks a namespace where the chart's
+	// rbac.scope=namespaces grants golive its rights to change workloads
+	// (at the next helm install or upgrade).
+	LabelManaged = "golive.dev/managed"
+
 	// LabelRequest names the UpdateRequest that created an object (Jobs, VolumeSnapshots, ConfigMaps).
 	LabelRequest = "golive.dev/request"
 

@@ -68,6 +68,10 @@ type Webhooks struct {
 	Clock clock.PassiveClock
 	// Decoder decodes the objects of admission requests.
 	Decoder admission.Decoder
+	// Manager is golive's own identity, set when its rights to change
+	// workloads are granted per namespace (--namespaced-rbac): requests for
+	// a namespace where it lacks them are refused (managerrights.go).
+	Manager *authenticationv1.UserInfo
 }
 
 // Register serves the webhooks on server.
@@ -338,6 +342,9 @@ func (v validator) validateCreate(ctx context.Context, request *golivev1alpha1.U
 	if err := v.checkStaging(ctx, request); err != nil {
 		return err
 	}
+	if err := v.checkManagerRights(ctx, request); err != nil {
+		return err
+	}
 	return v.checkJobAuthor(ctx, nil, request, user)
 }
 
@@ -368,6 +375,11 @@ func (v validator) validateUpdate(ctx context.Context, stored, request *golivev1
 	}
 	if request.Spec.Staging.Namespace != stored.Spec.Staging.Namespace {
 		if err := v.checkStaging(ctx, request); err != nil {
+			return err
+		}
+	}
+	if managerRightsChanged(stored, request) {
+		if err := v.checkManagerRights(ctx, request); err != nil {
 			return err
 		}
 	}
