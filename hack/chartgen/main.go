@@ -159,6 +159,9 @@ func render(docs []document) ([]byte, error) {
 		switch name := doc.metadata("name"); doc.kind() {
 		case "ClusterRole":
 			err = rulesTemplate(doc, clusterRoleRulesPrefix+name, "The rules of the ClusterRole "+name+".", add)
+			if err == nil && name == managerRole {
+				err = scopedRulesTemplates(doc, add)
+			}
 		case "Role":
 			// The chart installs golive into the release's namespace; the
 			// manifests can only name the namespace config/ installs it into.

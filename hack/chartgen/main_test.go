@@ -15,7 +15,7 @@ metadata:
 rules:
 - apiGroups: [""]
   resources: [configmaps]
-  verbs: [get, list]
+  verbs: [create, get, list]
 `
 
 const role = `
@@ -77,8 +77,30 @@ func TestRenderWritesNamedTemplates(t *testing.T) {
 		"  resources:\n" +
 		"    - configmaps\n" +
 		"  verbs:\n" +
+		"    - create\n" +
 		"    - get\n" +
 		"    - list\n" +
+		"{{- end }}\n" +
+		"\n" +
+		"{{- /* The rules of the ClusterRole golive-manager that rbac.scope=namespaces keeps cluster-wide: reads, and all but workload writes. */ -}}\n" +
+		"{{- define \"golive.generated.clusterWideRules.golive-manager\" -}}\n" +
+		"- apiGroups:\n" +
+		"    - \"\"\n" +
+		"  resources:\n" +
+		"    - configmaps\n" +
+		"  verbs:\n" +
+		"    - get\n" +
+		"    - list\n" +
+		"{{- end }}\n" +
+		"\n" +
+		"{{- /* The rules of the ClusterRole golive-manager that rbac.scope=namespaces grants only in the managed namespaces: workload writes. */ -}}\n" +
+		"{{- define \"golive.generated.perNamespaceRules.golive-manager\" -}}\n" +
+		"- apiGroups:\n" +
+		"    - \"\"\n" +
+		"  resources:\n" +
+		"    - configmaps\n" +
+		"  verbs:\n" +
+		"    - create\n" +
 		"{{- end }}\n" +
 		"\n" +
 		"{{- /* The rules of the Role golive-manager in golive's own namespace (the release's). */ -}}\n" +
