@@ -382,8 +382,13 @@ func TestDefaultInstallHardensTheManager(t *testing.T) {
 // flag the chart passes is one it defines: a renamed flag would otherwise
 // only fail when the Pod crash-loops.
 func TestManagerAcceptsTheChartsFlags(t *testing.T) {
-	in := render(t, "golive-system", certManagerValues)
-	container := managerContainer(t, only[appsv1.Deployment](t, in, "Deployment"))
+	passed := map[string]bool{}
+	for _, values := range []string{certManagerValues, namespacedRBACValues} {
+		in := render(t, "golive-system", values)
+		for name := range flags(t, managerContainer(t, only[appsv1.Deployment](t, in, "Deployment")).Args) {
+			passed[name] = true
+		}
+	}
 
 	binary := filepath.Join(t.TempDir(), "manager")
 	build := exec.Command("go", "build", "-o", binary, "./cmd")
@@ -405,7 +410,7 @@ func TestManagerAcceptsTheChartsFlags(t *testing.T) {
 	if len(defined) == 0 {
 		t.Fatalf("no flags found in the manager's usage:\n%s", usage.String())
 	}
-	for name := range flags(t, container.Args) {
+	for name := range passed {
 		if !defined[name] {
 			t.Errorf("the chart passes --%s, which the manager does not define", name)
 		}
@@ -954,6 +959,8 @@ func TestValuesSchemaRefusesWrongValues(t *testing.T) {
 		{"client CA ConfigMap with a path", "webhook:\n  clientCA:\n    configMapName: ca/x", "at '/webhook/clientCA/configMapName'"},
 		{"no allowed client names", "webhook:\n  clientNames: []", "at '/webhook/clientNames'"},
 		{"metrics namespace as a selector", "networkPolicy:\n  metrics:\n    namespaces: [{name: monitoring}]", "at '/networkPolicy/metrics/namespaces/0'"},
+		{"unknown RBAC scope", "rbac:\n  scope: namespace", "at '/rbac/scope'"},
+		{"managed namespace with a slash", "rbac:\n  namespaces: [shop/grey]", "at '/rbac/namespaces/0'"},
 		{"external manager with cert-manager", "externalManager:\n  enabled: true\n  webhookURL: https://localhost:9443\ncertManager:\n  enabled: true",
 			"certManager.enabled does not work with externalManager.enabled"},
 	} {

@@ -127,3 +127,22 @@ cert-manager.io/inject-ca-from: {{ printf "%s/%s" .Release.Namespace (include "g
 {{- fail "certManager.enabled does not work with externalManager.enabled: cert-manager's certificate names the in-cluster Service, which an external manager does not serve; the external manager issues its own (--webhook-dns-names)" }}
 {{- end }}
 {{- end }}
+
+{{/*
+The namespaces where rbac.scope=namespaces grants the manager its writes, as a
+JSON list: rbac.namespaces, and the namespaces labelled golive.dev/managed=true
+when helm installs or upgrades (lookup reads the cluster; `helm template`
+sees none). Sorted and without duplicates, so that renderings compare.
+*/}}
+{{- define "golive.managedNamespaces" -}}
+{{- $names := list }}
+{{- range .Values.rbac.namespaces }}
+{{- $names = append $names . }}
+{{- end }}
+{{- range (lookup "v1" "Namespace" "" "").items }}
+{{- if eq (get (.metadata.labels | default dict) "golive.dev/managed") "true" }}
+{{- $names = append $names .metadata.name }}
+{{- end }}
+{{- end }}
+{{- $names | uniq | sortAlpha | toJson }}
+{{- end }}
