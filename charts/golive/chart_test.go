@@ -729,6 +729,9 @@ func TestAdmissionPolicyEqualsConfig(t *testing.T) {
 			// The release "golive" in namespace team-golive, with the chart's ServiceAccount.
 			"system:serviceaccount:golive-system:golive": "system:serviceaccount:team-golive:golive",
 		}},
+		{file: "cleanup_finalizer_policy.yaml", name: "golive-cleanup-finalizer", identities: map[string]string{
+			"system:serviceaccount:golive-system:golive": "system:serviceaccount:team-golive:golive",
+		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			in := render(t, "team-golive")

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -118,4 +119,64 @@ func TestForgedUpdatingDoesNotApplyImages(t *testing.T) {
 	j.waitForReady(golivev1alpha1.ReasonStatusNotTrusted,
 		"The status says phase Updating, but golive has no signed record that production started for this spec; nothing was changed")
 	j.productionUntouched()
+}
+
+// TestCleanupFinalizerIsGolivesToRemove: a cluster administrator outside the
+// break-glass group who deletes a request in production cannot strip golive's
+// cleanup finalizer to skip the rollback; a break-glass member can.
+func TestCleanupFinalizerIsGolivesToRemove(t *testing.T) {
+	namespace := newNamespace(t)
+	ctx := t.Context()
+	request := (&journey{production: namespace, staging: namespace + "-grey"}).newRequest("billing-2-4-0", nil)
+	request.Finalizers = []string{golivev1alpha1.FinalizerCleanup}
+	// Suspended, so the test's operator leaves it as created.
+	request.Spec.Suspend = true
+	if err := env.Client.Create(ctx, request); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := env.ClientAs("cluster-admin-"+namespace, "system:masters")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, func(ctx context.Context) string {
+		var stored golivev1alpha1.UpdateRequest
+		if err := admin.Get(ctx, client.ObjectKeyFromObject(request), &stored); err != nil {
+			return err.Error()
+		}
+		base := stored.DeepCopy()
+		stored.Finalizers = nil
+		err := admin.Patch(ctx, &stored, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
+		switch {
+		case err == nil:
+			return "the administrator removed golive's cleanup finalizer"
+		case !strings.Contains(err.Error(), "metadata.finalizers: golive.dev/cleanup is removed by golive alone") ||
+			!strings.Contains(err.Error(), "is not in the break-glass group "+testenv.BreakGlassGroup):
+			return fmt.Sprintf("refused, but not by the cleanup-finalizer policy: %v", err)
+		}
+		return ""
+	})
+	var stored golivev1alpha1.UpdateRequest
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(request), &stored); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(stored.Finalizers, golivev1alpha1.FinalizerCleanup) {
+		t.Fatalf("finalizers %v after the refusal, want golive's kept", stored.Finalizers)
+	}
+	// Other finalizers stay anyone's to manage.
+	base := stored.DeepCopy()
+	stored.Finalizers = append(stored.Finalizers, "example.com/keep")
+	if err := admin.Patch(ctx, &stored, client.MergeFrom(base)); err != nil {
+		t.Errorf("adding another finalizer: %v", err)
+	}
+	base = stored.DeepCopy()
+	stored.Finalizers = []string{golivev1alpha1.FinalizerCleanup}
+	if err := admin.Patch(ctx, &stored, client.MergeFrom(base)); err != nil {
+		t.Errorf("removing the other finalizer: %v", err)
+	}
+	// The break-glass group (the test's administrator) may repair.
+	base = stored.DeepCopy()
+	stored.Finalizers = nil
+	if err := env.Client.Patch(ctx, &stored, client.MergeFrom(base)); err != nil {
+		t.Errorf("break-glass removing the finalizer: %v", err)
+	}
 }
