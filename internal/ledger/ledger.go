@@ -189,7 +189,8 @@ func CheckEntry(entry golivev1alpha1.LedgerEntry) error {
 
 // Verify reads request's golive.dev/ledger and returns the entries that
 // count for the spec with hash specHash (status.specHash): well-formed, signed
-// with key for this very request, not repeated, and made for that spec. Every
+// with key for this very request, not repeated, and made for that spec (or,
+// for an abort or a reject, for any spec of the request). Every
 // other entry is returned in rejected with the reason, so the controller can
 // report it; none of them may be acted on.
 func Verify(key []byte, request *golivev1alpha1.UpdateRequest, specHash string) (valid []golivev1alpha1.LedgerEntry, rejected []RejectedEntry) {
@@ -219,11 +220,20 @@ func Verify(key []byte, request *golivev1alpha1.UpdateRequest, specHash string) 
 			continue
 		}
 		seen[entry.Signature] = i
-		if entry.SpecHash != specHash {
+		// An abort or a reject ends the request whatever spec it was given
+		// for: a spec change that lands before golive reads the entry must not
+		// swallow it (the spec can change only before production is touched,
+		// where both end the request at once).
+		if entry.SpecHash != specHash && !endsTheRequest(entry.Action) {
 			reject(RejectedStaleSpec, fmt.Sprintf("ledger entry %d (%s by %s) was given for an earlier spec", i, entry.Action, entry.User))
 			continue
 		}
 		valid = append(valid, entry)
 	}
 	return valid, rejected
+}
+
+// endsTheRequest reports whether action ends the request for any spec.
+func endsTheRequest(action golivev1alpha1.LedgerAction) bool {
+	return action == golivev1alpha1.LedgerAbort || action == golivev1alpha1.LedgerReject
 }

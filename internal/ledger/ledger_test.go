@@ -188,6 +188,12 @@ func TestVerifyLedger(t *testing.T) {
 		User: "bob@example.com", Action: golivev1alpha1.LedgerApprove, Time: metav1.NewTime(testTime), SpecHash: current,
 	})
 	unsigned := approvalBy(request, "carol@example.com", "operations-office")
+	staleReject := Sign(testKey, request, golivev1alpha1.LedgerEntry{
+		User: "bob@example.com", Role: "rnd-lead", Action: golivev1alpha1.LedgerReject, Comment: "no", Time: metav1.NewTime(testTime), SpecHash: SpecHash(&earlier.Spec),
+	})
+	staleAbort := Sign(testKey, request, golivev1alpha1.LedgerEntry{
+		User: "alice@example.com", Action: golivev1alpha1.LedgerAbort, Comment: "stop", Time: metav1.NewTime(testTime), SpecHash: SpecHash(&earlier.Spec),
+	})
 
 	for _, tc := range []struct {
 		name    string
@@ -201,6 +207,9 @@ func TestVerifyLedger(t *testing.T) {
 			want: verdict{Valid: []string{"bob@example.com/rnd-lead", "carol@example.com/operations-office"}}},
 		{name: "an approval of an earlier spec", entries: []golivev1alpha1.LedgerEntry{stale, bob},
 			want: verdict{Valid: []string{"bob@example.com/rnd-lead"}, Rejected: []string{"0 " + RejectedStaleSpec}}},
+		// A spec change racing a reject or an abort must not swallow it.
+		{name: "a reject and an abort of an earlier spec", entries: []golivev1alpha1.LedgerEntry{staleReject, staleAbort},
+			want: verdict{Valid: []string{"bob@example.com/rnd-lead", "alice@example.com/"}}},
 		{name: "the same entry twice", entries: []golivev1alpha1.LedgerEntry{bob, carol, bob},
 			want: verdict{Valid: []string{"bob@example.com/rnd-lead", "carol@example.com/operations-office"}, Rejected: []string{"2 " + RejectedDuplicate}}},
 		{name: "an abort has no role", entries: []golivev1alpha1.LedgerEntry{abortWithoutRole},

@@ -29,7 +29,8 @@ type World struct {
 	Staging    EnvironmentObservation
 	Production EnvironmentObservation
 
-	// Commands are the verified ledger entries for the current spec, oldest first.
+	// Commands are the verified ledger entries for the current spec, and the
+	// aborts and rejects of any spec of the request (ledger.Verify), oldest first.
 	Commands []Command
 
 	// RequestedBy is the requesting user stamped at admission.
