@@ -98,7 +98,8 @@ type ScheduleEntry struct {
 	// daylight-saving gap begins when the gap ends; an ambiguous start takes its
 	// first occurrence.
 	// +required
-	// +kubebuilder:validation:Pattern=`^([01][0-9]|2[0-3]):[0-5][0-9]$`
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([01][0-9]|2[0-3]):[0-5][0-9]$')",messageExpression="'must be HH:MM, 24-hour, e.g. 19:00 for 7pm (got ' + self + ')'"
 	Start string `json:"start"`
 
 	// duration is how long the window stays open, in elapsed time; it may cross midnight.
@@ -121,14 +122,14 @@ type Freeze struct {
 
 	// start of the freeze, local time in the window's zone: YYYY-MM-DDTHH:MM.
 	// +required
-	// +kubebuilder:validation:MaxLength=16
-	// +kubebuilder:validation:Pattern=`^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]$`
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]$')",messageExpression="'must be YYYY-MM-DDTHH:MM, 24-hour, local time in spec.timeZone, e.g. 2026-12-24T00:00 (got ' + self + ')'"
 	Start string `json:"start"`
 
 	// end of the freeze (exclusive), local time in the window's zone: YYYY-MM-DDTHH:MM.
 	// +required
-	// +kubebuilder:validation:MaxLength=16
-	// +kubebuilder:validation:Pattern=`^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]$`
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]$')",messageExpression="'must be YYYY-MM-DDTHH:MM, 24-hour, local time in spec.timeZone, e.g. 2026-12-24T00:00 (got ' + self + ')'"
 	End string `json:"end"`
 
 	// reason for the freeze, for the record.

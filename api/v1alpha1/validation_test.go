@@ -257,8 +257,8 @@ func TestInvalidObjectsAreRejectedNamingTheField(t *testing.T) {
 		{"day twice", window(func(w *golivev1alpha1.GoLiveWindow) {
 			w.Spec.Schedule[0].Days = []golivev1alpha1.Weekday{golivev1alpha1.Monday, golivev1alpha1.Monday}
 		}), "spec.schedule[0].days[1]", "Duplicate value"},
-		{"start as 8pm", window(func(w *golivev1alpha1.GoLiveWindow) { w.Spec.Schedule[0].Start = "8pm" }), "spec.schedule[0].start", "should match"},
-		{"start at 24:00", window(func(w *golivev1alpha1.GoLiveWindow) { w.Spec.Schedule[0].Start = "24:00" }), "spec.schedule[0].start", "should match"},
+		{"start as 8pm", window(func(w *golivev1alpha1.GoLiveWindow) { w.Spec.Schedule[0].Start = "8pm" }), "spec.schedule[0].start", "must be HH:MM, 24-hour, e.g. 19:00 for 7pm (got 8pm)"},
+		{"start at 24:00", window(func(w *golivev1alpha1.GoLiveWindow) { w.Spec.Schedule[0].Start = "24:00" }), "spec.schedule[0].start", "must be HH:MM, 24-hour"},
 		{"zero duration", window(func(w *golivev1alpha1.GoLiveWindow) { w.Spec.Schedule[0].Duration = duration("0s") }), "spec.schedule[0].duration", "between 1m and 168h"},
 		{"duration of eight days", window(func(w *golivev1alpha1.GoLiveWindow) { w.Spec.Schedule[0].Duration = duration("192h") }), "spec.schedule[0].duration", "between 1m and 168h"},
 		{"freeze ending before it starts", window(func(w *golivev1alpha1.GoLiveWindow) {
@@ -266,10 +266,10 @@ func TestInvalidObjectsAreRejectedNamingTheField(t *testing.T) {
 		}), "spec.freezes[0]", "end must be after start"},
 		{"freeze start as a date only", window(func(w *golivev1alpha1.GoLiveWindow) {
 			w.Spec.Freezes = []golivev1alpha1.Freeze{{Name: "year-end", Start: "2026-12-20", End: "2027-01-06T00:00"}}
-		}), "spec.freezes[0].start", "should match"},
+		}), "spec.freezes[0].start", "must be YYYY-MM-DDTHH:MM, 24-hour, local time in spec.timeZone, e.g. 2026-12-24T00:00"},
 		{"freeze in month 13", window(func(w *golivev1alpha1.GoLiveWindow) {
 			w.Spec.Freezes = []golivev1alpha1.Freeze{{Name: "year-end", Start: "2026-12-20T00:00", End: "2026-13-06T00:00"}}
-		}), "spec.freezes[0].end", "should match"},
+		}), "spec.freezes[0].end", "must be YYYY-MM-DDTHH:MM"},
 		{"duplicate freeze names", window(func(w *golivev1alpha1.GoLiveWindow) {
 			w.Spec.Freezes = []golivev1alpha1.Freeze{
 				{Name: "audit", Start: "2026-12-01T00:00", End: "2026-12-02T00:00"},
