@@ -4,6 +4,7 @@
 package durationfmt
 
 import (
+	"strconv"
 	"strings"
 	"time"
 )
@@ -29,4 +30,14 @@ func Rough(d time.Duration) string {
 		return Short(d.Round(time.Second))
 	}
 	return Short(d.Round(time.Minute))
+}
+
+// Readable writes d for people reading a message: whole days beyond two days
+// ("732 days", not "17568h0m0s"), else as Rough does.
+func Readable(d time.Duration) string {
+	const day = 24 * time.Hour
+	if d >= 2*day && d%day == 0 {
+		return strconv.FormatInt(int64(d/day), 10) + " days"
+	}
+	return Rough(d)
 }

@@ -36,3 +36,17 @@ func TestShort(t *testing.T) {
 		}
 	}
 }
+
+func TestReadable(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		2 * 366 * 24 * time.Hour:     "732 days",
+		48 * time.Hour:               "2 days",
+		36 * time.Hour:               "36h",
+		49 * time.Hour:               "49h",
+		3*time.Hour + 30*time.Second: "3h1m",
+	} {
+		if got := Readable(d); got != want {
+			t.Errorf("Readable(%s) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -20,12 +20,16 @@ func (d *decider) pending() {
 		problems = append(problems, fmt.Sprintf("spec.staging.namespace: namespace %q lacks the label %s=%s",
 			staging, golivev1alpha1.LabelStagingFor, d.request.Namespace))
 	}
+	neverOpens := ""
 	if !d.world.Window.Found {
 		problems = append(problems, fmt.Sprintf("spec.window.name: GoLiveWindow %q not found in namespace %q", d.spec.Window.Name, d.request.Namespace))
-	} else if _, err := window.Compile(d.world.Window.Spec); err != nil {
+	} else if calendar, err := window.Compile(d.world.Window.Spec); err != nil {
 		problems = append(problems, fmt.Sprintf("spec.window.name: GoLiveWindow %q is invalid: %v", d.spec.Window.Name, err))
 	} else if d.spec.Emergency != nil && d.world.Window.Spec.Emergency == nil {
 		problems = append(problems, fmt.Sprintf("spec.emergency: GoLiveWindow %q allows no emergency updates", d.spec.Window.Name))
+	} else if neverOpens = ImpossiblePlan(d.spec, d.world.Window.Spec, calendar, d.now); neverOpens != "" {
+		// Found now, not after both approvals; a change of the window wakes the request.
+		problems = append(problems, neverOpens)
 	}
 	for i, target := range d.spec.Targets {
 		problems = append(problems, targetProblems(i, target, d.request.Namespace, observed(d.world.Production.Targets, i))...)
@@ -47,6 +51,8 @@ func (d *decider) pending() {
 			reason = golivev1alpha1.ReasonStagingNotOptedIn
 		case len(d.world.Problems) > 0:
 			reason = golivev1alpha1.ReasonInvalidSpec
+		case neverOpens != "" && len(problems) == 1:
+			reason = golivev1alpha1.ReasonNeverOpens
 		}
 		d.stall(reason, strings.Join(problems, "; "))
 		return

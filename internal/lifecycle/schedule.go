@@ -7,6 +7,7 @@ import (
 	"time"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/durationfmt"
 	"github.com/golive-dev/golive/internal/window"
 )
 
@@ -54,7 +55,8 @@ func PlanStart(calendar *window.Calendar, c StartConstraints, now time.Time) Sta
 	if c.LeadTime > 0 {
 		opening, ok := calendar.NextOpeningAfter(c.LastApproval, c.LeadTime)
 		if !ok {
-			plan.NeverOpens = fmt.Sprintf("has no opening at least %s after the last approval within %s", c.LeadTime, window.Horizon)
+			plan.NeverOpens = fmt.Sprintf("has no opening at least %s after the last approval within the next %s",
+				durationfmt.Readable(c.LeadTime), durationfmt.Readable(window.Horizon))
 			return plan
 		}
 		from = latest(from, opening.Start)
@@ -66,7 +68,8 @@ func PlanStart(calendar *window.Calendar, c StartConstraints, now time.Time) Sta
 	} else if fitting, ok := calendar.NextFitting(from, c.Need); ok {
 		plan.PlannedStart = latest(fitting.Start, from)
 	} else {
-		plan.NeverOpens = fmt.Sprintf("has no opening with %s left after %s within %s", c.Need, from.UTC().Format(time.RFC3339), window.Horizon)
+		plan.NeverOpens = fmt.Sprintf("has no opening with %s left after %s within the next %s: lower spec.window.expectedDuration, or ask the window's owners for longer openings",
+			durationfmt.Readable(c.Need), from.UTC().Format(time.RFC3339), durationfmt.Readable(window.Horizon))
 	}
 	return plan
 }

@@ -55,7 +55,8 @@ func TestPlanStart(t *testing.T) {
 			name: "no opening long enough never opens", calendar: thursday, now: monday,
 			c: StartConstraints{SoakEnd: monday, Need: 4 * time.Hour},
 			want: StartPlan{NotBefore: monday,
-				NeverOpens: "has no opening with 4h0m0s left after 2026-11-23T10:00:00Z within " + window.Horizon.String()},
+				NeverOpens: "has no opening with 4h left after 2026-11-23T10:00:00Z within the next 732 days: " +
+					"lower spec.window.expectedDuration, or ask the window's owners for longer openings"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
