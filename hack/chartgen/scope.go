@@ -37,6 +37,8 @@ var clusterWideResources = map[string][]string{
 	"admissionregistration.k8s.io": {"mutatingwebhookconfigurations", "validatingwebhookconfigurations"},
 	"authorization.k8s.io":         {"subjectaccessreviews", "selfsubjectaccessreviews"},
 	"events.k8s.io":                {"events"},
+	// Read (list) only, for the admission warnings about roles nobody holds.
+	"rbac.authorization.k8s.io": {"clusterroles", "clusterrolebindings", "roles", "rolebindings"},
 	"golive.dev": {
 		"golivewindows", "golivewindows/status", "updaterequests", "updaterequests/status", "updaterequests/finalizers",
 	},

@@ -312,18 +312,24 @@ func (v validator) Handle(ctx context.Context, req admission.Request) admission.
 		return admission.Errored(http.StatusBadRequest, err)
 	}
 	var err error
+	specIsNew := false
 	switch req.Operation {
 	case admissionv1.Create:
 		err = v.validateCreate(ctx, &request, req.UserInfo)
+		specIsNew = true
 	case admissionv1.Update:
 		var stored golivev1alpha1.UpdateRequest
 		if err := v.Decoder.DecodeRaw(req.OldObject, &stored); err != nil {
 			return admission.Errored(http.StatusBadRequest, err)
 		}
 		err = v.validateUpdate(ctx, &stored, &request, req.UserInfo)
+		specIsNew = ledger.SpecHash(&request.Spec) != ledger.SpecHash(&stored.Spec)
 	}
 	if err != nil {
 		return respond(ctx, err)
+	}
+	if specIsNew {
+		return admission.Allowed("").WithWarnings(v.specWarnings(ctx, &request)...)
 	}
 	return admission.Allowed("")
 }
