@@ -48,6 +48,7 @@ type GoLiveWindowSpec struct {
 
 	// leadTime is how long before a window opens the last approval must come for
 	// a request to use that window.
+	// Defaults to 0s.
 	// +kubebuilder:default="0s"
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:MaxLength=20
@@ -63,6 +64,7 @@ type GoLiveWindowSpec struct {
 	NotifyBefore []NoticeLead `json:"notifyBefore,omitempty"`
 
 	// maxConcurrent is how many production updates may run at once under this window.
+	// Defaults to 1.
 	// +kubebuilder:default=1
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=1000
@@ -152,6 +154,7 @@ type EmergencyPolicy struct {
 	Roles []string `json:"roles"`
 
 	// maxPerPeriod is how many emergency updates may start production per period.
+	// Defaults to 1.
 	// +kubebuilder:default=1
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=100
@@ -159,6 +162,7 @@ type EmergencyPolicy struct {
 	MaxPerPeriod int32 `json:"maxPerPeriod,omitempty"`
 
 	// period over which emergency updates are counted, a sliding interval ending now.
+	// Defaults to 720h.
 	// +kubebuilder:default="720h"
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:MaxLength=20

@@ -13,6 +13,7 @@ import (
 type Verification struct {
 	// timeout bounds the whole verification, rollout health included. A
 	// verification not passed within it has failed.
+	// Defaults to 10m.
 	// +kubebuilder:default="10m"
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:MaxLength=20
@@ -70,6 +71,7 @@ type HTTPCheck struct {
 	URL string `json:"url"`
 
 	// expectStatus lists the HTTP status codes that count as a success.
+	// Defaults to [200].
 	// +kubebuilder:default={200}
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=16
@@ -80,6 +82,7 @@ type HTTPCheck struct {
 	ExpectStatus []int32 `json:"expectStatus,omitempty"`
 
 	// successThreshold is how many successes in a row pass the check.
+	// Defaults to 1.
 	// +kubebuilder:default=1
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=100
@@ -87,6 +90,7 @@ type HTTPCheck struct {
 	SuccessThreshold int32 `json:"successThreshold,omitempty"`
 
 	// period between two probes.
+	// Defaults to 10s.
 	// +kubebuilder:default="10s"
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:MaxLength=20

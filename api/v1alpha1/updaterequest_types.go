@@ -186,6 +186,7 @@ type Staging struct {
 	Verify Verification `json:"verify,omitzero"`
 
 	// soak is the minimum time from staging verified to the start of production.
+	// Defaults to 0s.
 	// +kubebuilder:default="0s"
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:MaxLength=20
@@ -219,6 +220,7 @@ type RoleQuorum struct {
 	Role string `json:"role"`
 
 	// count of distinct people of this role who must approve.
+	// Defaults to 1.
 	// +kubebuilder:default=1
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=10
@@ -261,11 +263,13 @@ type Backup struct {
 	VolumeSnapshotClassName string `json:"volumeSnapshotClassName,omitempty"`
 
 	// quiesce says whether the targets are stopped while volumes are snapshotted.
+	// Defaults to None.
 	// +kubebuilder:default=None
 	// +optional
 	Quiesce QuiesceMode `json:"quiesce,omitempty"`
 
 	// retention is how long snapshots and saved specs are kept after the request ends.
+	// Defaults to 168h.
 	// +kubebuilder:default="168h"
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:MaxLength=20
@@ -284,6 +288,7 @@ type Acceptance struct {
 	Role string `json:"role"`
 
 	// timeout is how long production waits for acceptance once verified.
+	// Defaults to 24h.
 	// +kubebuilder:default="24h"
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:MaxLength=20
@@ -292,6 +297,7 @@ type Acceptance struct {
 	Timeout metav1.Duration `json:"timeout,omitzero"`
 
 	// onTimeout is what happens when nobody accepts or rejects within timeout.
+	// Defaults to Accept.
 	// +kubebuilder:default=Accept
 	// +optional
 	OnTimeout AcceptanceTimeoutAction `json:"onTimeout,omitempty"`
@@ -300,6 +306,7 @@ type Acceptance struct {
 // Rollback says how a failed production update is undone.
 type Rollback struct {
 	// restoreData restores the snapshotted claims from their snapshots on rollback.
+	// Defaults to Auto.
 	// +kubebuilder:default=Auto
 	// +optional
 	RestoreData RestoreDataMode `json:"restoreData,omitempty"`
@@ -342,6 +349,7 @@ type NotificationWebhook struct {
 	URL string `json:"url"`
 
 	// format of the payload.
+	// Defaults to Generic.
 	// +kubebuilder:default=Generic
 	// +optional
 	Format NotificationFormat `json:"format,omitempty"`
