@@ -39,13 +39,20 @@ const (
 )
 
 // RestoreDataMode says whether volumes are restored from snapshots on rollback.
-// +kubebuilder:validation:Enum=Auto;Never
+// +kubebuilder:validation:Enum=Auto;BeforeAcceptance;Never
 type RestoreDataMode string
 
 const (
-	// RestoreDataAuto restores every snapshotted claim on rollback; the failed
-	// version's volume is retained, never deleted.
+	// RestoreDataAuto restores every snapshotted claim on any rollback, also one
+	// after production passed its verification and served traffic (a
+	// rejection, abort or timeout in AwaitingAcceptance): what production wrote
+	// since the snapshot is then no longer in production, but stays on the
+	// failed version's volume, which is retained.
 	RestoreDataAuto RestoreDataMode = "Auto"
+	// RestoreDataBeforeAcceptance restores the claims on a rollback before
+	// production passed its verification; a rollback after it rolls back the
+	// workloads only and keeps what production wrote.
+	RestoreDataBeforeAcceptance RestoreDataMode = "BeforeAcceptance"
 	// RestoreDataNever rolls back workloads only and leaves volumes as they are.
 	RestoreDataNever RestoreDataMode = "Never"
 )
@@ -305,8 +312,10 @@ type Acceptance struct {
 
 // Rollback says how a failed production update is undone.
 type Rollback struct {
-	// restoreData restores the snapshotted claims from their snapshots on rollback.
-	// Defaults to Auto.
+	// restoreData restores the snapshotted claims from their snapshots on
+	// rollback: Auto on every rollback, BeforeAcceptance only on a rollback
+	// before production passed its verification (after it, production may
+	// have written data worth keeping), Never on none. Defaults to Auto.
 	// +kubebuilder:default=Auto
 	// +optional
 	RestoreData RestoreDataMode `json:"restoreData,omitempty"`

@@ -15,7 +15,7 @@ func (d *decider) verifyProduction() {
 		d.startRollback(golivev1alpha1.ReasonVerificationFailed, failure, Actor)
 	case passed && d.spec.Acceptance != nil:
 		d.gate(golivev1alpha1.ConditionVerified, true, golivev1alpha1.ReasonSucceeded, "Production passed its verification")
-		d.enter(golivev1alpha1.PhaseAwaitingAcceptance, golivev1alpha1.ReasonVerified, "Production passed its verification; waiting for acceptance by "+d.spec.Acceptance.Role)
+		d.enter(golivev1alpha1.PhaseAwaitingAcceptance, golivev1alpha1.ReasonVerified, "Production passed its verification; waiting for acceptance by "+d.spec.Acceptance.Role+d.dataAtStake())
 	case passed:
 		d.gate(golivev1alpha1.ConditionVerified, true, golivev1alpha1.ReasonSucceeded, "Production passed its verification")
 		d.end(golivev1alpha1.PhaseSucceeded, golivev1alpha1.ReasonSucceeded, "Production passed its verification", Actor)
@@ -33,7 +33,7 @@ func (d *decider) awaitingAcceptance() {
 	deadline := acceptanceDeadline(d.spec, &d.status)
 	if d.now.Before(deadline) {
 		d.waitUntil(deadline)
-		d.progress(golivev1alpha1.ReasonWaiting, fmt.Sprintf("Waiting for acceptance by %s until %s", acceptance.Role, deadline.UTC().Format(time.RFC3339)))
+		d.progress(golivev1alpha1.ReasonWaiting, fmt.Sprintf("Waiting for acceptance by %s until %s%s", acceptance.Role, deadline.UTC().Format(time.RFC3339), d.dataAtStake()))
 		return
 	}
 	message := fmt.Sprintf("Nobody of role %s accepted or rejected within %s", acceptance.Role, acceptance.Timeout.Duration)

@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"fmt"
+	"time"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 )
@@ -58,12 +59,34 @@ func (d *decider) rollingBack() {
 	d.end(golivev1alpha1.PhaseRolledBack, golivev1alpha1.ReasonFailed, "Rolled back: "+rollback.Reason, Actor)
 }
 
-// restoresData says whether the rollback restores volumes: restoreData Auto,
-// and a completed backup (a backup that failed left production untouched).
+// restoresData says whether the rollback restores volumes: a completed
+// backup with snapshots (a backup that failed left production untouched),
+// and restoreData Auto, or BeforeAcceptance while production has not passed
+// its verification.
 func (d *decider) restoresData() bool {
 	backup := d.status.Backup
-	return d.spec.Rollback.RestoreData == golivev1alpha1.RestoreDataAuto &&
-		backup != nil && backup.CompletedAt != nil && len(backup.Snapshots) > 0
+	if backup == nil || backup.CompletedAt == nil || len(backup.Snapshots) == 0 {
+		return false
+	}
+	switch d.spec.Rollback.RestoreData {
+	case golivev1alpha1.RestoreDataAuto:
+		return true
+	case golivev1alpha1.RestoreDataBeforeAcceptance:
+		return d.status.Production == nil || d.status.Production.VerifiedAt == nil
+	}
+	return false
+}
+
+// dataAtStake says, on entering AwaitingAcceptance, what a rollback from
+// now on does to the data production writes: people should know before
+// they reject. Empty when no volume would be restored.
+func (d *decider) dataAtStake() string {
+	if !d.restoresData() {
+		return ""
+	}
+	return fmt.Sprintf("; a rejection, abort or timeout now restores the volumes from the snapshots of %s, so what production writes meanwhile "+
+		"leaves production (it stays on the retained volumes of this version; spec.rollback.restoreData: BeforeAcceptance would keep it)",
+		d.status.Backup.CompletedAt.UTC().Format(time.RFC3339))
 }
 
 // targetsScaledToZero reports whether every production target asks for no replicas.
