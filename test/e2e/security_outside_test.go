@@ -38,7 +38,8 @@ import (
 // by her own CA, the TLS handshake fails; with a certificate of the right CA
 // but another name, golive answers 403 before any admission logic. Nothing
 // signed comes back, and the request's ledger stays empty. The API server's
-// own certificate gets an answer, so the endpoint and the body are right.
+// own certificate gets bob's approval signed, so the endpoint and the body
+// are right.
 func webhookCallers(t *testing.T, cl *cluster.Cluster) {
 	a := newApp(t, cl, "webhook-callers", alwaysOpen(), appOptions{})
 	r := a.create(a.request("billing-2-5-6", "2.5.6"))
@@ -69,6 +70,7 @@ func webhookCallers(t *testing.T, cl *cluster.Cluster) {
 		t.Fatal(err)
 	}
 
+	stored.TypeMeta = metav1.TypeMeta{APIVersion: golivev1alpha1.GroupVersion.String(), Kind: "UpdateRequest"}
 	approved := stored.DeepCopy()
 	approved.Annotations[golivev1alpha1.AnnotationApprove] = roleRnDLead + "; minted"
 	review := admissionv1.AdmissionReview{
@@ -159,9 +161,11 @@ func webhookCallers(t *testing.T, cl *cluster.Cluster) {
 	if err != nil || response.StatusCode != http.StatusOK {
 		t.Fatalf("as the API server: %v %v: %s; want an answer", response, err, answer)
 	}
+	// What only the API server may get: bob's approval, signed into a patch of the ledger.
 	var answered admissionv1.AdmissionReview
-	if err := json.Unmarshal(answer, &answered); err != nil || answered.Response == nil || answered.Response.UID != review.Request.UID {
-		t.Fatalf("as the API server: %v, %s; want the AdmissionReview's answer", err, answer)
+	if err := json.Unmarshal(answer, &answered); err != nil || answered.Response == nil || answered.Response.UID != review.Request.UID ||
+		!answered.Response.Allowed || !strings.Contains(string(answered.Response.Patch), "ledger") {
+		t.Fatalf("as the API server: %v, %s; want bob's approval allowed with a patch of the ledger", err, answer)
 	}
 
 	if ledgerValue := r.current().Annotations[golivev1alpha1.AnnotationLedger]; ledgerValue != "" {
