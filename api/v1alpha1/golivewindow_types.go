@@ -136,6 +136,7 @@ type Freeze struct {
 
 	// reason for the freeze, for the record.
 	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule=`!self.matches('[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\x{202a}-\\x{202e}\\x{2066}-\\x{2069}]')`,message="must not contain control characters, terminal escapes or bidirectional overrides (line breaks and tabs are allowed)"
 	// +optional
 	Reason string `json:"reason,omitempty"`
 }

@@ -79,6 +79,7 @@ type UpdateRequestSpec struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=64
 	// +kubebuilder:validation:Pattern=`^[^\s]+$`
+	// +kubebuilder:validation:XValidation:rule=`!self.matches('[\\x00-\\x1f\\x7f-\\x9f\\x{202a}-\\x{202e}\\x{2066}-\\x{2069}]')`,message="must not contain control characters, terminal escapes or bidirectional overrides"
 	Release string `json:"release"`
 
 	// description of the update, for approvers and the record.
@@ -332,6 +333,7 @@ type Emergency struct {
 
 	// incident is the identifier of the incident this update answers.
 	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:XValidation:rule=`!self.matches('[\\x00-\\x1f\\x7f-\\x9f\\x{202a}-\\x{202e}\\x{2066}-\\x{2069}]')`,message="must not contain control characters, terminal escapes or bidirectional overrides"
 	// +optional
 	Incident string `json:"incident,omitempty"`
 }

@@ -172,6 +172,10 @@ func TestInvalidObjectsAreRejectedNamingTheField(t *testing.T) {
 		{"justification with a bidi override", request(func(r *golivev1alpha1.UpdateRequest) {
 			r.Spec.Emergency = &golivev1alpha1.Emergency{Justification: "outage \u202eevil"}
 		}), "spec.emergency.justification", "must not contain control characters"},
+		{"release with a terminal escape", request(func(r *golivev1alpha1.UpdateRequest) { r.Spec.Release = "2.4.0\x1b]0;owned\x07" }), "spec.release", "must not contain control characters"},
+		{"incident with a terminal escape", request(func(r *golivev1alpha1.UpdateRequest) {
+			r.Spec.Emergency = &golivev1alpha1.Emergency{Justification: "outage", Incident: "INC-4711\x1b[2J"}
+		}), "spec.emergency.incident", "must not contain control characters"},
 
 		// UpdateRequest: staging.
 		{"staging in the request's namespace", request(func(r *golivev1alpha1.UpdateRequest) { r.Spec.Staging.Namespace = production }), "spec.staging.namespace", "must differ from the request's own namespace"},
@@ -261,6 +265,9 @@ func TestInvalidObjectsAreRejectedNamingTheField(t *testing.T) {
 		{"start at 24:00", window(func(w *golivev1alpha1.GoLiveWindow) { w.Spec.Schedule[0].Start = "24:00" }), "spec.schedule[0].start", "must be HH:MM, 24-hour"},
 		{"zero duration", window(func(w *golivev1alpha1.GoLiveWindow) { w.Spec.Schedule[0].Duration = duration("0s") }), "spec.schedule[0].duration", "between 1m and 168h"},
 		{"duration of eight days", window(func(w *golivev1alpha1.GoLiveWindow) { w.Spec.Schedule[0].Duration = duration("192h") }), "spec.schedule[0].duration", "between 1m and 168h"},
+		{"freeze reason with a bidi override", window(func(w *golivev1alpha1.GoLiveWindow) {
+			w.Spec.Freezes = []golivev1alpha1.Freeze{{Name: "year-end", Start: "2026-12-20T00:00", End: "2027-01-06T00:00", Reason: "closing \u202eevil"}}
+		}), "spec.freezes[0].reason", "must not contain control characters"},
 		{"freeze ending before it starts", window(func(w *golivev1alpha1.GoLiveWindow) {
 			w.Spec.Freezes = []golivev1alpha1.Freeze{{Name: "year-end", Start: "2027-01-06T00:00", End: "2026-12-20T00:00"}}
 		}), "spec.freezes[0]", "end must be after start"},

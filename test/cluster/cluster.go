@@ -16,6 +16,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	_ "embed"
 	"encoding/hex"
 	"errors"
@@ -110,6 +111,8 @@ type Cluster struct {
 	webhookPort int
 	// webhookClientCA is the PEM file of the CA that signed that certificate.
 	webhookClientCA string
+	// webhookCallers is that CA, which golive's webhook server trusts.
+	webhookCallers *testenv.ClientCA
 }
 
 // dirs are where the binaries are, as the Makefile exports them, and the repository.
@@ -206,6 +209,7 @@ func (c *Cluster) webhookClientAuth(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	c.webhookCallers = ca
 	c.webhookClientCA = filepath.Join(c.work, "webhook-client-ca.crt")
 	if err := os.WriteFile(c.webhookClientCA, ca.PEM, 0o600); err != nil {
 		t.Fatal(err)
@@ -216,6 +220,18 @@ func (c *Cluster) webhookClientAuth(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return admissionConfig
+}
+
+// WebhookCallerCertificate is a client certificate for commonName signed by
+// the CA golive's webhook server trusts, the one that signed the
+// kube-apiserver's: for tests that call the webhooks as someone else would.
+func (c *Cluster) WebhookCallerCertificate(t *testing.T, commonName string) tls.Certificate {
+	t.Helper()
+	certificate, err := c.webhookCallers.TLSCertificate(commonName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return certificate
 }
 
 // AuditLogPath is where the kube-apiserver writes its audit log, when the

@@ -22,8 +22,8 @@ import (
 var mallory = person{user: "mallory@example.com"}
 
 // TestSecurityAdmission plays the attacks of the issue "Trust" that admission
-// stops, as black-box users of a cluster with the chart's RBAC and golive's
-// real webhooks.
+// stops, or that reach golive from outside the API, as black-box users of a
+// cluster with the chart's RBAC, admission policies and golive's real webhooks.
 func TestSecurityAdmission(t *testing.T) {
 	cl := cluster.Start(t, cluster.Options{Name: "golive-security", Authorization: true})
 	cl.StartGolive(t)
@@ -99,6 +99,15 @@ func TestSecurityAdmission(t *testing.T) {
 		if stamp := glw.Annotations[golivev1alpha1.AnnotationLastChangedBy]; !strings.HasPrefix(stamp, carol.user+" at ") {
 			t.Errorf("%s = %q, want carol's stamp", golivev1alpha1.AnnotationLastChangedBy, stamp)
 		}
+	})
+
+	// The other attacks, each in namespaces of its own, at the same time.
+	t.Run("attacks", func(t *testing.T) {
+		t.Run("attack 1: a status writer forges Scheduled", func(t *testing.T) { t.Parallel(); forgedStatus(t, cl) })
+		t.Run("attack 9: a body posted to the webhook without the API server's certificate", func(t *testing.T) { t.Parallel(); webhookCallers(t, cl) })
+		t.Run("attack 10: checks and notifications aimed inside", func(t *testing.T) { t.Parallel(); egressRefused(t, cl) })
+		t.Run("attack 11: a re-encoded ledger", func(t *testing.T) { t.Parallel(); reencodedLedger(t, cl) })
+		t.Run("attack 12: terminal escapes and Markdown in free text", func(t *testing.T) { t.Parallel(); freeText(t, cl) })
 	})
 }
 

@@ -33,7 +33,9 @@ var sre = person{user: "sre@example.com", groups: []string{"golive:break-glass",
 // TestGolivesOwnObjects plays the attacks on the objects golive creates and
 // reads back, as a requester with edit rights in both namespaces would try
 // them: the policy refuses them; planted by break-glass, golive ignores and
-// reports them, and production is untouched.
+// reports them, and production is untouched. It also plays the attacks on
+// what golive keeps across a request's life: Jobs of an earlier spec, the
+// emergency budget and a request deleted in production.
 func TestGolivesOwnObjects(t *testing.T) {
 	cl := cluster.Start(t, cluster.Options{Name: "golive-owned-objects", Authorization: true})
 	cl.StartGolive(t)
@@ -42,6 +44,9 @@ func TestGolivesOwnObjects(t *testing.T) {
 	t.Run("attacks", func(t *testing.T) {
 		t.Run("a planted verification Job", func(t *testing.T) { t.Parallel(); plantedJob(t, cl) })
 		t.Run("planted saved specs", func(t *testing.T) { t.Parallel(); plantedSavedSpecs(t, cl) })
+		t.Run("attack 3: a Job of the previous spec", func(t *testing.T) { t.Parallel(); staleJob(t, cl) })
+		t.Run("attack 7: deleting an emergency to refill the budget", func(t *testing.T) { t.Parallel(); deletedEmergency(t, cl) })
+		t.Run("attack 8: deleting a request in Verifying", func(t *testing.T) { t.Parallel(); deletedWhileVerifying(t, cl) })
 	})
 }
 
