@@ -49,7 +49,7 @@ func (r *UpdateRequestReconciler) observe(ctx context.Context, request *golivev1
 		return world, nil, fmt.Errorf("getting GoLiveWindow %s: %w", request.Spec.Window.Name, err)
 	}
 
-	needs := lifecycle.ObservationsNeeded(request)
+	needs := lifecycle.ObservationsNeeded(request, world.SpecHash)
 	if needs.LockHolder {
 		var others golivev1alpha1.UpdateRequestList
 		// Read only: the cache's objects are not copied.
