@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/verify"
 )
 
 // Journeys of issue 24: a request edited after it left Pending, and a
@@ -75,4 +76,25 @@ func TestEditAfterPendingFindsTheSelectedClaim(t *testing.T) {
 
 	j.edit(func(spec *golivev1alpha1.UpdateRequestSpec) { spec.Description = "the release notes, added later" })
 	j.waitForPhaseAfter(golivev1alpha1.ReasonSpecChanged, golivev1alpha1.PhaseVerifyingStaging)
+}
+
+// TestRereleaseOfImagesTheEnvironmentsRunStartsTheChecks: both environments
+// run the release's images already (an earlier run was aborted, or a flaky
+// check failed it); the staging and production checks must still start
+// (the smoke Job was never created, issue 24).
+func TestRereleaseOfImagesTheEnvironmentsRunStartsTheChecks(t *testing.T) {
+	j := newJourney(t,
+		withBeforeRequest(func(j *journey) {
+			for _, namespace := range []string{j.staging, j.production} {
+				j.setImage(namespace, newImage)
+				j.rollOut(namespace)
+			}
+		}),
+		withRequest(productionSmoke))
+
+	j.finishJob(true)
+	j.waitForPhase(golivev1alpha1.PhaseAwaitingApproval)
+	j.approve("bob", "rnd-lead")
+	j.finishJobIn(verify.EnvironmentProduction, true)
+	j.waitForPhase(golivev1alpha1.PhaseSucceeded)
 }

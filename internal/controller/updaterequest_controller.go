@@ -40,7 +40,8 @@ import (
 	"github.com/golive-dev/golive/internal/window"
 )
 
-// staleRetry is how soon a decision refused as made on a stale copy is made again.
+// staleRetry is how soon a request is decided again when a decision was
+// refused as made on a stale copy, or asked to observe again (ObserveAgain).
 const staleRetry = 100 * time.Millisecond
 
 // UpdateRequestReconciler drives an UpdateRequest through its phases: it
@@ -181,6 +182,10 @@ func (r *UpdateRequestReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	}
 	if deleting && lifecycle.MayRemoveOnDelete(&request) {
 		// The deleted request has ended; our status patch wakes nothing, so look again to let it go.
+		return ctrl.Result{RequeueAfter: staleRetry}, nil
+	}
+	if decision.ObserveAgain {
+		// Our status patch wakes nothing either: look again for what the new phase reads.
 		return ctrl.Result{RequeueAfter: staleRetry}, nil
 	}
 	return ctrl.Result{RequeueAfter: decision.RequeueAfter}, nil
