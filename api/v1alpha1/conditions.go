@@ -67,7 +67,7 @@ const (
 	// ReasonStagingNotOptedIn: the staging namespace lacks the golive.dev/staging-for label.
 	ReasonStagingNotOptedIn = "StagingNotOptedIn"
 
-	// ReasonTargetLocked: another request holds one of the targets.
+	// ReasonTargetLocked: another request holds one of the targets, or an older pending one queues for it first.
 	ReasonTargetLocked = "TargetLocked"
 
 	// ReasonSuspended: spec.suspend stopped the request at a gate.

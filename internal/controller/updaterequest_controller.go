@@ -305,8 +305,9 @@ func (r *UpdateRequestReconciler) requestsOfWindows() handler.EventHandler {
 	}
 }
 
-// releasesTargets passes the changes after which a request no longer holds its
-// targets: it ended, or it was deleted.
+// releasesTargets passes the changes after which a request no longer keeps
+// others off its targets (lifecycle.ClaimsTargets): it ended, it stalled in
+// Pending, or it was deleted.
 var releasesTargets = predicate.Funcs{
 	CreateFunc:  func(event.CreateEvent) bool { return false },
 	GenericFunc: func(event.GenericEvent) bool { return false },
@@ -314,7 +315,7 @@ var releasesTargets = predicate.Funcs{
 	UpdateFunc: func(e event.UpdateEvent) bool {
 		before, beforeOK := e.ObjectOld.(*golivev1alpha1.UpdateRequest)
 		after, afterOK := e.ObjectNew.(*golivev1alpha1.UpdateRequest)
-		return beforeOK && afterOK && !before.Status.Phase.IsTerminal() && after.Status.Phase.IsTerminal()
+		return beforeOK && afterOK && lifecycle.ClaimsTargets(before) && !lifecycle.ClaimsTargets(after)
 	},
 }
 

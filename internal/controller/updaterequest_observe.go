@@ -56,7 +56,7 @@ func (r *UpdateRequestReconciler) observe(ctx context.Context, request *golivev1
 		if err := r.List(ctx, &others, client.InNamespace(request.Namespace), client.UnsafeDisableDeepCopy); err != nil {
 			return world, nil, fmt.Errorf("listing the update requests of namespace %s: %w", request.Namespace, err)
 		}
-		world.LockedBy = lifecycle.LockHolder(request, others.Items)
+		world.Lock = lifecycle.LockHolder(request, others.Items)
 	}
 
 	var err error

@@ -83,8 +83,18 @@ func TestDecidePending(t *testing.T) {
 		{
 			name:    "a target held by another request waits, without stalling",
 			request: func(r *golivev1alpha1.UpdateRequest) { r.Status.Phase = golivev1alpha1.PhasePending },
-			world:   func(w *World) { w.LockedBy = "billing-2-3-9" },
-			want:    want{phase: golivev1alpha1.PhasePending, message: `UpdateRequest "billing-2-3-9" holds one of the targets`},
+			world:   func(w *World) { w.Lock = Lock{Name: "billing-2-3-9", Phase: golivev1alpha1.PhaseSoaking} },
+			want: want{phase: golivev1alpha1.PhasePending,
+				message: `UpdateRequest "billing-2-3-9" holds one of the targets (phase Soaking); waiting until it ends`},
+		},
+		{
+			name:    "an older pending request is waited behind, saying what it waits for",
+			request: func(r *golivev1alpha1.UpdateRequest) { r.Status.Phase = golivev1alpha1.PhasePending },
+			world: func(w *World) {
+				w.Lock = Lock{Name: "billing-2-3-9", Phase: golivev1alpha1.PhasePending, Waiting: golivev1alpha1.ReasonSuspended}
+			},
+			want: want{phase: golivev1alpha1.PhasePending,
+				message: `Waiting behind UpdateRequest "billing-2-3-9", older and still Pending (Suspended), which names one of the same targets`},
 		},
 		{
 			name: "a suspended request does not start staging",
