@@ -12,7 +12,8 @@ const (
 	ConditionReconciling = "Reconciling"
 
 	// ConditionStalled is True when progress needs a person: invalid input or a
-	// missing reference, named in the message.
+	// missing reference, named in the message. A request that stalls records a
+	// Warning Event with the condition's reason and message.
 	ConditionStalled = "Stalled"
 
 	// ConditionStagingVerified is True once the grey environment runs the new

@@ -310,6 +310,7 @@ func TestStalledOlderRequestHoldsNoOneBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	older.waitForReady(golivev1alpha1.ReasonReferenceNotFound, `Deployment "billing-apu" not found`)
+	older.waitForEvents(golivev1alpha1.ReasonReferenceNotFound)
 
 	newer.waitForImageAndRollOut(newer.staging, "billing-api:2.5.0")
 	newer.waitForPhase(golivev1alpha1.PhaseVerifyingStaging)

@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -105,4 +106,23 @@ func TestDecidePending(t *testing.T) {
 			want: want{phase: golivev1alpha1.PhasePending, message: "Suspended before staging"},
 		},
 	})
+}
+
+// TestStallWarns: a request that stalls records a Warning Event with the
+// stall's reason, once; the same stall decided again records none.
+func TestStallWarns(t *testing.T) {
+	request, world := newRequest(), newWorld()
+	request.Status.Phase = golivev1alpha1.PhasePending
+	world.Window = WindowObservation{}
+	first := Decide(request, world, monday)
+	wantEvent(t, first, true, golivev1alpha1.ReasonReferenceNotFound)
+
+	request.Status = first.Status
+	if again := Decide(request, world, monday.Add(time.Minute)); len(again.Events) > 0 {
+		t.Errorf("the same stall decided again records %+v, want no Event", again.Events)
+	}
+
+	world.StagingNamespace.OptedIn = false
+	other := Decide(request, world, monday.Add(2*time.Minute))
+	wantEvent(t, other, true, golivev1alpha1.ReasonStagingNotOptedIn)
 }
