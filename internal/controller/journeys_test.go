@@ -284,41 +284,6 @@ func TestTwoRequestsOnOneWorkloadTakeTurns(t *testing.T) {
 	second.waitForPhase(golivev1alpha1.PhaseVerifyingStaging)
 }
 
-// TestStalledOlderRequestHoldsNoOneBack: a newer request waits behind an
-// older pending one, saying what that one waits for; once the older one
-// stalls (a target that does not exist) it holds no one back, and the newer
-// one starts at once (it waited with "holds one of the targets", issue 24).
-func TestStalledOlderRequestHoldsNoOneBack(t *testing.T) {
-	older := newJourney(t, withRequest(func(r *golivev1alpha1.UpdateRequest) { r.Spec.Suspend = true }))
-	older.waitForReady(golivev1alpha1.ReasonSuspended, "Suspended before staging")
-	newer := older.another("billing-2-5-0", func(r *golivev1alpha1.UpdateRequest) {
-		r.Spec.Release = "2.5.0"
-		r.Spec.Targets[0].Images["api"] = "billing-api:2.5.0"
-	})
-	newer.waitForReady(golivev1alpha1.ReasonTargetLocked,
-		`Waiting behind UpdateRequest "billing-2-4-0", older and still Pending (Suspended), which names one of the same targets`)
-
-	// The older request's author adds a target with a typo: it stalls, for a person.
-	var edited golivev1alpha1.UpdateRequest
-	if err := env.Client.Get(t.Context(), client.ObjectKeyFromObject(older.request), &edited); err != nil {
-		t.Fatal(err)
-	}
-	base := edited.DeepCopy()
-	edited.Spec.Targets = append(edited.Spec.Targets, golivev1alpha1.Target{Kind: golivev1alpha1.TargetDeployment, Name: "billing-apu",
-		Images: map[string]golivev1alpha1.Image{"api": "billing-api:2.4.0"}})
-	if err := env.Client.Patch(t.Context(), &edited, client.MergeFrom(base)); err != nil {
-		t.Fatal(err)
-	}
-	older.waitForReady(golivev1alpha1.ReasonReferenceNotFound, `Deployment "billing-apu" not found`)
-	older.waitForEvents(golivev1alpha1.ReasonReferenceNotFound)
-
-	newer.waitForImageAndRollOut(newer.staging, "billing-api:2.5.0")
-	newer.waitForPhase(golivev1alpha1.PhaseVerifyingStaging)
-	if got := older.current().Status.Phase; got != golivev1alpha1.PhasePending {
-		t.Errorf("the older request is %s, want Pending", got)
-	}
-}
-
 // createdOnce records the UIDs of what golive created and fails if one is
 // later replaced or a second one appears.
 type createdOnce struct {
