@@ -12,7 +12,8 @@ const (
 	ConditionReconciling = "Reconciling"
 
 	// ConditionStalled is True when progress needs a person: invalid input or a
-	// missing reference, named in the message.
+	// missing reference, named in the message. A request that stalls records a
+	// Warning Event with the condition's reason and message.
 	ConditionStalled = "Stalled"
 
 	// ConditionStagingVerified is True once the grey environment runs the new
@@ -67,7 +68,7 @@ const (
 	// ReasonStagingNotOptedIn: the staging namespace lacks the golive.dev/staging-for label.
 	ReasonStagingNotOptedIn = "StagingNotOptedIn"
 
-	// ReasonTargetLocked: another request holds one of the targets.
+	// ReasonTargetLocked: another request holds one of the targets, or an older pending one queues for it first.
 	ReasonTargetLocked = "TargetLocked"
 
 	// ReasonSuspended: spec.suspend stopped the request at a gate.

@@ -649,6 +649,8 @@ type TimelineEntry struct {
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 63",message="metadata.name: at most 63 characters, since it labels the objects golive creates for the request"
 // +kubebuilder:printcolumn:name="Release",type=string,JSONPath=`.spec.release`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,description="What the request is doing or waiting for: the reason of its Ready condition"
+// +kubebuilder:printcolumn:name="Stalled",type=string,JSONPath=`.status.conditions[?(@.type=="Stalled")].status`,description="True when only a person can move the request on"
 // +kubebuilder:printcolumn:name="Approvals",type=string,JSONPath=`.status.approvalSummary`
 // +kubebuilder:printcolumn:name="Planned start",type=string,JSONPath=`.status.schedule.plannedStart`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`

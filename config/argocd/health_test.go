@@ -229,7 +229,9 @@ func TestUpdateRequestHealthWhilePending(t *testing.T) {
 			health{argo: "Degraded", kstatus: status.FailedStatus}},
 		{"a staging namespace that did not opt in stalls it", func(_ *golivev1alpha1.UpdateRequest, w *lifecycle.World) { w.StagingNamespace.OptedIn = false },
 			health{argo: "Degraded", kstatus: status.FailedStatus}},
-		{"another request holds a target", func(_ *golivev1alpha1.UpdateRequest, w *lifecycle.World) { w.LockedBy = "billing-2-3-9" },
+		{"another request holds a target", func(_ *golivev1alpha1.UpdateRequest, w *lifecycle.World) {
+			w.Lock = lifecycle.Lock{Name: "billing-2-3-9", Phase: golivev1alpha1.PhaseStaging}
+		},
 			health{argo: "Suspended", kstatus: status.InProgressStatus}},
 		{"suspended before staging", func(r *golivev1alpha1.UpdateRequest, _ *lifecycle.World) { r.Spec.Suspend = true },
 			health{argo: "Suspended", kstatus: status.InProgressStatus}},

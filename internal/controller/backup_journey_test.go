@@ -25,6 +25,15 @@ import (
 // testSnapshotClass is the VolumeSnapshotClass of the journeys with volumes.
 const testSnapshotClass = "golive-test-snapshots"
 
+// ensureSnapshotClass creates testSnapshotClass unless an earlier test did.
+func ensureSnapshotClass(t *testing.T) {
+	t.Helper()
+	class := &snapshotv1.VolumeSnapshotClass{ObjectMeta: metav1.ObjectMeta{Name: testSnapshotClass}, Driver: "csi.golive.dev", DeletionPolicy: snapshotv1.VolumeSnapshotContentDelete}
+	if err := testenv.IgnoreAlreadyExists(env.Client.Create(t.Context(), class)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // eventuallyTicking is eventually for waits golive looks at again after
 // lifecycle.PollInterval (pods stopping, claims restored): each poll moves the
 // fake clock on by that interval.
@@ -98,10 +107,7 @@ func (j *journey) replicas(namespace string) int32 {
 // data; the test plays the snapshot controller, the volume binder and
 // pvc-protection.
 func TestProductionFailureRestoresTheVolumes(t *testing.T) {
-	class := &snapshotv1.VolumeSnapshotClass{ObjectMeta: metav1.ObjectMeta{Name: testSnapshotClass}, Driver: "csi.golive.dev", DeletionPolicy: snapshotv1.VolumeSnapshotContentDelete}
-	if err := testenv.IgnoreAlreadyExists(env.Client.Create(t.Context(), class)); err != nil {
-		t.Fatal(err)
-	}
+	ensureSnapshotClass(t)
 	j := newJourney(t, withRequest(func(r *golivev1alpha1.UpdateRequest) {
 		productionSmoke(r)
 		r.Spec.Backup = golivev1alpha1.Backup{

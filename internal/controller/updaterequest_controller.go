@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"slices"
 	"time"
 
 	snapshotv1 "github.com/kubernetes-csi/external-snapshotter/client/v8/apis/volumesnapshot/v1"
@@ -18,14 +17,12 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
-	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -40,7 +37,8 @@ import (
 	"github.com/golive-dev/golive/internal/window"
 )
 
-// staleRetry is how soon a decision refused as made on a stale copy is made again.
+// staleRetry is how soon a request is decided again when a decision was
+// refused as made on a stale copy, or asked to observe again (ObserveAgain).
 const staleRetry = 100 * time.Millisecond
 
 // UpdateRequestReconciler drives an UpdateRequest through its phases: it
@@ -183,6 +181,10 @@ func (r *UpdateRequestReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		// The deleted request has ended; our status patch wakes nothing, so look again to let it go.
 		return ctrl.Result{RequeueAfter: staleRetry}, nil
 	}
+	if decision.ObserveAgain {
+		// Our status patch wakes nothing either: look again for what the new phase reads.
+		return ctrl.Result{RequeueAfter: staleRetry}, nil
+	}
 	return ctrl.Result{RequeueAfter: decision.RequeueAfter}, nil
 }
 
@@ -243,101 +245,4 @@ func (r *UpdateRequestReconciler) SetupWithManager(mgr ctrl.Manager, options con
 		Named("updaterequest").
 		WithOptions(options).
 		Complete(r)
-}
-
-func (r *UpdateRequestReconciler) requestsMatching(ctx context.Context, options ...client.ListOption) []reconcile.Request {
-	return r.requestsWhere(ctx, anyRequest, options...)
-}
-
-func anyRequest(*golivev1alpha1.UpdateRequest) bool { return true }
-
-// requestsWhere lists the cached requests matching options for which keep is true.
-func (r *UpdateRequestReconciler) requestsWhere(ctx context.Context, keep func(*golivev1alpha1.UpdateRequest) bool, options ...client.ListOption) []reconcile.Request {
-	var requests golivev1alpha1.UpdateRequestList
-	// Read only, for the names: the cache's objects are not copied.
-	if err := r.List(ctx, &requests, append(options, client.UnsafeDisableDeepCopy)...); err != nil {
-		log.FromContext(ctx).Error(err, "Failed to list the update requests of a changed object")
-		return nil
-	}
-	result := make([]reconcile.Request, 0, len(requests.Items))
-	for i := range requests.Items {
-		if keep(&requests.Items[i]) {
-			result = append(result, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&requests.Items[i])})
-		}
-	}
-	return result
-}
-
-// requestsOfWindows wakes the requests a window's change concerns: all of
-// those naming it when it is created, deleted or its spec changes; only those
-// waiting in Scheduled when the production updates it counts change (room for
-// one more, or an emergency budget back). The window's other status changes,
-// such as opening, wake none: each request plans on the window's spec itself.
-func (r *UpdateRequestReconciler) requestsOfWindows() handler.EventHandler {
-	scheduled := func(request *golivev1alpha1.UpdateRequest) bool {
-		return request.Status.Phase == golivev1alpha1.PhaseScheduled
-	}
-	enqueue := func(ctx context.Context, window client.Object, keep func(*golivev1alpha1.UpdateRequest) bool, queue workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-		addAll(queue, r.requestsWhere(ctx, keep, client.InNamespace(window.GetNamespace()), client.MatchingFields{WindowNameIndex: window.GetName()}))
-	}
-	return handler.TypedFuncs[client.Object, reconcile.Request]{
-		CreateFunc: func(ctx context.Context, e event.CreateEvent, queue workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			enqueue(ctx, e.Object, anyRequest, queue)
-		},
-		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, queue workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			enqueue(ctx, e.Object, anyRequest, queue)
-		},
-		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, queue workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			before, beforeOK := e.ObjectOld.(*golivev1alpha1.GoLiveWindow)
-			after, afterOK := e.ObjectNew.(*golivev1alpha1.GoLiveWindow)
-			switch {
-			case !beforeOK || !afterOK || before.Generation != after.Generation:
-				enqueue(ctx, e.ObjectNew, anyRequest, queue)
-			case !slices.Equal(before.Status.ActiveUpdates, after.Status.ActiveUpdates) || before.Status.EmergencyUsed != after.Status.EmergencyUsed:
-				enqueue(ctx, after, scheduled, queue)
-			}
-		},
-	}
-}
-
-// releasesTargets passes the changes after which a request no longer holds its
-// targets: it ended, or it was deleted.
-var releasesTargets = predicate.Funcs{
-	CreateFunc:  func(event.CreateEvent) bool { return false },
-	GenericFunc: func(event.GenericEvent) bool { return false },
-	DeleteFunc:  func(event.DeleteEvent) bool { return true },
-	UpdateFunc: func(e event.UpdateEvent) bool {
-		before, beforeOK := e.ObjectOld.(*golivev1alpha1.UpdateRequest)
-		after, afterOK := e.ObjectNew.(*golivev1alpha1.UpdateRequest)
-		return beforeOK && afterOK && !before.Status.Phase.IsTerminal() && after.Status.Phase.IsTerminal()
-	},
-}
-
-// requestsWaitingFor maps a request that released its targets to the other
-// pending requests naming one of them.
-func (r *UpdateRequestReconciler) requestsWaitingFor(ctx context.Context, object client.Object) []reconcile.Request {
-	released, ok := object.(*golivev1alpha1.UpdateRequest)
-	if !ok {
-		return nil
-	}
-	var waiting []reconcile.Request
-	for _, key := range indexRequestByTargets(released) {
-		for _, request := range r.requestsMatching(ctx, client.InNamespace(released.Namespace), client.MatchingFields{TargetIndex: key}) {
-			if request.Name != released.Name && !slices.Contains(waiting, request) {
-				waiting = append(waiting, request)
-			}
-		}
-	}
-	return waiting
-}
-
-// requestOfLabels maps an object golive created for a request (a
-// verification Job in either namespace, a VolumeSnapshot) to the request,
-// named by its labels.
-func requestOfLabels(_ context.Context, object client.Object) []reconcile.Request {
-	name, namespace := object.GetLabels()[golivev1alpha1.LabelRequest], object.GetLabels()[golivev1alpha1.LabelRequestNamespace]
-	if name == "" || namespace == "" {
-		return nil
-	}
-	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: namespace, Name: name}}}
 }

@@ -53,6 +53,8 @@ type journeyOptions struct {
 	window         func(*golivev1alpha1.GoLiveWindowSpec)
 	killAfterWrite int32
 	notices        *notify.Options
+	// beforeRequest runs once the operator runs, before the request is created.
+	beforeRequest func(*journey)
 }
 
 type journeyOption func(*journeyOptions)
@@ -65,6 +67,12 @@ func withRequest(mutate func(*golivev1alpha1.UpdateRequest)) journeyOption {
 // withWindow changes the window "always" before it is created.
 func withWindow(mutate func(*golivev1alpha1.GoLiveWindowSpec)) journeyOption {
 	return func(o *journeyOptions) { o.window = mutate }
+}
+
+// withBeforeRequest sets up more of the world, such as a claim or a grey
+// Deployment already updated, before the request is created.
+func withBeforeRequest(setup func(*journey)) journeyOption {
+	return func(o *journeyOptions) { o.beforeRequest = setup }
 }
 
 // killingAfterWrite kills the operator right after its write number n.
@@ -111,6 +119,9 @@ func newJourney(t *testing.T, options ...journeyOption) *journey {
 		}
 	}
 	j.operator = startOperator(o)
+	if opts.beforeRequest != nil {
+		opts.beforeRequest(j)
+	}
 	j.request = j.newRequest("billing-2-4-0", opts.request)
 	j.create(j.request)
 	return j

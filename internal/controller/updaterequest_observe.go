@@ -49,14 +49,14 @@ func (r *UpdateRequestReconciler) observe(ctx context.Context, request *golivev1
 		return world, nil, fmt.Errorf("getting GoLiveWindow %s: %w", request.Spec.Window.Name, err)
 	}
 
-	needs := lifecycle.ObservationsNeeded(request)
+	needs := lifecycle.ObservationsNeeded(request, world.SpecHash)
 	if needs.LockHolder {
 		var others golivev1alpha1.UpdateRequestList
 		// Read only: the cache's objects are not copied.
 		if err := r.List(ctx, &others, client.InNamespace(request.Namespace), client.UnsafeDisableDeepCopy); err != nil {
 			return world, nil, fmt.Errorf("listing the update requests of namespace %s: %w", request.Namespace, err)
 		}
-		world.LockedBy = lifecycle.LockHolder(request, others.Items)
+		world.Lock = lifecycle.LockHolder(request, others.Items)
 	}
 
 	var err error

@@ -48,6 +48,10 @@ func (d *decider) setConditions() {
 		d.setCondition(golivev1alpha1.ConditionStalled, metav1.ConditionTrue, reason, message)
 		meta.RemoveStatusCondition(conditions, golivev1alpha1.ConditionReconciling)
 	case d.stalledReason != "":
+		if previous := meta.FindStatusCondition(*conditions, golivev1alpha1.ConditionStalled); previous == nil ||
+			previous.Status != metav1.ConditionTrue || previous.Reason != d.stalledReason || previous.Message != d.stalledMessage {
+			d.warnOnce(d.stalledReason, d.stalledMessage)
+		}
 		d.setCondition(golivev1alpha1.ConditionReady, metav1.ConditionFalse, d.stalledReason, d.stalledMessage)
 		d.setCondition(golivev1alpha1.ConditionStalled, metav1.ConditionTrue, d.stalledReason, d.stalledMessage)
 		meta.RemoveStatusCondition(conditions, golivev1alpha1.ConditionReconciling)

@@ -39,7 +39,7 @@ func Decide(request *golivev1alpha1.UpdateRequest, world World, now time.Time) D
 	}
 	d.run()
 	d.setConditions()
-	decision := Decision{Status: d.status, Action: d.action, Events: d.events}
+	decision := Decision{Status: d.status, Action: d.action, Events: d.events, ObserveAgain: d.observeAgain}
 	if !d.wakeAt.IsZero() && d.wakeAt.After(now) {
 		decision.RequeueAfter = d.wakeAt.Sub(now)
 	}
@@ -58,6 +58,8 @@ type decider struct {
 	events []Event
 	// wakeAt is when a time-based wait ends.
 	wakeAt time.Time
+	// observeAgain: the decision reached a step whose observations it lacks.
+	observeAgain bool
 	// progress says what the request is doing or waiting for (reason, message).
 	progressReason, progressMessage string
 	// stalledReason is set when only a person can unblock the request.

@@ -70,6 +70,11 @@ type Decision struct {
 	Action Action
 	// RequeueAfter is the exact time until a wait ends; zero when a watch wakes the controller.
 	RequeueAfter time.Duration
+	// ObserveAgain is true when the decision entered a phase that reads what
+	// the controller did not observe for it (ObservationsNeeded of the
+	// recorded phase): the controller records the status and decides again at
+	// once, since nothing it watches may change.
+	ObserveAgain bool
 	Events       []Event
 }
 

@@ -1,31 +1,64 @@
 package lifecycle
 
 import (
+	"k8s.io/apimachinery/pkg/api/meta"
+
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 )
 
-// LockHolder names the request among others that holds one of request's
-// targets, or "" when none does. Two requests never hold the same workload: a
-// request that left Pending holds its targets until it ends; between two that
-// are still Pending, the older one (then the one whose name sorts first) goes
-// first, so exactly one of them proceeds.
-func LockHolder(request *golivev1alpha1.UpdateRequest, others []golivev1alpha1.UpdateRequest) string {
-	if request.Status.Phase != "" && request.Status.Phase != golivev1alpha1.PhasePending {
-		return "" // it already holds its targets
+// Lock is another request that keeps a pending request from starting.
+type Lock struct {
+	// Name names the other request; "" when none keeps the request back.
+	Name string
+	// Phase is the other request's phase: Pending (or "") for an older
+	// request the request waits behind, any other for one holding a target.
+	Phase golivev1alpha1.Phase
+	// Waiting is the Ready reason of an older pending request: what it waits for itself.
+	Waiting string
+}
+
+// ClaimsTargets reports whether request keeps other requests off its
+// targets: a request that left Pending holds them until it ends; a pending
+// one queues for them, unless it stalled there. A stalled pending request
+// changed nothing and waits for a person, so it holds no one back; once fixed
+// it queues again, behind any request that left Pending meanwhile.
+func ClaimsTargets(request *golivev1alpha1.UpdateRequest) bool {
+	switch phase := request.Status.Phase; {
+	case phase.IsTerminal():
+		return false
+	case phase == "" || phase == golivev1alpha1.PhasePending:
+		return !meta.IsStatusConditionTrue(request.Status.Conditions, golivev1alpha1.ConditionStalled)
 	}
+	return true
+}
+
+// LockHolder finds the request among others that keeps request, a pending
+// one, from starting; the zero Lock when none does. Two requests never hold
+// the same workload: a request that left Pending holds its targets until it
+// ends, and is named first; between two that are still Pending, the older
+// one (then the one whose name sorts first) goes first, so exactly one of
+// them proceeds.
+func LockHolder(request *golivev1alpha1.UpdateRequest, others []golivev1alpha1.UpdateRequest) Lock {
+	if request.Status.Phase != "" && request.Status.Phase != golivev1alpha1.PhasePending {
+		return Lock{} // it already holds its targets
+	}
+	var ahead Lock
 	for i := range others {
 		other := &others[i]
-		if other.Name == request.Name || other.Status.Phase.IsTerminal() || !sharesTarget(request, other) {
+		if other.Name == request.Name || !ClaimsTargets(other) || !sharesTarget(request, other) {
 			continue
 		}
 		if other.Status.Phase != "" && other.Status.Phase != golivev1alpha1.PhasePending {
-			return other.Name
+			return Lock{Name: other.Name, Phase: other.Status.Phase}
 		}
-		if goesFirst(other, request) {
-			return other.Name
+		if ahead.Name == "" && goesFirst(other, request) {
+			ahead = Lock{Name: other.Name, Phase: other.Status.Phase}
+			if ready := meta.FindStatusCondition(other.Status.Conditions, golivev1alpha1.ConditionReady); ready != nil {
+				ahead.Waiting = ready.Reason
+			}
 		}
 	}
-	return ""
+	return ahead
 }
 
 func goesFirst(a, b *golivev1alpha1.UpdateRequest) bool {

@@ -31,10 +31,15 @@ type Needs struct {
 }
 
 // ObservationsNeeded says what the controller must observe for request's next
-// decision, from its phase and the records in its status.
-func ObservationsNeeded(request *golivev1alpha1.UpdateRequest) Needs {
+// decision, from its phase and the records in its status, and specHash, the
+// hash of its spec as it is now: a request whose spec changed before
+// production is decided from Pending again, so it needs what Pending reads.
+func ObservationsNeeded(request *golivev1alpha1.UpdateRequest, specHash string) Needs {
 	status, spec := &request.Status, &request.Spec
 	phase := status.Phase
+	if restartsFromPending(status, specHash) {
+		phase = golivev1alpha1.PhasePending
+	}
 	pending := phase == "" || phase == golivev1alpha1.PhasePending
 	selectsVolumes := spec.Backup.VolumeClaimSelector != nil
 	backup := status.Backup
@@ -54,4 +59,12 @@ func ObservationsNeeded(request *golivev1alpha1.UpdateRequest) Needs {
 			backup != nil && len(backup.Snapshots) > 0,
 		SnapshotExpiry: phase.IsTerminal(),
 	}
+}
+
+// restartsFromPending reports whether the spec, now of hash specHash, changed
+// since status recorded it, in a phase where the change sends the request back
+// to Pending (specChanged): before production, and before the request ended.
+func restartsFromPending(status *golivev1alpha1.UpdateRequestStatus, specHash string) bool {
+	return status.SpecHash != "" && status.SpecHash != specHash &&
+		!status.Phase.TouchesProduction() && !status.Phase.IsTerminal()
 }

@@ -11,6 +11,7 @@ import (
 )
 
 func TestObservationsNeeded(t *testing.T) {
+	const currentHash = "sha256:current"
 	targets := Needs{StagingTargets: true, ProductionTargets: true}
 	with := func(change func(*Needs)) Needs {
 		needs := targets
@@ -19,6 +20,10 @@ func TestObservationsNeeded(t *testing.T) {
 	}
 	volumes := func() *testfixtures.UpdateRequestWrapper {
 		return testfixtures.MakeUpdateRequest("billing", "r").SnapshotVolumes(map[string]string{"app": "billing"}, "csi-snapclass")
+	}
+	// changed is a request in phase whose spec changed since status.specHash was recorded.
+	changed := func(request *testfixtures.UpdateRequestWrapper) *testfixtures.UpdateRequestWrapper {
+		return request.SpecHash("sha256:before-the-edit")
 	}
 	for _, tc := range []struct {
 		name    string
@@ -46,12 +51,21 @@ func TestObservationsNeeded(t *testing.T) {
 				r.Status.Rollback = &golivev1alpha1.RollbackStatus{}
 			}).Obj(),
 			want: with(func(n *Needs) { n.SavedSpecRestored, n.DataRestore = true, true })},
+		{name: "an edit in staging sends the request back to Pending, which reads the claims and the lock holder",
+			request: changed(volumes().Phase(golivev1alpha1.PhaseVerifyingStaging).StagingStarted(monday)).Obj(),
+			want:    with(func(n *Needs) { n.LockHolder, n.BackupClaims = true, true })},
+		{name: "an edit after approval sends the request back to Pending too",
+			request: changed(volumes().Phase(golivev1alpha1.PhaseScheduled).StagingVerified(monday)).Obj(),
+			want:    with(func(n *Needs) { n.LockHolder, n.BackupClaims = true, true })},
+		{name: "an edit from BackingUp on stalls the request where it is",
+			request: changed(volumes().Phase(golivev1alpha1.PhaseBackingUp).ProductionStarted(monday)).Obj(),
+			want:    with(func(n *Needs) { n.BackupClaims, n.Snapshots = true, true })},
 		{name: "an ended request reads its snapshots' expiry only",
 			request: testfixtures.MakeUpdateRequest("billing", "r").Phase(golivev1alpha1.PhaseSucceeded).Completed(monday.Add(time.Hour)).Obj(),
 			want:    Needs{SnapshotExpiry: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, ObservationsNeeded(tc.request)); diff != "" {
+			if diff := cmp.Diff(tc.want, ObservationsNeeded(tc.request, currentHash)); diff != "" {
 				t.Errorf("ObservationsNeeded (-want +got):\n%s", diff)
 			}
 		})

@@ -57,8 +57,8 @@ func (d *decider) pending() {
 		d.stall(reason, strings.Join(problems, "; "))
 		return
 	}
-	if d.world.LockedBy != "" {
-		d.wait(golivev1alpha1.ReasonTargetLocked, fmt.Sprintf("UpdateRequest %q holds one of the targets; waiting until it ends", d.world.LockedBy))
+	if lock := d.world.Lock; lock.Name != "" {
+		d.wait(golivev1alpha1.ReasonTargetLocked, lockMessage(lock))
 		return
 	}
 	if d.spec.Suspend {
@@ -67,6 +67,18 @@ func (d *decider) pending() {
 	}
 	d.status.Staging = &golivev1alpha1.EnvironmentStatus{StartedAt: d.timestamp()}
 	d.enter(golivev1alpha1.PhaseStaging, golivev1alpha1.ReasonStagingStarted, "Updating the staging namespace "+staging)
+}
+
+// lockMessage says which request keeps a pending one from starting, and how.
+func lockMessage(lock Lock) string {
+	if lock.Phase != "" && lock.Phase != golivev1alpha1.PhasePending {
+		return fmt.Sprintf("UpdateRequest %q holds one of the targets (phase %s); waiting until it ends", lock.Name, lock.Phase)
+	}
+	message := fmt.Sprintf("Waiting behind UpdateRequest %q, older and still Pending", lock.Name)
+	if lock.Waiting != "" {
+		message += " (" + lock.Waiting + ")"
+	}
+	return message + ", which names one of the same targets"
 }
 
 func targetProblems(i int, target golivev1alpha1.Target, namespace string, observation TargetObservation) []string {

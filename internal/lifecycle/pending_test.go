@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -83,8 +84,18 @@ func TestDecidePending(t *testing.T) {
 		{
 			name:    "a target held by another request waits, without stalling",
 			request: func(r *golivev1alpha1.UpdateRequest) { r.Status.Phase = golivev1alpha1.PhasePending },
-			world:   func(w *World) { w.LockedBy = "billing-2-3-9" },
-			want:    want{phase: golivev1alpha1.PhasePending, message: `UpdateRequest "billing-2-3-9" holds one of the targets`},
+			world:   func(w *World) { w.Lock = Lock{Name: "billing-2-3-9", Phase: golivev1alpha1.PhaseSoaking} },
+			want: want{phase: golivev1alpha1.PhasePending,
+				message: `UpdateRequest "billing-2-3-9" holds one of the targets (phase Soaking); waiting until it ends`},
+		},
+		{
+			name:    "an older pending request is waited behind, saying what it waits for",
+			request: func(r *golivev1alpha1.UpdateRequest) { r.Status.Phase = golivev1alpha1.PhasePending },
+			world: func(w *World) {
+				w.Lock = Lock{Name: "billing-2-3-9", Phase: golivev1alpha1.PhasePending, Waiting: golivev1alpha1.ReasonSuspended}
+			},
+			want: want{phase: golivev1alpha1.PhasePending,
+				message: `Waiting behind UpdateRequest "billing-2-3-9", older and still Pending (Suspended), which names one of the same targets`},
 		},
 		{
 			name: "a suspended request does not start staging",
@@ -95,4 +106,23 @@ func TestDecidePending(t *testing.T) {
 			want: want{phase: golivev1alpha1.PhasePending, message: "Suspended before staging"},
 		},
 	})
+}
+
+// TestStallWarns: a request that stalls records a Warning Event with the
+// stall's reason, once; the same stall decided again records none.
+func TestStallWarns(t *testing.T) {
+	request, world := newRequest(), newWorld()
+	request.Status.Phase = golivev1alpha1.PhasePending
+	world.Window = WindowObservation{}
+	first := Decide(request, world, monday)
+	wantEvent(t, first, true, golivev1alpha1.ReasonReferenceNotFound)
+
+	request.Status = first.Status
+	if again := Decide(request, world, monday.Add(time.Minute)); len(again.Events) > 0 {
+		t.Errorf("the same stall decided again records %+v, want no Event", again.Events)
+	}
+
+	world.StagingNamespace.OptedIn = false
+	other := Decide(request, world, monday.Add(2*time.Minute))
+	wantEvent(t, other, true, golivev1alpha1.ReasonStagingNotOptedIn)
 }

@@ -49,6 +49,21 @@ func TestDecideProduction(t *testing.T) {
 			}},
 		},
 		{
+			name: "production that already runs the images enters verifying and looks again for its checks",
+			request: func(r *golivev1alpha1.UpdateRequest) {
+				inProduction(r, golivev1alpha1.PhaseBackingUp, monday.Add(-2*time.Minute))
+			},
+			world: func(w *World) {
+				w.Backup.SavedSpecs = "billing-2-4-0-saved-specs"
+				applied(w.Production.Targets)
+			},
+			want: want{phase: golivev1alpha1.PhaseVerifying, message: `Verifying namespace "billing"`, check: func(t *testing.T, d Decision) {
+				if !d.ObserveAgain {
+					t.Error("observeAgain = false: nothing wakes a request whose checks were never read")
+				}
+			}},
+		},
+		{
 			name: "production verified without acceptance succeeds and keeps the backups for the retention",
 			request: func(r *golivev1alpha1.UpdateRequest) {
 				inProduction(r, golivev1alpha1.PhaseVerifying, monday.Add(-5*time.Minute))

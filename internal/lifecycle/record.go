@@ -39,6 +39,17 @@ func (d *decider) warn(reason, message string) {
 	d.events = append(d.events, Event{Warning: true, Reason: reason, Message: message, Phase: d.status.Phase})
 }
 
+// warnOnce warns unless this decision already warned with reason (a stall
+// the step reported itself, such as a planted object).
+func (d *decider) warnOnce(reason, message string) {
+	for _, event := range d.events {
+		if event.Warning && event.Reason == reason {
+			return
+		}
+	}
+	d.warn(reason, message)
+}
+
 // act chooses the one action of this decision.
 func (d *decider) act(kind ActionKind, target int) {
 	d.action = Action{Kind: kind, Target: target}

@@ -93,6 +93,14 @@ func (d *decider) environment(env environment) (*golivev1alpha1.EnvironmentStatu
 // verify follows an environment's verification; it reports the outcome once known.
 func (d *decider) verify(env environment) (passed bool, failure string) {
 	record, observation, namespace, verification := d.environment(env)
+	if !d.verificationObserved(env) {
+		// Entered in this very decision, as when the environment ran the
+		// images already: the controller read no checks, and no rollout or
+		// Job will wake the request, so it looks again at once.
+		d.observeAgain = true
+		d.progress(golivev1alpha1.ReasonProgressing, fmt.Sprintf("Verifying namespace %q", namespace))
+		return false, ""
+	}
 	record.Checks = observation.Verification.Checks
 	switch observation.Verification.State {
 	case VerificationPassed:
@@ -114,6 +122,16 @@ func (d *decider) verify(env environment) (passed bool, failure string) {
 	}
 	d.progress(golivev1alpha1.ReasonProgressing, message)
 	return false, ""
+}
+
+// verificationObserved reports whether the controller observed env's
+// verification for this decision, as ObservationsNeeded asked it to.
+func (d *decider) verificationObserved(env environment) bool {
+	needs := ObservationsNeeded(d.request, d.world.SpecHash)
+	if env == productionEnvironment {
+		return needs.ProductionVerification
+	}
+	return needs.StagingVerification
 }
 
 func (d *decider) verifyStaging() {

@@ -61,6 +61,20 @@ func TestDecideStaging(t *testing.T) {
 			},
 			want: want{phase: golivev1alpha1.PhaseVerifyingStaging, action: Action{Kind: VerifyStaging}, requeue: 10 * time.Second},
 		},
+		{
+			// A re-release: the grey environment runs the images already, so
+			// the first decision goes from Pending to VerifyingStaging, for
+			// which the controller read no checks (issue 24).
+			name:    "a grey environment that already runs the images enters verifying and looks again for its checks",
+			request: func(r *golivev1alpha1.UpdateRequest) { r.Status = golivev1alpha1.UpdateRequestStatus{} },
+			world:   func(w *World) { applied(w.Staging.Targets) },
+			want: want{phase: golivev1alpha1.PhaseVerifyingStaging, message: `Verifying namespace "billing-grey"`, check: func(t *testing.T, d Decision) {
+				if !d.ObserveAgain {
+					t.Error("observeAgain = false: nothing wakes a request whose checks were never read")
+				}
+				timelineEvents(t, d, "Created", "StagingStarted", "Verifying")
+			}},
+		},
 
 		// VerifyingStaging and Soaking.
 		{

@@ -22,8 +22,8 @@ type World struct {
 	// start as written; they stall it in Pending.
 	Problems []string
 
-	// LockedBy names another request that holds one of the targets, if any.
-	LockedBy string
+	// Lock is another request that keeps a pending request from starting, if any (LockHolder).
+	Lock Lock
 
 	// Staging and Production are the targets and verification in each environment.
 	Staging    EnvironmentObservation
