@@ -75,6 +75,8 @@ of the go-live windows and scaffold a new request from a namespace.`,
 	cmd.SetErr(streams.ErrOut)
 	o.configFlags.AddFlags(cmd.PersistentFlags())
 	cmd.AddCommand(
+		newListCommand(o),
+		newWaitingCommand(o),
 		newStatusCommand(o),
 		newApproveCommand(o),
 		newRejectCommand(o),
