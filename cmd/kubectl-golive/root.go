@@ -84,6 +84,7 @@ of the go-live windows and scaffold a new request from a namespace.`,
 		newAbortCommand(o),
 		newReportCommand(o),
 		newWindowsCommand(o),
+		newInitCommand(o),
 	)
 	return cmd
 }
