@@ -71,9 +71,10 @@ func newCommand(o *rootOptions, cmd *cobra.Command, command annotationCommand) *
 		if err != nil {
 			return err
 		}
-		request, err := giveCommand(cmd.Context(), c, client.ObjectKey{Namespace: namespace, Name: args[0]}, command.annotation, value, dryRun)
+		key := client.ObjectKey{Namespace: namespace, Name: args[0]}
+		request, err := giveCommand(cmd.Context(), c, key, command.annotation, value, dryRun)
 		if err != nil {
-			return err
+			return explainPatchRefusal(cmd.Context(), c, key, err)
 		}
 		if printer != nil {
 			return printer.PrintObj(request, o.streams.Out)
@@ -201,7 +202,7 @@ unknown role.`,
 func newRejectCommand(o *rootOptions) *cobra.Command {
 	var role, reason string
 	cmd := newCommand(o, &cobra.Command{
-		Use:   "reject NAME --role ROLE [--reason TEXT]",
+		Use:   "reject NAME --role ROLE --reason TEXT",
 		Short: "Reject an update request for a role",
 		Long: `Reject an update request for a role it asks for. Before production starts
 the request ends Rejected; while production awaits acceptance only the
@@ -210,11 +211,19 @@ acceptance role may reject, which rolls production back.`,
 	}, annotationCommand{
 		annotation: golivev1alpha1.AnnotationReject,
 		done:       "rejected",
-		value:      func() (string, error) { return roleAndText(role, reason) },
-		detail:     func() string { return "for role " + strings.TrimSpace(role) },
+		value: func() (string, error) {
+			// golive records a rejection without a reason too; the plugin asks
+			// for one, as for abort: the requester reads it in status and the record.
+			value, err := roleAndText(role, reason)
+			if err == nil && strings.TrimSpace(reason) == "" {
+				err = errors.New("--reason is required: say why you reject the request; the requester reads it in status and the record")
+			}
+			return value, err
+		},
+		detail: func() string { return "for role " + strings.TrimSpace(role) },
 	})
 	cmd.Flags().StringVar(&role, "role", "", "The approval role you reject for (required).")
-	cmd.Flags().StringVar(&reason, "reason", "", "Why, for the record.")
+	cmd.Flags().StringVar(&reason, "reason", "", "Why you reject the request (required).")
 	return cmd
 }
 

@@ -48,6 +48,7 @@ const (
 	bob   = "bob@example.com"   // rnd-lead
 	carol = "carol@example.com" // operations-office
 	dave  = "dave@example.com"  // may edit requests, holds no approval role
+	frank = "frank@example.com" // cto once a test binds him; may not patch requests
 )
 
 // ledgerKey signs the ledger entries of the suite.
@@ -472,5 +473,40 @@ func TestStatusAndWindowsPrintObjects(t *testing.T) {
 	list := f.mustSucceed("windows", "-n", f.namespace, "-o", "json")
 	if !strings.Contains(list, `"kind": "GoLiveWindowList"`) || !strings.Contains(list, `"name": "thursday-evening"`) {
 		t.Errorf("windows -o json:\n%s", list)
+	}
+}
+
+// A person without the right to patch requests is told which right they
+// miss and where it is described; a rejection without a reason is refused
+// before anything is sent.
+func TestCommandsSayWhatIsMissing(t *testing.T) {
+	f := newFixture(t)
+	f.env.BindClusterRole(t, f.namespace, "golive-approver-cto", frank)
+	f.env.WaitForAccess(t, frank, authorizationv1.ResourceAttributes{Namespace: f.namespace, Verb: "approve", Group: "golive.dev", Resource: "approvalroles", Name: "cto"})
+	f.createRequest("billing-2-4-0", awaitingApproval(&newRequest(f.namespace, "").Spec))
+
+	for _, args := range [][]string{
+		{"approve", "--role", "rnd-lead"},
+		{"reject", "--role", "rnd-lead", "--reason", "too early"},
+		{"accept"},
+		{"abort", "--reason", "withdrawn"},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			_, stderr, code := f.kubectlGolive(append([]string{args[0], "billing-2-4-0", "-n", f.namespace, "--as", frank}, args[1:]...)...)
+			want := `Error from server (Forbidden): updaterequests.golive.dev "billing-2-4-0" is forbidden: User "frank@example.com" cannot patch resource "updaterequests" in API group "golive.dev" in the namespace "` + f.namespace + `"` + "\n" +
+				"You may not patch updaterequests.golive.dev in namespace " + f.namespace + ". The commands are annotations on the request, so besides the approval role " +
+				`they need the verbs get and patch on updaterequests in the request's namespace: ask your administrator, see "Grant approval roles" in docs/approvals.md.` + "\n"
+			if code == 0 || stderr != want {
+				t.Errorf("exit %d, stderr\n%s\nwant non-zero and\n%s", code, stderr, want)
+			}
+		})
+	}
+
+	_, stderr, code := f.kubectlGolive("reject", "billing-2-4-0", "-n", f.namespace, "--as", carol, "--role", "operations-office")
+	if want := "error: --reason is required: say why you reject the request; the requester reads it in status and the record\n"; code == 0 || stderr != want {
+		t.Errorf("reject without a reason: exit %d, stderr %q; want non-zero, %q", code, stderr, want)
+	}
+	if ledger := f.get("billing-2-4-0").Annotations[golivev1alpha1.AnnotationLedger]; ledger != "" {
+		t.Errorf("Refused commands were recorded: %s", ledger)
 	}
 }

@@ -6,6 +6,10 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	appsv1 "k8s.io/api/apps/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -56,9 +60,10 @@ func newRootCommand(streams genericiooptions.IOStreams, clock clock.PassiveClock
 
 An UpdateRequest (short name ur) takes a release from the grey environment to
 production through soak, approvals, a go-live window, a backup and
-verification. These commands show what a request waits for, give the approval
-commands that golive's admission webhook checks and records, write the whole
-record as Markdown, and list the next openings of the go-live windows.`,
+verification. These commands list the requests and what each waits for, show
+what waits for you, give the approval commands that golive's admission webhook
+checks and records, write the whole record as Markdown, list the next openings
+of the go-live windows and scaffold a new request from a namespace.`,
 		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl golive"},
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -70,6 +75,8 @@ record as Markdown, and list the next openings of the go-live windows.`,
 	cmd.SetErr(streams.ErrOut)
 	o.configFlags.AddFlags(cmd.PersistentFlags())
 	cmd.AddCommand(
+		newListCommand(o),
+		newWaitingCommand(o),
 		newStatusCommand(o),
 		newApproveCommand(o),
 		newRejectCommand(o),
@@ -77,6 +84,7 @@ record as Markdown, and list the next openings of the go-live windows.`,
 		newAbortCommand(o),
 		newReportCommand(o),
 		newWindowsCommand(o),
+		newInitCommand(o),
 	)
 	return cmd
 }
@@ -84,6 +92,11 @@ record as Markdown, and list the next openings of the go-live windows.`,
 func newScheme() *runtime.Scheme {
 	scheme := runtime.NewScheme()
 	utilruntime.Must(golivev1alpha1.AddToScheme(scheme))
+	// The kinds init reads and the reviews list and waiting ask.
+	utilruntime.Must(appsv1.AddToScheme(scheme))
+	utilruntime.Must(corev1.AddToScheme(scheme))
+	utilruntime.Must(authenticationv1.AddToScheme(scheme))
+	utilruntime.Must(authorizationv1.AddToScheme(scheme))
 	return scheme
 }
 
@@ -144,6 +157,9 @@ func objectPrinter(flags *genericclioptions.PrintFlags) (printers.ResourcePrinte
 // describeError says what went wrong as kubectl does: an API server's answer
 // (such as the admission webhook's refusal) verbatim, after its reason.
 func describeError(err error) string {
+	if text, ok := describeHinted(err); ok {
+		return text
+	}
 	var status apierrors.APIStatus
 	if errors.As(err, &status) {
 		s := status.Status()
