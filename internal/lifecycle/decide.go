@@ -185,7 +185,7 @@ func (d *decider) commanded() bool {
 		}
 	}
 	if reject, ok := d.lastCommand(ActionReject, ""); ok && phaseAllows(phase, d.spec, true, ActionReject, reject.Role) == nil {
-		reason := fmt.Sprintf("Rejected by %s (%s): %s", reject.User, reject.Role, reject.Comment)
+		reason := fmt.Sprintf("Rejected by %s (%s)", reject.User, reject.Role) + withComment(reject.Comment, "without a reason")
 		if !phase.TouchesProduction() {
 			d.end(golivev1alpha1.PhaseRejected, golivev1alpha1.ReasonRejected, reason, reject.User)
 			return true
@@ -206,4 +206,13 @@ func (d *decider) lastCommand(action CommandAction, role string) (Command, bool)
 		}
 	}
 	return Command{}, false
+}
+
+// withComment is ": comment", or ", " and what stands in for a missing one,
+// so that a command given without a comment still reads as a sentence.
+func withComment(comment, without string) string {
+	if comment == "" {
+		return ", " + without
+	}
+	return ": " + comment
 }

@@ -25,7 +25,7 @@ func (d *decider) verifyProduction() {
 func (d *decider) awaitingAcceptance() {
 	acceptance := d.spec.Acceptance
 	if accept, ok := d.lastCommand(ActionAccept, acceptance.Role); ok {
-		message := fmt.Sprintf("Accepted by %s: %s", accept.User, accept.Comment)
+		message := "Accepted by " + accept.User + withComment(accept.Comment, "without a comment")
 		d.gate(golivev1alpha1.ConditionAccepted, true, golivev1alpha1.ReasonSucceeded, message)
 		d.end(golivev1alpha1.PhaseSucceeded, golivev1alpha1.ReasonSucceeded, message, accept.User)
 		return

@@ -80,3 +80,28 @@ func readyMessage(d Decision) string {
 	}
 	return ""
 }
+
+func TestCommandsWithoutACommentReadAsSentences(t *testing.T) {
+	testDecide(t, []decideCase{
+		{
+			name:    "a reject without a reason",
+			request: func(r *golivev1alpha1.UpdateRequest) { r.Status.Phase = golivev1alpha1.PhaseAwaitingApproval },
+			world: func(w *World) {
+				w.Commands = []Command{{Action: ActionReject, User: "carol", Role: "operations-office", At: monday}}
+			},
+			want: want{phase: golivev1alpha1.PhaseRejected, stalled: golivev1alpha1.ReasonRejected, message: "Rejected by carol (operations-office), without a reason"},
+		},
+		{
+			name:    "an acceptance without a comment",
+			request: awaitingAcceptance(golivev1alpha1.AcceptOnTimeout),
+			world: func(w *World) {
+				w.Commands = []Command{{Action: ActionAccept, User: "erin", Role: "business-owner", At: monday}}
+			},
+			want: want{phase: golivev1alpha1.PhaseSucceeded, requeue: 168 * time.Hour, check: func(t *testing.T, d Decision) {
+				if last := d.Status.Timeline[len(d.Status.Timeline)-1]; last.Message != "Accepted by erin, without a comment" {
+					t.Errorf("the timeline's last entry says %q", last.Message)
+				}
+			}},
+		},
+	})
+}
