@@ -237,6 +237,9 @@ func (m mutator) acceptCommand(ctx context.Context, stored, request *golivev1alp
 	if err != nil {
 		return golivev1alpha1.LedgerEntry{}, &refusal{message: err.Error()}
 	}
+	if err := m.checkCommentRequired(ctx, stored, command); err != nil {
+		return golivev1alpha1.LedgerEntry{}, err
+	}
 	return m.decide(ctx, stored, command, user)
 }
 
@@ -351,6 +354,9 @@ func (v validator) validateCreate(ctx context.Context, request *golivev1alpha1.U
 	if err := v.checkManagerRights(ctx, request); err != nil {
 		return err
 	}
+	if err := v.checkPolicies(ctx, request); err != nil {
+		return err
+	}
 	return v.checkJobAuthor(ctx, nil, request, user)
 }
 
@@ -390,6 +396,9 @@ func (v validator) validateUpdate(ctx context.Context, stored, request *golivev1
 		}
 	}
 	if specChanged {
+		if err := v.checkPolicies(ctx, request); err != nil {
+			return err
+		}
 		return v.checkJobAuthor(ctx, stored, request, user)
 	}
 	return nil

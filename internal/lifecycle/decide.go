@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -80,7 +81,7 @@ func (d *decider) run() {
 		return
 	}
 	d.approvals = d.tallyApprovals()
-	if d.commanded() {
+	if d.commanded() || d.policiesNotMet() {
 		return
 	}
 	for range maxSteps {
@@ -215,4 +216,16 @@ func withComment(comment, without string) string {
 		return ", " + without
 	}
 	return ": " + comment
+}
+
+// policiesNotMet stalls a request that has not reached production and no
+// longer meets the policies of its namespace (a policy changed, or a
+// namespace's labels): nothing changes until the spec or the policy does.
+// Started ones finish under the rules they started with (status.policies).
+func (d *decider) policiesNotMet() bool {
+	if d.status.Phase.TouchesProduction() || len(d.world.PolicyViolations) == 0 {
+		return false
+	}
+	d.stall(golivev1alpha1.ReasonPolicyNotMet, "The request does not meet the policies of its namespace: "+strings.Join(d.world.PolicyViolations, "; "))
+	return true
 }

@@ -62,6 +62,9 @@ func ProductionGates(request *golivev1alpha1.UpdateRequest, world World, now tim
 	if spec.Suspend {
 		unmet = append(unmet, "suspend: spec.suspend is set")
 	}
+	for _, violation := range world.PolicyViolations {
+		unmet = append(unmet, "policy: "+violation)
+	}
 	if !world.Window.Found {
 		return append(unmet, fmt.Sprintf("window: GoLiveWindow %q not found", spec.Window.Name))
 	}

@@ -143,6 +143,8 @@ func (d *decider) scheduled() {
 		return
 	}
 	d.status.Production = &golivev1alpha1.EnvironmentStatus{StartedAt: d.timestamp()}
+	// The rules production started under, for the record; a later policy change does not apply.
+	d.status.Policies = d.world.Policies
 	// Part of the same status patch as the phase, before any action: a restart finds both or neither.
 	d.recordGate(golivev1alpha1.GateProductionStarted)
 	d.enter(golivev1alpha1.PhaseBackingUp, golivev1alpha1.ReasonProductionStarted, "Backing up before updating production")
