@@ -35,8 +35,9 @@ CHART_REPO ?= oci://$(REGISTRY)/charts
 VERSION ?= $(shell sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\} *$$/\1/p' charts/golive/Chart.yaml)
 # The OCI image layout `make image` writes and `make release` pushes.
 IMAGE_LAYOUT ?= bin/image
-# The commit built and its time, every timestamp of the image (reproducible).
-REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
+# The commit built ("-dirty" when tracked files differ from it) and its time,
+# every timestamp of the image (reproducible).
+REVISION ?= $(shell rev=$$(git rev-parse HEAD 2>/dev/null) && { git diff --quiet HEAD -- || rev=$$rev-dirty; } && echo $$rev)
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
 SHELL := /usr/bin/env bash -o pipefail

@@ -204,6 +204,9 @@ func TestReleasePublishesTheImageAndTheChart(t *testing.T) {
 	release := printRelease(t, "REGISTRY="+reg)
 	version := release.Image[strings.LastIndex(release.Image, ":")+1:]
 	revision := strings.TrimSpace(runGit(t, "rev-parse", "HEAD"))
+	if strings.TrimSpace(runGit(t, "status", "--porcelain", "--untracked-files=no")) != "" {
+		revision += "-dirty"
+	}
 	tag, err := name.NewTag(release.Image)
 	if err != nil {
 		t.Fatal(err)
