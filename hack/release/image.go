@@ -28,7 +28,7 @@ const (
 	// nonRoot is the image's user, uid:gid, as in distroless' nonroot images.
 	nonRoot    = "65532:65532"
 	nonRootID  = 65532
-	mainModule = "./cmd"
+	managerPackage = "./cmd"
 )
 
 // platforms are the image's platforms, in the order of its index.
@@ -80,7 +80,7 @@ func buildBinaries(ctx context.Context, moduleDir, outDir string, meta buildMeta
 			return nil, err
 		}
 		start := time.Now()
-		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", ldflags, "-o", out, mainModule)
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", ldflags, "-o", out, managerPackage)
 		cmd.Dir = moduleDir
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+p.OS, "GOARCH="+p.Architecture)
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
