@@ -26,8 +26,9 @@ const (
 	// chart and config/manager set no command, so the image's entrypoint runs.
 	binaryPath = "/golive"
 	// nonRoot is the image's user, uid:gid, as in distroless' nonroot images.
-	nonRoot        = "65532:65532"
-	nonRootID      = 65532
+	nonRoot   = "65532:65532"
+	nonRootID = 65532
+	// managerPackage is the manager's main package in the module.
 	managerPackage = "./cmd"
 )
 

@@ -43,6 +43,7 @@ const repoRoot = "../.."
 // run; `make test` exports HELM and never sets it.
 const skipReleaseEnv = "GOLIVE_SKIP_RELEASE"
 
+// helmBinary is the helm binary from $HELM, which the Makefile exports.
 func helmBinary(t *testing.T) string {
 	t.Helper()
 	path := os.Getenv("HELM")
@@ -61,7 +62,7 @@ func helmBinary(t *testing.T) string {
 	return path
 }
 
-// make runs make in the repository with the Makefile's defaults: the
+// runMake runs make in the repository with the Makefile's defaults: the
 // variables of an outer `make test VAR=...` do not leak in.
 func runMake(t *testing.T, args ...string) string {
 	t.Helper()
