@@ -126,7 +126,9 @@ csi: ## Build the CSI snapshot sidecars (snapshot-controller, csi-snapshotter, c
 	hack/build-csi.sh
 
 .PHONY: test
-test: controlplane csi vet chart-test ## Run every test: unit and envtest (real kube-apiserver + etcd), the chart's, then end to end (kwok cluster).
+test: controlplane csi vet chart-test image ## Run every test: unit and envtest (real kube-apiserver + etcd), the chart's, the image and release, then end to end (kwok cluster).
+	@# `image` first: a cold cross-compile of the manager can outlast go test's
+	@# 10-minute timeout; afterwards hack/release's test rebuilds from the cache.
 	KUBEBUILDER_ASSETS=$(CONTROLPLANE_DIR) go test -count=1 $$(go list ./... | grep -v -e '/test/' -e '/charts/')
 	@# End to end, on local clusters, once the rest passed, one package at a time (two kwokctl
 	@# creating clusters at once can pick the same port); GOLIVE_SKIP_E2E=1 skips it (never in CI).
