@@ -65,6 +65,9 @@ const (
 	// ReasonNoNamespaceSelected: a GoLivePolicy's selector matches no namespace (Ready, with a message).
 	ReasonNoNamespaceSelected = "NoNamespaceSelected"
 
+	// ReasonApprovalsExpired: approvals older than a policy's approvals.expireAfter no longer count; the request waits for approvals again.
+	ReasonApprovalsExpired = "ApprovalsExpired"
+
 	// ReasonNotEnforced: a GoLivePolicy sets fields this version of golive does not enforce yet (Ready False, naming them).
 	ReasonNotEnforced = "NotEnforced"
 

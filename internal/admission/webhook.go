@@ -253,7 +253,14 @@ func (w *Webhooks) decide(ctx context.Context, stored *golivev1alpha1.UpdateRequ
 	}
 	specHash := ledger.SpecHash(&stored.Spec)
 	counted, _ := ledger.Verify(w.Key, stored, specHash)
-	input := commandInput{Request: stored, SpecHash: specHash, Command: command, User: user.Username, Ledger: counted}
+	input := commandInput{Request: stored, SpecHash: specHash, Command: command, User: user.Username, Ledger: counted, Now: w.Clock.Now()}
+	if command.Action == golivev1alpha1.LedgerApprove {
+		rules, err := w.namespaceRules(ctx, stored.Namespace)
+		if err != nil {
+			return golivev1alpha1.LedgerEntry{}, err
+		}
+		input.ApprovalExpiry = rules.ExpireAfter.Duration
+	}
 	if stored.Spec.Emergency != nil && (command.Action == golivev1alpha1.LedgerApprove || command.Action == golivev1alpha1.LedgerReject) {
 		var err error
 		if input.EmergencyRoles, input.EmergencyRolesUnknown, err = w.emergencyRoles(ctx, stored); err != nil {

@@ -37,6 +37,7 @@ func (r *UpdateRequestReconciler) observePolicies(ctx context.Context, request *
 	for _, applied := range rules.Policies {
 		world.Policies = append(world.Policies, golivev1alpha1.AppliedPolicy{Name: applied.Name, Generation: applied.Generation})
 	}
+	world.ApprovalExpiry = lifecycle.ApprovalExpiry{After: rules.ExpireAfter.Duration, Policy: rules.ExpireAfter.Policy}
 	for _, violation := range policy.Check(rules, &request.Spec) {
 		world.PolicyViolations = append(world.PolicyViolations, violation.String())
 	}

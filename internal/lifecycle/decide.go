@@ -65,8 +65,10 @@ type decider struct {
 	progressReason, progressMessage string
 	// stalledReason is set when only a person can unblock the request.
 	stalledReason, stalledMessage string
-	// approvals is the tally of the verified approvals, counted once per decision.
-	approvals Tally
+	// approvals is the tally of the verified approvals, counted once per decision;
+	// expiredApprovals are those a policy's expireAfter no longer counts.
+	approvals        Tally
+	expiredApprovals []Command
 }
 
 func (d *decider) run() {

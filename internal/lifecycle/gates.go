@@ -73,7 +73,8 @@ func ProductionGates(request *golivev1alpha1.UpdateRequest, world World, now tim
 	if windowSpec.Emergency != nil {
 		emergencyRoles = windowSpec.Emergency.Roles
 	}
-	tally := TallyApprovals(spec, world.RequestedBy, world.Commands, emergencyRoles)
+	current, _ := CurrentApprovals(world.Commands, world.ApprovalExpiry, now)
+	tally := TallyApprovals(spec, world.RequestedBy, current, emergencyRoles)
 	if !tally.Satisfied() {
 		unmet = append(unmet, "approvals: the signed ledger does not meet the quorum: "+tally.Waiting())
 	}

@@ -85,6 +85,15 @@ func expectedDuration(spec *golivev1alpha1.UpdateRequestSpec) time.Duration {
 // scheduled plans the start of production, announces it, and starts the
 // backup once the start has come and the window lets production in.
 func (d *decider) scheduled() {
+	if d.approvalsExpired() {
+		return
+	}
+	// A request still waiting here is looked at again when its first counted approval expires.
+	defer func() {
+		if d.status.Phase == golivev1alpha1.PhaseScheduled {
+			d.waitUntil(nextApprovalExpiry(d.approvals, d.world.ApprovalExpiry))
+		}
+	}()
 	name := d.spec.Window.Name
 	if !d.world.Window.Found {
 		d.stall(golivev1alpha1.ReasonReferenceNotFound, fmt.Sprintf("spec.window.name: GoLiveWindow %q not found in namespace %q", name, d.request.Namespace))

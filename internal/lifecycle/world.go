@@ -58,6 +58,8 @@ type World struct {
 	// field and the policy (internal/policy).
 	Policies         []golivev1alpha1.AppliedPolicy
 	PolicyViolations []string
+	// ApprovalExpiry is the policies' approvals.expireAfter; zero: approvals do not expire.
+	ApprovalExpiry ApprovalExpiry
 }
 
 // DataRestoreState is where the restore of the snapshotted claims stands.
