@@ -38,6 +38,7 @@ func (r *UpdateRequestReconciler) observePolicies(ctx context.Context, request *
 		world.Policies = append(world.Policies, golivev1alpha1.AppliedPolicy{Name: applied.Name, Generation: applied.Generation})
 	}
 	world.ApprovalExpiry = lifecycle.ApprovalExpiry{After: rules.ExpireAfter.Duration, Policy: rules.ExpireAfter.Policy}
+	world.NoticeMinLead = lifecycle.NoticeLead{After: rules.NoticeMinLead.Duration, Policy: rules.NoticeMinLead.Policy}
 	for _, violation := range policy.Check(rules, &request.Spec) {
 		world.PolicyViolations = append(world.PolicyViolations, violation.String())
 	}

@@ -27,6 +27,9 @@ type StartConstraints struct {
 	Need time.Duration
 	// Emergency starts as soon as the soak and the approvals allow, whatever the window.
 	Emergency bool
+	// NoticeBy is the earliest start a policy's notice.minLead allows: the
+	// notice plus the lead. Zero: no such policy.
+	NoticeBy time.Time
 }
 
 // StartPlan is when production may start.
@@ -49,7 +52,7 @@ func PlanStart(calendar *window.Calendar, c StartConstraints, now time.Time) Sta
 		start := latest(c.SoakEnd, c.LastApproval)
 		return StartPlan{NotBefore: start, PlannedStart: start}
 	}
-	plan := StartPlan{NotBefore: latest(c.SoakEnd, c.LastApproval.Add(c.LeadTime))}
+	plan := StartPlan{NotBefore: latest(latest(c.SoakEnd, c.LastApproval.Add(c.LeadTime)), c.NoticeBy)}
 	from := plan.NotBefore
 	// Lead time is notice before an opening starts; without it any open window will do.
 	if c.LeadTime > 0 {
@@ -105,9 +108,11 @@ func (d *decider) scheduled() {
 		return
 	}
 	emergency := d.spec.Emergency != nil
+	noticeAt, noticeDue := d.policyNoticeAt(emergency)
 	plan := PlanStart(calendar, StartConstraints{
 		SoakEnd: soakEnd(d.spec, &d.status), LastApproval: d.approvals.LastAt,
 		LeadTime: d.world.Window.Spec.LeadTime.Duration, Need: expectedDuration(d.spec), Emergency: emergency,
+		NoticeBy: noticeBy(noticeAt, d.world.NoticeMinLead),
 	}, d.now)
 	schedule := &golivev1alpha1.ScheduleStatus{Window: name, NotBefore: timePtr(plan.NotBefore)}
 	if !plan.PlannedStart.IsZero() {
@@ -117,6 +122,9 @@ func (d *decider) scheduled() {
 		schedule.NoticeSentAt = d.status.Schedule.NoticeSentAt
 	}
 	d.status.Schedule = schedule
+	if noticeDue && plan.NeverOpens == "" {
+		d.policyNotice(plan.PlannedStart)
+	}
 	if plan.NeverOpens != "" {
 		d.stall(golivev1alpha1.ReasonNeverOpens, fmt.Sprintf("GoLiveWindow %q %s", name, plan.NeverOpens))
 		return

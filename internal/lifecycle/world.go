@@ -60,6 +60,8 @@ type World struct {
 	PolicyViolations []string
 	// ApprovalExpiry is the policies' approvals.expireAfter; zero: approvals do not expire.
 	ApprovalExpiry ApprovalExpiry
+	// NoticeMinLead is the policies' notice.minLead; zero: no notice is required.
+	NoticeMinLead NoticeLead
 }
 
 // DataRestoreState is where the restore of the snapshotted claims stands.
