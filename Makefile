@@ -116,6 +116,10 @@ print-release: ## Print what `make release` publishes: the image and the chart.
 	@echo "image $(IMAGE):$(VERSION)"
 	@echo "chart $(CHART_REPO)/golive:$(VERSION)"
 
+.PHONY: print-version
+print-version: ## Print the version `make release` publishes (the chart's appVersion).
+	@echo "$(VERSION)"
+
 ##@ Test
 
 .PHONY: controlplane
