@@ -81,6 +81,9 @@ func (d *decider) run() {
 	}
 	d.approvals = d.tallyApprovals()
 	if d.commanded() {
+		if d.status.Phase.IsTerminal() {
+			d.ended()
+		}
 		return
 	}
 	for range maxSteps {
@@ -156,10 +159,12 @@ const DeletedMessage = "the request was deleted"
 // touched production, or its production update has ended. Otherwise it is
 // kept (by its finalizer) until the rollback World.Deleting starts has ended,
 // so that production does not keep an unverified version and the saved specs
-// the rollback needs are not collected with the request.
+// the rollback needs are not collected with the request. Likewise a request
+// that is to put the staging targets back (StagingRestorePending) is kept,
+// ended as aborted, until it has.
 func MayRemoveOnDelete(request *golivev1alpha1.UpdateRequest) bool {
 	phase := request.Status.Phase
-	return !phase.TouchesProduction() || phase.IsTerminal()
+	return (!phase.TouchesProduction() || phase.IsTerminal()) && !StagingRestorePending(request)
 }
 
 // commanded carries out abort and reject, and the abort a deletion stands for; it reports whether the decision is
@@ -168,6 +173,11 @@ func MayRemoveOnDelete(request *golivev1alpha1.UpdateRequest) bool {
 // production has been touched.
 func (d *decider) commanded() bool {
 	phase := d.status.Phase
+	if d.world.Deleting && !phase.TouchesProduction() && stagingRestorePending(d.spec, &d.status) {
+		// Kept only to put the staging targets back (MayRemoveOnDelete): it ends as aborted.
+		d.end(golivev1alpha1.PhaseAborted, golivev1alpha1.ReasonAborted, "Aborted: "+DeletedMessage, Actor)
+		return true
+	}
 	if d.world.Deleting && phase.TouchesProduction() && phase != golivev1alpha1.PhaseRollingBack {
 		// Deleting counts as an abort: production goes back before the request does.
 		d.startRollback(golivev1alpha1.ReasonAborted, DeletedMessage, Actor)
