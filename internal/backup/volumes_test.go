@@ -39,7 +39,9 @@ func TestReclaimDecision(t *testing.T) {
 		{"bound to a claim again", volume(func(v *corev1.PersistentVolume) { v.Status.Phase = corev1.VolumeBound }), "uid-1", backup.ReclaimLeave},
 		{"made available again", volume(func(v *corev1.PersistentVolume) { v.Status.Phase = corev1.VolumeAvailable }), "uid-1", backup.ReclaimLeave},
 		{"Retain before", volume(func(v *corev1.PersistentVolume) { v.Annotations[backup.AnnotationPreviousReclaimPolicy] = "Retain" }), "uid-1", backup.ReclaimLeave},
-		{"its policy changed since", volume(func(v *corev1.PersistentVolume) { v.Spec.PersistentVolumeReclaimPolicy = corev1.PersistentVolumeReclaimDelete }), "uid-1", backup.ReclaimLeave},
+		{"its policy changed since", volume(func(v *corev1.PersistentVolume) {
+			v.Spec.PersistentVolumeReclaimPolicy = corev1.PersistentVolumeReclaimDelete
+		}), "uid-1", backup.ReclaimLeave},
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
