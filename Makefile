@@ -25,6 +25,21 @@ export KUBERNETES_VERSION ETCD_VERSION KWOK_VERSION GOLIVE_CACHE CONTROLPLANE_DI
 export EXTERNAL_SNAPSHOTTER_VERSION EXTERNAL_PROVISIONER_VERSION CSI_DIR
 export HELM_VERSION HELM
 
+# The release: where `make release` publishes and under which version. The
+# version is the chart's appVersion; the chart's default image
+# (charts/golive/values.yaml) and config/manager's kustomization name
+# $(IMAGE):$(VERSION) for the default REGISTRY, which hack/release's test checks.
+REGISTRY ?= ghcr.io/golive-dev
+IMAGE ?= $(REGISTRY)/golive
+CHART_REPO ?= oci://$(REGISTRY)/charts
+VERSION ?= $(shell sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\} *$$/\1/p' charts/golive/Chart.yaml)
+# The OCI image layout `make image` writes and `make release` pushes.
+IMAGE_LAYOUT ?= bin/image
+# The commit built ("-dirty" when tracked files differ from it) and its time,
+# every timestamp of the image (reproducible).
+REVISION ?= $(shell rev=$$(git rev-parse HEAD 2>/dev/null) && { git diff --quiet HEAD -- || rev=$$rev-dirty; } && echo $$rev)
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+
 SHELL := /usr/bin/env bash -o pipefail
 .SHELLFLAGS := -ec
 
@@ -87,6 +102,20 @@ install-plugin: ## Install the kubectl plugin (`kubectl golive`) into $(go env G
 	go install ./cmd/kubectl-golive
 	@echo "Installed kubectl-golive into $$(go env GOBIN | grep . || echo "$$(go env GOPATH)/bin"); kubectl finds it there when that folder is on PATH."
 
+.PHONY: image
+image: ## Build the manager's image (linux/amd64, linux/arm64, with SPDX SBOMs) into the OCI layout $(IMAGE_LAYOUT), without a container engine.
+	go run ./hack/release image -out $(IMAGE_LAYOUT) -version $(VERSION) -revision "$(REVISION)" -created $(SOURCE_DATE_EPOCH)
+
+.PHONY: release
+release: image $(HELM) ## Push the image to $(IMAGE):$(VERSION) and the chart to $(CHART_REPO)/golive:$(VERSION). Set REGISTRY.
+	go run ./hack/release push -layout $(IMAGE_LAYOUT) -image $(IMAGE):$(VERSION) -version $(VERSION) \
+		-chart charts/golive -chart-repo $(CHART_REPO) -helm $(HELM)
+
+.PHONY: print-release
+print-release: ## Print what `make release` publishes: the image and the chart.
+	@echo "image $(IMAGE):$(VERSION)"
+	@echo "chart $(CHART_REPO)/golive:$(VERSION)"
+
 ##@ Test
 
 .PHONY: controlplane
@@ -98,7 +127,9 @@ csi: ## Build the CSI snapshot sidecars (snapshot-controller, csi-snapshotter, c
 	hack/build-csi.sh
 
 .PHONY: test
-test: controlplane csi vet chart-test ## Run every test: unit and envtest (real kube-apiserver + etcd), the chart's, then end to end (kwok cluster).
+test: controlplane csi vet chart-test image ## Run every test: unit and envtest (real kube-apiserver + etcd), the chart's, the image and release, then end to end (kwok cluster).
+	@# `image` first: a cold cross-compile of the manager can outlast go test's
+	@# 10-minute timeout; afterwards hack/release's test rebuilds from the cache.
 	KUBEBUILDER_ASSETS=$(CONTROLPLANE_DIR) go test -count=1 $$(go list ./... | grep -v -e '/test/' -e '/charts/')
 	@# End to end, on local clusters, once the rest passed, one package at a time (two kwokctl
 	@# creating clusters at once can pick the same port); GOLIVE_SKIP_E2E=1 skips it (never in CI).

@@ -19,6 +19,10 @@ import (
 	// The time-zone database is compiled in, so windows work on distroless images.
 	_ "time/tzdata"
 
+	// CA roots compiled in, used when the system has none: golive's image is
+	// empty but for its binary, and HTTP checks and notifications speak TLS.
+	_ "golang.org/x/crypto/x509roots/fallback"
+
 	snapshotv1 "github.com/kubernetes-csi/external-snapshotter/client/v8/apis/volumesnapshot/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -52,6 +56,13 @@ import (
 // containerMemoryLimitEnv names the variable the chart fills, through the
 // downward API, with the container's memory limit in bytes.
 const containerMemoryLimitEnv = "GOLIVE_MEMORY_LIMIT"
+
+// version and revision name the build; the image build (hack/release) sets
+// them with -ldflags -X.
+var (
+	version  = "devel"
+	revision = ""
+)
 
 // accessReviewTTL is how long an allowed SubjectAccessReview answer is remembered.
 const accessReviewTTL = 10 * time.Second
@@ -135,6 +146,7 @@ func main() {
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&logOptions)))
 	setupLog := ctrl.Log.WithName("setup")
+	setupLog.Info("Started golive", "version", version, "revision", revision)
 	if notifyTimeout <= 0 || notifyAttempts < 1 || concurrentReconciles < 1 {
 		setupLog.Error(errors.New("--notify-timeout must be positive, --notify-attempts and --max-concurrent-reconciles at least 1"), "Invalid flags")
 		os.Exit(2)

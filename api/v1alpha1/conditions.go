@@ -62,6 +62,18 @@ const (
 	// ReasonInvalidSpec: the spec cannot be carried out as written; the message names the field.
 	ReasonInvalidSpec = "InvalidSpec"
 
+	// ReasonNoNamespaceSelected: a GoLivePolicy's selector matches no namespace (Ready, with a message).
+	ReasonNoNamespaceSelected = "NoNamespaceSelected"
+
+	// ReasonApprovalsExpired: approvals older than a policy's approvals.expireAfter no longer count; the request waits for approvals again.
+	ReasonApprovalsExpired = "ApprovalsExpired"
+
+	// ReasonNotEnforced: a GoLivePolicy sets fields this version of golive does not enforce yet (Ready False, naming them).
+	ReasonNotEnforced = "NotEnforced"
+
+	// ReasonPolicyNotMet: the request falls short of a GoLivePolicy; the message names the policy and the field.
+	ReasonPolicyNotMet = "PolicyNotMet"
+
 	// ReasonReferenceNotFound: an object named by the spec does not exist.
 	ReasonReferenceNotFound = "ReferenceNotFound"
 

@@ -119,6 +119,15 @@ type UpdateRequestSpec struct {
 	// +optional
 	Description string `json:"description,omitempty"`
 
+	// references are the documents and tickets the release comes with (a
+	// change request, a test report, an upgrade plan); a GoLivePolicy may
+	// require some types. Part of the spec, so approvals are given for them.
+	// +kubebuilder:validation:MaxItems=16
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	References []Reference `json:"references,omitempty"`
+
 	// targets are the workloads to update, in this namespace and, with the same
 	// kind and name, in the staging namespace. They are updated in this order and
 	// rolled back in reverse.
@@ -242,6 +251,45 @@ type Staging struct {
 	// +kubebuilder:default=Restore
 	// +optional
 	OnFailure StagingFailureAction `json:"onFailure,omitempty"`
+}
+
+// AppliedPolicy names a GoLivePolicy and the generation of it that applied.
+type AppliedPolicy struct {
+	// name of the GoLivePolicy.
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// generation of its spec.
+	Generation int64 `json:"generation"`
+}
+
+// Reference is a document or ticket a release comes with.
+// +kubebuilder:validation:XValidation:rule="has(self.id) || has(self.url)",message="a reference needs an id, a url, or both"
+type Reference struct {
+	// type of the reference, such as change, test-report or upgrade-plan.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Type string `json:"type"`
+
+	// id of the document or ticket, such as CHG0012345.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:XValidation:rule=`!self.matches('[\\x00-\\x1f\\x7f-\\x9f\\x{202a}-\\x{202e}\\x{2066}-\\x{2069}]')`,message="must not contain control characters, terminal escapes or bidirectional overrides"
+	// +optional
+	ID string `json:"id,omitempty"`
+
+	// url where people read it, http or https.
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHost() != ''",message="must be an absolute http or https URL"
+	// +optional
+	URL string `json:"url,omitempty"`
+
+	// digest of the document as approved, such as sha256:<64 hex digits>.
+	// +kubebuilder:validation:MaxLength=135
+	// +kubebuilder:validation:Pattern=`^sha(256|384|512):[a-f0-9]{64,128}$`
+	// +optional
+	Digest string `json:"digest,omitempty"`
 }
 
 // Approvals is the quorum that must approve before production changes.
@@ -491,6 +539,13 @@ type UpdateRequestStatus struct {
 	// specHash is the hash of the spec that approvals are bound to.
 	// +optional
 	SpecHash string `json:"specHash,omitempty"`
+
+	// policies are the GoLivePolicies, with their generations, whose rules the
+	// request met when production started; it finishes under them.
+	// +kubebuilder:validation:MaxItems=32
+	// +listType=atomic
+	// +optional
+	Policies []AppliedPolicy `json:"policies,omitempty"`
 
 	// requestedBy is the user who created the request, as the admission webhook saw them.
 	// +optional

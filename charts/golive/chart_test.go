@@ -4,7 +4,8 @@
 // (generated from markers) with no wildcards and no Secret beyond golive's
 // own namespace, the webhooks equal to config/webhook, cert-manager mode, the
 // out-of-cluster development mode, and the values schema; and that a real
-// API server accepts every object it renders. Without helm or the control
+// API server accepts every object it renders, and an install from config/
+// moves to the chart as docs/install.md says. Without helm or the control
 // plane it fails; GOLIVE_SKIP_CHART=1 skips it for a quick local run.
 package chart_test
 

@@ -112,6 +112,12 @@ func writeReport(out io.Writer, request *golivev1alpha1.UpdateRequest, generated
 	if spec.Emergency != nil {
 		summary = append(summary, []string{"Emergency", emergencyText(spec.Emergency)})
 	}
+	for _, reference := range spec.References {
+		summary = append(summary, []string{"Reference", referenceText(reference)})
+	}
+	if len(status.Policies) > 0 {
+		summary = append(summary, []string{"Policies production started under", policiesText(status.Policies)})
+	}
 	summary = append(summary, []string{"Report generated", generated.UTC().Format(time.RFC3339)})
 	for _, item := range summary {
 		m.printf("- **%s:** %s\n", item[0], cellText(item[1]))

@@ -85,6 +85,12 @@ func writeStatus(out io.Writer, in statusInput) error {
 		w.line("Emergency", emergencyText(request.Spec.Emergency))
 	}
 	w.line("Requested by", orDash(requester(request)))
+	for _, reference := range request.Spec.References {
+		w.line("Reference", referenceText(reference))
+	}
+	if len(status.Policies) > 0 {
+		w.line("Policies", policiesText(status.Policies))
+	}
 	if request.Spec.Suspend {
 		w.line("Suspended", "spec.suspend is true: the request stops at the next gate")
 	}

@@ -40,7 +40,8 @@ var clusterWideResources = map[string][]string{
 	// Read (list) only, for the admission warnings about roles nobody holds.
 	"rbac.authorization.k8s.io": {"clusterroles", "clusterrolebindings", "roles", "rolebindings"},
 	"golive.dev": {
-		"golivewindows", "golivewindows/status", "updaterequests", "updaterequests/status", "updaterequests/finalizers",
+		"golivepolicies", "golivepolicies/status", "golivewindows", "golivewindows/status",
+		"updaterequests", "updaterequests/status", "updaterequests/finalizers",
 	},
 	"snapshot.storage.k8s.io": {"volumesnapshotclasses"},
 	"storage.k8s.io":          {"storageclasses"},

@@ -8,8 +8,11 @@ import (
 
 	admissionv1 "k8s.io/api/admission/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clocktesting "k8s.io/utils/clock/testing"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
@@ -24,7 +27,13 @@ func TestCommandsWithinTheLedgerLimits(t *testing.T) {
 	if err := golivev1alpha1.AddToScheme(scheme); err != nil {
 		t.Fatal(err)
 	}
+	if err := corev1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	// The namespace, under no GoLivePolicy.
+	reader := fake.NewClientBuilder().WithScheme(scheme).WithObjects(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "billing"}}).Build()
 	webhooks := &Webhooks{
+		Reader:  reader,
 		Access:  &countingReviewer{allow: func(string) bool { return true }},
 		Key:     testKey,
 		Clock:   clocktesting.NewFakeClock(testTime),

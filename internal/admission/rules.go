@@ -30,6 +30,10 @@ type commandInput struct {
 	// EmergencyRolesUnknown says why EmergencyRoles could not be read (the
 	// window does not exist or allows no emergencies), for the message.
 	EmergencyRolesUnknown string
+	// ApprovalExpiry is the policies' approvals.expireAfter (zero: none), and
+	// Now the time of the command: an expired approval may be given again.
+	ApprovalExpiry time.Duration
+	Now            time.Time
 	// Ledger are the entries of the ledger that count for the current spec.
 	Ledger []golivev1alpha1.LedgerEntry
 }
@@ -66,7 +70,8 @@ func checkCommand(in commandInput) (string, error) {
 			}
 		}
 		for _, entry := range in.Ledger {
-			if entry.Action == golivev1alpha1.LedgerApprove && sameUser(entry.User, in.User) && entry.SpecHash == in.SpecHash {
+			expired := in.ApprovalExpiry > 0 && !in.Now.Before(entry.Time.Add(in.ApprovalExpiry))
+			if entry.Action == golivev1alpha1.LedgerApprove && sameUser(entry.User, in.User) && entry.SpecHash == in.SpecHash && !expired {
 				return "", fmt.Errorf("%s already approved this spec (as %s at %s): one person counts once",
 					in.User, entry.Role, entry.Time.UTC().Format(time.RFC3339))
 			}

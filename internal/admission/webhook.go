@@ -237,6 +237,9 @@ func (m mutator) acceptCommand(ctx context.Context, stored, request *golivev1alp
 	if err != nil {
 		return golivev1alpha1.LedgerEntry{}, &refusal{message: err.Error()}
 	}
+	if err := m.checkCommentRequired(ctx, stored, command); err != nil {
+		return golivev1alpha1.LedgerEntry{}, err
+	}
 	return m.decide(ctx, stored, command, user)
 }
 
@@ -250,7 +253,14 @@ func (w *Webhooks) decide(ctx context.Context, stored *golivev1alpha1.UpdateRequ
 	}
 	specHash := ledger.SpecHash(&stored.Spec)
 	counted, _ := ledger.Verify(w.Key, stored, specHash)
-	input := commandInput{Request: stored, SpecHash: specHash, Command: command, User: user.Username, Ledger: counted}
+	input := commandInput{Request: stored, SpecHash: specHash, Command: command, User: user.Username, Ledger: counted, Now: w.Clock.Now()}
+	if command.Action == golivev1alpha1.LedgerApprove {
+		rules, err := w.namespaceRules(ctx, stored.Namespace)
+		if err != nil {
+			return golivev1alpha1.LedgerEntry{}, err
+		}
+		input.ApprovalExpiry = rules.ExpireAfter.Duration
+	}
 	if stored.Spec.Emergency != nil && (command.Action == golivev1alpha1.LedgerApprove || command.Action == golivev1alpha1.LedgerReject) {
 		var err error
 		if input.EmergencyRoles, input.EmergencyRolesUnknown, err = w.emergencyRoles(ctx, stored); err != nil {
@@ -351,6 +361,9 @@ func (v validator) validateCreate(ctx context.Context, request *golivev1alpha1.U
 	if err := v.checkManagerRights(ctx, request); err != nil {
 		return err
 	}
+	if err := v.checkPolicies(ctx, request); err != nil {
+		return err
+	}
 	return v.checkJobAuthor(ctx, nil, request, user)
 }
 
@@ -390,6 +403,9 @@ func (v validator) validateUpdate(ctx context.Context, stored, request *golivev1
 		}
 	}
 	if specChanged {
+		if err := v.checkPolicies(ctx, request); err != nil {
+			return err
+		}
 		return v.checkJobAuthor(ctx, stored, request, user)
 	}
 	return nil

@@ -97,6 +97,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, options Options) (certificateR
 	}).SetupWithManager(mgr, workers); err != nil {
 		return nil, fmt.Errorf("setting up the GoLiveWindow controller: %w", err)
 	}
+	if err := (&GoLivePolicyReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr, controller.Options{NewQueue: options.NewQueue}); err != nil {
+		return nil, fmt.Errorf("setting up the GoLivePolicy controller: %w", err)
+	}
 	if options.VolumeSnapshots {
 		// One worker: deleting an expired snapshot is rare and quick.
 		retention := controller.Options{NewQueue: options.NewQueue}

@@ -242,6 +242,7 @@ func (r *UpdateRequestReconciler) SetupWithManager(mgr ctrl.Manager, options con
 		Watches(&golivev1alpha1.UpdateRequest{}, handler.EnqueueRequestsFromMapFunc(r.requestsWaitingFor),
 			builder.WithPredicates(releasesTargets)).
 		Watches(&golivev1alpha1.GoLiveWindow{}, r.requestsOfWindows()).
+		Watches(&golivev1alpha1.GoLivePolicy{}, r.requestsOfPolicies(), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Named("updaterequest").
 		WithOptions(options).
 		Complete(r)

@@ -108,6 +108,9 @@ func (r *UpdateRequestReconciler) observe(ctx context.Context, request *golivev1
 
 	// Only the facts golive signed for this request count, never status.phase.
 	world.Attested = lifecycle.AttestedFrom(ledger.VerifiedGateRecords(r.LedgerKey, request), world.SpecHash)
+	if err := r.observePolicies(ctx, request, &world); err != nil {
+		return world, nil, err
+	}
 
 	if err := r.observeBackup(ctx, request, needs, &world); err != nil {
 		return world, nil, err

@@ -151,7 +151,9 @@ func (d *decider) tallyApprovals() Tally {
 	if policy := d.world.Window.Spec.Emergency; policy != nil {
 		emergencyRoles = policy.Roles
 	}
-	tally := TallyApprovals(d.spec, d.status.RequestedBy, d.world.Commands, emergencyRoles)
+	commands, expired := CurrentApprovals(d.world.Commands, d.world.ApprovalExpiry, d.now)
+	d.expiredApprovals = expired
+	tally := TallyApprovals(d.spec, d.status.RequestedBy, commands, emergencyRoles)
 	d.status.Approvals = tally.Counted
 	d.status.ApprovalSummary = tally.Summary()
 	return tally

@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -64,8 +65,10 @@ type decider struct {
 	progressReason, progressMessage string
 	// stalledReason is set when only a person can unblock the request.
 	stalledReason, stalledMessage string
-	// approvals is the tally of the verified approvals, counted once per decision.
-	approvals Tally
+	// approvals is the tally of the verified approvals, counted once per decision;
+	// expiredApprovals are those a policy's expireAfter no longer counts.
+	approvals        Tally
+	expiredApprovals []Command
 }
 
 func (d *decider) run() {
@@ -84,6 +87,9 @@ func (d *decider) run() {
 		if d.status.Phase.IsTerminal() {
 			d.ended()
 		}
+		return
+	}
+	if d.policiesNotMet() {
 		return
 	}
 	for range maxSteps {
@@ -225,4 +231,16 @@ func withComment(comment, without string) string {
 		return ", " + without
 	}
 	return ": " + comment
+}
+
+// policiesNotMet stalls a request that has not reached production and no
+// longer meets the policies of its namespace (a policy changed, or a
+// namespace's labels): nothing changes until the spec or the policy does.
+// Started ones finish under the rules they started with (status.policies).
+func (d *decider) policiesNotMet() bool {
+	if d.status.Phase.TouchesProduction() || d.status.Phase.IsTerminal() || len(d.world.PolicyViolations) == 0 {
+		return false
+	}
+	d.stall(golivev1alpha1.ReasonPolicyNotMet, "The request does not meet the policies of its namespace: "+strings.Join(d.world.PolicyViolations, "; "))
+	return true
 }

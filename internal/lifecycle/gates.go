@@ -62,6 +62,9 @@ func ProductionGates(request *golivev1alpha1.UpdateRequest, world World, now tim
 	if spec.Suspend {
 		unmet = append(unmet, "suspend: spec.suspend is set")
 	}
+	for _, violation := range world.PolicyViolations {
+		unmet = append(unmet, "policy: "+violation)
+	}
 	if !world.Window.Found {
 		return append(unmet, fmt.Sprintf("window: GoLiveWindow %q not found", spec.Window.Name))
 	}
@@ -70,7 +73,8 @@ func ProductionGates(request *golivev1alpha1.UpdateRequest, world World, now tim
 	if windowSpec.Emergency != nil {
 		emergencyRoles = windowSpec.Emergency.Roles
 	}
-	tally := TallyApprovals(spec, world.RequestedBy, world.Commands, emergencyRoles)
+	current, _ := CurrentApprovals(world.Commands, world.ApprovalExpiry, now)
+	tally := TallyApprovals(spec, world.RequestedBy, current, emergencyRoles)
 	if !tally.Satisfied() {
 		unmet = append(unmet, "approvals: the signed ledger does not meet the quorum: "+tally.Waiting())
 	}

@@ -45,3 +45,48 @@ func (d *decider) announce(plannedStart time.Time) {
 		Notify: true,
 	})
 }
+
+// NoticeLead is a GoLivePolicy's notice.minLead, the longest of the policies
+// selecting the request's namespace: production starts only this long after
+// the notice that announced it.
+type NoticeLead struct {
+	After  time.Duration
+	Policy string
+}
+
+// policyNoticeAt is when the notice a policy asks for was given, and
+// whether it is due now (none given yet). An emergency does not wait for a
+// notice: it is announced when it starts (the phase change), as documented.
+func (d *decider) policyNoticeAt(emergency bool) (at time.Time, due bool) {
+	if d.world.NoticeMinLead.After <= 0 || emergency {
+		return time.Time{}, false
+	}
+	if schedule := d.status.Schedule; schedule != nil && schedule.NoticeSentAt != nil {
+		return schedule.NoticeSentAt.Time, false
+	}
+	return d.now, true
+}
+
+// noticeBy is the earliest start the notice allows; zero without one.
+func noticeBy(noticeAt time.Time, lead NoticeLead) time.Time {
+	if noticeAt.IsZero() {
+		return time.Time{}
+	}
+	return noticeAt.Add(lead.After)
+}
+
+// policyNotice gives the notice a policy asks for, now, for the start planned
+// with it: an Event always, and the request's webhooks. Recorded in the same
+// status patch, so it goes out once, even across restarts.
+func (d *decider) policyNotice(plannedStart time.Time) {
+	d.status.Schedule.NoticeSentAt = d.timestamp()
+	lead := d.world.NoticeMinLead
+	d.events = append(d.events, Event{
+		Reason: ReasonGoLiveNotice,
+		Message: fmt.Sprintf("Release %s goes live at %s at the earliest, in %s (GoLiveWindow %q); policy %s gives at least %s notice",
+			d.spec.Release, plannedStart.UTC().Format(time.RFC3339), durationfmt.Rough(plannedStart.Sub(d.now)), d.spec.Window.Name,
+			lead.Policy, durationfmt.Readable(lead.After)),
+		Phase:  d.status.Phase,
+		Notify: true,
+	})
+}

@@ -27,6 +27,9 @@ type StartConstraints struct {
 	Need time.Duration
 	// Emergency starts as soon as the soak and the approvals allow, whatever the window.
 	Emergency bool
+	// NoticeBy is the earliest start a policy's notice.minLead allows: the
+	// notice plus the lead. Zero: no such policy.
+	NoticeBy time.Time
 }
 
 // StartPlan is when production may start.
@@ -49,7 +52,7 @@ func PlanStart(calendar *window.Calendar, c StartConstraints, now time.Time) Sta
 		start := latest(c.SoakEnd, c.LastApproval)
 		return StartPlan{NotBefore: start, PlannedStart: start}
 	}
-	plan := StartPlan{NotBefore: latest(c.SoakEnd, c.LastApproval.Add(c.LeadTime))}
+	plan := StartPlan{NotBefore: latest(latest(c.SoakEnd, c.LastApproval.Add(c.LeadTime)), c.NoticeBy)}
 	from := plan.NotBefore
 	// Lead time is notice before an opening starts; without it any open window will do.
 	if c.LeadTime > 0 {
@@ -85,6 +88,15 @@ func expectedDuration(spec *golivev1alpha1.UpdateRequestSpec) time.Duration {
 // scheduled plans the start of production, announces it, and starts the
 // backup once the start has come and the window lets production in.
 func (d *decider) scheduled() {
+	if d.approvalsExpired() {
+		return
+	}
+	// A request still waiting here is looked at again when its first counted approval expires.
+	defer func() {
+		if d.status.Phase == golivev1alpha1.PhaseScheduled {
+			d.waitUntil(nextApprovalExpiry(d.approvals, d.world.ApprovalExpiry))
+		}
+	}()
 	name := d.spec.Window.Name
 	if !d.world.Window.Found {
 		d.stall(golivev1alpha1.ReasonReferenceNotFound, fmt.Sprintf("spec.window.name: GoLiveWindow %q not found in namespace %q", name, d.request.Namespace))
@@ -96,9 +108,11 @@ func (d *decider) scheduled() {
 		return
 	}
 	emergency := d.spec.Emergency != nil
+	noticeAt, noticeDue := d.policyNoticeAt(emergency)
 	plan := PlanStart(calendar, StartConstraints{
 		SoakEnd: soakEnd(d.spec, &d.status), LastApproval: d.approvals.LastAt,
 		LeadTime: d.world.Window.Spec.LeadTime.Duration, Need: expectedDuration(d.spec), Emergency: emergency,
+		NoticeBy: noticeBy(noticeAt, d.world.NoticeMinLead),
 	}, d.now)
 	schedule := &golivev1alpha1.ScheduleStatus{Window: name, NotBefore: timePtr(plan.NotBefore)}
 	if !plan.PlannedStart.IsZero() {
@@ -108,6 +122,9 @@ func (d *decider) scheduled() {
 		schedule.NoticeSentAt = d.status.Schedule.NoticeSentAt
 	}
 	d.status.Schedule = schedule
+	if noticeDue && plan.NeverOpens == "" {
+		d.policyNotice(plan.PlannedStart)
+	}
 	if plan.NeverOpens != "" {
 		d.stall(golivev1alpha1.ReasonNeverOpens, fmt.Sprintf("GoLiveWindow %q %s", name, plan.NeverOpens))
 		return
@@ -143,6 +160,8 @@ func (d *decider) scheduled() {
 		return
 	}
 	d.status.Production = &golivev1alpha1.EnvironmentStatus{StartedAt: d.timestamp()}
+	// The rules production started under, for the record; a later policy change does not apply.
+	d.status.Policies = d.world.Policies
 	// Part of the same status patch as the phase, before any action: a restart finds both or neither.
 	d.recordGate(golivev1alpha1.GateProductionStarted)
 	d.enter(golivev1alpha1.PhaseBackingUp, golivev1alpha1.ReasonProductionStarted, "Backing up before updating production")

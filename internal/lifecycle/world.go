@@ -55,6 +55,16 @@ type World struct {
 	// Attested are the facts of status.gateRecords whose signature the
 	// controller verified, for the current spec (AttestedFrom).
 	Attested Attested
+
+	// Policies are the GoLivePolicies that select the request's namespace now,
+	// and PolicyViolations how the spec falls short of them, each naming the
+	// field and the policy (internal/policy).
+	Policies         []golivev1alpha1.AppliedPolicy
+	PolicyViolations []string
+	// ApprovalExpiry is the policies' approvals.expireAfter; zero: approvals do not expire.
+	ApprovalExpiry ApprovalExpiry
+	// NoticeMinLead is the policies' notice.minLead; zero: no notice is required.
+	NoticeMinLead NoticeLead
 }
 
 // DataRestoreState is where the restore of the snapshotted claims stands.

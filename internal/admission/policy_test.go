@@ -1,0 +1,80 @@
+package admission
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+)
+
+// governedBy labels the fixture's namespace and creates a policy selecting it.
+func (f *fixture) governedBy(spec golivev1alpha1.GoLivePolicySpec) string {
+	f.t.Helper()
+	name := "policy-" + f.namespace
+	var namespace corev1.Namespace
+	if err := f.env.Client.Get(f.t.Context(), client.ObjectKey{Name: f.namespace}, &namespace); err != nil {
+		f.t.Fatal(err)
+	}
+	base := namespace.DeepCopy()
+	metav1.SetMetaDataLabel(&namespace.ObjectMeta, "golive-test/policy", name)
+	if err := f.env.Client.Patch(f.t.Context(), &namespace, client.MergeFrom(base)); err != nil {
+		f.t.Fatal(err)
+	}
+	spec.NamespaceSelector = metav1.LabelSelector{MatchLabels: map[string]string{"golive-test/policy": name}}
+	p := &golivev1alpha1.GoLivePolicy{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: spec}
+	if err := f.env.Client.Create(f.t.Context(), p); err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { _ = f.env.Client.Delete(context.Background(), p) })
+	return name
+}
+
+// A request that asks for less than its namespace's policy is refused,
+// naming the policy and the field; corrected, it is admitted.
+func TestRequestsMeetThePoliciesOfTheirNamespace(t *testing.T) {
+	f := newFixture(t)
+	name := f.governedBy(golivev1alpha1.GoLivePolicySpec{
+		Approvals:  &golivev1alpha1.PolicyApprovals{Required: []golivev1alpha1.RoleQuorum{{Role: "operations-office", Count: 2}}, RequireComment: true},
+		References: []golivev1alpha1.PolicyReference{{Type: "change", Pattern: `^CHG[0-9]{7}$`}},
+	})
+	request := f.request("short").Obj()
+	err := f.as(t, alice).Create(t.Context(), request)
+	for _, want := range []string{
+		"spec.approvals.required[1].count: policy " + name + " requires role operations-office (count 2), not 1",
+		"spec.references: policy " + name + " requires a reference of type change",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("creating a request short of the policy: %v; want a refusal saying %q", err, want)
+		}
+	}
+
+	request = f.request("short").Obj()
+	request.Spec.Approvals.Required[1].Count = 2
+	request.Spec.References = []golivev1alpha1.Reference{{Type: "change", ID: "CHG0012345"}}
+	created := f.create(alice, request)
+
+	// A spec change that falls short again is refused, and nothing changes.
+	changed := created.DeepCopy()
+	changed.Spec.References[0].ID = "CHG12"
+	err = f.as(t, alice).Update(t.Context(), changed)
+	want := `spec.references[0].id: policy ` + name + ` requires the id of a change reference to match ^CHG[0-9]{7}$; "CHG12" does not`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("updating to a wrong id: %v; want a refusal saying %q", err, want)
+	}
+	if got := f.get("short"); got.Spec.References[0].ID != "CHG0012345" {
+		t.Errorf("the refused update changed the reference to %q", got.Spec.References[0].ID)
+	}
+
+	// requireComment: an approval without a comment is refused, and nothing is recorded.
+	f.setPhase("short", golivev1alpha1.PhaseAwaitingApproval)
+	err = f.command(carol, "short", golivev1alpha1.AnnotationApprove, "operations-office")
+	wantRefused(t, err, "golive.dev/approve: policy "+name+" requires a comment")
+	if entries, _ := f.ledger("short"); len(entries) != 0 {
+		t.Errorf("the refused approval left ledger entries: %+v", entries)
+	}
+}
