@@ -44,6 +44,16 @@ const (
 	// ReasonLedgerEntryRejected: a ledger entry failed its verification and was ignored.
 	ReasonLedgerEntryRejected = "LedgerEntryRejected"
 
+	// ReasonStagingRestored: a request that ended without its release in
+	// production put the staging targets back on their saved specs
+	// (spec.staging.onFailure Restore).
+	ReasonStagingRestored = "StagingRestored"
+
+	// ReasonStagingNotRestored: a request that ended without its release in
+	// production restored the staging targets it could, but left the ones the
+	// message names as they are (gone, or without a saved spec golive trusts).
+	ReasonStagingNotRestored = "StagingNotRestored"
+
 	// ReasonPlantedObject: an object at a name golive uses (a verification Job,
 	// the saved specs) is not golive's (no valid signature, another request or
 	// spec, other content); golive ignored it and will not use it.

@@ -57,6 +57,37 @@ const (
 	RestoreDataNever RestoreDataMode = "Never"
 )
 
+// StagingFailureAction says what becomes of the grey environment when a
+// request ends without its release in production.
+// +kubebuilder:validation:Enum=Restore;Keep
+type StagingFailureAction string
+
+const (
+	// RestoreStagingOnFailure puts every staging target back on the spec it had
+	// before the request first changed it, so that the next run starts from
+	// what the grey environment ran before.
+	RestoreStagingOnFailure StagingFailureAction = "Restore"
+	// KeepStagingOnFailure leaves the staging targets on the request's images,
+	// to look into the failure there.
+	KeepStagingOnFailure StagingFailureAction = "Keep"
+)
+
+// RetainedVolumesAction says what becomes, at the end of the backup's
+// retention, of the volumes a data restore replaced.
+// +kubebuilder:validation:Enum=Delete;Keep
+type RetainedVolumesAction string
+
+const (
+	// DeleteRetainedVolumes gives each retained volume its previous reclaim
+	// policy back when the retention ends: one that was Delete is then deleted
+	// with its storage by Kubernetes; one that was Retain stays, released, as
+	// Kubernetes keeps any released volume of that policy.
+	DeleteRetainedVolumes RetainedVolumesAction = "Delete"
+	// KeepRetainedVolumes keeps the retained volumes, with reclaim policy
+	// Retain, after the retention: deleting them is left to a person.
+	KeepRetainedVolumes RetainedVolumesAction = "Keep"
+)
+
 // NotificationFormat is the payload format of a notification webhook.
 // +kubebuilder:validation:Enum=Generic;Slack;CloudEvents
 type NotificationFormat string
@@ -210,6 +241,16 @@ type Staging struct {
 	// +kubebuilder:validation:XValidation:rule="self.matches('^(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|ms|s|m|h))+$') && duration(self) <= duration('2160h')",message="must be a duration such as 90m or 48h, at most 2160h (90 days)"
 	// +optional
 	Soak metav1.Duration `json:"soak,omitzero"`
+
+	// onFailure is what becomes of the staging targets when the request ends
+	// without its release in production: Failed, Rejected, Aborted or
+	// RolledBack. Restore puts each target back on the spec it had before the
+	// request first changed it (saved in the ConfigMap
+	// <request>-staging-saved-specs); Keep leaves them on the request's
+	// images. Defaults to Restore.
+	// +kubebuilder:default=Restore
+	// +optional
+	OnFailure StagingFailureAction `json:"onFailure,omitempty"`
 }
 
 // AppliedPolicy names a GoLivePolicy and the generation of it that applied.
@@ -368,6 +409,15 @@ type Rollback struct {
 	// +kubebuilder:default=Auto
 	// +optional
 	RestoreData RestoreDataMode `json:"restoreData,omitempty"`
+
+	// retainedVolumes is what becomes of the volumes a data restore replaced
+	// (the failed version's data, kept with reclaim policy Retain) when
+	// spec.backup.retention ends: Delete gives each its previous reclaim policy
+	// back, so that a volume that was Delete goes with its storage; Keep keeps
+	// them for a person to delete. Defaults to Delete.
+	// +kubebuilder:default=Delete
+	// +optional
+	RetainedVolumes RetainedVolumesAction `json:"retainedVolumes,omitempty"`
 }
 
 // Emergency marks an urgent update.
@@ -514,6 +564,12 @@ type UpdateRequestStatus struct {
 	// +optional
 	Staging *EnvironmentStatus `json:"staging,omitempty"`
 
+	// stagingRestore records the saving of the staging targets' specs before
+	// the request first changed them, and their restore when it ended without
+	// its release in production (spec.staging.onFailure).
+	// +optional
+	StagingRestore *StagingRestoreStatus `json:"stagingRestore,omitempty"`
+
 	// schedule records the chosen window and planned start.
 	// +optional
 	Schedule *ScheduleStatus `json:"schedule,omitempty"`
@@ -587,6 +643,24 @@ type EnvironmentStatus struct {
 	// +listMapKey=name
 	// +optional
 	Checks []CheckStatus `json:"checks,omitempty"`
+}
+
+// StagingRestoreStatus records the staging targets' saved specs and their restore.
+type StagingRestoreStatus struct {
+	// savedSpecs is the ConfigMap, in the request's namespace, that holds the
+	// staging targets' specs from before the request first changed them.
+	// +optional
+	SavedSpecs string `json:"savedSpecs,omitempty"`
+	// targetsRestored counts the targets, in spec order, that were restored.
+	// +optional
+	TargetsRestored int32 `json:"targetsRestored,omitempty"`
+	// restoredAt is when the restore ended: every staging target runs its
+	// saved spec again, but those message names.
+	// +optional
+	RestoredAt *metav1.Time `json:"restoredAt,omitempty"`
+	// message says what was restored, and names any target left as it is and why.
+	// +optional
+	Message string `json:"message,omitempty"`
 }
 
 // CheckStatus is the result of one check.

@@ -425,7 +425,8 @@ func TestDefaultsAreApplied(t *testing.T) {
 		{"spec.verify", got.Spec.Verify, wantVerify},
 		{"spec.backup", got.Spec.Backup, golivev1alpha1.Backup{Quiesce: golivev1alpha1.QuiesceNone, Retention: duration("168h")}},
 		{"spec.acceptance", *got.Spec.Acceptance, golivev1alpha1.Acceptance{Role: "business-owner", Timeout: duration("24h"), OnTimeout: golivev1alpha1.AcceptOnTimeout}},
-		{"spec.rollback", got.Spec.Rollback, golivev1alpha1.Rollback{RestoreData: golivev1alpha1.RestoreDataAuto}},
+		{"spec.staging.onFailure", got.Spec.Staging.OnFailure, golivev1alpha1.RestoreStagingOnFailure},
+		{"spec.rollback", got.Spec.Rollback, golivev1alpha1.Rollback{RestoreData: golivev1alpha1.RestoreDataAuto, RetainedVolumes: golivev1alpha1.DeleteRetainedVolumes}},
 	} {
 		if diff := cmp.Diff(check.want, check.got); diff != "" {
 			t.Errorf("%s defaults (-want +got):\n%s", check.field, diff)

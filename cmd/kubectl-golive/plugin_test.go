@@ -214,6 +214,10 @@ func (f *fixture) createRequest(name string, status golivev1alpha1.UpdateRequest
 		f.t.Fatalf("alice creating request %s: %v", name, err)
 	}
 	request.Status = status
+	if status.SpecHash != "" {
+		// golive hashes the spec as stored, with the API server's defaults.
+		request.Status.SpecHash = ledger.SpecHash(&request.Spec)
+	}
 	if err := f.env.Client.Status().Update(f.t.Context(), request); err != nil {
 		f.t.Fatalf("Recording the status of %s: %v", name, err)
 	}

@@ -8,12 +8,15 @@ import (
 // Annotations that golive writes on the objects of a backup and a restore.
 const (
 	// AnnotationExpiresAt is when a VolumeSnapshot's retention ends (RFC 3339);
-	// controller.SnapshotRetentionReconciler deletes the snapshot then.
+	// controller.SnapshotRetentionReconciler deletes the snapshot then. On a
+	// retained PersistentVolume, controller.RetainedVolumeReconciler gives it its
+	// previous reclaim policy back then.
 	AnnotationExpiresAt = "golive.dev/expires-at"
 
 	// AnnotationRetainedBy is the UID of the request that set a PersistentVolume's
 	// reclaim policy to Retain before replacing its claim; the volume keeps the
-	// data the failed version wrote and is never deleted by golive.
+	// data the failed version wrote until the request's retention ends
+	// (spec.rollback.retainedVolumes), and golive never deletes it itself.
 	AnnotationRetainedBy = "golive.dev/retained-by"
 
 	// AnnotationPreviousReclaimPolicy is the reclaim policy a retained volume had before.

@@ -17,10 +17,11 @@ func MadeByGolive(obj client.Object) bool {
 	return labelled
 }
 
-// StampedExpiry reads the expiry MarkExpiry stamped on snapshot. stamped is
-// false when it carries none; err is set when the stamp cannot be read.
-func StampedExpiry(snapshot *snapshotv1.VolumeSnapshot) (expiresAt time.Time, stamped bool, err error) {
-	stamp, stamped := snapshot.Annotations[AnnotationExpiresAt]
+// StampedExpiry reads the expiry MarkExpiry (or MarkVolumesExpiry) stamped on
+// object. stamped is false when it carries none; err is set when the stamp
+// cannot be read.
+func StampedExpiry(object client.Object) (expiresAt time.Time, stamped bool, err error) {
+	stamp, stamped := object.GetAnnotations()[AnnotationExpiresAt]
 	if !stamped {
 		return time.Time{}, false, nil
 	}

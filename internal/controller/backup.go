@@ -54,7 +54,7 @@ func (r *UpdateRequestReconciler) observeBackup(ctx context.Context, request *go
 		return err
 	}
 	observation.SavedSpecs, observation.SavedSpecsNotOurs = savedSpecs, notOurs
-	world.BackupsDeleted = savedSpecs == ""
+	world.BackupsDeleted = savedSpecs == "" && world.StagingSavedSpecs.Name == ""
 	if needs.Stopped {
 		if observation.Stopped, observation.StoppedMessage, err = backup.Stopped(ctx, r.Client, request); err != nil {
 			return err
@@ -98,17 +98,26 @@ func (r *UpdateRequestReconciler) observeBackup(ctx context.Context, request *go
 		if err != nil {
 			return err
 		}
-		observation.ExpiryMarked = backup.SnapshotsExpiryMarked(snapshots)
-		world.BackupsDeleted = world.BackupsDeleted && len(snapshots) == 0
+		volumes, err := backup.RetainedVolumes(ctx, r.Client, request)
+		if err != nil {
+			return err
+		}
+		observation.ExpiryMarked = backup.SnapshotsExpiryMarked(snapshots) && backup.VolumesExpiryMarked(request, volumes)
+		world.BackupsDeleted = world.BackupsDeleted && len(snapshots) == 0 && backup.VolumesReclaimed(volumes, string(request.UID), r.Clock.Now())
 	}
 	return nil
 }
 
-// markExpiry stamps the expiry on the request's snapshots, so that the
-// retention reconciler deletes them even once the request is gone.
+// markExpiry stamps the expiry on the request's snapshots, and on the volumes
+// its data restore retained, so that the retention reconcilers delete or
+// reclaim them even once the request is gone.
 func (r *UpdateRequestReconciler) markExpiry(ctx context.Context, request *golivev1alpha1.UpdateRequest, now time.Time) error {
 	if !r.VolumeSnapshots {
 		return nil
 	}
-	return backup.MarkExpiry(ctx, r.Client, request, backup.Expiry(request, now))
+	expiresAt := backup.Expiry(request, now)
+	if err := backup.MarkExpiry(ctx, r.Client, request, expiresAt); err != nil {
+		return err
+	}
+	return backup.MarkVolumesExpiry(ctx, r.Client, request, expiresAt)
 }

@@ -104,9 +104,17 @@ func (j *journey) replicas(namespace string) int32 {
 
 // TestProductionFailureRestoresTheVolumes plays a release that quiesces and
 // snapshots its volume, fails in production, and rolls back workloads and
-// data; the test plays the snapshot controller, the volume binder and
-// pvc-protection.
+// data; the test plays the snapshot controller, the volume binder,
+// pvc-protection and the volume controller. At the end of the retention the
+// failed version's volume gets its reclaim policy Delete back, unless the
+// request keeps it; a volume bound to a claim is never touched.
 func TestProductionFailureRestoresTheVolumes(t *testing.T) {
+	for _, retained := range []golivev1alpha1.RetainedVolumesAction{golivev1alpha1.DeleteRetainedVolumes, golivev1alpha1.KeepRetainedVolumes} {
+		t.Run(string(retained), func(t *testing.T) { productionFailureRestoresTheVolumes(t, retained) })
+	}
+}
+
+func productionFailureRestoresTheVolumes(t *testing.T, retained golivev1alpha1.RetainedVolumesAction) {
 	ensureSnapshotClass(t)
 	j := newJourney(t, withRequest(func(r *golivev1alpha1.UpdateRequest) {
 		productionSmoke(r)
@@ -116,6 +124,7 @@ func TestProductionFailureRestoresTheVolumes(t *testing.T) {
 			Quiesce:                 golivev1alpha1.QuiesceScaleToZero,
 			Retention:               metav1.Duration{Duration: 24 * time.Hour},
 		}
+		r.Spec.Rollback.RetainedVolumes = retained
 	}))
 	claim := j.boundClaim("billing-data")
 	oldVolume := claim.Spec.VolumeName
@@ -197,7 +206,9 @@ func TestProductionFailureRestoresTheVolumes(t *testing.T) {
 		return ""
 	})
 	j.rollOut(j.production)
-	request = j.waitForPhase(golivev1alpha1.PhaseRolledBack)
+	j.waitForPhase(golivev1alpha1.PhaseRolledBack)
+	// Staging goes back too; then the backups' retention starts counting.
+	request = j.waitForStagingRestored()
 	if !request.Status.Rollback.DataRestored || request.Status.Rollback.TargetsRestored != 1 {
 		t.Errorf("rollback = %+v", request.Status.Rollback)
 	}
@@ -205,6 +216,13 @@ func TestProductionFailureRestoresTheVolumes(t *testing.T) {
 	if err := env.Client.Get(ctx, client.ObjectKey{Name: oldVolume}, &kept); err != nil || kept.Spec.PersistentVolumeReclaimPolicy != corev1.PersistentVolumeReclaimRetain {
 		t.Errorf("the failed version's volume %s: %v, reclaim policy %s; want it kept with Retain", oldVolume, err, kept.Spec.PersistentVolumeReclaimPolicy)
 	}
+	// The volume controller: its claim is gone, so the volume is Released.
+	kept.Status.Phase = corev1.VolumeReleased
+	if err := env.Client.Status().Update(ctx, &kept); err != nil {
+		t.Fatal(err)
+	}
+	// A volume that says this request retained it but is bound to a claim again.
+	bound := retainedVolume(t, j.production, string(j.request.UID), "Delete", "", corev1.VolumeBound)
 
 	// Retention: the snapshot carries its expiry, and goes with the saved specs when it passes.
 	expiresAt := request.Status.Backup.ExpiresAt
@@ -227,6 +245,27 @@ func TestProductionFailureRestoresTheVolumes(t *testing.T) {
 		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: j.production, Name: request.Status.Backup.SavedSpecs}, &saved); !apierrors.IsNotFound(err) {
 			return fmt.Sprintf("the saved specs are still there after retention: %v", err)
 		}
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: j.production, Name: request.Status.StagingRestore.SavedSpecs}, &saved); !apierrors.IsNotFound(err) {
+			return fmt.Sprintf("the staging saved specs are still there after retention: %v", err)
+		}
+		if retained == golivev1alpha1.DeleteRetainedVolumes {
+			if policy := reclaimPolicy(t, &kept); policy != corev1.PersistentVolumeReclaimDelete {
+				return fmt.Sprintf("the failed version's volume has reclaim policy %s after retention, want Delete, its previous one", policy)
+			}
+		}
 		return ""
 	})
+	if err := env.Client.Get(ctx, client.ObjectKey{Name: oldVolume}, &kept); err != nil {
+		t.Fatal(err)
+	}
+	if retained == golivev1alpha1.KeepRetainedVolumes {
+		if kept.Spec.PersistentVolumeReclaimPolicy != corev1.PersistentVolumeReclaimRetain || kept.Annotations[backup.AnnotationExpiresAt] != "" {
+			t.Errorf("kept volume: reclaim policy %s, expiry %q; want Retain and no expiry", kept.Spec.PersistentVolumeReclaimPolicy, kept.Annotations[backup.AnnotationExpiresAt])
+		}
+	} else if got := kept.Annotations[backup.AnnotationExpiresAt]; got != expiresAt.UTC().Format(time.RFC3339) {
+		t.Errorf("the failed version's volume carries the expiry %q, want %s", got, expiresAt.UTC().Format(time.RFC3339))
+	}
+	if policy := reclaimPolicy(t, bound); policy != corev1.PersistentVolumeReclaimRetain {
+		t.Errorf("the volume bound to a claim has reclaim policy %s after retention, want it untouched (Retain)", policy)
+	}
 }

@@ -24,7 +24,9 @@ var requestLabelExists = func() labels.Selector {
 
 // CacheOptions are the manager's cache: what golive reads often, and no more.
 // Only golive's own ConfigMaps, Jobs and VolumeSnapshots are cached, not every
-// one in the cluster (VolumeSnapshots only when the cluster serves them);
+// one in the cluster (VolumeSnapshots only when the cluster serves them), and
+// of the PersistentVolumes only those a data restore retained (labelled with
+// the request), for their retention;
 // pods and claims are not cached at all (UncachedObjects), and namespaces only
 // as metadata (namespaces.CheckStaging reads them so). Workloads are
 // cached trimmed (TrimWorkload). No cached object keeps its managedFields:
@@ -36,6 +38,8 @@ func CacheOptions(volumeSnapshots bool) cache.Options {
 	}
 	if volumeSnapshots {
 		byObject[&snapshotv1.VolumeSnapshot{}] = cache.ByObject{Label: requestLabelExists}
+		// Watched for the retained volumes' retention; read from the API server (UncachedObjects).
+		byObject[&corev1.PersistentVolume{}] = cache.ByObject{Label: requestLabelExists}
 	}
 	// Every workload of the cluster is cached (any may become a target), so
 	// each keeps only what golive reads from the cache.

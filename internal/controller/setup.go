@@ -106,6 +106,10 @@ func Setup(ctx context.Context, mgr ctrl.Manager, options Options) (certificateR
 		if err := (&SnapshotRetentionReconciler{Client: mgr.GetClient(), Clock: options.Clock}).SetupWithManager(mgr, retention); err != nil {
 			return nil, fmt.Errorf("setting up the snapshot retention controller: %w", err)
 		}
+		// Volumes are retained only by a data restore, from snapshots.
+		if err := (&RetainedVolumeReconciler{Client: mgr.GetClient(), Clock: options.Clock}).SetupWithManager(mgr, retention); err != nil {
+			return nil, fmt.Errorf("setting up the retained volume controller: %w", err)
+		}
 	}
 	if options.ServingCertificate != nil {
 		if certificateReady, err = SetupServingCertificate(ctx, mgr, *options.ServingCertificate); err != nil {

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -14,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/testenv"
 )
 
@@ -59,6 +63,17 @@ func newManager(namespaces []string) (ctrl.Manager, error) {
 	cacheOptions.DefaultNamespaces = map[string]cache.Config{}
 	for _, namespace := range namespaces {
 		cacheOptions.DefaultNamespaces[namespace] = cache.Config{}
+	}
+	// PersistentVolumes belong to no namespace: each test's manager sees only
+	// those retained for a request of its namespaces, not another test's.
+	ofTheseRequests, err := labels.NewRequirement(golivev1alpha1.LabelRequestNamespace, selection.In, namespaces)
+	if err != nil {
+		return nil, err
+	}
+	for object := range cacheOptions.ByObject {
+		if _, volume := object.(*corev1.PersistentVolume); volume {
+			cacheOptions.ByObject[object] = cache.ByObject{Label: labels.NewSelector().Add(*ofTheseRequests)}
+		}
 	}
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
 		Scheme:                 env.Scheme,

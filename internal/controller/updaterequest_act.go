@@ -22,6 +22,11 @@ import (
 // Every step is idempotent, so one repeated after a crash does no harm.
 func (r *UpdateRequestReconciler) act(ctx context.Context, request *golivev1alpha1.UpdateRequest, world lifecycle.World, action lifecycle.Action, now time.Time) error {
 	switch action.Kind {
+	case lifecycle.SaveStagingSpecs:
+		_, err := workload.SaveStagingSpecs(ctx, r.Client, r.LiveReader, r.LedgerKey, request, request.Spec.Targets, r.Scheme)
+		return err
+	case lifecycle.RestoreStagingTarget:
+		return workload.RestoreStagingTarget(ctx, r.Client, r.LiveReader, r.LedgerKey, request, request.Spec.Targets[action.Target])
 	case lifecycle.ApplyStaging:
 		return workload.ApplyImages(ctx, r.Client, request.Spec.Targets[action.Target], request.Spec.Staging.Namespace)
 	case lifecycle.ApplyProduction:
@@ -57,6 +62,12 @@ func (r *UpdateRequestReconciler) act(ctx context.Context, request *golivev1alph
 			if _, err := backup.DeleteSnapshots(ctx, r.Client, request); err != nil {
 				return err
 			}
+			if _, err := backup.ReclaimRetainedVolumes(ctx, r.Client, request, now); err != nil {
+				return err
+			}
+		}
+		if err := workload.DeleteStagingSavedSpecs(ctx, r.Client, r.LedgerKey, request); err != nil {
+			return err
 		}
 		return workload.DeleteSavedSpecs(ctx, r.Client, r.LedgerKey, request)
 	}

@@ -65,6 +65,15 @@ func (r *UpdateRequestReconciler) observe(ctx context.Context, request *golivev1
 			return world, nil, err
 		}
 	}
+	if world.StagingSavedSpecs.Name, world.StagingSavedSpecs.NotOurs, world.StagingSavedSpecs.Complete, err =
+		workload.ObserveStagingSavedSpecs(ctx, r.Client, r.LedgerKey, request); err != nil {
+		return world, nil, err
+	}
+	if needs.StagingRestore && world.StagingSavedSpecs.Name != "" {
+		if err := r.observeStagingRestore(ctx, request, world.Staging.Targets); err != nil {
+			return world, nil, err
+		}
+	}
 	if needs.ProductionTargets {
 		savedSpecs := ""
 		if needs.SavedSpecRestored {
@@ -149,6 +158,22 @@ func (r *UpdateRequestReconciler) observeTargets(ctx context.Context, request *g
 		observations[i] = observation
 	}
 	return observations, nil
+}
+
+// observeStagingRestore tells, for each staging target found, whether the
+// staging saved specs hold its spec and whether it runs that spec again.
+func (r *UpdateRequestReconciler) observeStagingRestore(ctx context.Context, request *golivev1alpha1.UpdateRequest, targets []lifecycle.TargetObservation) error {
+	for i, target := range request.Spec.Targets {
+		if i >= len(targets) || !targets[i].Found {
+			continue
+		}
+		restored, saved, err := workload.StagingRestored(ctx, r.Client, r.LiveReader, r.LedgerKey, request, target)
+		if err != nil {
+			return err
+		}
+		targets[i].Restored, targets[i].Saved = restored, saved
+	}
+	return nil
 }
 
 // observeVerification records the rollout check, reads the verification Jobs,

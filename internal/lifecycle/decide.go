@@ -83,7 +83,13 @@ func (d *decider) run() {
 		return
 	}
 	d.approvals = d.tallyApprovals()
-	if d.commanded() || d.policiesNotMet() {
+	if d.commanded() {
+		if d.status.Phase.IsTerminal() {
+			d.ended()
+		}
+		return
+	}
+	if d.policiesNotMet() {
 		return
 	}
 	for range maxSteps {
@@ -159,10 +165,12 @@ const DeletedMessage = "the request was deleted"
 // touched production, or its production update has ended. Otherwise it is
 // kept (by its finalizer) until the rollback World.Deleting starts has ended,
 // so that production does not keep an unverified version and the saved specs
-// the rollback needs are not collected with the request.
+// the rollback needs are not collected with the request. Likewise a request
+// that is to put the staging targets back (StagingRestorePending) is kept,
+// ended as aborted, until it has.
 func MayRemoveOnDelete(request *golivev1alpha1.UpdateRequest) bool {
 	phase := request.Status.Phase
-	return !phase.TouchesProduction() || phase.IsTerminal()
+	return (!phase.TouchesProduction() || phase.IsTerminal()) && !StagingRestorePending(request)
 }
 
 // commanded carries out abort and reject, and the abort a deletion stands for; it reports whether the decision is
@@ -171,6 +179,11 @@ func MayRemoveOnDelete(request *golivev1alpha1.UpdateRequest) bool {
 // production has been touched.
 func (d *decider) commanded() bool {
 	phase := d.status.Phase
+	if d.world.Deleting && !phase.TouchesProduction() && stagingRestorePending(d.spec, &d.status) {
+		// Kept only to put the staging targets back (MayRemoveOnDelete): it ends as aborted.
+		d.end(golivev1alpha1.PhaseAborted, golivev1alpha1.ReasonAborted, "Aborted: "+DeletedMessage, Actor)
+		return true
+	}
 	if d.world.Deleting && phase.TouchesProduction() && phase != golivev1alpha1.PhaseRollingBack {
 		// Deleting counts as an abort: production goes back before the request does.
 		d.startRollback(golivev1alpha1.ReasonAborted, DeletedMessage, Actor)
@@ -225,7 +238,7 @@ func withComment(comment, without string) string {
 // namespace's labels): nothing changes until the spec or the policy does.
 // Started ones finish under the rules they started with (status.policies).
 func (d *decider) policiesNotMet() bool {
-	if d.status.Phase.TouchesProduction() || len(d.world.PolicyViolations) == 0 {
+	if d.status.Phase.TouchesProduction() || d.status.Phase.IsTerminal() || len(d.world.PolicyViolations) == 0 {
 		return false
 	}
 	d.stall(golivev1alpha1.ReasonPolicyNotMet, "The request does not meet the policies of its namespace: "+strings.Join(d.world.PolicyViolations, "; "))

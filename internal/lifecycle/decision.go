@@ -13,6 +13,9 @@ type ActionKind string
 const (
 	// NoAction: only record the status (and wait).
 	NoAction ActionKind = ""
+	// SaveStagingSpecs saves the staging targets' pod templates and replicas,
+	// before the first staging target changes (and adds targets a spec change named).
+	SaveStagingSpecs ActionKind = "SaveStagingSpecs"
 	// ApplyStaging applies the new images to spec.targets[Target] in the staging namespace.
 	ApplyStaging ActionKind = "ApplyStaging"
 	// VerifyStaging ensures the staging verification Jobs exist.
@@ -34,10 +37,15 @@ const (
 	RestoreTarget ActionKind = "RestoreTarget"
 	// RestoreData restores the snapshotted claims from their snapshots.
 	RestoreData ActionKind = "RestoreData"
-	// MarkExpiry stamps the expiry on the snapshots of an ended request, so
-	// that they go at retention even if the request is deleted first.
+	// RestoreStagingTarget re-applies the saved spec of spec.targets[Target]
+	// in the staging namespace, after the request ended without its release in production.
+	RestoreStagingTarget ActionKind = "RestoreStagingTarget"
+	// MarkExpiry stamps the expiry on the snapshots of an ended request, and on
+	// the volumes its data restore retained, so that they go at retention even
+	// if the request is deleted first.
 	MarkExpiry ActionKind = "MarkExpiry"
-	// DeleteBackups deletes the snapshots and saved specs after retention.
+	// DeleteBackups deletes the snapshots and saved specs after retention, and
+	// gives the retained volumes their previous reclaim policy back (spec.rollback.retainedVolumes).
 	DeleteBackups ActionKind = "DeleteBackups"
 )
 

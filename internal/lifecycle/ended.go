@@ -4,10 +4,15 @@ import (
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 )
 
-// ended keeps an ended request's backups for the retention, then deletes them.
+// ended puts the staging targets back when the release did not reach
+// production (spec.staging.onFailure), keeps the backups for the retention,
+// then deletes them.
 func (d *decider) ended() {
 	if d.status.CompletedAt == nil {
 		d.status.CompletedAt = d.timestamp()
+	}
+	if !d.stagingRestored() {
+		return
 	}
 	backup := d.status.Backup
 	if backup == nil || (backup.SavedSpecs == "" && len(backup.Snapshots) == 0) {

@@ -54,6 +54,9 @@ func alwaysOpen() golivev1alpha1.GoLiveWindowSpec {
 		Obj().Spec
 }
 
+// stagingSavedSpecs is the name of the request's staging saved specs ConfigMap.
+const stagingSavedSpecs = "billing-2-4-0-staging-saved-specs"
+
 // newWorld is a cluster where every reference resolves and nothing was applied yet.
 func newWorld() World {
 	targets := func() []TargetObservation {
@@ -66,7 +69,9 @@ func newWorld() World {
 		Window:           WindowObservation{Found: true, Spec: thursdayEvening()},
 		Staging:          EnvironmentObservation{Targets: targets()},
 		Production:       EnvironmentObservation{Targets: targets()},
-		Backup:           BackupObservation{SnapshotClassFound: true},
+		// The staging targets' specs are saved; stagingrestore_test.go says what happens when they are not.
+		StagingSavedSpecs: StagingSavedSpecsObservation{Name: stagingSavedSpecs, Complete: true},
+		Backup:            BackupObservation{SnapshotClassFound: true},
 	}
 }
 

@@ -15,21 +15,37 @@ type Lock struct {
 	Phase golivev1alpha1.Phase
 	// Waiting is the Ready reason of an older pending request: what it waits for itself.
 	Waiting string
+	// Holds is true when the other request holds the targets (holdsTargets)
+	// rather than queues for them ahead of request.
+	Holds bool
 }
 
 // ClaimsTargets reports whether request keeps other requests off its
 // targets: a request that left Pending holds them until it ends; a pending
 // one queues for them, unless it stalled there. A stalled pending request
 // changed nothing and waits for a person, so it holds no one back; once fixed
-// it queues again, behind any request that left Pending meanwhile.
+// it queues again, behind any request that left Pending meanwhile. A request
+// that changed the staging targets and is to put them back
+// (StagingRestorePending) holds them, pending or ended, until it has: no one
+// else may change them before.
 func ClaimsTargets(request *golivev1alpha1.UpdateRequest) bool {
 	switch phase := request.Status.Phase; {
+	case StagingRestorePending(request):
+		return true
 	case phase.IsTerminal():
 		return false
 	case phase == "" || phase == golivev1alpha1.PhasePending:
 		return !meta.IsStatusConditionTrue(request.Status.Conditions, golivev1alpha1.ConditionStalled)
 	}
 	return true
+}
+
+// holdsTargets reports whether request, which claims its targets, holds them
+// rather than queues for them: it left Pending, or it changed the staging
+// targets before it went back there.
+func holdsTargets(request *golivev1alpha1.UpdateRequest) bool {
+	phase := request.Status.Phase
+	return (phase != "" && phase != golivev1alpha1.PhasePending) || StagingRestorePending(request)
 }
 
 // LockHolder finds the request among others that keeps request, a pending
@@ -48,8 +64,8 @@ func LockHolder(request *golivev1alpha1.UpdateRequest, others []golivev1alpha1.U
 		if other.Name == request.Name || !ClaimsTargets(other) || !sharesTarget(request, other) {
 			continue
 		}
-		if other.Status.Phase != "" && other.Status.Phase != golivev1alpha1.PhasePending {
-			return Lock{Name: other.Name, Phase: other.Status.Phase}
+		if holdsTargets(other) {
+			return Lock{Name: other.Name, Phase: other.Status.Phase, Holds: true}
 		}
 		if ahead.Name == "" && goesFirst(other, request) {
 			ahead = Lock{Name: other.Name, Phase: other.Status.Phase}

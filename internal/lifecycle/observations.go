@@ -26,6 +26,9 @@ type Needs struct {
 	Snapshots bool
 	// DataRestore: where the restore of the snapshotted claims stands, in a rollback.
 	DataRestore bool
+	// StagingRestore: whether each staging target runs its saved spec again,
+	// and has one, for an ended request that puts them back (StagingRestorePending).
+	StagingRestore bool
 	// SnapshotExpiry: whether an ended request's snapshots carry their expiry, or are gone.
 	SnapshotExpiry bool
 }
@@ -43,9 +46,11 @@ func ObservationsNeeded(request *golivev1alpha1.UpdateRequest, specHash string) 
 	pending := phase == "" || phase == golivev1alpha1.PhasePending
 	selectsVolumes := spec.Backup.VolumeClaimSelector != nil
 	backup := status.Backup
+	restoresStaging := phase.IsTerminal() && stagingRestorePending(spec, status)
 	return Needs{
 		LockHolder:        pending,
-		StagingTargets:    !phase.IsTerminal(),
+		StagingTargets:    !phase.IsTerminal() || restoresStaging,
+		StagingRestore:    restoresStaging,
 		ProductionTargets: !phase.IsTerminal(),
 		SavedSpecRestored: phase == golivev1alpha1.PhaseRollingBack && backup != nil && backup.SavedSpecs != "",
 		StagingVerification: (phase == golivev1alpha1.PhaseStaging || phase == golivev1alpha1.PhaseVerifyingStaging) &&

@@ -71,7 +71,13 @@ func (d *decider) pending() {
 
 // lockMessage says which request keeps a pending one from starting, and how.
 func lockMessage(lock Lock) string {
-	if lock.Phase != "" && lock.Phase != golivev1alpha1.PhasePending {
+	holds := lock.Holds || (lock.Phase != "" && lock.Phase != golivev1alpha1.PhasePending)
+	switch {
+	case holds && lock.Phase.IsTerminal():
+		return fmt.Sprintf("UpdateRequest %q ended (%s) and puts the staging targets back; waiting until it has", lock.Name, lock.Phase)
+	case holds && (lock.Phase == "" || lock.Phase == golivev1alpha1.PhasePending):
+		return fmt.Sprintf("UpdateRequest %q changed the staging targets and holds them until it ends (phase %s)", lock.Name, golivev1alpha1.PhasePending)
+	case holds:
 		return fmt.Sprintf("UpdateRequest %q holds one of the targets (phase %s); waiting until it ends", lock.Name, lock.Phase)
 	}
 	message := fmt.Sprintf("Waiting behind UpdateRequest %q, older and still Pending", lock.Name)

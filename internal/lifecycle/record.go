@@ -23,9 +23,7 @@ func (d *decider) enterAs(phase golivev1alpha1.Phase, event, message, actor stri
 	d.status.Timeline = append(d.status.Timeline, golivev1alpha1.TimelineEntry{
 		At: metav1.NewTime(d.now), Phase: phase, Actor: actor, Event: event, Message: message,
 	})
-	if excess := len(d.status.Timeline) - TimelineLimit; excess > 0 {
-		d.status.Timeline = slices.Delete(d.status.Timeline, 0, excess)
-	}
+	d.trimTimeline()
 	warning := false
 	switch phase {
 	case golivev1alpha1.PhaseFailed, golivev1alpha1.PhaseRollingBack, golivev1alpha1.PhaseRolledBack,
@@ -33,6 +31,13 @@ func (d *decider) enterAs(phase golivev1alpha1.Phase, event, message, actor stri
 		warning = true
 	}
 	d.events = append(d.events, Event{Warning: warning, Reason: event, Message: message, Phase: phase, PreviousPhase: previous, Notify: true})
+}
+
+// trimTimeline keeps the timeline's last TimelineLimit entries.
+func (d *decider) trimTimeline() {
+	if excess := len(d.status.Timeline) - TimelineLimit; excess > 0 {
+		d.status.Timeline = slices.Delete(d.status.Timeline, 0, excess)
+	}
 }
 
 func (d *decider) warn(reason, message string) {

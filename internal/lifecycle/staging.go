@@ -34,6 +34,9 @@ func rollingOut(target golivev1alpha1.Target, namespace string) string {
 // applyTargets updates the targets one after another, each rolled out before
 // the next, within the environment's verify.timeout.
 func (d *decider) applyTargets(env environment) {
+	if env == stagingEnvironment && !d.stagingSpecsSaved() {
+		return
+	}
 	record, observation, namespace, verification := d.environment(env)
 	deadline := verificationDeadline(d.spec, &d.status, env.name)
 	for i, target := range d.spec.Targets {

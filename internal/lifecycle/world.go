@@ -36,6 +36,9 @@ type World struct {
 	// RequestedBy is the requesting user stamped at admission.
 	RequestedBy string
 
+	// StagingSavedSpecs is what exists of the staging targets' saved specs.
+	StagingSavedSpecs StagingSavedSpecsObservation
+
 	// Backup is what exists of the backup.
 	Backup BackupObservation
 
@@ -117,6 +120,9 @@ type TargetObservation struct {
 	ImagesApplied bool
 	// Restored is true when the pod template equals the saved previous one.
 	Restored bool
+	// Saved is true when the saved specs hold the target's previous spec
+	// (observed with Restored, for the staging targets' restore).
+	Saved bool
 	// Replicas is the replica count the target asks for (Deployments and StatefulSets).
 	Replicas int32
 	Health   Health
@@ -152,6 +158,18 @@ type VerificationObservation struct {
 type EnvironmentObservation struct {
 	Targets      []TargetObservation
 	Verification VerificationObservation
+}
+
+// StagingSavedSpecsObservation is what exists of the ConfigMap that holds
+// the staging targets' specs from before the request first changed them.
+type StagingSavedSpecsObservation struct {
+	// Name names the ConfigMap once it exists and is golive's for the request.
+	Name string
+	// Complete is true when it holds a spec of every target of the spec.
+	Complete bool
+	// NotOurs says why a ConfigMap at its name is not golive's (a planted
+	// one): it is never adopted, and staging stalls before it changes anything.
+	NotOurs string
 }
 
 // BackupObservation is what exists of the backup taken before production.

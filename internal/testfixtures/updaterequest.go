@@ -212,6 +212,18 @@ func (w *UpdateRequestWrapper) RestoreData(restore golivev1alpha1.RestoreDataMod
 	return w
 }
 
+// OnStagingFailure sets spec.staging.onFailure.
+func (w *UpdateRequestWrapper) OnStagingFailure(action golivev1alpha1.StagingFailureAction) *UpdateRequestWrapper {
+	w.Spec.Staging.OnFailure = action
+	return w
+}
+
+// RetainedVolumes sets spec.rollback.retainedVolumes.
+func (w *UpdateRequestWrapper) RetainedVolumes(action golivev1alpha1.RetainedVolumesAction) *UpdateRequestWrapper {
+	w.Spec.Rollback.RetainedVolumes = action
+	return w
+}
+
 // Suspend sets spec.suspend.
 func (w *UpdateRequestWrapper) Suspend() *UpdateRequestWrapper {
 	w.Spec.Suspend = true
@@ -253,6 +265,25 @@ func (w *UpdateRequestWrapper) StagingVerified(verified time.Time) *UpdateReques
 		VerifiedAt: Time(verified), TargetsApplied: int32(len(w.Spec.Targets)),
 	}
 	return w.Condition(golivev1alpha1.ConditionStagingVerified, metav1.ConditionTrue, golivev1alpha1.ReasonSucceeded, "Staging passed its verification")
+}
+
+// StagingSaved records the staging targets' specs as saved in the ConfigMap
+// savedSpecs, before the request first changed them.
+func (w *UpdateRequestWrapper) StagingSaved(savedSpecs string) *UpdateRequestWrapper {
+	if w.Status.StagingRestore == nil {
+		w.Status.StagingRestore = &golivev1alpha1.StagingRestoreStatus{}
+	}
+	w.Status.StagingRestore.SavedSpecs = savedSpecs
+	return w
+}
+
+// StagingRestoredAt records the staging targets' restore as ended at restored.
+func (w *UpdateRequestWrapper) StagingRestoredAt(restored time.Time) *UpdateRequestWrapper {
+	if w.Status.StagingRestore == nil {
+		w.Status.StagingRestore = &golivev1alpha1.StagingRestoreStatus{}
+	}
+	w.Status.StagingRestore.RestoredAt = Time(restored)
+	return w
 }
 
 // ProductionStarted records production as started at started.

@@ -22,6 +22,13 @@ func SavedSpecsName(requestName string) string {
 	return ShortName(requestName+"-saved-specs", MaxObjectName)
 }
 
+// StagingSavedSpecsName is the name of the ConfigMap, in the request's
+// namespace, that holds the staging targets' saved specs of the UpdateRequest
+// called requestName: "<request>-staging-saved-specs", shortened like SavedSpecsName.
+func StagingSavedSpecsName(requestName string) string {
+	return ShortName(requestName+"-staging-saved-specs", MaxObjectName)
+}
+
 // savedSpecKey is the ConfigMap key of a target's saved spec: "<Kind>.<name>".
 func savedSpecKey(target v1alpha1.Target) string {
 	return ShortName(string(target.Kind)+"."+target.Name, maxConfigMapKey)

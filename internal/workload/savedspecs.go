@@ -69,11 +69,39 @@ func SaveSpecs(ctx context.Context, c client.Client, live client.Reader, signing
 		return name, nil
 	}
 
+	data, err := savedSpecsData(ctx, live, namespace, targets)
+	if err != nil {
+		return "", err
+	}
+	configMap, err := newSavedSpecs(owner, key, data, scheme)
+	if err != nil {
+		return "", err
+	}
+	configMap.Immutable = ptr.To(true)
+	if err := signSavedSpecs(signingKey, configMap); err != nil {
+		return "", err
+	}
+	err = c.Create(ctx, configMap, client.FieldOwner(FieldManager))
+	if apierrors.IsAlreadyExists(err) {
+		// Saved concurrently: keep what the other save stored, as after a crash.
+		err = checkExistingSavedSpecs(ctx, c, signingKey, key, owner, targets)
+	} else if err != nil {
+		err = fmt.Errorf("creating the saved specs ConfigMap %s: %w", key, err)
+	}
+	if err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+// savedSpecsData reads each target in namespace with live and encodes what
+// SavedSpec records of it, by its key in a saved specs ConfigMap.
+func savedSpecsData(ctx context.Context, live client.Reader, namespace string, targets []v1alpha1.Target) (map[string]string, error) {
 	data := make(map[string]string, len(targets))
 	for _, target := range targets {
 		obj, err := Get(ctx, live, target, namespace)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		saved := SavedSpec{
 			Kind:            target.Kind,
@@ -87,14 +115,20 @@ func SaveSpecs(ctx context.Context, c client.Client, live client.Reader, signing
 		}
 		encoded, err := json.Marshal(saved)
 		if err != nil {
-			return "", fmt.Errorf("encoding the spec of %s: %w", describe(obj), err)
+			return nil, fmt.Errorf("encoding the spec of %s: %w", describe(obj), err)
 		}
 		data[savedSpecKey(target)] = string(encoded)
 	}
+	return data, nil
+}
+
+// newSavedSpecs is a saved specs ConfigMap at key holding data, labelled with
+// owner and its spec hash and controlled by owner; signSavedSpecs signs it.
+func newSavedSpecs(owner *v1alpha1.UpdateRequest, key client.ObjectKey, data map[string]string, scheme *runtime.Scheme) (*corev1.ConfigMap, error) {
 	configMap := &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      name,
-			Namespace: namespace,
+			Name:      key.Name,
+			Namespace: key.Namespace,
 			// The API keeps request names within a label value's 63 characters.
 			Labels: map[string]string{
 				v1alpha1.LabelRequest:          owner.Name,
@@ -103,28 +137,23 @@ func SaveSpecs(ctx context.Context, c client.Client, live client.Reader, signing
 				v1alpha1.LabelSpecHash:         ledger.ShortSpecHash(ledger.SpecHash(&owner.Spec)),
 			},
 		},
-		Immutable: ptr.To(true),
-		Data:      data,
+		Data: data,
 	}
+	if err := controllerutil.SetControllerReference(owner, configMap, scheme); err != nil {
+		return nil, fmt.Errorf("making UpdateRequest %s the owner of ConfigMap %s: %w", owner.Name, key, err)
+	}
+	return configMap, nil
+}
+
+// signSavedSpecs (re)writes golive's signature on configMap over its request,
+// spec hash, name and data.
+func signSavedSpecs(signingKey []byte, configMap *corev1.ConfigMap) error {
 	signed, err := signedSavedSpecs(configMap)
 	if err != nil {
-		return "", err
+		return err
 	}
-	configMap.Annotations = map[string]string{v1alpha1.AnnotationSignature: ledger.SignObject(signingKey, signed)}
-	if err := controllerutil.SetControllerReference(owner, configMap, scheme); err != nil {
-		return "", fmt.Errorf("making UpdateRequest %s the owner of ConfigMap %s: %w", owner.Name, key, err)
-	}
-	err = c.Create(ctx, configMap, client.FieldOwner(FieldManager))
-	if apierrors.IsAlreadyExists(err) {
-		// Saved concurrently: keep what the other save stored, as after a crash.
-		err = checkExistingSavedSpecs(ctx, c, signingKey, key, owner, targets)
-	} else if err != nil {
-		err = fmt.Errorf("creating the saved specs ConfigMap %s: %w", key, err)
-	}
-	if err != nil {
-		return "", err
-	}
-	return name, nil
+	metav1.SetMetaDataAnnotation(&configMap.ObjectMeta, v1alpha1.AnnotationSignature, ledger.SignObject(signingKey, signed))
+	return nil
 }
 
 // ErrNotGolives: the saved specs ConfigMap at the request's name was not
@@ -200,6 +229,9 @@ func checkSavedSpecs(signingKey []byte, configMap *corev1.ConfigMap, owner *v1al
 	return nil
 }
 
+// ErrNotSaved: the saved specs hold no spec of the target.
+var ErrNotSaved = errors.New("not saved")
+
 // LoadSavedSpec reads the saved spec of target from the ConfigMap
 // configMapName in namespace, once it proved golive's for owner
 // (CheckSavedSpecsAreGolives): a planted template is never restored.
@@ -214,7 +246,7 @@ func LoadSavedSpec(ctx context.Context, c client.Reader, signingKey []byte, owne
 	key := savedSpecKey(target)
 	encoded, found := configMap.Data[key]
 	if !found {
-		return SavedSpec{}, fmt.Errorf("the saved specs ConfigMap %s/%s has no spec of %s %s", namespace, configMapName, target.Kind, target.Name)
+		return SavedSpec{}, fmt.Errorf("the saved specs ConfigMap %s/%s has no spec of %s %s: %w", namespace, configMapName, target.Kind, target.Name, ErrNotSaved)
 	}
 	var saved SavedSpec
 	if err := json.Unmarshal([]byte(encoded), &saved); err != nil {
@@ -253,7 +285,14 @@ func Restored(obj client.Object, saved SavedSpec) bool {
 // The workload is read with live, never from a cache that may hold it trimmed:
 // the patch is computed from the whole object.
 func RestoreTarget(ctx context.Context, c client.Client, live client.Reader, signingKey []byte, owner *v1alpha1.UpdateRequest, configMapName, namespace string, target v1alpha1.Target) error {
-	saved, err := LoadSavedSpec(ctx, c, signingKey, owner, configMapName, namespace, target)
+	return RestoreTargetFrom(ctx, c, live, signingKey, owner, client.ObjectKey{Namespace: namespace, Name: configMapName}, namespace, target)
+}
+
+// RestoreTargetFrom is RestoreTarget with saved specs kept in another
+// namespace than the workload's, as the staging targets' are.
+func RestoreTargetFrom(ctx context.Context, c client.Client, live client.Reader, signingKey []byte, owner *v1alpha1.UpdateRequest, savedSpecs client.ObjectKey, namespace string, target v1alpha1.Target) error {
+	configMapName := savedSpecs.Name
+	saved, err := LoadSavedSpec(ctx, c, signingKey, owner, configMapName, savedSpecs.Namespace, target)
 	if err != nil {
 		return err
 	}
@@ -282,29 +321,42 @@ func RestoreTarget(ctx context.Context, c client.Client, live client.Reader, sig
 // name when it exists and is golive's for request; notOurs says why one at
 // that name is not (CheckSavedSpecsAreGolives), and it is then never used.
 func ObserveSavedSpecs(ctx context.Context, reader client.Reader, signingKey []byte, request *v1alpha1.UpdateRequest) (name, notOurs string, err error) {
-	name = SavedSpecsName(request.Name)
+	name, notOurs, _, err = observeSavedSpecs(ctx, reader, signingKey, request, SavedSpecsName(request.Name))
+	return name, notOurs, err
+}
+
+func observeSavedSpecs(ctx context.Context, reader client.Reader, signingKey []byte, request *v1alpha1.UpdateRequest, name string) (string, string, *corev1.ConfigMap, error) {
 	configMap := &corev1.ConfigMap{}
 	switch err := reader.Get(ctx, client.ObjectKey{Namespace: request.Namespace, Name: name}, configMap); {
 	case apierrors.IsNotFound(err):
-		return "", "", nil
+		return "", "", nil, nil
 	case err != nil:
-		return "", "", fmt.Errorf("getting the saved specs %s: %w", name, err)
+		return "", "", nil, fmt.Errorf("getting the saved specs %s: %w", name, err)
 	}
 	switch err := CheckSavedSpecsAreGolives(signingKey, configMap, request); {
 	case errors.Is(err, ErrNotGolives):
-		return "", err.Error(), nil
+		return "", err.Error(), nil, nil
 	case err != nil:
-		return "", "", err
+		return "", "", nil, err
 	}
-	return name, "", nil
+	return name, "", configMap, nil
 }
 
 // DeleteSavedSpecs deletes the saved specs ConfigMap of request when it is
 // golive's; one that is gone already is no error, and one that is not golive's
 // is left to the person who made it.
 func DeleteSavedSpecs(ctx context.Context, c client.Client, signingKey []byte, request *v1alpha1.UpdateRequest) error {
+	return deleteSavedSpecs(ctx, c, signingKey, request, SavedSpecsName(request.Name))
+}
+
+// DeleteStagingSavedSpecs is DeleteSavedSpecs for the staging targets' saved specs.
+func DeleteStagingSavedSpecs(ctx context.Context, c client.Client, signingKey []byte, request *v1alpha1.UpdateRequest) error {
+	return deleteSavedSpecs(ctx, c, signingKey, request, StagingSavedSpecsName(request.Name))
+}
+
+func deleteSavedSpecs(ctx context.Context, c client.Client, signingKey []byte, request *v1alpha1.UpdateRequest, name string) error {
 	configMap := &corev1.ConfigMap{}
-	if err := c.Get(ctx, client.ObjectKey{Namespace: request.Namespace, Name: SavedSpecsName(request.Name)}, configMap); err != nil {
+	if err := c.Get(ctx, client.ObjectKey{Namespace: request.Namespace, Name: name}, configMap); err != nil {
 		return client.IgnoreNotFound(err)
 	}
 	if err := CheckSavedSpecsAreGolives(signingKey, configMap, request); err != nil {
