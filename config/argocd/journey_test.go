@@ -144,6 +144,11 @@ func (j *journey) act(action lifecycle.Action) {
 			Checks: []golivev1alpha1.CheckStatus{{Name: "rollout", Result: golivev1alpha1.CheckPassed}, {Name: "smoke", Result: golivev1alpha1.CheckPassed}}}
 	}
 	switch action.Kind {
+	case lifecycle.SaveStagingSpecs:
+		j.world.StagingSavedSpecs = lifecycle.StagingSavedSpecsObservation{Name: j.request.Name + "-staging-saved-specs", Complete: true}
+		for i := range j.world.Staging.Targets {
+			j.world.Staging.Targets[i].Saved = true
+		}
 	case lifecycle.ApplyStaging:
 		j.world.Staging.Targets[action.Target].ImagesApplied = true
 	case lifecycle.VerifyStaging:
