@@ -62,3 +62,21 @@ func TestStatusOmitsReferencesAndPoliciesARequestDoesNotHave(t *testing.T) {
 		}
 	}
 }
+
+func TestReportSaysStagingWasVerifiedAgain(t *testing.T) {
+	request := makeRequest().Mutate(inPhase(golivev1alpha1.PhaseSucceeded, golivev1alpha1.ReasonSucceeded, "Release 2.4.0 is in production")).
+		Mutate(verifiedStaging("2026-11-18T09:10:00Z")).
+		Mutate(func(r *golivev1alpha1.UpdateRequest) {
+			r.Status.Staging.Reverifications = 1
+			r.Status.Staging.ReverificationStartedAt = at("2026-11-26T19:00:00Z")
+			r.Status.Staging.ReverifiedAt = at("2026-11-26T19:04:00Z")
+		}).Obj()
+	var report bytes.Buffer
+	if err := writeReport(&report, request, monday); err != nil {
+		t.Fatal(err)
+	}
+	want := "Verified again 1 time(s), as a GoLivePolicy's staging.maxAge asked: the latest began 2026-11-26T19:00:00Z and passed 2026-11-26T19:04:00Z."
+	if !strings.Contains(report.String(), want) {
+		t.Errorf("the report lacks %q:\n%s", want, report.String())
+	}
+}

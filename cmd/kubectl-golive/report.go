@@ -242,6 +242,14 @@ func writeEnvironment(m *markdown, title, namespace string, env *golivev1alpha1.
 		timeText(env.StartedAt), timeText(env.UpdatedAt), timeText(env.VerifiedAt), strconv.Itoa(int(env.TargetsApplied)),
 	}})
 	m.printf("\n")
+	if env.Reverifications > 0 {
+		outcome := "has not passed (yet)"
+		if env.ReverifiedAt != nil && env.ReverificationStartedAt != nil && !env.ReverifiedAt.Before(env.ReverificationStartedAt) {
+			outcome = "passed " + timeText(env.ReverifiedAt)
+		}
+		m.printf("Verified again %d time(s), as a GoLivePolicy's staging.maxAge asked: the latest began %s and %s. The checks below are the latest verification's.\n\n",
+			env.Reverifications, timeText(env.ReverificationStartedAt), outcome)
+	}
 	if len(env.Checks) == 0 {
 		m.printf("No checks recorded.\n")
 		return

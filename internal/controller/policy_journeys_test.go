@@ -6,7 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -14,6 +16,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/ledger"
+	"github.com/golive-dev/golive/internal/verify"
 )
 
 // governedBy labels the journey's production namespace so that a policy of
@@ -138,4 +142,52 @@ func TestPolicyStatusSaysWhatItGovernsAndWhatIsWrong(t *testing.T) {
 		}
 		return ""
 	})
+}
+
+// A policy's staging.maxAge: staging verified in the morning is too old for
+// the evening's opening, so golive verifies it again, with a new Job, before
+// production starts; the soak and the approvals stand.
+func TestStagingOlderThanMaxAgeIsVerifiedAgainBeforeProduction(t *testing.T) {
+	j := newJourney(t, withWindow(weekdayEvenings))
+	opening := time.Date(2026, 11, 23, 20, 0, 0, 0, time.UTC)
+	name := "fresh-staging-" + j.production
+	p := j.governedBy(name)
+	base := p.DeepCopy()
+	p.Spec.Staging = &golivev1alpha1.PolicyStaging{MaxAge: &metav1.Duration{Duration: 2 * time.Hour}}
+	if err := env.Client.Patch(t.Context(), p, client.MergeFrom(base)); err != nil {
+		t.Fatal(err)
+	}
+
+	j.passStaging()
+	j.waitForPhase(golivev1alpha1.PhaseAwaitingApproval)
+	verified := j.current()
+	firstJob := verify.JobName(verified.Name, verify.EnvironmentStaging, "smoke", ledger.SpecHash(&verified.Spec))
+	j.approve("bob", "rnd-lead")
+	j.waitForReady(golivev1alpha1.ReasonWindowClosed, "planned start 2026-11-23T20:00:00Z")
+
+	j.stepClockTo(opening)
+	request := j.waitForPhase(golivev1alpha1.PhaseVerifyingStaging)
+	j.productionUntouched()
+	if got := request.Status.Staging; got.Reverifications != 1 || got.ReverificationStartedAt == nil || !got.ReverificationStartedAt.Time.Equal(opening) {
+		t.Fatalf("status.staging = %+v, want reverification 1 started at %s", got, opening)
+	}
+	// The first verification's Job, passed in the morning, is gone and never counted.
+	eventually(t, func(ctx context.Context) string {
+		var job batchv1.Job
+		err := env.Client.Get(ctx, client.ObjectKey{Namespace: j.staging, Name: firstJob}, &job)
+		if err == nil && job.DeletionTimestamp == nil {
+			return "the first verification's Job " + firstJob + " is still there"
+		}
+		return ""
+	})
+	j.finishJob(true)
+	j.waitForImageAndRollOut(j.production, newImage)
+	request = j.waitForPhase(golivev1alpha1.PhaseSucceeded)
+	staging := request.Status.Staging
+	if staging.ReverifiedAt == nil || !staging.ReverifiedAt.Time.Equal(opening) || !staging.VerifiedAt.Time.Equal(journeyStart) {
+		t.Errorf("status.staging = %+v, want verifiedAt %s kept and reverifiedAt %s", staging, journeyStart, opening)
+	}
+	if !request.Status.Production.StartedAt.Time.Equal(opening) {
+		t.Errorf("production started at %s, want %s, right after staging passed again", request.Status.Production.StartedAt, opening)
+	}
 }

@@ -39,6 +39,7 @@ func (r *UpdateRequestReconciler) observePolicies(ctx context.Context, request *
 	}
 	world.ApprovalExpiry = lifecycle.ApprovalExpiry{After: rules.ExpireAfter.Duration, Policy: rules.ExpireAfter.Policy}
 	world.NoticeMinLead = lifecycle.NoticeLead{After: rules.NoticeMinLead.Duration, Policy: rules.NoticeMinLead.Policy}
+	world.StagingMaxAge = lifecycle.StagingMaxAge{After: rules.MaxAge.Duration, Policy: rules.MaxAge.Policy}
 	for _, violation := range policy.Check(rules, &request.Spec) {
 		world.PolicyViolations = append(world.PolicyViolations, violation.String())
 	}

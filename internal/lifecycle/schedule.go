@@ -152,6 +152,9 @@ func (d *decider) scheduled() {
 		d.wait(golivev1alpha1.ReasonSuspended, "Suspended before production")
 		return
 	}
+	if d.reverifyStagingIfTooOld() {
+		return
+	}
 	// Whatever the status says, production starts only if every gate holds
 	// again, derived from what golive can verify.
 	if unmet := ProductionGates(d.request, d.world, d.now); len(unmet) > 0 {

@@ -65,6 +65,8 @@ type World struct {
 	ApprovalExpiry ApprovalExpiry
 	// NoticeMinLead is the policies' notice.minLead; zero: no notice is required.
 	NoticeMinLead NoticeLead
+	// StagingMaxAge is the policies' staging.maxAge; zero: staging does not age.
+	StagingMaxAge StagingMaxAge
 }
 
 // DataRestoreState is where the restore of the snapshotted claims stands.

@@ -199,9 +199,6 @@ func longest(field *Duration, d *metav1.Duration, policy string) {
 func NotEnforced(p *golivev1alpha1.GoLivePolicy) []string {
 	spec := p.Spec
 	var fields []string
-	if spec.Staging != nil && spec.Staging.MaxAge != nil {
-		fields = append(fields, "spec.staging.maxAge")
-	}
 	for field, set := range map[string]bool{
 		"spec.supervision":       spec.Supervision != nil,
 		"spec.emergency":         spec.Emergency != nil,
