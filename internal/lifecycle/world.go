@@ -35,6 +35,8 @@ type World struct {
 
 	// RequestedBy is the requesting user stamped at admission.
 	RequestedBy string
+	// SubmittedBy is the trusted submitter stamped at admission, if any.
+	SubmittedBy string
 
 	// StagingSavedSpecs is what exists of the staging targets' saved specs.
 	StagingSavedSpecs StagingSavedSpecsObservation

@@ -81,6 +81,12 @@ type Rules struct {
 	References map[string]ReferenceRule
 	// ProtectWorkloadsBy names a policy with protectWorkloads.
 	ProtectWorkloadsBy string
+	// TrustedSubmitters: the user names (system:serviceaccount:<ns>:<name>)
+	// that may state who asked, each with the first policy that names it.
+	// A submitter is trusted only when every policy that sets
+	// trustedSubmitters names it: a policy that does not set the field
+	// restricts nothing.
+	TrustedSubmitters map[string]string
 }
 
 // Selecting returns the policies whose namespaceSelector selects a
@@ -155,8 +161,32 @@ func Merge(policies []golivev1alpha1.GoLivePolicy) Rules {
 		if spec.ProtectWorkloads {
 			setOnce(&rules.ProtectWorkloadsBy, name)
 		}
+		if len(spec.TrustedSubmitters) > 0 {
+			rules.TrustedSubmitters = trustedBoth(rules.TrustedSubmitters, spec.TrustedSubmitters, name)
+		}
 	}
 	return rules
+}
+
+// trustedBoth is the submitters trusted so far (nil: no policy set any) that
+// submitters, of policy, trusts too: trust is the strictest when it is the
+// smallest.
+func trustedBoth(sofar map[string]string, submitters []golivev1alpha1.TrustedSubmitter, policy string) map[string]string {
+	named := map[string]string{}
+	for _, submitter := range submitters {
+		user := ServiceAccountUser(submitter.ServiceAccount)
+		if first, ok := sofar[user]; ok {
+			named[user] = first
+		} else if sofar == nil {
+			named[user] = policy
+		}
+	}
+	return named
+}
+
+// ServiceAccountUser is the user name the API server gives a ServiceAccount.
+func ServiceAccountUser(account golivev1alpha1.ServiceAccountRef) string {
+	return "system:serviceaccount:" + account.Namespace + ":" + account.Name
 }
 
 // Problems lists what is wrong with a policy that its schema cannot refuse,
@@ -200,10 +230,9 @@ func NotEnforced(p *golivev1alpha1.GoLivePolicy) []string {
 	spec := p.Spec
 	var fields []string
 	for field, set := range map[string]bool{
-		"spec.supervision":       spec.Supervision != nil,
-		"spec.emergency":         spec.Emergency != nil,
-		"spec.protectWorkloads":  spec.ProtectWorkloads,
-		"spec.trustedSubmitters": len(spec.TrustedSubmitters) > 0,
+		"spec.supervision":      spec.Supervision != nil,
+		"spec.emergency":        spec.Emergency != nil,
+		"spec.protectWorkloads": spec.ProtectWorkloads,
 	} {
 		if set {
 			fields = append(fields, field)

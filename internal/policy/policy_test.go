@@ -164,3 +164,41 @@ func TestNotEnforcedNamesWhatThisVersionDoesNotEnforce(t *testing.T) {
 		t.Errorf("NotEnforced of a policy of enforced fields = %v", got)
 	}
 }
+
+func TestTrustedSubmittersAreThoseEveryPolicyThatNamesAnyTrusts(t *testing.T) {
+	submitters := func(names ...string) []golivev1alpha1.TrustedSubmitter {
+		var out []golivev1alpha1.TrustedSubmitter
+		for _, name := range names {
+			out = append(out, golivev1alpha1.TrustedSubmitter{ServiceAccount: golivev1alpha1.ServiceAccountRef{Namespace: "gitops", Name: name}})
+		}
+		return out
+	}
+	argocd, flux := "system:serviceaccount:gitops:argocd", "system:serviceaccount:gitops:flux"
+	cases := []struct {
+		name     string
+		policies []golivev1alpha1.GoLivePolicy
+		want     map[string]string
+	}{
+		{"none names any", []golivev1alpha1.GoLivePolicy{productionApps()}, nil},
+		{"one names two", []golivev1alpha1.GoLivePolicy{policy("a", 1, golivev1alpha1.GoLivePolicySpec{TrustedSubmitters: submitters("argocd", "flux")})},
+			map[string]string{argocd: "a", flux: "a"}},
+		{"a policy that names none restricts nothing", []golivev1alpha1.GoLivePolicy{
+			productionApps(), policy("a", 1, golivev1alpha1.GoLivePolicySpec{TrustedSubmitters: submitters("argocd")}),
+		}, map[string]string{argocd: "a"}},
+		{"two that name some trust those both name", []golivev1alpha1.GoLivePolicy{
+			policy("b", 1, golivev1alpha1.GoLivePolicySpec{TrustedSubmitters: submitters("argocd")}),
+			policy("a", 1, golivev1alpha1.GoLivePolicySpec{TrustedSubmitters: submitters("argocd", "flux")}),
+		}, map[string]string{argocd: "a"}},
+		{"two that name different ones trust none", []golivev1alpha1.GoLivePolicy{
+			policy("a", 1, golivev1alpha1.GoLivePolicySpec{TrustedSubmitters: submitters("flux")}),
+			policy("b", 1, golivev1alpha1.GoLivePolicySpec{TrustedSubmitters: submitters("argocd")}),
+		}, map[string]string{}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if diff := cmp.Diff(c.want, Merge(c.policies).TrustedSubmitters); diff != "" {
+				t.Errorf("TrustedSubmitters (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
