@@ -304,8 +304,19 @@ func (w *Webhooks) decide(ctx context.Context, stored *golivev1alpha1.UpdateRequ
 // emergencyRoles reads the roles of the request's window of which an
 // emergency request needs one approval; when there are none, it says why.
 func (w *Webhooks) emergencyRoles(ctx context.Context, request *golivev1alpha1.UpdateRequest) ([]string, string, error) {
+	// A GoLivePolicy's emergency rules replace the window's.
+	rules, err := w.namespaceRules(ctx, request.Namespace)
+	if err != nil {
+		return nil, "", err
+	}
+	if rules.Emergency != nil {
+		if len(rules.Emergency.Roles) == 0 {
+			return nil, fmt.Sprintf("the GoLivePolicies of namespace %s (%s first) leave no emergency role they all name", request.Namespace, rules.Emergency.Policy), nil
+		}
+		return rules.Emergency.Roles, "", nil
+	}
 	var window golivev1alpha1.GoLiveWindow
-	err := w.Reader.Get(ctx, client.ObjectKey{Namespace: request.Namespace, Name: request.Spec.Window.Name}, &window)
+	err = w.Reader.Get(ctx, client.ObjectKey{Namespace: request.Namespace, Name: request.Spec.Window.Name}, &window)
 	switch {
 	case apierrors.IsNotFound(err):
 		return nil, fmt.Sprintf("the window %s, which names the emergency roles, does not exist", request.Spec.Window.Name), nil

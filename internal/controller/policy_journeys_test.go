@@ -191,3 +191,49 @@ func TestStagingOlderThanMaxAgeIsVerifiedAgainBeforeProduction(t *testing.T) {
 		t.Errorf("production started at %s, want %s, right after staging passed again", request.Status.Production.StartedAt, opening)
 	}
 }
+
+// A policy's emergency rules replace the window's: its roles are the ones an
+// emergency needs, and its budget holds where the window's would allow more.
+func TestPolicyEmergencyRulesReplaceTheWindows(t *testing.T) {
+	emergency := func(r *golivev1alpha1.UpdateRequest) {
+		r.Spec.Emergency = &golivev1alpha1.Emergency{Justification: "card payments fail", Incident: "INC-4711"}
+	}
+	j := newJourney(t, withRequest(emergency), withWindow(func(spec *golivev1alpha1.GoLiveWindowSpec) {
+		spec.Emergency = &golivev1alpha1.EmergencyPolicy{Roles: []string{"cto"}, MaxPerPeriod: 5, Period: metav1.Duration{Duration: 720 * time.Hour}}
+	}))
+	name := "emergencies-" + j.production
+	p := j.governedBy(name)
+	base := p.DeepCopy()
+	p.Spec.Emergency = &golivev1alpha1.EmergencyPolicy{Roles: []string{"ciso"}, MaxPerPeriod: 1, Period: metav1.Duration{Duration: 720 * time.Hour}}
+	if err := env.Client.Patch(t.Context(), p, client.MergeFrom(base)); err != nil {
+		t.Fatal(err)
+	}
+
+	// The window's emergency role does not count; the policy's does.
+	j.passStaging()
+	j.waitForPhase(golivev1alpha1.PhaseAwaitingApproval)
+	j.approve("bob", "rnd-lead")
+	j.approve("frank", "cto")
+	j.waitForReady(golivev1alpha1.ReasonAwaitingApproval, "ciso")
+	j.productionUntouched()
+	j.approve("erin", "ciso")
+	j.waitForImageAndRollOut(j.production, newImage)
+	j.waitForPhase(golivev1alpha1.PhaseSucceeded)
+
+	// The window would allow five emergencies a period; the policy allows one.
+	second := j.another("billing-2-4-1", func(r *golivev1alpha1.UpdateRequest) {
+		emergency(r)
+		r.Spec.Release = "2.4.1"
+		r.Spec.Targets[0].Images["api"] = "billing-api:2.4.1"
+	})
+	second.waitForImageAndRollOut(j.staging, "billing-api:2.4.1")
+	second.finishJob(true)
+	second.waitForPhase(golivev1alpha1.PhaseAwaitingApproval)
+	second.approve("bob", "rnd-lead")
+	second.approve("erin", "ciso")
+	second.waitForReady(golivev1alpha1.ReasonEmergencyBudgetExhausted,
+		`GoLivePolicy "`+name+`" (its emergency rules replace GoLiveWindow "always"'s) allows 1 emergency updates per 720h0m0s and 1 were used`)
+	if got := j.image(j.production); got != newImage {
+		t.Errorf("production runs %s, want %s: the second emergency is over the policy's budget", got, newImage)
+	}
+}

@@ -40,6 +40,11 @@ func (r *UpdateRequestReconciler) observePolicies(ctx context.Context, request *
 	world.ApprovalExpiry = lifecycle.ApprovalExpiry{After: rules.ExpireAfter.Duration, Policy: rules.ExpireAfter.Policy}
 	world.NoticeMinLead = lifecycle.NoticeLead{After: rules.NoticeMinLead.Duration, Policy: rules.NoticeMinLead.Policy}
 	world.StagingMaxAge = lifecycle.StagingMaxAge{After: rules.MaxAge.Duration, Policy: rules.MaxAge.Policy}
+	if rules.Emergency != nil && world.Window.Found {
+		// The policies' emergency rules replace the window's, budget and period included.
+		world.Window.Spec.Emergency = rules.Emergency.WindowEmergency()
+		world.Window.EmergencyPolicy = rules.Emergency.Policy
+	}
 	for _, violation := range policy.Check(rules, &request.Spec) {
 		world.PolicyViolations = append(world.PolicyViolations, violation.String())
 	}

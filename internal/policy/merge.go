@@ -87,6 +87,25 @@ type Rules struct {
 	// trustedSubmitters names it: a policy that does not set the field
 	// restricts nothing.
 	TrustedSubmitters map[string]string
+	// Emergency replaces the emergency rules of the windows of governed
+	// requests; nil: the window's apply. Merged from every policy that sets
+	// it: the roles all of them name, the smallest maxPerPeriod, the longest
+	// period. Policy names the first (by name).
+	Emergency *EmergencyRule
+}
+
+// EmergencyRule is the emergency rules the policies set together.
+type EmergencyRule struct {
+	Policy       string
+	Roles        []string
+	MaxPerPeriod int32
+	Period       time.Duration
+}
+
+// WindowEmergency is the emergency policy that replaces the window's,
+// as the window would state it.
+func (e *EmergencyRule) WindowEmergency() *golivev1alpha1.EmergencyPolicy {
+	return &golivev1alpha1.EmergencyPolicy{Roles: slices.Clone(e.Roles), MaxPerPeriod: e.MaxPerPeriod, Period: metav1.Duration{Duration: e.Period}}
 }
 
 // Selecting returns the policies whose namespaceSelector selects a
@@ -161,6 +180,9 @@ func Merge(policies []golivev1alpha1.GoLivePolicy) Rules {
 		if spec.ProtectWorkloads {
 			setOnce(&rules.ProtectWorkloadsBy, name)
 		}
+		if e := spec.Emergency; e != nil {
+			rules.Emergency = strictestEmergency(rules.Emergency, e, name)
+		}
 		if len(spec.TrustedSubmitters) > 0 {
 			rules.TrustedSubmitters = trustedBoth(rules.TrustedSubmitters, spec.TrustedSubmitters, name)
 		}
@@ -182,6 +204,18 @@ func trustedBoth(sofar map[string]string, submitters []golivev1alpha1.TrustedSub
 		}
 	}
 	return named
+}
+
+// strictestEmergency merges a policy's emergency rules into those so far.
+func strictestEmergency(sofar *EmergencyRule, e *golivev1alpha1.EmergencyPolicy, policy string) *EmergencyRule {
+	if sofar == nil {
+		return &EmergencyRule{Policy: policy, Roles: slices.Clone(e.Roles), MaxPerPeriod: e.MaxPerPeriod, Period: e.Period.Duration}
+	}
+	merged := *sofar
+	merged.Roles = slices.DeleteFunc(slices.Clone(sofar.Roles), func(role string) bool { return !slices.Contains(e.Roles, role) })
+	merged.MaxPerPeriod = min(sofar.MaxPerPeriod, e.MaxPerPeriod)
+	merged.Period = max(sofar.Period, e.Period.Duration)
+	return &merged
 }
 
 // ServiceAccountUser is the user name the API server gives a ServiceAccount.
@@ -231,7 +265,6 @@ func NotEnforced(p *golivev1alpha1.GoLivePolicy) []string {
 	var fields []string
 	for field, set := range map[string]bool{
 		"spec.supervision":      spec.Supervision != nil,
-		"spec.emergency":        spec.Emergency != nil,
 		"spec.protectWorkloads": spec.ProtectWorkloads,
 	} {
 		if set {

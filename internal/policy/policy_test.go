@@ -202,3 +202,25 @@ func TestTrustedSubmittersAreThoseEveryPolicyThatNamesAnyTrusts(t *testing.T) {
 		})
 	}
 }
+
+func TestEmergencyRulesMergeToTheStrictest(t *testing.T) {
+	emergency := func(name string, maxPerPeriod int32, period time.Duration, roles ...string) golivev1alpha1.GoLivePolicy {
+		return policy(name, 1, golivev1alpha1.GoLivePolicySpec{Emergency: &golivev1alpha1.EmergencyPolicy{
+			Roles: roles, MaxPerPeriod: maxPerPeriod, Period: metav1.Duration{Duration: period}}})
+	}
+	if got := Merge([]golivev1alpha1.GoLivePolicy{productionApps()}).Emergency; got != nil {
+		t.Errorf("policies without emergency rules: %+v, want the window's to apply", got)
+	}
+	got := Merge([]golivev1alpha1.GoLivePolicy{
+		emergency("b", 1, 720*time.Hour, "cto", "ciso"),
+		productionApps(),
+		emergency("a", 2, 360*time.Hour, "ciso", "coo"),
+	}).Emergency
+	want := &EmergencyRule{Policy: "a", Roles: []string{"ciso"}, MaxPerPeriod: 1, Period: 720 * time.Hour}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("merged emergency rules (-want +got):\n%s", diff)
+	}
+	if window := got.WindowEmergency(); window.MaxPerPeriod != 1 || window.Period.Duration != 720*time.Hour || !cmp.Equal(window.Roles, []string{"ciso"}) {
+		t.Errorf("as the window's: %+v", window)
+	}
+}
