@@ -224,3 +224,19 @@ func TestEmergencyRulesMergeToTheStrictest(t *testing.T) {
 		t.Errorf("as the window's: %+v", window)
 	}
 }
+
+func TestCheckSnapshotsNamesEveryClaimLeftOut(t *testing.T) {
+	mounted := []MountedClaims{
+		{Target: `Deployment "billing-api"`, Claims: []string{"billing-data"}},
+		{Target: `StatefulSet "billing-db"`, Claims: []string{"data-billing-db-0", "data-billing-db-1"}},
+	}
+	selected := []string{"billing-data", "data-billing-db-0"}
+	if got := CheckSnapshots(Rules{}, mounted, selected); got != nil {
+		t.Errorf("without requireSnapshots: %v", got)
+	}
+	got := CheckSnapshots(Rules{SnapshotsRequiredBy: "production-apps"}, mounted, selected)
+	want := `spec.backup.volumeClaimSelector: policy production-apps requires snapshots of every claim production mounts; it does not select claim "data-billing-db-1", mounted by StatefulSet "billing-db"`
+	if len(got) != 1 || got[0].String() != want {
+		t.Errorf("violations = %v, want only %q", got, want)
+	}
+}
