@@ -302,3 +302,44 @@ func TestPolicyRequiresSnapshotsOfEveryMountedClaim(t *testing.T) {
 	}
 	j.waitForImageAndRollOut(j.staging, newImage)
 }
+
+// A namespace labelled so that a policy selects it: its requests that have
+// not reached production re-check at once, without a change of their own.
+func TestNamespaceNewlyGovernedStallsItsRequests(t *testing.T) {
+	j := newJourney(t)
+	j.passStaging()
+	j.waitForPhase(golivev1alpha1.PhaseAwaitingApproval)
+
+	name := "relabel-" + j.production
+	p := &golivev1alpha1.GoLivePolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: golivev1alpha1.GoLivePolicySpec{
+			NamespaceSelector: metav1.LabelSelector{MatchLabels: map[string]string{"golive-test/policy": name}},
+			Approvals:         &golivev1alpha1.PolicyApprovals{Required: []golivev1alpha1.RoleQuorum{{Role: "cfo", Count: 1}}},
+		},
+	}
+	if err := env.Client.Create(t.Context(), p); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), p) })
+	// Created while it selected no namespace, the policy changes nothing.
+	j.waitForReady(golivev1alpha1.ReasonAwaitingApproval, "")
+	var namespace corev1.Namespace
+	if err := env.Client.Get(t.Context(), client.ObjectKey{Name: j.production}, &namespace); err != nil {
+		t.Fatal(err)
+	}
+	base := namespace.DeepCopy()
+	metav1.SetMetaDataLabel(&namespace.ObjectMeta, "golive-test/policy", name)
+	if err := env.Client.Patch(t.Context(), &namespace, client.MergeFrom(base)); err != nil {
+		t.Fatal(err)
+	}
+	want := "spec.approvals.required: policy " + name + " requires role cfo (count 1)"
+	eventually(t, func(ctx context.Context) string {
+		stalled := meta.FindStatusCondition(j.current().Status.Conditions, golivev1alpha1.ConditionStalled)
+		if stalled == nil || stalled.Reason != golivev1alpha1.ReasonPolicyNotMet || !strings.Contains(stalled.Message, want) {
+			return fmt.Sprintf("Stalled = %+v, want PolicyNotMet saying %q", stalled, want)
+		}
+		return ""
+	})
+	j.productionUntouched()
+}

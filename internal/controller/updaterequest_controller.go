@@ -244,6 +244,7 @@ func (r *UpdateRequestReconciler) SetupWithManager(mgr ctrl.Manager, options con
 		Watches(&golivev1alpha1.GoLiveWindow{}, r.requestsOfWindows()).
 		Watches(&golivev1alpha1.GoLivePolicy{}, r.requestsOfPolicies(), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&corev1.PersistentVolumeClaim{}, r.requestsOfClaims(), builder.WithPredicates(predicate.LabelChangedPredicate{})).
+		WatchesMetadata(&corev1.Namespace{}, r.requestsOfNamespace(), builder.WithPredicates(predicate.LabelChangedPredicate{})).
 		Named("updaterequest").
 		WithOptions(options).
 		Complete(r)

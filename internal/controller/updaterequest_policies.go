@@ -101,14 +101,25 @@ func (r *UpdateRequestReconciler) unsnapshottedClaims(ctx context.Context, reque
 	return policy.CheckSnapshots(rules, mounted, selected), nil
 }
 
+// requestsOfNamespace wakes, when a namespace's labels change (which
+// policies select it may have changed), its requests that have not reached
+// production.
+func (r *UpdateRequestReconciler) requestsOfNamespace() handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, namespace client.Object) []reconcile.Request {
+		return r.requestsWhere(ctx, beforeProduction, client.InNamespace(namespace.GetName()))
+	})
+}
+
+// beforeProduction passes the requests a policy change applies to.
+func beforeProduction(request *golivev1alpha1.UpdateRequest) bool {
+	return !request.Status.Phase.TouchesProduction() && !request.Status.Phase.IsTerminal()
+}
+
 // requestsOfPolicies wakes, on any change of a policy, the requests that
 // have not reached production, in every namespace: which namespaces a
 // policy selected before its change is not known any more, and policies
 // change rarely.
 func (r *UpdateRequestReconciler) requestsOfPolicies() handler.EventHandler {
-	beforeProduction := func(request *golivev1alpha1.UpdateRequest) bool {
-		return !request.Status.Phase.TouchesProduction() && !request.Status.Phase.IsTerminal()
-	}
 	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, _ client.Object) []reconcile.Request {
 		return r.requestsWhere(ctx, beforeProduction)
 	})
