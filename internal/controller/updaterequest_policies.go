@@ -3,6 +3,8 @@ package controller
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -39,6 +41,7 @@ func (r *UpdateRequestReconciler) observePolicies(ctx context.Context, request *
 	}
 	world.ApprovalExpiry = lifecycle.ApprovalExpiry{After: rules.ExpireAfter.Duration, Policy: rules.ExpireAfter.Policy}
 	world.NoticeMinLead = lifecycle.NoticeLead{After: rules.NoticeMinLead.Duration, Policy: rules.NoticeMinLead.Policy}
+	world.SupervisionRoles = slices.Sorted(maps.Keys(rules.SupervisionRoles))
 	for _, violation := range policy.Check(rules, &request.Spec) {
 		world.PolicyViolations = append(world.PolicyViolations, violation.String())
 	}

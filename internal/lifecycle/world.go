@@ -65,6 +65,9 @@ type World struct {
 	ApprovalExpiry ApprovalExpiry
 	// NoticeMinLead is the policies' notice.minLead; zero: no notice is required.
 	NoticeMinLead NoticeLead
+	// SupervisionRoles are the policies' supervision roles, sorted: each says
+	// go before production starts (AwaitingGo). Empty: nobody supervises.
+	SupervisionRoles []string
 }
 
 // DataRestoreState is where the restore of the snapshotted claims stands.
@@ -203,6 +206,7 @@ const (
 	ActionApprove CommandAction = "approve"
 	ActionReject  CommandAction = "reject"
 	ActionAccept  CommandAction = "accept"
+	ActionGo      CommandAction = "go"
 	ActionAbort   CommandAction = "abort"
 )
 
