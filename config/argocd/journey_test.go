@@ -103,6 +103,8 @@ func (j *journey) run() []*golivev1alpha1.UpdateRequest {
 			return j.samples
 		case decision.Action.Kind != lifecycle.NoAction:
 			j.act(decision.Action)
+		case len(j.commands[phase]) > 0:
+			// People answer at once, before the phase's wait runs out.
 		case decision.RequeueAfter > 0:
 			j.now = j.now.Add(decision.RequeueAfter)
 		case len(j.commands[phase]) == 0:
@@ -144,6 +146,8 @@ func (j *journey) act(action lifecycle.Action) {
 			Checks: []golivev1alpha1.CheckStatus{{Name: "rollout", Result: golivev1alpha1.CheckPassed}, {Name: "smoke", Result: golivev1alpha1.CheckPassed}}}
 	}
 	switch action.Kind {
+	case lifecycle.SaveStagingSpecs:
+		j.world.StagingSavedSpecs = lifecycle.StagingSavedSpecsObservation{Name: j.request.Name + "-staging-saved-specs", Complete: true}
 	case lifecycle.ApplyStaging:
 		j.world.Staging.Targets[action.Target].ImagesApplied = true
 	case lifecycle.VerifyStaging:

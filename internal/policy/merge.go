@@ -203,7 +203,6 @@ func NotEnforced(p *golivev1alpha1.GoLivePolicy) []string {
 		fields = append(fields, "spec.staging.maxAge")
 	}
 	for field, set := range map[string]bool{
-		"spec.supervision":       spec.Supervision != nil,
 		"spec.emergency":         spec.Emergency != nil,
 		"spec.protectWorkloads":  spec.ProtectWorkloads,
 		"spec.trustedSubmitters": len(spec.TrustedSubmitters) > 0,
