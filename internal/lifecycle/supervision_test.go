@@ -256,3 +256,15 @@ func TestGoAllowedOnlyInAwaitingGo(t *testing.T) {
 		t.Errorf("an approval in AwaitingGo: %v; approvals are taken until production starts", err)
 	}
 }
+
+// AwaitingGo has not touched production: the spec may change, a failure ends
+// without a rollback, it takes no room under maxConcurrent; it keeps its targets.
+func TestAwaitingGoIsBeforeProduction(t *testing.T) {
+	phase := golivev1alpha1.PhaseAwaitingGo
+	request := newRequest()
+	request.Status.Phase = phase
+	if phase.TouchesProduction() || phase.IsTerminal() || RunsProductionUpdate(phase) || !ClaimsTargets(request) || !MayRemoveOnDelete(request) {
+		t.Errorf("AwaitingGo: touches production %t, terminal %t, runs an update %t, claims targets %t, may go on delete %t",
+			phase.TouchesProduction(), phase.IsTerminal(), RunsProductionUpdate(phase), ClaimsTargets(request), MayRemoveOnDelete(request))
+	}
+}
