@@ -20,6 +20,12 @@ const (
 	// ReasonStagingVerified: staging passed its verification; the soak starts.
 	ReasonStagingVerified = "StagingVerified"
 
+	// ReasonStagingTooOld: production would start, but staging was last verified longer ago than a GoLivePolicy's staging.maxAge; staging is verified again first.
+	ReasonStagingTooOld = "StagingTooOld"
+
+	// ReasonStagingReverified: staging passed its verification again; the request is scheduled again.
+	ReasonStagingReverified = "StagingReverified"
+
 	// ReasonSoakCompleted: the soak is over; the request waits for approvals.
 	ReasonSoakCompleted = "SoakCompleted"
 

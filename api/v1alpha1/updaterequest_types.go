@@ -554,6 +554,12 @@ type UpdateRequestStatus struct {
 	// +optional
 	RequestedBy string `json:"requestedBy,omitempty"`
 
+	// submittedBy is the trusted submitter (a GoLivePolicy's
+	// trustedSubmitters) that created the request on requestedBy's behalf;
+	// empty when requestedBy created it.
+	// +optional
+	SubmittedBy string `json:"submittedBy,omitempty"`
+
 	// approvalSummary counts approvals against the quorum, such as "1/2".
 	// +optional
 	ApprovalSummary string `json:"approvalSummary,omitempty"`
@@ -641,9 +647,23 @@ type EnvironmentStatus struct {
 	// updatedAt is when every target ran the new images.
 	// +optional
 	UpdatedAt *metav1.Time `json:"updatedAt,omitempty"`
-	// verifiedAt is when the verification passed.
+	// verifiedAt is when the verification passed. A staging soak counts
+	// from it, also after staging was verified again.
 	// +optional
 	VerifiedAt *metav1.Time `json:"verifiedAt,omitempty"`
+	// reverifications counts the times staging was verified again because
+	// production had not started within a GoLivePolicy's staging.maxAge of
+	// the last verification. Staging only.
+	// +optional
+	Reverifications int32 `json:"reverifications,omitempty"`
+	// reverificationStartedAt is when the latest of those verifications
+	// began: the checks run again from then. Staging only.
+	// +optional
+	ReverificationStartedAt *metav1.Time `json:"reverificationStartedAt,omitempty"`
+	// reverifiedAt is when staging last passed a verification again.
+	// Staging only.
+	// +optional
+	ReverifiedAt *metav1.Time `json:"reverifiedAt,omitempty"`
 	// targetsApplied counts the targets, in spec order, whose new images were applied.
 	// +optional
 	TargetsApplied int32 `json:"targetsApplied,omitempty"`

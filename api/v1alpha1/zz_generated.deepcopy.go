@@ -234,6 +234,14 @@ func (in *EnvironmentStatus) DeepCopyInto(out *EnvironmentStatus) {
 		in, out := &in.VerifiedAt, &out.VerifiedAt
 		*out = (*in).DeepCopy()
 	}
+	if in.ReverificationStartedAt != nil {
+		in, out := &in.ReverificationStartedAt, &out.ReverificationStartedAt
+		*out = (*in).DeepCopy()
+	}
+	if in.ReverifiedAt != nil {
+		in, out := &in.ReverifiedAt, &out.ReverifiedAt
+		*out = (*in).DeepCopy()
+	}
 	if in.Checks != nil {
 		in, out := &in.Checks, &out.Checks
 		*out = make([]CheckStatus, len(*in))

@@ -109,6 +109,9 @@ func writeReport(out io.Writer, request *golivev1alpha1.UpdateRequest, generated
 	if schedule := status.Schedule; schedule != nil && schedule.PlannedStart != nil {
 		summary = append(summary, []string{"Planned start", timeText(schedule.PlannedStart) + " in window " + schedule.Window})
 	}
+	if submitter := submitterOf(request); submitter != "" {
+		summary = append(summary, []string{"Submitted by", submitter + " (a trusted submitter, on the requester's behalf)"})
+	}
 	if spec.Emergency != nil {
 		summary = append(summary, []string{"Emergency", emergencyText(spec.Emergency)})
 	}
@@ -257,6 +260,14 @@ func writeEnvironment(m *markdown, title, namespace string, env *golivev1alpha1.
 		timeText(env.StartedAt), timeText(env.UpdatedAt), timeText(env.VerifiedAt), strconv.Itoa(int(env.TargetsApplied)),
 	}})
 	m.printf("\n")
+	if env.Reverifications > 0 {
+		outcome := "has not passed (yet)"
+		if env.ReverifiedAt != nil && env.ReverificationStartedAt != nil && !env.ReverifiedAt.Before(env.ReverificationStartedAt) {
+			outcome = "passed " + timeText(env.ReverifiedAt)
+		}
+		m.printf("Verified again %d time(s), as a GoLivePolicy's staging.maxAge asked: the latest began %s and %s. The checks below are the latest verification's.\n\n",
+			env.Reverifications, timeText(env.ReverificationStartedAt), outcome)
+	}
 	if len(env.Checks) == 0 {
 		m.printf("No checks recorded.\n")
 		return

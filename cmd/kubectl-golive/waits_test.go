@@ -24,6 +24,7 @@ func worldOf(request *golivev1alpha1.UpdateRequest) lifecycle.World {
 	var attested lifecycle.Attested
 	if request.Status.Staging != nil && request.Status.Staging.VerifiedAt != nil {
 		attested.StagingVerifiedAt = request.Status.Staging.VerifiedAt.Time
+		attested.StagingFirstVerifiedAt = attested.StagingVerifiedAt
 	}
 	attested.ProductionStarted = request.Status.Production != nil && request.Status.Production.StartedAt != nil
 	return lifecycle.World{

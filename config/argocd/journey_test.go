@@ -148,6 +148,9 @@ func (j *journey) act(action lifecycle.Action) {
 	switch action.Kind {
 	case lifecycle.SaveStagingSpecs:
 		j.world.StagingSavedSpecs = lifecycle.StagingSavedSpecsObservation{Name: j.request.Name + "-staging-saved-specs", Complete: true}
+		for i := range j.world.Staging.Targets {
+			j.world.Staging.Targets[i].Saved = true
+		}
 	case lifecycle.ApplyStaging:
 		j.world.Staging.Targets[action.Target].ImagesApplied = true
 	case lifecycle.VerifyStaging:

@@ -80,7 +80,7 @@ func (r *UpdateRequestReconciler) act(ctx context.Context, request *golivev1alph
 // that is not golive's is left alone, reported by jobCheck, and never counted.
 func (r *UpdateRequestReconciler) ensureJobs(ctx context.Context, request *golivev1alpha1.UpdateRequest, env, namespace string,
 	spec golivev1alpha1.Verification, checks []golivev1alpha1.CheckStatus, now time.Time) error {
-	seal := r.seal(request)
+	seal := r.seal(request, env)
 	if err := verify.DeleteStaleJobs(ctx, r.Client, seal, request, env, namespace); err != nil {
 		return err
 	}
@@ -91,7 +91,7 @@ func (r *UpdateRequestReconciler) ensureJobs(ctx context.Context, request *goliv
 			log.FromContext(ctx).Info("Left a Job that is not golive's alone", "check", job.Name, "reason", err.Error())
 		case errors.Is(err, verify.ErrStaleJob):
 			var stale batchv1.Job
-			key := types.NamespacedName{Namespace: namespace, Name: verify.JobName(request.Name, env, job.Name, seal.SpecHash)}
+			key := types.NamespacedName{Namespace: namespace, Name: verify.AttemptJobName(request.Name, env, job.Name, seal.SpecHash, seal.Attempt)}
 			if err := r.Get(ctx, key, &stale); err != nil {
 				return client.IgnoreNotFound(err)
 			}

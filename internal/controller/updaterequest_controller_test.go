@@ -22,6 +22,7 @@ import (
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/ledger"
+	"github.com/golive-dev/golive/internal/lifecycle"
 	"github.com/golive-dev/golive/internal/metrics"
 	"github.com/golive-dev/golive/internal/notify"
 	"github.com/golive-dev/golive/internal/testfixtures"
@@ -281,7 +282,8 @@ func (j *journey) finishJobIn(environment string, succeeded bool) {
 		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(j.request), &request); err != nil {
 			return fmt.Sprintf("the request: %v", err)
 		}
-		name := verify.JobName(request.Name, environment, "smoke", ledger.SpecHash(&request.Spec))
+		name := verify.AttemptJobName(request.Name, environment, "smoke", ledger.SpecHash(&request.Spec),
+			lifecycle.VerificationAttempt(&request, lifecycle.Environment(environment)))
 		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &job); err != nil {
 			return fmt.Sprintf("the smoke Job: %v (request: %s)", err, j.describe())
 		}

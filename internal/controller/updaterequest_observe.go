@@ -29,6 +29,7 @@ func (r *UpdateRequestReconciler) observe(ctx context.Context, request *golivev1
 	world := lifecycle.World{
 		SpecHash:    ledger.SpecHash(&request.Spec),
 		RequestedBy: request.Annotations[golivev1alpha1.AnnotationRequestedBy],
+		SubmittedBy: request.Annotations[golivev1alpha1.AnnotationSubmittedBy],
 	}
 
 	// The same check the admission webhook makes, repeated for a label removed since.
@@ -223,9 +224,9 @@ func (r *UpdateRequestReconciler) observeVerification(ctx context.Context, reque
 func (r *UpdateRequestReconciler) jobCheck(ctx context.Context, request *golivev1alpha1.UpdateRequest, env, namespace string,
 	job golivev1alpha1.VerificationJob, previous verify.CheckState) (verify.CheckState, error) {
 	pending := verify.CheckState{Name: job.Name, Result: golivev1alpha1.CheckPending}
-	seal := r.seal(request)
+	seal := r.seal(request, env)
 	var existing batchv1.Job
-	err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: verify.JobName(request.Name, env, job.Name, seal.SpecHash)}, &existing)
+	err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: verify.AttemptJobName(request.Name, env, job.Name, seal.SpecHash, seal.Attempt)}, &existing)
 	if apierrors.IsNotFound(err) {
 		return pending, nil
 	}
@@ -250,9 +251,11 @@ func (r *UpdateRequestReconciler) jobCheck(ctx context.Context, request *golivev
 	return state, nil
 }
 
-// seal is what golive signs the objects of request with, for its current spec.
-func (r *UpdateRequestReconciler) seal(request *golivev1alpha1.UpdateRequest) verify.Seal {
-	return verify.Seal{Key: r.LedgerKey, SpecHash: ledger.SpecHash(&request.Spec)}
+// seal is what golive signs the verification Jobs of request in env with,
+// for its current spec and verification attempt.
+func (r *UpdateRequestReconciler) seal(request *golivev1alpha1.UpdateRequest, env string) verify.Seal {
+	return verify.Seal{Key: r.LedgerKey, SpecHash: ledger.SpecHash(&request.Spec),
+		Attempt: lifecycle.VerificationAttempt(request, lifecycle.Environment(env))}
 }
 
 // rolloutCheck is the check "rollout": every target runs the new images and

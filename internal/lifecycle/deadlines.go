@@ -92,6 +92,9 @@ func verificationStart(status *golivev1alpha1.UpdateRequestStatus, env Environme
 	if env == Production {
 		return status.Backup.CompletedAt.Time
 	}
+	if reverifying(status) {
+		return status.Staging.ReverificationStartedAt.Time
+	}
 	return status.Staging.StartedAt.Time
 }
 

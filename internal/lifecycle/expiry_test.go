@@ -62,6 +62,7 @@ func TestProductionGatesLeaveOutExpiredApprovals(t *testing.T) {
 	world := newWorld()
 	world.Window.Spec = alwaysOpen()
 	world.Attested.StagingVerifiedAt = monday.Add(-7 * 24 * time.Hour)
+	world.Attested.StagingFirstVerifiedAt = world.Attested.StagingVerifiedAt
 	world.Commands = []Command{approve("bob", "rnd-lead", monday.Add(-4*24*time.Hour)), approve("carol", "operations-office", monday)}
 	if unmet := ProductionGates(request, world, monday); len(unmet) != 0 {
 		t.Fatalf("without an expiry: %v", unmet)

@@ -18,8 +18,11 @@ const GateRecordLimit = 16
 // The controller passes only records whose signature it verified; status.phase
 // and the rest of the status prove nothing, since someone else may have written them.
 type Attested struct {
-	// StagingVerifiedAt is when golive recorded staging verified for the current spec; zero when it did not.
+	// StagingVerifiedAt is when golive last recorded staging verified for the current spec; zero when it did not.
 	StagingVerifiedAt time.Time
+	// StagingFirstVerifiedAt is when it first did, among the records kept:
+	// the soak counts from it when staging was verified again.
+	StagingFirstVerifiedAt time.Time
 	// ProductionStarted is true when golive recorded that it started production for the current spec.
 	ProductionStarted bool
 }
@@ -34,7 +37,12 @@ func AttestedFrom(verified []golivev1alpha1.GateRecord, specHash string) Atteste
 		}
 		switch record.Gate {
 		case golivev1alpha1.GateStagingVerified:
-			attested.StagingVerifiedAt = record.At.Time
+			if attested.StagingFirstVerifiedAt.IsZero() || record.At.Time.Before(attested.StagingFirstVerifiedAt) {
+				attested.StagingFirstVerifiedAt = record.At.Time
+			}
+			if record.At.Time.After(attested.StagingVerifiedAt) {
+				attested.StagingVerifiedAt = record.At.Time
+			}
 		case golivev1alpha1.GateProductionStarted:
 			attested.ProductionStarted = true
 		}
@@ -61,13 +69,16 @@ func gatesBeforeGo(request *golivev1alpha1.UpdateRequest, world World, now time.
 	spec := &request.Spec
 	emergency := spec.Emergency != nil
 	var unmet []string
-	verifiedAt := world.Attested.StagingVerifiedAt
+	verifiedAt := world.Attested.StagingFirstVerifiedAt
 	switch {
 	case verifiedAt.IsZero():
 		unmet = append(unmet, "staging: golive has no signed record that staging passed its verification for this spec")
 	case !emergency && now.Before(verifiedAt.Add(spec.Staging.Soak.Duration)):
 		unmet = append(unmet, fmt.Sprintf("soak: staging was verified at %s and spec.staging.soak (%s) has not passed",
 			verifiedAt.UTC().Format(time.RFC3339), spec.Staging.Soak.Duration))
+	}
+	if last, tooOld := stagingTooOld(world, now); tooOld {
+		unmet = append(unmet, "staging age: "+staleStagingMessage(world.StagingMaxAge, last))
 	}
 	if spec.Suspend {
 		unmet = append(unmet, "suspend: spec.suspend is set")
@@ -91,10 +102,10 @@ func gatesBeforeGo(request *golivev1alpha1.UpdateRequest, world World, now time.
 	if emergency {
 		switch policy := windowSpec.Emergency; {
 		case policy == nil:
-			unmet = append(unmet, fmt.Sprintf("emergency: GoLiveWindow %q allows no emergency updates", spec.Window.Name))
+			unmet = append(unmet, fmt.Sprintf("emergency: %s allows no emergency updates", world.Window.emergencyRulesOf(spec.Window.Name)))
 		case world.Window.EmergencyUsed >= policy.MaxPerPeriod:
-			unmet = append(unmet, fmt.Sprintf("emergency budget: GoLiveWindow %q allows %d emergency updates per %s and %d were used",
-				spec.Window.Name, policy.MaxPerPeriod, policy.Period.Duration, world.Window.EmergencyUsed))
+			unmet = append(unmet, fmt.Sprintf("emergency budget: %s allows %d emergency updates per %s and %d were used",
+				world.Window.emergencyRulesOf(spec.Window.Name), policy.MaxPerPeriod, policy.Period.Duration, world.Window.EmergencyUsed))
 		}
 		return unmet
 	}

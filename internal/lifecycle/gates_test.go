@@ -36,10 +36,11 @@ func TestProductionGates(t *testing.T) {
 		}, want: []string{"staging:"}},
 		{name: "soak not elapsed since the attested time", change: func(_ *golivev1alpha1.UpdateRequest, w *World) {
 			w.Attested.StagingVerifiedAt = plannedThursday.Add(-time.Hour)
+			w.Attested.StagingFirstVerifiedAt = w.Attested.StagingVerifiedAt
 		}, want: []string{"soak:"}},
 		{name: "no emergency soak", change: func(r *golivev1alpha1.UpdateRequest, w *World) {
 			r.Spec.Emergency = &golivev1alpha1.Emergency{Justification: "outage"}
-			w.Attested.StagingVerifiedAt = monday
+			w.Attested.StagingVerifiedAt, w.Attested.StagingFirstVerifiedAt = monday, monday
 			w.Commands = append(w.Commands, approve("dave", "cto", monday))
 		}, now: monday.Add(time.Minute)},
 		{name: "quorum not met in the signed ledger", change: func(_ *golivev1alpha1.UpdateRequest, w *World) { w.Commands = w.Commands[:1] }, want: []string{"approvals:"}},

@@ -9,6 +9,9 @@ import (
 
 func (d *decider) verifyProduction() {
 	passed, failure := d.verify(productionEnvironment)
+	if passed {
+		d.status.Production.VerifiedAt = d.timestamp()
+	}
 	switch {
 	case failure != "":
 		d.gate(golivev1alpha1.ConditionVerified, false, golivev1alpha1.ReasonVerificationFailed, failure)

@@ -107,7 +107,6 @@ func (d *decider) verify(env environment) (passed bool, failure string) {
 	record.Checks = observation.Verification.Checks
 	switch observation.Verification.State {
 	case VerificationPassed:
-		record.VerifiedAt = d.timestamp()
 		return true, ""
 	case VerificationFailed:
 		return false, fmt.Sprintf("%s verification failed: %s", env.name, observation.Verification.Message)
@@ -148,6 +147,17 @@ func (d *decider) verifyStaging() {
 		// This decision saw the verification pass itself, from what golive
 		// observed and checked; the record it signs with this status says the same.
 		d.world.Attested.StagingVerifiedAt = d.now
+		if reverifying(&d.status) {
+			// The soak counts from the first verification and the approvals
+			// stand: back to the schedule, without soaking again.
+			d.status.Staging.ReverifiedAt = d.timestamp()
+			d.enter(golivev1alpha1.PhaseScheduled, golivev1alpha1.ReasonStagingReverified, "Staging passed its verification again")
+			return
+		}
+		d.status.Staging.VerifiedAt = d.timestamp()
+		if d.world.Attested.StagingFirstVerifiedAt.IsZero() {
+			d.world.Attested.StagingFirstVerifiedAt = d.now
+		}
 		d.enter(golivev1alpha1.PhaseSoaking, golivev1alpha1.ReasonStagingVerified, "Staging passed its verification")
 	}
 }

@@ -61,9 +61,20 @@ const jobSpecHashLength = 8
 // characters keeps env, check and spec, shortens the request's name and
 // appends a hash of the whole name, so it stays unique and the same on every call.
 func JobName(requestName, env, checkName, specHash string) string {
+	return AttemptJobName(requestName, env, checkName, specHash, 0)
+}
+
+// AttemptJobName is JobName for a verification attempt: attempt n > 0 (staging
+// verified again under a policy's staging.maxAge) appends "-r<n>" to the spec
+// digits, so the Jobs of an earlier attempt, passed long ago, are never
+// counted for this one.
+func AttemptJobName(requestName, env, checkName, specHash string, attempt int32) string {
 	spec := ledger.ShortSpecHash(specHash)
 	if len(spec) > jobSpecHashLength {
 		spec = spec[:jobSpecHashLength]
+	}
+	if attempt > 0 {
+		spec += fmt.Sprintf("-r%d", attempt)
 	}
 	name := requestName + "-" + env + "-" + checkName + "-" + spec
 	if len(name) <= maxLabelValueLength {
@@ -109,6 +120,9 @@ func trimSeparators(s string) string {
 type Seal struct {
 	Key      []byte
 	SpecHash string
+	// Attempt numbers the verification (lifecycle.VerificationAttempt): it
+	// names the Jobs (AttemptJobName).
+	Attempt int32
 }
 
 // EnsureJob creates the verification Job of check in namespace from its
@@ -209,7 +223,7 @@ func newJob(seal Seal, owner *v1alpha1.UpdateRequest, env, namespace string, che
 	if annotations == nil {
 		annotations = map[string]string{}
 	}
-	name := JobName(owner.Name, env, check.Name, seal.SpecHash)
+	name := AttemptJobName(owner.Name, env, check.Name, seal.SpecHash, seal.Attempt)
 	annotations[v1alpha1.AnnotationTemplateHash] = templateHash
 	annotations[v1alpha1.AnnotationSignature] = ledger.SignObject(seal.Key, signedJob(namespace, name, labels, annotations))
 
@@ -338,7 +352,7 @@ func DeleteJob(ctx context.Context, c client.Client, job *batchv1.Job) error {
 }
 
 // DeleteStaleJobs deletes the Jobs golive made for owner in env and namespace
-// for an earlier spec: they are never read again. Jobs not golive's are left
+// for an earlier spec or an earlier verification attempt: they are never read again. Jobs not golive's are left
 // alone (the policy keeps others from planting them; break-glass may).
 func DeleteStaleJobs(ctx context.Context, c client.Client, seal Seal, owner *v1alpha1.UpdateRequest, env, namespace string) error {
 	var jobs batchv1.JobList
@@ -352,7 +366,8 @@ func DeleteStaleJobs(ctx context.Context, c client.Client, seal Seal, owner *v1a
 	for i := range jobs.Items {
 		job := &jobs.Items[i]
 		signed := signedJob(job.Namespace, job.Name, job.Labels, job.Annotations)
-		if job.Labels[v1alpha1.LabelSpecHash] == current || !ledger.VerifyObject(seal.Key, signed, job.Annotations[v1alpha1.AnnotationSignature]) {
+		thisAttempt := job.Name == AttemptJobName(owner.Name, env, job.Labels[v1alpha1.LabelCheck], seal.SpecHash, seal.Attempt)
+		if (job.Labels[v1alpha1.LabelSpecHash] == current && thisAttempt) || !ledger.VerifyObject(seal.Key, signed, job.Annotations[v1alpha1.AnnotationSignature]) {
 			continue
 		}
 		if err := DeleteJob(ctx, c, job); err != nil {

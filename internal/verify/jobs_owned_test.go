@@ -27,6 +27,23 @@ func TestJobNameDiffersBySpec(t *testing.T) {
 	}
 }
 
+func TestAttemptJobNameDiffersByAttempt(t *testing.T) {
+	first := AttemptJobName("billing-2-4-0", EnvironmentStaging, "smoke", "sha256:aaaaaaaa11", 0)
+	if first != JobName("billing-2-4-0", EnvironmentStaging, "smoke", "sha256:aaaaaaaa11") {
+		t.Errorf("attempt 0 is named %q, want JobName's", first)
+	}
+	again := AttemptJobName("billing-2-4-0", EnvironmentStaging, "smoke", "sha256:aaaaaaaa11", 1)
+	if again != "billing-2-4-0-staging-smoke-aaaaaaaa-r1" {
+		t.Errorf("attempt 1 is named %q", again)
+	}
+	long := strings.Repeat("r", 60)
+	a := AttemptJobName(long, EnvironmentStaging, "smoke", "sha256:aaaaaaaa11", 1)
+	b := AttemptJobName(long, EnvironmentStaging, "smoke", "sha256:aaaaaaaa11", 2)
+	if a == b || len(a) > 63 || len(b) > 63 {
+		t.Errorf("attempts of a long name: %q and %q, want two names of at most 63 characters", a, b)
+	}
+}
+
 // ownedRequest is a stored request with a smoke check in staging.
 func ownedRequest() *v1alpha1.UpdateRequest {
 	check := smokeCheck("registry.example.com/billing-smoke:2.4.0")
