@@ -183,7 +183,7 @@ declare -A followed_entries=() followed_ready=()
 # polled every second. Fails loudly when the request ends in another phase,
 # goes past PHASE..., or takes longer than $follow_timeout seconds.
 follow_timeout=300
-phases=(Pending Staging VerifyingStaging Soaking AwaitingApproval Scheduled BackingUp Updating Verifying
+phases=(Pending Staging VerifyingStaging Soaking AwaitingApproval Scheduled AwaitingGo BackingUp Updating Verifying
 	AwaitingAcceptance Succeeded Failed RollingBack RolledBack Rejected Aborted)
 phase_index() {
 	local i

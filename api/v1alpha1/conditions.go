@@ -92,6 +92,10 @@ const (
 	// ReasonAwaitingApproval: some required role has not yet reached its quorum.
 	ReasonAwaitingApproval = "AwaitingApproval"
 
+	// ReasonAwaitingGo: the window is open and every other gate passed; production
+	// waits for a go from a GoLivePolicy's supervision role (phase AwaitingGo).
+	ReasonAwaitingGo = "AwaitingGo"
+
 	// ReasonApprovalsInvalidated: the spec changed, so earlier approvals no longer count.
 	ReasonApprovalsInvalidated = "ApprovalsInvalidated"
 

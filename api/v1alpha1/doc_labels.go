@@ -75,6 +75,10 @@ const (
 	// AnnotationAccept is the command "[comment]": accept production from AwaitingAcceptance.
 	AnnotationAccept = "golive.dev/accept"
 
+	// AnnotationGo is the command "[comment]": a person holding a GoLivePolicy's
+	// supervision role says go in AwaitingGo, and production starts.
+	AnnotationGo = "golive.dev/go"
+
 	// AnnotationAbort is the command "<reason>": abort the request.
 	AnnotationAbort = "golive.dev/abort"
 
@@ -82,7 +86,7 @@ const (
 	// with the role name as resourceName, to let a user approve for that role.
 	ApprovalRoleResource = "approvalroles"
 
-	// ApproveVerb is the RBAC verb checked for approve, reject and accept commands.
+	// ApproveVerb is the RBAC verb checked for approve, reject, accept and go commands.
 	ApproveVerb = "approve"
 )
 

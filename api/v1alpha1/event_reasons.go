@@ -32,7 +32,12 @@ const (
 	// ReasonApproved: every required role approved; production is scheduled.
 	ReasonApproved = "Approved"
 
-	// ReasonProductionStarted: the planned start came and the window let production in; the backup starts.
+	// ReasonGoLapsed: the request left AwaitingGo for Scheduled without a go: the
+	// window's opening no longer fits production, or another gate stopped it; a go
+	// given in an opening that closed does not count in the next one.
+	ReasonGoLapsed = "GoLapsed"
+
+	// ReasonProductionStarted: the planned start came, the window let production in (and the supervision role said go, where a policy asks for it); the backup starts.
 	ReasonProductionStarted = "ProductionStarted"
 
 	// ReasonBackedUp: the workload specs are saved and the snapshots ready; production is updated.

@@ -8,7 +8,7 @@ import (
 type LedgerAction string
 
 // The commands people give with the annotations golive.dev/approve, reject,
-// accept and abort.
+// accept, go and abort.
 const (
 	// LedgerApprove is one approval for a role.
 	LedgerApprove LedgerAction = "approve"
@@ -17,6 +17,8 @@ const (
 	LedgerReject LedgerAction = "reject"
 	// LedgerAccept accepts production from AwaitingAcceptance.
 	LedgerAccept LedgerAction = "accept"
+	// LedgerGo says go in AwaitingGo, for a GoLivePolicy's supervision role.
+	LedgerGo LedgerAction = "go"
 	// LedgerAbort aborts the request: Aborted before BackingUp, RollingBack after.
 	LedgerAbort LedgerAction = "abort"
 )
@@ -34,14 +36,14 @@ type LedgerEntry struct {
 	Groups []string `json:"groups,omitempty"`
 
 	// Role is the approval role acted for: the role of approve and reject, the
-	// acceptance role of accept; empty for abort.
+	// acceptance role of accept, the supervision role of go; empty for abort.
 	Role string `json:"role,omitempty"`
 
 	// Action is the command.
 	Action LedgerAction `json:"action"`
 
 	// Comment is the text given after the role (approve, reject), the whole
-	// value (accept) or the reason (abort).
+	// value (accept, go) or the reason (abort).
 	Comment string `json:"comment,omitempty"`
 
 	// Time is when the webhook accepted the command, to the second.

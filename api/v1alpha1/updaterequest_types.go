@@ -471,10 +471,12 @@ type NotificationWebhook struct {
 }
 
 // Phase is where a request stands in the release process.
-// +kubebuilder:validation:Enum=Pending;Staging;VerifyingStaging;Soaking;AwaitingApproval;Scheduled;BackingUp;Updating;Verifying;AwaitingAcceptance;Succeeded;Failed;RollingBack;RolledBack;Rejected;Aborted
+// +kubebuilder:validation:Enum=Pending;Staging;VerifyingStaging;Soaking;AwaitingApproval;Scheduled;AwaitingGo;BackingUp;Updating;Verifying;AwaitingAcceptance;Succeeded;Failed;RollingBack;RolledBack;Rejected;Aborted
 type Phase string
 
-// The phases of a request, in the order of the release process.
+// The phases of a request, in the order of the release process. AwaitingGo
+// comes only where a GoLivePolicy asks for supervision: the window is open,
+// every other gate passed, and a person holding the supervision role says go.
 const (
 	PhasePending            Phase = "Pending"
 	PhaseStaging            Phase = "Staging"
@@ -482,6 +484,7 @@ const (
 	PhaseSoaking            Phase = "Soaking"
 	PhaseAwaitingApproval   Phase = "AwaitingApproval"
 	PhaseScheduled          Phase = "Scheduled"
+	PhaseAwaitingGo         Phase = "AwaitingGo"
 	PhaseBackingUp          Phase = "BackingUp"
 	PhaseUpdating           Phase = "Updating"
 	PhaseVerifying          Phase = "Verifying"
@@ -579,6 +582,12 @@ type UpdateRequestStatus struct {
 	// schedule records the chosen window and planned start.
 	// +optional
 	Schedule *ScheduleStatus `json:"schedule,omitempty"`
+
+	// supervision records who must say go before production starts (the
+	// supervision roles of the namespace's GoLivePolicies), until when, and
+	// the go commands counted for the current opening of the window.
+	// +optional
+	Supervision *SupervisionStatus `json:"supervision,omitempty"`
 
 	// backup records what was saved before production changed.
 	// +optional
@@ -715,6 +724,25 @@ type ScheduleStatus struct {
 	// noticeSentAt is when the last advance notice was sent.
 	// +optional
 	NoticeSentAt *metav1.Time `json:"noticeSentAt,omitempty"`
+}
+
+// SupervisionStatus is where the go of the supervision roles stands.
+type SupervisionStatus struct {
+	// roles must each say go, each by a person who is not the requester.
+	// +kubebuilder:validation:MaxItems=32
+	// +listType=atomic
+	// +optional
+	Roles []string `json:"roles,omitempty"`
+	// until is, in AwaitingGo, the last instant of the window's current
+	// opening at which production still fits; without a go by then the
+	// request waits for the next opening, where a go is needed again.
+	// +optional
+	Until *metav1.Time `json:"until,omitempty"`
+	// given are the go commands counted for the current opening, one per role.
+	// +kubebuilder:validation:MaxItems=32
+	// +listType=atomic
+	// +optional
+	Given []ApprovalRecord `json:"given,omitempty"`
 }
 
 // BackupStatus records what was saved before production changed.

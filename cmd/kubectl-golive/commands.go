@@ -245,6 +245,29 @@ request is AwaitingAcceptance. The request then ends Succeeded.`,
 	return cmd
 }
 
+func newGoCommand(o *rootOptions) *cobra.Command {
+	var comment string
+	cmd := newCommand(o, &cobra.Command{
+		Use:   "go NAME [--comment TEXT]",
+		Short: "Say go for production, for a supervision role you hold",
+		Long: `Say go for production while the request is AwaitingGo: a GoLivePolicy of its
+namespace names a supervision role (spec.supervision), the window is open and
+every other gate passed. You must hold the role (the verb approve on
+approvalroles.golive.dev/<role>) and must not have requested the update: one
+executes, one supervises. golive records the go for the first supervision role
+you hold that still waits, and starts production. A go counts only in the
+window's opening it was given in.`,
+		Example: `  kubectl golive go billing-2-4-0 -n billing --comment "on the bridge, monitoring open"`,
+	}, annotationCommand{
+		annotation: golivev1alpha1.AnnotationGo,
+		done:       "given go",
+		value:      func() (string, error) { return strings.TrimSpace(comment), nil },
+		detail:     func() string { return "for a supervision role" },
+	})
+	cmd.Flags().StringVar(&comment, "comment", "", "A comment for the record.")
+	return cmd
+}
+
 func newAbortCommand(o *rootOptions) *cobra.Command {
 	var reason string
 	cmd := newCommand(o, &cobra.Command{

@@ -209,6 +209,21 @@ func writeApprovalsSection(m *markdown, request *golivev1alpha1.UpdateRequest) {
 		m.table([]string{"Role", "User", "Time (UTC)", "Comment"}, rows)
 	}
 
+	if supervision := status.Supervision; supervision != nil && len(supervision.Roles) > 0 {
+		m.subheading("Go of the supervision roles (status.supervision)")
+		m.printf("A GoLivePolicy asks for a go from %s, each by a person who is not the requester, while the window is open.\n\n",
+			strings.Join(supervision.Roles, " and "))
+		if len(supervision.Given) == 0 {
+			m.printf("None counted.\n")
+		} else {
+			var rows [][]string
+			for _, given := range supervision.Given {
+				rows = append(rows, []string{given.Role, given.User, given.At.UTC().Format(time.RFC3339), given.Comment})
+			}
+			m.table([]string{"Role", "User", "Time (UTC)", "Comment"}, rows)
+		}
+	}
+
 	m.subheading("Ledger (" + golivev1alpha1.AnnotationLedger + ")")
 	// Read as golive reads it: what this shows is what golive counts from.
 	entries, err := ledger.Parse(request.Annotations[golivev1alpha1.AnnotationLedger])

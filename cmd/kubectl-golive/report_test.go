@@ -214,3 +214,23 @@ func TestWriteReportOfANewRequest(t *testing.T) {
 		}
 	}
 }
+
+// A supervised request's report records whose go production started on.
+func TestWriteReportShowsTheGo(t *testing.T) {
+	request := makeRequest().Mutate(func(r *golivev1alpha1.UpdateRequest) {
+		r.Status.Supervision = &golivev1alpha1.SupervisionStatus{Roles: []string{"operations-supervisor"},
+			Given: []golivev1alpha1.ApprovalRecord{{Role: "operations-supervisor", User: "sam@example.com", At: metav1.NewTime(utc("2026-11-26T19:02:00Z")), Comment: "on the bridge"}}}
+	}).Obj()
+	var out bytes.Buffer
+	if err := writeReport(&out, request, monday); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"### Go of the supervision roles (status.supervision)\n\nA GoLivePolicy asks for a go from operations-supervisor",
+		"| operations-supervisor | sam@example.com | 2026-11-26T19:02:00Z | on the bridge |",
+	} {
+		if !bytes.Contains(out.Bytes(), []byte(want)) {
+			t.Errorf("the report does not say %q:\n%s", want, out.String())
+		}
+	}
+}

@@ -115,6 +115,7 @@ func writeStatus(out io.Writer, in statusInput) error {
 	}
 
 	writeApprovals(w, request, in.Window)
+	writeSupervision(w, newListedRequest(request, nil), in.Now)
 	writeWindowLine(w, request, in)
 	writeTimeline(w, status.Timeline, in.TimelineEntries)
 	return w.err
@@ -236,6 +237,30 @@ func writeApprovals(w *labelled, request *golivev1alpha1.UpdateRequest, glw *gol
 	w.item(rule)
 	if !stagingVerified(status) {
 		w.item("Approvals open once staging is verified for the current spec.")
+	}
+}
+
+// writeSupervision shows, where a policy asks for supervision, whose go
+// production waits for and until when, and the goes counted.
+func writeSupervision(w *labelled, r listedRequest, now time.Time) {
+	supervision := r.Request.Status.Supervision
+	if supervision == nil || len(supervision.Roles) == 0 {
+		return
+	}
+	switch waiting := r.goWaiting(now); {
+	case waiting != "":
+		w.line("Go", "waiting for "+waiting)
+	case len(missingGoRoles(supervision)) == 0:
+		w.line("Go", "given")
+	default:
+		w.line("Go", "needed from role "+strings.Join(supervision.Roles, " and ")+" once the window is open and every other gate passed")
+	}
+	for _, given := range supervision.Given {
+		text := given.Role + "  " + given.User + " at " + given.At.UTC().Format(time.RFC3339)
+		if given.Comment != "" {
+			text += ": " + oneLine(given.Comment)
+		}
+		w.item(text)
 	}
 }
 

@@ -19,7 +19,7 @@ func newWaitingCommand(o *rootOptions) *cobra.Command {
 	scope := &namespaceScope{rootOptions: o}
 	cmd := &cobra.Command{
 		Use:   "waiting",
-		Short: "List what waits for you: approvals for roles you hold, acceptances, your requests that need you",
+		Short: "List what waits for you: approvals for roles you hold, acceptances, goes, your requests that need you",
 		Long: `List the update requests of the namespace (or of all namespaces with -A)
 that wait for you, as the API server knows you (or --as):
 
@@ -28,6 +28,8 @@ that wait for you, as the API server knows you (or --as):
   SelfSubjectAccessReview) still misses approvals, that you did not request
   (unless self-approval is allowed) and did not approve yet;
 - requests awaiting acceptance by a role you hold;
+- requests awaiting a go (AwaitingGo) from a supervision role you hold, that
+  you did not request;
 - your own requests that need a person: stalled, or stopped by spec.suspend.
 
 Each line gives the command to run next.`,
@@ -99,6 +101,22 @@ func asksOf(ctx context.Context, r listedRequest, me string, holdsRole holdsRole
 		}
 		if holds {
 			asks = append(asks, ask{r, "accept or reject as " + role, "kubectl golive accept " + target})
+		}
+	}
+	if r.goOpen() && r.Request.Status.Supervision != nil && !sameUser(requester(request), me) &&
+		!slices.ContainsFunc(r.Request.Status.Supervision.Given, func(given golivev1alpha1.ApprovalRecord) bool { return sameUser(given.User, me) }) {
+		var roles []string
+		for _, role := range missingGoRoles(r.Request.Status.Supervision) {
+			holds, err := holdsRole(ctx, request.Namespace, role)
+			if err != nil {
+				return nil, err
+			}
+			if holds {
+				roles = append(roles, role)
+			}
+		}
+		if len(roles) > 0 {
+			asks = append(asks, ask{r, "say go as " + strings.Join(roles, " or "), "kubectl golive go " + target})
 		}
 	}
 	missing := r.missingQuorums()

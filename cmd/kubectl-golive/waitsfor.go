@@ -55,6 +55,36 @@ func (r listedRequest) acceptanceOpen() bool {
 	return lifecycle.CommandAllowed(r.Request, lifecycle.ActionAccept, "", r.SpecHash) == nil
 }
 
+// goOpen reports whether a supervision role may say go now.
+func (r listedRequest) goOpen() bool {
+	return lifecycle.CommandAllowed(r.Request, lifecycle.ActionGo, "", r.SpecHash) == nil
+}
+
+// goWaiting says whose go the request waits for, and until when, in AwaitingGo:
+// "a person holding role R (not the requester) until T"; "" otherwise.
+func (r listedRequest) goWaiting(now time.Time) string {
+	supervision := r.Request.Status.Supervision
+	if !r.goOpen() || supervision == nil {
+		return ""
+	}
+	missing := missingGoRoles(supervision)
+	if len(missing) == 0 {
+		return ""
+	}
+	text := "a person holding role " + strings.Join(missing, " and ") + " (not the requester)"
+	if supervision.Until != nil {
+		text += " until " + instant(supervision.Until.Time, now)
+	}
+	return text
+}
+
+// missingGoRoles are the supervision roles no go was counted for yet.
+func missingGoRoles(supervision *golivev1alpha1.SupervisionStatus) []string {
+	return slices.DeleteFunc(slices.Clone(supervision.Roles), func(role string) bool {
+		return slices.ContainsFunc(supervision.Given, func(given golivev1alpha1.ApprovalRecord) bool { return given.Role == role })
+	})
+}
+
 // approvalsOpen reports whether golive takes an approval now (not "later").
 func (r listedRequest) approvalsOpen() bool {
 	return lifecycle.CommandAllowed(r.Request, lifecycle.ActionApprove, "", r.SpecHash) == nil
@@ -91,6 +121,9 @@ func (r listedRequest) waitsFor(now time.Time) string {
 	}
 	if r.acceptanceOpen() {
 		return "acceptance by " + request.Spec.Acceptance.Role
+	}
+	if waiting := r.goWaiting(now); waiting != "" {
+		return "go by " + waiting
 	}
 	var waits []string
 	if missing := r.missingQuorums(); len(missing) > 0 {

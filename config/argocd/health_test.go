@@ -140,6 +140,7 @@ var wantForPhase = map[golivev1alpha1.Phase]health{
 	golivev1alpha1.PhaseSoaking:            {argo: "Suspended", kstatus: status.InProgressStatus},
 	golivev1alpha1.PhaseAwaitingApproval:   {argo: "Suspended", kstatus: status.InProgressStatus},
 	golivev1alpha1.PhaseScheduled:          {argo: "Suspended", kstatus: status.InProgressStatus},
+	golivev1alpha1.PhaseAwaitingGo:         {argo: "Suspended", kstatus: status.InProgressStatus},
 	golivev1alpha1.PhaseBackingUp:          {argo: "Progressing", kstatus: status.InProgressStatus},
 	golivev1alpha1.PhaseUpdating:           {argo: "Progressing", kstatus: status.InProgressStatus},
 	golivev1alpha1.PhaseVerifying:          {argo: "Progressing", kstatus: status.InProgressStatus},
@@ -158,6 +159,12 @@ func TestUpdateRequestHealthThroughWholeReleases(t *testing.T) {
 			j.commands[golivev1alpha1.PhaseAwaitingApproval] = approvedBy()
 			j.commands[golivev1alpha1.PhaseAwaitingAcceptance] = []lifecycle.Command{
 				{Action: lifecycle.ActionAccept, User: "erin@example.com", Role: "business-owner", Comment: "functional tests passed"}}
+		},
+		"supervised release": func(j *journey) {
+			j.world.SupervisionRoles = []string{"operations-supervisor"}
+			j.commands[golivev1alpha1.PhaseAwaitingApproval] = approvedBy()
+			j.commands[golivev1alpha1.PhaseAwaitingGo] = []lifecycle.Command{
+				{Action: lifecycle.ActionGo, User: "sam@example.com", Role: "operations-supervisor", Comment: "on the bridge"}}
 		},
 		"staging fails its verification": func(j *journey) { j.failStaging = true },
 		"production fails its verification and is rolled back": func(j *journey) {

@@ -103,6 +103,8 @@ func (j *journey) run() []*golivev1alpha1.UpdateRequest {
 			return j.samples
 		case decision.Action.Kind != lifecycle.NoAction:
 			j.act(decision.Action)
+		case len(j.commands[phase]) > 0:
+			// People answer at once, before the phase's wait runs out.
 		case decision.RequeueAfter > 0:
 			j.now = j.now.Add(decision.RequeueAfter)
 		case len(j.commands[phase]) == 0:

@@ -35,6 +35,8 @@ func TestWebhookAnswersAsTheLifecycle(t *testing.T) {
 					Request: state.Request, SpecHash: state.SpecHash, User: "dave",
 					Command:        Command{Action: try.Action, Role: try.Role},
 					EmergencyRoles: emergencyRoles,
+					// A policy asks for supervision: only the phase refuses a go.
+					SupervisionRoles: []string{"operations-supervisor"},
 				})
 				if fmt.Sprint(webhookSays) != fmt.Sprint(lifecycleSays) {
 					t.Errorf("the webhook says %v, the lifecycle %v", webhookSays, lifecycleSays)

@@ -92,7 +92,7 @@ func TestServiceAccountsCannotApprove(t *testing.T) {
 		golivev1alpha1.AnnotationAccept:  "fine",
 	} {
 		err := f.command(robot, "billing-2-4-0", annotation, value)
-		wantRefused(t, err, annotation+" refused: "+robot+" is a ServiceAccount: approvals, rejections and acceptances come from people")
+		wantRefused(t, err, annotation+" refused: "+robot+" is a ServiceAccount: approvals, rejections, acceptances and go come from people")
 	}
 	if entries, _ := f.ledger("billing-2-4-0"); len(entries) != 0 {
 		t.Errorf("refused commands were recorded: %+v", entries)

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -78,6 +80,50 @@ func TestRequestsMeetThePoliciesOfTheirNamespace(t *testing.T) {
 	if entries, _ := f.ledger("short"); len(entries) != 0 {
 		t.Errorf("the refused approval left ledger entries: %+v", entries)
 	}
+}
+
+// Supervision: where a policy names a supervision role, a person holding it
+// who is not the requester says go in AwaitingGo, and the go is signed into
+// the ledger for that role.
+func TestGoIsGivenByTheSupervisionRole(t *testing.T) {
+	f := newFixture(t)
+	f.governedBy(golivev1alpha1.GoLivePolicySpec{Supervision: &golivev1alpha1.PolicySupervision{Role: "operations-supervisor"}})
+	f.create(alice, f.request("r").Obj())
+
+	f.setPhase("r", golivev1alpha1.PhaseScheduled)
+	wantRefused(t, f.command(frank, "r", golivev1alpha1.AnnotationGo, "watching"),
+		"golive.dev/go refused: go is possible only in AwaitingGo, once the window is open and every other gate passed")
+
+	f.setPhase("r", golivev1alpha1.PhaseAwaitingGo)
+	wantRefused(t, f.command(alice, "r", golivev1alpha1.AnnotationGo, "mine"),
+		"alice@example.com requested this update and may not say go for it: one executes, one supervises")
+	wantRefused(t, f.command(bob, "r", golivev1alpha1.AnnotationGo, ""),
+		"bob@example.com may not say go for role operations-supervisor in namespace "+f.namespace)
+	if entries, _ := f.ledger("r"); len(entries) != 0 {
+		t.Fatalf("refused goes left ledger entries: %+v", entries)
+	}
+
+	f.mustCommand(frank, "r", golivev1alpha1.AnnotationGo, "on the bridge")
+	valid, rejected := f.ledger("r")
+	if len(rejected) != 0 {
+		t.Errorf("rejected entries: %+v", rejected)
+	}
+	want := []golivev1alpha1.LedgerEntry{{User: frank, Role: "operations-supervisor", Action: golivev1alpha1.LedgerGo, Comment: "on the bridge"}}
+	if diff := cmp.Diff(want, valid, cmpopts.IgnoreFields(golivev1alpha1.LedgerEntry{}, "Groups", "Time", "SpecHash", "Signature")); diff != "" {
+		t.Errorf("ledger (-want +got):\n%s", diff)
+	}
+	if _, ok := f.get("r").Annotations[golivev1alpha1.AnnotationGo]; ok {
+		t.Errorf("%s is still on the request", golivev1alpha1.AnnotationGo)
+	}
+}
+
+// Without a policy that asks for supervision there is no go to give.
+func TestGoWithoutSupervisionIsRefused(t *testing.T) {
+	f := newFixture(t)
+	f.create(alice, f.request("r").Obj())
+	f.setPhase("r", golivev1alpha1.PhaseAwaitingGo)
+	wantRefused(t, f.command(frank, "r", golivev1alpha1.AnnotationGo, ""),
+		"golive.dev/go refused: no GoLivePolicy of the request's namespace asks for supervision")
 }
 
 // A policy's emergency roles replace the window's: the window's role is no

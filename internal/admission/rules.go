@@ -36,6 +36,8 @@ type commandInput struct {
 	Now            time.Time
 	// Ledger are the entries of the ledger that count for the current spec.
 	Ledger []golivev1alpha1.LedgerEntry
+	// SupervisionRoles are the supervision roles of the namespace's policies, sorted, for a go.
+	SupervisionRoles []string
 }
 
 // checkCommand applies the rules of DESIGN.md ("Approvals and commands") that
@@ -44,7 +46,7 @@ type commandInput struct {
 func checkCommand(in commandInput) (string, error) {
 	request, command := in.Request, in.Command
 	if command.Action != golivev1alpha1.LedgerAbort && isServiceAccount(in.User) {
-		return "", fmt.Errorf("%s is a ServiceAccount: approvals, rejections and acceptances come from people, never from a ServiceAccount "+
+		return "", fmt.Errorf("%s is a ServiceAccount: approvals, rejections, acceptances and go come from people, never from a ServiceAccount "+
 			"(a GitOps identity may create requests on behalf of a person once GoLivePolicy spec.trustedSubmitters names it)", in.User)
 	}
 	// The phase rules are the lifecycle's, which acts on the commands by them.
@@ -92,6 +94,32 @@ func checkCommand(in commandInput) (string, error) {
 			return "", err
 		}
 		return acceptanceRole(request), nil
+
+	case golivev1alpha1.LedgerGo:
+		if len(in.SupervisionRoles) == 0 {
+			return "", errors.New("no GoLivePolicy of the request's namespace asks for supervision (spec.supervision), so there is no go to give")
+		}
+		if err := phaseAllows(); err != nil {
+			return "", err
+		}
+		requester, known := request.Annotations[golivev1alpha1.AnnotationRequestedBy]
+		switch {
+		case !known:
+			return "", fmt.Errorf("the request has no %s (it was created before golive's webhook was installed), so the requester cannot be ruled out: re-create the request",
+				golivev1alpha1.AnnotationRequestedBy)
+		case sameUser(requester, in.User):
+			return "", fmt.Errorf("%s requested this update and may not say go for it: one executes, one supervises", in.User)
+		}
+		if supervision := request.Status.Supervision; supervision != nil {
+			for _, given := range supervision.Given {
+				if sameUser(given.User, in.User) {
+					return "", fmt.Errorf("%s already said go in this opening (as %s at %s): one person counts once",
+						in.User, given.Role, given.At.UTC().Format(time.RFC3339))
+				}
+			}
+		}
+		// The role is the first supervision role user holds that still waits (supervisionRole).
+		return "", nil
 
 	case golivev1alpha1.LedgerAbort:
 		if err := phaseAllows(); err != nil {
@@ -187,8 +215,12 @@ func describeMissingRight(user string, action golivev1alpha1.LedgerAction, attri
 		return fmt.Sprintf("%s may not abort this request: that needs the verb update on updaterequests.%s/%s in namespace %s",
 			user, attributes.Group, attributes.Name, attributes.Namespace)
 	}
+	verb := string(action)
+	if action == golivev1alpha1.LedgerGo {
+		verb = "say go"
+	}
 	return fmt.Sprintf("%s may not %s for role %s in namespace %s: no RBAC rule grants them the verb %s on %s.%s/%s",
-		user, action, attributes.Name, attributes.Namespace, attributes.Verb, attributes.Resource, attributes.Group, attributes.Name)
+		user, verb, attributes.Name, attributes.Namespace, attributes.Verb, attributes.Resource, attributes.Group, attributes.Name)
 }
 
 // checkFresh refuses an entry whose time is not now, give or take skew: the

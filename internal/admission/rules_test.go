@@ -20,7 +20,16 @@ func TestCheckCommand(t *testing.T) {
 		reject  = golivev1alpha1.LedgerReject
 		accept  = golivev1alpha1.LedgerAccept
 		abort   = golivev1alpha1.LedgerAbort
+		goCmd   = golivev1alpha1.LedgerGo
 	)
+	supervisor := []string{"operations-supervisor"}
+	awaitingGo := func() *testfixtures.UpdateRequestWrapper {
+		return testfixtures.MakeAlicesRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseAwaitingGo))
+	}
+	wentAlready := awaitingGo().Mutate(func(r *golivev1alpha1.UpdateRequest) {
+		r.Status.Supervision = &golivev1alpha1.SupervisionStatus{Roles: []string{"operations-supervisor", "shift-lead"},
+			Given: []golivev1alpha1.ApprovalRecord{{Role: "shift-lead", User: "sam@example.com", At: metav1.NewTime(suiteTime)}}}
+	}).Obj()
 	awaiting := testfixtures.MakeAlicesRequest("billing", "r").Acceptance("business-owner", 0, "").Mutate(inPhase(golivev1alpha1.PhaseAwaitingApproval))
 	approved := awaiting.Obj()
 	bobApproved := ledger.Sign(testKey, approved, approvalBy(approved, "bob@example.com", "rnd-lead"))
@@ -34,6 +43,7 @@ func TestCheckCommand(t *testing.T) {
 		user           string
 		emergencyRoles []string
 		unknown        string
+		supervision    []string
 		ledger         []golivev1alpha1.LedgerEntry
 		wantRole       string
 		wantErr        string
@@ -81,7 +91,7 @@ func TestCheckCommand(t *testing.T) {
 		{name: "self-approval in another case", request: awaiting.Obj(), command: Command{Action: approve, Role: "rnd-lead"}, user: " Alice@Example.com",
 			wantErr: " Alice@Example.com requested this update and may not approve it"},
 		{name: "approval by a ServiceAccount", request: awaiting.Obj(), command: Command{Action: approve, Role: "rnd-lead"}, user: "system:serviceaccount:billing:deployer",
-			wantErr: "system:serviceaccount:billing:deployer is a ServiceAccount: approvals, rejections and acceptances come from people"},
+			wantErr: "system:serviceaccount:billing:deployer is a ServiceAccount: approvals, rejections, acceptances and go come from people"},
 		{name: "rejection by a ServiceAccount", request: awaiting.Obj(), command: Command{Action: reject, Role: "rnd-lead"}, user: "system:serviceaccount:billing:deployer",
 			wantErr: "is a ServiceAccount"},
 		{name: "acceptance by a ServiceAccount", request: testfixtures.MakeAlicesRequest("billing", "r").Acceptance("business-owner", 0, "").Mutate(inPhase(golivev1alpha1.PhaseAwaitingAcceptance)).Obj(),
@@ -130,6 +140,24 @@ func TestCheckCommand(t *testing.T) {
 		{name: "accept without an acceptance step", request: testfixtures.MakeAlicesRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseVerifying)).Obj(),
 			command: Command{Action: accept}, user: "erin@example.com", wantErr: "this request has no acceptance step (spec.acceptance)"},
 
+		// go: the role is chosen with the API server (supervisionRole), not here
+		{name: "go", request: awaitingGo().Obj(), command: Command{Action: goCmd, Comment: "watching"}, user: "sam@example.com", supervision: supervisor},
+		{name: "go before the window is open", request: testfixtures.MakeAlicesRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseScheduled)).Obj(),
+			command: Command{Action: goCmd}, user: "sam@example.com", supervision: supervisor,
+			wantErr: "go is possible only in AwaitingGo, once the window is open and every other gate passed"},
+		{name: "go once production started", request: testfixtures.MakeAlicesRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseBackingUp)).Obj(),
+			command: Command{Action: goCmd}, user: "sam@example.com", supervision: supervisor, wantErr: "the request is in BackingUp"},
+		{name: "go without supervision", request: awaitingGo().Obj(), command: Command{Action: goCmd}, user: "sam@example.com",
+			wantErr: "no GoLivePolicy of the request's namespace asks for supervision"},
+		{name: "go by the requester", request: awaitingGo().Obj(), command: Command{Action: goCmd}, user: "Alice@example.com", supervision: supervisor,
+			wantErr: "Alice@example.com requested this update and may not say go for it: one executes, one supervises"},
+		{name: "go, requester unknown", request: awaitingGo().Mutate(noRequester).Obj(), command: Command{Action: goCmd}, user: "sam@example.com",
+			supervision: supervisor, wantErr: "the request has no golive.dev/requested-by"},
+		{name: "go by a ServiceAccount", request: awaitingGo().Obj(), command: Command{Action: goCmd}, user: "system:serviceaccount:billing:deployer",
+			supervision: supervisor, wantErr: "is a ServiceAccount"},
+		{name: "second go by the same person", request: wentAlready, command: Command{Action: goCmd}, user: "sam@example.com",
+			supervision: []string{"operations-supervisor", "shift-lead"}, wantErr: "sam@example.com already said go in this opening (as shift-lead at 2026-11-19T10:00:00Z): one person counts once"},
+
 		// abort
 		{name: "abort", request: testfixtures.MakeAlicesRequest("billing", "r").Mutate(inPhase(golivev1alpha1.PhaseUpdating)).Obj(),
 			command: Command{Action: abort, Comment: "outage"}, user: "alice@example.com"},
@@ -139,7 +167,7 @@ func TestCheckCommand(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			role, err := checkCommand(commandInput{
 				Request: tc.request, SpecHash: ledger.SpecHash(&tc.request.Spec), Command: tc.command, User: tc.user,
-				EmergencyRoles: tc.emergencyRoles, EmergencyRolesUnknown: tc.unknown, Ledger: tc.ledger,
+				EmergencyRoles: tc.emergencyRoles, EmergencyRolesUnknown: tc.unknown, Ledger: tc.ledger, SupervisionRoles: tc.supervision,
 			})
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {

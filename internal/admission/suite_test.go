@@ -42,12 +42,12 @@ var (
 
 // The users of the tests. Each test's namespace binds them to their roles.
 const (
-	alice = "alice@example.com" // the requester; also holds rnd-lead, to try approving her own request
+	alice = "alice@example.com" // the requester; also holds rnd-lead and operations-supervisor, to try approving and saying go on her own request
 	bob   = "bob@example.com"   // rnd-lead
 	carol = "carol@example.com" // operations-office
 	dave  = "dave@example.com"  // may edit requests, holds no approval role
 	erin  = "erin@example.com"  // business-owner, the acceptance role
-	frank = "frank@example.com" // cto, the window's emergency role
+	frank = "frank@example.com" // cto, the window's emergency role; operations-supervisor
 	pat   = "pat@example.com"   // may only patch requests: can annotate, but has no "update" to abort
 )
 
@@ -140,6 +140,13 @@ func (s *webhookSuite) installClusterRoles(ctx context.Context) error {
 			},
 		},
 		{
+			// A supervision role, as an organisation would grant it: like an approval role.
+			ObjectMeta: metav1.ObjectMeta{Name: "test-supervisor-operations-supervisor"},
+			Rules: []rbacv1.PolicyRule{
+				{APIGroups: []string{"golive.dev"}, Resources: []string{"approvalroles"}, ResourceNames: []string{"operations-supervisor"}, Verbs: []string{"approve"}},
+			},
+		},
+		{
 			ObjectMeta: metav1.ObjectMeta{Name: "test-updaterequest-patcher"},
 			Rules: []rbacv1.PolicyRule{
 				{APIGroups: []string{"golive.dev"}, Resources: []string{"updaterequests"}, Verbs: []string{"get", "patch"}},
@@ -223,6 +230,7 @@ var fixtureBindings = []struct {
 	{"golive-approver-operations-office", []string{carol}},
 	{"golive-approver-business-owner", []string{erin}},
 	{"golive-approver-cto", []string{frank}},
+	{"test-supervisor-operations-supervisor", []string{alice, frank}},
 }
 
 func newFixture(t *testing.T) *fixture {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -168,8 +169,9 @@ func checkCreateAnnotations(request *golivev1alpha1.UpdateRequest) error {
 		return refused("%s is written by golive only: remove it", golivev1alpha1.AnnotationLedger)
 	}
 	if carriesCommand(request.Annotations) {
-		return refused("commands act on an existing request: create it without %s, %s, %s and %s, then annotate it",
-			golivev1alpha1.AnnotationApprove, golivev1alpha1.AnnotationReject, golivev1alpha1.AnnotationAccept, golivev1alpha1.AnnotationAbort)
+		return refused("commands act on an existing request: create it without %s, %s, %s, %s and %s, then annotate it",
+			golivev1alpha1.AnnotationApprove, golivev1alpha1.AnnotationReject, golivev1alpha1.AnnotationAccept, golivev1alpha1.AnnotationGo,
+			golivev1alpha1.AnnotationAbort)
 	}
 	return nil
 }
@@ -274,21 +276,23 @@ func (w *Webhooks) decide(ctx context.Context, stored *golivev1alpha1.UpdateRequ
 			return golivev1alpha1.LedgerEntry{}, err
 		}
 	}
+	if command.Action == golivev1alpha1.LedgerGo {
+		rules, err := w.namespaceRules(ctx, stored.Namespace)
+		if err != nil {
+			return golivev1alpha1.LedgerEntry{}, err
+		}
+		input.SupervisionRoles = slices.Sorted(maps.Keys(rules.SupervisionRoles))
+	}
 	role, err := checkCommand(input)
 	if err != nil {
 		return golivev1alpha1.LedgerEntry{}, &refusal{message: err.Error()}
 	}
-	attributes := accessFor(stored, command.Action, role)
-	allowed, reason, err := w.Access.Allowed(ctx, user, attributes)
-	if err != nil {
-		return golivev1alpha1.LedgerEntry{}, err
-	}
-	if !allowed {
-		message := describeMissingRight(user.Username, command.Action, attributes)
-		if reason != "" {
-			message += " (" + reason + ")"
+	if command.Action == golivev1alpha1.LedgerGo {
+		if role, err = w.supervisionRole(ctx, stored, user, input.SupervisionRoles); err != nil {
+			return golivev1alpha1.LedgerEntry{}, err
 		}
-		return golivev1alpha1.LedgerEntry{}, &refusal{message: message}
+	} else if err := w.checkAccess(ctx, stored, user, command.Action, role); err != nil {
+		return golivev1alpha1.LedgerEntry{}, err
 	}
 	return golivev1alpha1.LedgerEntry{
 		User:     user.Username,
@@ -299,6 +303,52 @@ func (w *Webhooks) decide(ctx context.Context, stored *golivev1alpha1.UpdateRequ
 		Time:     ledgerTime(w.Clock.Now()),
 		SpecHash: specHash,
 	}, nil
+}
+
+// checkAccess refuses a command for role that user holds no right to give
+// (accessFor), naming the right.
+func (w *Webhooks) checkAccess(ctx context.Context, stored *golivev1alpha1.UpdateRequest, user authenticationv1.UserInfo,
+	action golivev1alpha1.LedgerAction, role string) error {
+	attributes := accessFor(stored, action, role)
+	allowed, reason, err := w.Access.Allowed(ctx, user, attributes)
+	if err != nil {
+		return err
+	}
+	if !allowed {
+		message := describeMissingRight(user.Username, action, attributes)
+		if reason != "" {
+			message += " (" + reason + ")"
+		}
+		return &refusal{message: message}
+	}
+	return nil
+}
+
+// supervisionRole is the role a go by user is recorded for: the first of
+// roles, still without a go counted in this opening (status.supervision),
+// that user holds. The mutating and the validating webhook read the same
+// stored request, so both choose the same role.
+func (w *Webhooks) supervisionRole(ctx context.Context, stored *golivev1alpha1.UpdateRequest, user authenticationv1.UserInfo, roles []string) (string, error) {
+	waiting := slices.DeleteFunc(slices.Clone(roles), func(role string) bool {
+		return stored.Status.Supervision != nil && slices.ContainsFunc(stored.Status.Supervision.Given,
+			func(given golivev1alpha1.ApprovalRecord) bool { return given.Role == role })
+	})
+	if len(waiting) == 0 {
+		return "", refused("every supervision role (%s) already said go in this opening of the window", strings.Join(roles, ", "))
+	}
+	var refusals []string
+	for _, role := range waiting {
+		err := w.checkAccess(ctx, stored, user, golivev1alpha1.LedgerGo, role)
+		var refusal *refusal
+		switch {
+		case err == nil:
+			return role, nil
+		case !errors.As(err, &refusal):
+			return "", err
+		}
+		refusals = append(refusals, refusal.message)
+	}
+	return "", refused("%s", strings.Join(refusals, "; "))
 }
 
 // emergencyRoles reads the roles of the request's window of which an
@@ -484,9 +534,9 @@ func appendedEntry(before, after string) (*golivev1alpha1.LedgerEntry, error) {
 	if before == after {
 		return nil, nil
 	}
-	directEdit := fmt.Errorf("%s is written by golive only: it appends one signed entry per command given with %s, %s, %s or %s",
+	directEdit := fmt.Errorf("%s is written by golive only: it appends one signed entry per command given with %s, %s, %s, %s or %s",
 		golivev1alpha1.AnnotationLedger, golivev1alpha1.AnnotationApprove, golivev1alpha1.AnnotationReject,
-		golivev1alpha1.AnnotationAccept, golivev1alpha1.AnnotationAbort)
+		golivev1alpha1.AnnotationAccept, golivev1alpha1.AnnotationGo, golivev1alpha1.AnnotationAbort)
 	old, err := ledger.Parse(before)
 	if err != nil {
 		return nil, fmt.Errorf("%w (the stored ledger cannot be read: %v)", directEdit, err)

@@ -472,22 +472,47 @@ func abortScript(t *testing.T, j *journey) {
 	j.productionUntouched()
 }
 
+// supervisedScript plays releaseScript under a policy that asks for
+// supervision: production starts on sam's go, given in AwaitingGo.
+func supervisedScript(t *testing.T, j *journey) {
+	j.passStaging()
+	j.waitForPhase(golivev1alpha1.PhaseAwaitingApproval)
+	j.approve("bob", "rnd-lead")
+	j.waitForPhase(golivev1alpha1.PhaseAwaitingGo)
+	j.productionUntouched()
+	j.command("sam", "operations-supervisor", golivev1alpha1.LedgerGo, "on the bridge")
+	j.waitForImageAndRollOut(j.production, newImage)
+	j.finishJobIn(verify.EnvironmentProduction, true)
+	j.waitForPhase(golivev1alpha1.PhaseAwaitingAcceptance)
+	j.command("frank", "business", golivev1alpha1.LedgerAccept, "invoices look right")
+	request := j.waitForPhase(golivev1alpha1.PhaseSucceeded)
+	want := []string{"Created", "StagingStarted", "Verifying", "StagingVerified", "SoakCompleted", "Approved", golivev1alpha1.ReasonAwaitingGo,
+		"ProductionStarted", "BackedUp", "Verifying", "Verified", golivev1alpha1.ReasonSucceeded}
+	if got := timelineEvents(request); !slices.Equal(got, want) {
+		t.Errorf("timeline = %v, want %v", got, want)
+	}
+}
+
 // TestKilledAfterAnyWriteReachesTheSameEnd kills golive right after each of
 // its writes in turn (the moment a crash costs the most: the API server has
 // the change, golive has not acted on it) and checks that the new manager
 // finishes the release exactly as an uninterrupted one, creating nothing twice.
 func TestKilledAfterAnyWriteReachesTheSameEnd(t *testing.T) {
-	scripts := map[string]func(*testing.T, *journey){"release": releaseScript, "rollback": rollbackScript, "abort": abortScript}
+	scripts := map[string]func(*testing.T, *journey){"release": releaseScript, "rollback": rollbackScript, "abort": abortScript, "supervised": supervisedScript}
 	for name, script := range scripts {
 		t.Run(name, func(t *testing.T) {
 			acceptance := withRequest(func(r *golivev1alpha1.UpdateRequest) {
 				productionSmoke(r)
 				r.Spec.Acceptance = &golivev1alpha1.Acceptance{Role: "business", Timeout: metav1.Duration{Duration: 2 * time.Hour}}
 			})
+			options := []journeyOption{acceptance}
+			if name == "supervised" {
+				options = append(options, withBeforeRequest(func(j *journey) { j.supervisedBy("supervised-"+j.production, "operations-supervisor") }))
+			}
 			// An uninterrupted run counts the writes.
 			var writes int32
 			t.Run("uninterrupted", func(t *testing.T) {
-				j := newJourney(t, acceptance)
+				j := newJourney(t, options...)
 				script(t, j)
 				writes = j.operator.writes.Load()
 			})
@@ -497,7 +522,7 @@ func TestKilledAfterAnyWriteReachesTheSameEnd(t *testing.T) {
 			for n := int32(1); n <= writes; n++ {
 				t.Run(fmt.Sprintf("after write %d of %d", n, writes), func(t *testing.T) {
 					t.Parallel()
-					j := newJourney(t, acceptance, killingAfterWrite(n))
+					j := newJourney(t, append(slices.Clone(options), killingAfterWrite(n))...)
 					created := &createdOnce{j: j}
 					script(t, j)
 					// The planned kill must happen, and the operator restart once: a

@@ -49,6 +49,8 @@ func commandActionOf(action golivev1alpha1.LedgerAction) (lifecycle.CommandActio
 		return lifecycle.ActionReject, nil
 	case golivev1alpha1.LedgerAccept:
 		return lifecycle.ActionAccept, nil
+	case golivev1alpha1.LedgerGo:
+		return lifecycle.ActionGo, nil
 	case golivev1alpha1.LedgerAbort:
 		return lifecycle.ActionAbort, nil
 	}

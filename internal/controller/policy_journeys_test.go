@@ -146,6 +146,87 @@ func TestPolicyStatusSaysWhatItGovernsAndWhatIsWrong(t *testing.T) {
 	})
 }
 
+// supervisedBy makes a policy of the journey's own ask for a go from role.
+func (j *journey) supervisedBy(name, role string) *golivev1alpha1.GoLivePolicy {
+	j.t.Helper()
+	p := j.governedBy(name)
+	base := p.DeepCopy()
+	p.Spec.Approvals, p.Spec.Supervision = nil, &golivev1alpha1.PolicySupervision{Role: role}
+	if err := env.Client.Patch(j.t.Context(), p, client.MergeFrom(base)); err != nil {
+		j.t.Fatal(err)
+	}
+	return p
+}
+
+// One executes, one supervises: once the window is open and every other gate
+// passed, production waits for a go from the policy's supervision role. The
+// requester's go does not count; without a go before the opening no longer
+// fits production, the request waits for the next opening, where a go given
+// then starts production.
+func TestSupervisedRequestStartsProductionAfterGo(t *testing.T) {
+	j := newJourney(t, withWindow(weekdayEvenings))
+	name := "supervised-" + j.production
+	p := j.supervisedBy(name, "operations-supervisor")
+	monday := time.Date(2026, 11, 23, 20, 0, 0, 0, time.UTC)
+	j.passStaging()
+	j.waitForPhase(golivev1alpha1.PhaseAwaitingApproval)
+	j.approve("bob", "rnd-lead")
+	j.waitForReady(golivev1alpha1.ReasonWindowClosed, "planned start 2026-11-23T20:00:00Z")
+
+	j.stepClockTo(monday)
+	request := j.waitForReady(golivev1alpha1.ReasonAwaitingGo, "from a person holding role operations-supervisor who is not the requester until")
+	supervision := request.Status.Supervision
+	if request.Status.Phase != golivev1alpha1.PhaseAwaitingGo || supervision == nil || supervision.Until == nil ||
+		!slices.Equal(supervision.Roles, []string{"operations-supervisor"}) || !supervision.Until.Time.Before(monday.Add(2*time.Hour)) {
+		t.Fatalf("phase %s, supervision %+v; want AwaitingGo for operations-supervisor until the opening no longer fits", request.Status.Phase, supervision)
+	}
+	until := supervision.Until.Time
+	j.command("alice", "operations-supervisor", golivev1alpha1.LedgerGo, "my own go")
+	j.waitForEvents(golivev1alpha1.ReasonAwaitingGo)
+	j.productionUntouched()
+
+	// Nobody else said go: the opening no longer fits production and the request waits for Tuesday's.
+	j.stepClockTo(until.Add(time.Second))
+	request = j.waitForReady(golivev1alpha1.ReasonWindowClosed, "planned start 2026-11-24T20:00:00Z")
+	if request.Status.Phase != golivev1alpha1.PhaseScheduled {
+		t.Fatalf("phase %s, want Scheduled once the opening no longer fits", request.Status.Phase)
+	}
+	j.waitForEvents(golivev1alpha1.ReasonGoLapsed)
+	j.productionUntouched()
+
+	tuesday := monday.Add(24 * time.Hour)
+	j.stepClockTo(tuesday)
+	j.waitForReady(golivev1alpha1.ReasonAwaitingGo, "operations-supervisor")
+	j.command("sam", "operations-supervisor", golivev1alpha1.LedgerGo, "on the bridge")
+	j.waitForImageAndRollOut(j.production, newImage)
+	request = j.waitForPhase(golivev1alpha1.PhaseSucceeded)
+	if !request.Status.Production.StartedAt.Time.Equal(tuesday) {
+		t.Errorf("production started at %s, want at sam's go %s", request.Status.Production.StartedAt, tuesday)
+	}
+	started := request.Status.Timeline[slices.IndexFunc(request.Status.Timeline, func(e golivev1alpha1.TimelineEntry) bool {
+		return e.Event == golivev1alpha1.ReasonProductionStarted
+	})]
+	if started.Actor != "sam" || !strings.Contains(started.Message, "Go given by sam (operations-supervisor): on the bridge") {
+		t.Errorf("the ProductionStarted entry = %+v, want sam's go", started)
+	}
+	var events []string
+	for _, entry := range request.Status.Timeline {
+		events = append(events, entry.Event)
+	}
+	want := []string{"Approved", golivev1alpha1.ReasonAwaitingGo, golivev1alpha1.ReasonGoLapsed, golivev1alpha1.ReasonAwaitingGo, golivev1alpha1.ReasonProductionStarted}
+	if at := slices.Index(events, "Approved"); at < 0 || len(events) < at+len(want) || !slices.Equal(events[at:at+len(want)], want) {
+		t.Errorf("timeline events %v, want %v in a row", events, want)
+	}
+	noRepeatedTimeline(t, request)
+	given := request.Status.Supervision
+	if given == nil || len(given.Given) != 1 || given.Given[0].User != "sam" {
+		t.Errorf("status.supervision = %+v, want sam's go recorded", given)
+	}
+	if wantApplied := (golivev1alpha1.AppliedPolicy{Name: name, Generation: p.Generation}); !slices.Contains(request.Status.Policies, wantApplied) {
+		t.Errorf("status.policies = %+v, want %+v", request.Status.Policies, wantApplied)
+	}
+}
+
 // A policy's staging.maxAge: staging verified in the morning is too old for
 // the evening's opening, so golive verifies it again, with a new Job, before
 // production starts; the soak and the approvals stand.

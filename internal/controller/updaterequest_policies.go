@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
@@ -43,6 +44,7 @@ func (r *UpdateRequestReconciler) observePolicies(ctx context.Context, request *
 	}
 	world.ApprovalExpiry = lifecycle.ApprovalExpiry{After: rules.ExpireAfter.Duration, Policy: rules.ExpireAfter.Policy}
 	world.NoticeMinLead = lifecycle.NoticeLead{After: rules.NoticeMinLead.Duration, Policy: rules.NoticeMinLead.Policy}
+	world.SupervisionRoles = slices.Sorted(maps.Keys(rules.SupervisionRoles))
 	world.StagingMaxAge = lifecycle.StagingMaxAge{After: rules.MaxAge.Duration, Policy: rules.MaxAge.Policy}
 	if rules.Emergency != nil && world.Window.Found {
 		// The policies' emergency rules replace the window's, budget and period included.
@@ -65,10 +67,10 @@ func (r *UpdateRequestReconciler) observePolicies(ctx context.Context, request *
 
 // checksClaimsNow says when backup.requireSnapshots reads the claims the
 // production targets mount: at the start, for early word, and while
-// production is scheduled, for the production gate. Each look reads every
+// production is scheduled (Scheduled, AwaitingGo), for the production gate. Each look reads every
 // target from the API server (the cache drops volumes).
 func checksClaimsNow(phase golivev1alpha1.Phase) bool {
-	return phase == "" || phase == golivev1alpha1.PhasePending || phase == golivev1alpha1.PhaseScheduled
+	return phase == "" || phase == golivev1alpha1.PhasePending || phase == golivev1alpha1.PhaseScheduled || phase == golivev1alpha1.PhaseAwaitingGo
 }
 
 // unsnapshottedClaims are the existing claims the production targets mount

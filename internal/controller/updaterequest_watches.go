@@ -45,12 +45,13 @@ func (r *UpdateRequestReconciler) requestsWhere(ctx context.Context, keep func(*
 
 // requestsOfWindows wakes the requests a window's change concerns: all of
 // those naming it when it is created, deleted or its spec changes; only those
-// waiting in Scheduled when the production updates it counts change (room for
-// one more, or an emergency budget back). The window's other status changes,
-// such as opening, wake none: each request plans on the window's spec itself.
+// waiting in Scheduled or AwaitingGo when the production updates it counts
+// change (room for one more, or an emergency budget back; or none left, for a
+// request waiting for go). The window's other status changes, such as
+// opening, wake none: each request plans on the window's spec itself.
 func (r *UpdateRequestReconciler) requestsOfWindows() handler.EventHandler {
 	scheduled := func(request *golivev1alpha1.UpdateRequest) bool {
-		return request.Status.Phase == golivev1alpha1.PhaseScheduled
+		return request.Status.Phase == golivev1alpha1.PhaseScheduled || request.Status.Phase == golivev1alpha1.PhaseAwaitingGo
 	}
 	enqueue := func(ctx context.Context, window client.Object, keep func(*golivev1alpha1.UpdateRequest) bool, queue workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 		addAll(queue, r.requestsWhere(ctx, keep, client.InNamespace(window.GetNamespace()), client.MatchingFields{WindowNameIndex: window.GetName()}))

@@ -161,7 +161,7 @@ func CheckEntry(entry golivev1alpha1.LedgerEntry) error {
 		problems = append(problems, errors.New("no user"))
 	}
 	switch entry.Action {
-	case golivev1alpha1.LedgerApprove, golivev1alpha1.LedgerReject, golivev1alpha1.LedgerAccept:
+	case golivev1alpha1.LedgerApprove, golivev1alpha1.LedgerReject, golivev1alpha1.LedgerAccept, golivev1alpha1.LedgerGo:
 		if entry.Role == "" {
 			problems = append(problems, fmt.Errorf("no role for %s", entry.Action))
 		}

@@ -12,7 +12,7 @@ import (
 // approvalPhases are the phases in which approvals are taken: staging is
 // verified and production has not started.
 var approvalPhases = []golivev1alpha1.Phase{
-	golivev1alpha1.PhaseSoaking, golivev1alpha1.PhaseAwaitingApproval, golivev1alpha1.PhaseScheduled,
+	golivev1alpha1.PhaseSoaking, golivev1alpha1.PhaseAwaitingApproval, golivev1alpha1.PhaseScheduled, golivev1alpha1.PhaseAwaitingGo,
 }
 
 // CommandRefusal says why the request's phase does not allow a command now.
@@ -29,7 +29,8 @@ func (r *CommandRefusal) Error() string { return r.Message }
 // commands") to a command for role: approvals only once staging is verified
 // for the spec with hash specHash and until production starts; a rejection
 // before production, or by the acceptance role in AwaitingAcceptance; an
-// acceptance only in AwaitingAcceptance; an abort until the request ends. It
+// acceptance only in AwaitingAcceptance; a go only in AwaitingGo; an abort
+// until the request ends. It
 // returns nil or a *CommandRefusal. Who may give the command is not its
 // concern: that is for RBAC and the webhook.
 func CommandAllowed(request *golivev1alpha1.UpdateRequest, action CommandAction, role, specHash string) error {
@@ -81,6 +82,12 @@ func phaseAllows(phase golivev1alpha1.Phase, spec *golivev1alpha1.UpdateRequestS
 			return refuse("this request has no acceptance step (spec.acceptance)")
 		case phase != golivev1alpha1.PhaseAwaitingAcceptance:
 			return refuse("acceptance is possible only in AwaitingAcceptance; the request is in %s", phase)
+		}
+	case ActionGo:
+		if phase != golivev1alpha1.PhaseAwaitingGo {
+			refusal := refuse("go is possible only in AwaitingGo, once the window is open and every other gate passed (where a GoLivePolicy asks for supervision); the request is in %s", phase)
+			refusal.Later = !phase.TouchesProduction()
+			return refusal
 		}
 	case ActionAbort:
 	default:

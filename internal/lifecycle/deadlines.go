@@ -51,6 +51,11 @@ func Deadlines(request *golivev1alpha1.UpdateRequest) []Deadline {
 					Then: golivev1alpha1.PhaseBackingUp})
 			}
 		}
+	case golivev1alpha1.PhaseAwaitingGo:
+		if supervision := status.Supervision; supervision != nil && supervision.Until != nil {
+			out = append(out, Deadline{At: supervision.Until.Time,
+				What: "last go that production still fits in this opening; then Scheduled, for the next opening", Then: golivev1alpha1.PhaseScheduled})
+		}
 	case golivev1alpha1.PhaseBackingUp:
 		if status.Production != nil && status.Production.StartedAt != nil {
 			out = append(out, Deadline{At: backupDeadline(status), What: "backup times out: RollingBack", Then: golivev1alpha1.PhaseRollingBack})

@@ -69,6 +69,8 @@ type decider struct {
 	// expiredApprovals are those a policy's expireAfter no longer counts.
 	approvals        Tally
 	expiredApprovals []Command
+	// goAwaited: this decision left the request waiting for go (AwaitingGo).
+	goAwaited bool
 }
 
 func (d *decider) run() {
@@ -105,7 +107,7 @@ func (d *decider) run() {
 			d.soaking()
 		case golivev1alpha1.PhaseAwaitingApproval:
 			d.awaitingApproval()
-		case golivev1alpha1.PhaseScheduled:
+		case golivev1alpha1.PhaseScheduled, golivev1alpha1.PhaseAwaitingGo:
 			d.scheduled()
 		case golivev1alpha1.PhaseBackingUp:
 			d.backingUp()
@@ -145,7 +147,7 @@ func (d *decider) specChanged() bool {
 	}
 	hadApprovals := len(d.status.Approvals) > 0
 	d.status.SpecHash = d.world.SpecHash
-	d.status.Staging, d.status.Schedule, d.status.Approvals, d.status.ApprovalSummary = nil, nil, nil, ""
+	d.status.Staging, d.status.Schedule, d.status.Approvals, d.status.ApprovalSummary, d.status.Supervision = nil, nil, nil, "", nil
 	for _, gate := range []string{golivev1alpha1.ConditionStagingVerified, golivev1alpha1.ConditionApproved, golivev1alpha1.ConditionScheduled} {
 		meta.RemoveStatusCondition(&d.status.Conditions, gate)
 	}

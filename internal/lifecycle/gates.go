@@ -56,6 +56,16 @@ func AttestedFrom(verified []golivev1alpha1.GateRecord, specHash string) Atteste
 // gates not met, each a message naming it; none when production may start.
 // It trusts nothing of the request's status.
 func ProductionGates(request *golivev1alpha1.UpdateRequest, world World, now time.Time) []string {
+	unmet := gatesBeforeGo(request, world, now)
+	if gate := supervisionGate(request, world, now); gate != "" {
+		unmet = append(unmet, gate)
+	}
+	return unmet
+}
+
+// gatesBeforeGo is ProductionGates but the go of the supervision roles:
+// a request that meets them waits for the go in AwaitingGo.
+func gatesBeforeGo(request *golivev1alpha1.UpdateRequest, world World, now time.Time) []string {
 	spec := &request.Spec
 	emergency := spec.Emergency != nil
 	var unmet []string

@@ -10,7 +10,8 @@ import (
 // path first, then the other ends and the rollback.
 var phaseOrder = []golivev1alpha1.Phase{
 	golivev1alpha1.PhasePending, golivev1alpha1.PhaseStaging, golivev1alpha1.PhaseVerifyingStaging, golivev1alpha1.PhaseSoaking,
-	golivev1alpha1.PhaseAwaitingApproval, golivev1alpha1.PhaseScheduled, golivev1alpha1.PhaseBackingUp, golivev1alpha1.PhaseUpdating,
+	golivev1alpha1.PhaseAwaitingApproval, golivev1alpha1.PhaseScheduled, golivev1alpha1.PhaseAwaitingGo, golivev1alpha1.PhaseBackingUp,
+	golivev1alpha1.PhaseUpdating,
 	golivev1alpha1.PhaseVerifying, golivev1alpha1.PhaseAwaitingAcceptance, golivev1alpha1.PhaseSucceeded, golivev1alpha1.PhaseFailed,
 	golivev1alpha1.PhaseRollingBack, golivev1alpha1.PhaseRolledBack, golivev1alpha1.PhaseRejected, golivev1alpha1.PhaseAborted,
 }

@@ -52,8 +52,8 @@ func TestPhaseOrderHasEveryPhaseOnce(t *testing.T) {
 		}
 		seen[phase] = true
 	}
-	if len(order) != 16 {
-		t.Errorf("%d phases, want 16", len(order))
+	if len(order) != 17 {
+		t.Errorf("%d phases, want 17", len(order))
 	}
 	order[0] = "Mutated"
 	if PhaseOrder()[0] != golivev1alpha1.PhasePending {

@@ -86,17 +86,22 @@ func expectedDuration(spec *golivev1alpha1.UpdateRequestSpec) time.Duration {
 }
 
 // scheduled plans the start of production, announces it, and starts the
-// backup once the start has come and the window lets production in.
+// backup once the start has come, the window lets production in and, where a
+// policy asks for supervision, the supervision roles said go (AwaitingGo,
+// which this also decides: a request waiting for go that no longer may start
+// goes back to Scheduled).
 func (d *decider) scheduled() {
+	d.goAwaited = false
 	if d.approvalsExpired() {
 		return
 	}
 	// A request still waiting here is looked at again when its first counted approval expires.
 	defer func() {
-		if d.status.Phase == golivev1alpha1.PhaseScheduled {
+		if d.status.Phase == golivev1alpha1.PhaseScheduled || d.status.Phase == golivev1alpha1.PhaseAwaitingGo {
 			d.waitUntil(nextApprovalExpiry(d.approvals, d.world.ApprovalExpiry))
 		}
 	}()
+	defer d.goLapsed()
 	name := d.spec.Window.Name
 	if !d.world.Window.Found {
 		d.stall(golivev1alpha1.ReasonReferenceNotFound, fmt.Sprintf("spec.window.name: GoLiveWindow %q not found in namespace %q", name, d.request.Namespace))
@@ -118,8 +123,15 @@ func (d *decider) scheduled() {
 	if !plan.PlannedStart.IsZero() {
 		schedule.PlannedStart = timePtr(plan.PlannedStart)
 	}
-	if d.status.Schedule != nil {
-		schedule.NoticeSentAt = d.status.Schedule.NoticeSentAt
+	if previous := d.status.Schedule; previous != nil {
+		schedule.NoticeSentAt = previous.NoticeSentAt
+		// Waiting for go, the start planned when the request entered AwaitingGo
+		// stays while it is in the current opening, rather than move with the clock.
+		if d.status.Phase == golivev1alpha1.PhaseAwaitingGo && previous.PlannedStart != nil && plan.PlannedStart.Equal(d.now) &&
+			!previous.PlannedStart.After(d.now) && calendar.State(d.now).Current.Contains(previous.PlannedStart.Time) {
+			schedule.PlannedStart = previous.PlannedStart
+			plan.PlannedStart = previous.PlannedStart.Time
+		}
 	}
 	d.status.Schedule = schedule
 	if noticeDue && plan.NeverOpens == "" {
@@ -156,10 +168,15 @@ func (d *decider) scheduled() {
 		return
 	}
 	// Whatever the status says, production starts only if every gate holds
-	// again, derived from what golive can verify.
-	if unmet := ProductionGates(d.request, d.world, d.now); len(unmet) > 0 {
+	// again, derived from what golive can verify; the go last, as it is the
+	// one a person gives once everything else is ready.
+	if unmet := gatesBeforeGo(d.request, d.world, d.now); len(unmet) > 0 {
 		d.gate(golivev1alpha1.ConditionScheduled, false, golivev1alpha1.ReasonGateNotPassed, "")
 		d.stall(golivev1alpha1.ReasonGateNotPassed, "Production was not started; gates not met: "+strings.Join(unmet, "; "))
+		return
+	}
+	goes, given := d.supervised(calendar)
+	if !given {
 		return
 	}
 	d.status.Production = &golivev1alpha1.EnvironmentStatus{StartedAt: d.timestamp()}
@@ -167,7 +184,11 @@ func (d *decider) scheduled() {
 	d.status.Policies = d.world.Policies
 	// Part of the same status patch as the phase, before any action: a restart finds both or neither.
 	d.recordGate(golivev1alpha1.GateProductionStarted)
-	d.enter(golivev1alpha1.PhaseBackingUp, golivev1alpha1.ReasonProductionStarted, "Backing up before updating production")
+	actor := Actor
+	if n := len(goes.Given); n > 0 {
+		actor = goes.Given[n-1].User
+	}
+	d.enterAs(golivev1alpha1.PhaseBackingUp, golivev1alpha1.ReasonProductionStarted, goGivenBy(goes)+"Backing up before updating production", actor)
 }
 
 // emergencyAllowed reports whether the window allows this emergency update:

@@ -70,6 +70,9 @@ type World struct {
 	NoticeMinLead NoticeLead
 	// StagingMaxAge is the policies' staging.maxAge; zero: staging does not age.
 	StagingMaxAge StagingMaxAge
+	// SupervisionRoles are the policies' supervision roles, sorted: each says
+	// go before production starts (AwaitingGo). Empty: nobody supervises.
+	SupervisionRoles []string
 }
 
 // DataRestoreState is where the restore of the snapshotted claims stands.
@@ -220,6 +223,7 @@ const (
 	ActionApprove CommandAction = "approve"
 	ActionReject  CommandAction = "reject"
 	ActionAccept  CommandAction = "accept"
+	ActionGo      CommandAction = "go"
 	ActionAbort   CommandAction = "abort"
 )
 

@@ -27,8 +27,9 @@ func (v Violation) String() string {
 
 // Check lists how the request's spec falls short of rules, in a stable
 // order. What needs the cluster (the claims the targets mount, for
-// backup.requireSnapshots) or time (expireAfter, maxAge, notice,
-// supervision) is checked where it happens, not here.
+// backup.requireSnapshots) or time (expireAfter, maxAge, notice) or a
+// person (supervision: the go, internal/lifecycle) is checked where it
+// happens, not here.
 func Check(rules Rules, spec *golivev1alpha1.UpdateRequestSpec) []Violation {
 	var violations []Violation
 	for _, role := range slices.Sorted(maps.Keys(rules.Approvals)) {

@@ -264,7 +264,6 @@ func NotEnforced(p *golivev1alpha1.GoLivePolicy) []string {
 	spec := p.Spec
 	var fields []string
 	for field, set := range map[string]bool{
-		"spec.supervision":      spec.Supervision != nil,
 		"spec.protectWorkloads": spec.ProtectWorkloads,
 	} {
 		if set {

@@ -155,7 +155,8 @@ func TestProblems(t *testing.T) {
 func TestNotEnforcedNamesWhatThisVersionDoesNotEnforce(t *testing.T) {
 	p := productionApps() // expireAfter and maxAge
 	p.Spec.Supervision = &golivev1alpha1.PolicySupervision{Role: "operations-supervisor"}
-	want := []string{"spec.supervision"}
+	p.Spec.ProtectWorkloads = true
+	want := []string{"spec.protectWorkloads"}
 	if diff := cmp.Diff(want, NotEnforced(&p)); diff != "" {
 		t.Errorf("NotEnforced (-want +got):\n%s", diff)
 	}

@@ -17,6 +17,7 @@ func CommandTries() []CommandTry {
 		{Action: golivev1alpha1.LedgerReject, Role: "rnd-lead"},
 		{Action: golivev1alpha1.LedgerReject, Role: "business"},
 		{Action: golivev1alpha1.LedgerAccept},
+		{Action: golivev1alpha1.LedgerGo},
 		{Action: golivev1alpha1.LedgerAbort},
 	}
 }

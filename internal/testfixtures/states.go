@@ -22,7 +22,7 @@ type State struct {
 
 // States lists a request in every phase, and in the states within a phase
 // that change what may be done (staging verified for an older spec, an
-// emergency, an acceptance step), stamped relative to now. The tests that
+// emergency, an acceptance step, a supervised one waiting for go), stamped relative to now. The tests that
 // check every reader of a request answers alike (the plugin, the webhook,
 // the lifecycle) feed them these.
 func States(now time.Time) []State {
@@ -57,6 +57,11 @@ func States(now time.Time) []State {
 		{Name: "AwaitingApproval, emergency", Request: verified(golivev1alpha1.PhaseAwaitingApproval).Emergency("payments down").Obj()},
 		{Name: "Scheduled", Request: verified(golivev1alpha1.PhaseScheduled).Mutate(func(r *golivev1alpha1.UpdateRequest) {
 			r.Status.Schedule = &golivev1alpha1.ScheduleStatus{Window: "thursday-evening", PlannedStart: &metav1.Time{Time: now.Add(time.Hour)}}
+		}).Obj()},
+		{Name: "AwaitingGo", Request: verified(golivev1alpha1.PhaseAwaitingGo).Approved("rnd-lead", "bob", now.Add(-8*time.Minute), "").
+			Approved("operations-office", "carol", now.Add(-7*time.Minute), "").Mutate(func(r *golivev1alpha1.UpdateRequest) {
+			r.Status.Schedule = &golivev1alpha1.ScheduleStatus{Window: "thursday-evening", PlannedStart: &metav1.Time{Time: now.Add(-time.Minute)}}
+			r.Status.Supervision = &golivev1alpha1.SupervisionStatus{Roles: []string{"operations-supervisor"}, Until: &metav1.Time{Time: now.Add(time.Hour)}}
 		}).Obj()},
 		{Name: "BackingUp", Request: inProduction(golivev1alpha1.PhaseBackingUp).Obj()},
 		{Name: "Updating", Request: inProduction(golivev1alpha1.PhaseUpdating).Obj()},

@@ -4,7 +4,8 @@
 --   Degraded     it ended otherwise (Failed, RolledBack, Rejected, Aborted)
 --                or is Stalled until a person fixes what the message names
 --   Suspended    it waits for time, a go-live window or a person (soak,
---                approvals, the planned start, acceptance, spec.suspend)
+--                approvals, the planned start, a supervisor's go,
+--                acceptance, spec.suspend)
 --   Progressing  golive is working on it, or has not seen its spec yet
 -- Argo CD runs this without Lua's string library: only base and table.
 local hs = { status = "Progressing", message = "Waiting for golive to observe the request" }
@@ -35,7 +36,7 @@ end
 
 local ended = { Failed = true, RolledBack = true, Rejected = true, Aborted = true }
 local waits = {
-  Waiting = true, Soaking = true, AwaitingApproval = true, WindowClosed = true, Frozen = true,
+  Waiting = true, Soaking = true, AwaitingApproval = true, AwaitingGo = true, WindowClosed = true, Frozen = true,
   ConcurrencyLimit = true, EmergencyBudgetExhausted = true, TargetLocked = true, Suspended = true,
 }
 local stalled = conditions["Stalled"]
