@@ -202,7 +202,6 @@ func NotEnforced(p *golivev1alpha1.GoLivePolicy) []string {
 	for field, set := range map[string]bool{
 		"spec.supervision":       spec.Supervision != nil,
 		"spec.emergency":         spec.Emergency != nil,
-		"spec.protectWorkloads":  spec.ProtectWorkloads,
 		"spec.trustedSubmitters": len(spec.TrustedSubmitters) > 0,
 	} {
 		if set {

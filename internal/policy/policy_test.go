@@ -155,6 +155,7 @@ func TestProblems(t *testing.T) {
 func TestNotEnforcedNamesWhatThisVersionDoesNotEnforce(t *testing.T) {
 	p := productionApps() // expireAfter and maxAge
 	p.Spec.Supervision = &golivev1alpha1.PolicySupervision{Role: "operations-supervisor"}
+	p.Spec.ProtectWorkloads = true // enforced by the admission policy golive-protected-workloads
 	want := []string{"spec.supervision"}
 	if diff := cmp.Diff(want, NotEnforced(&p)); diff != "" {
 		t.Errorf("NotEnforced (-want +got):\n%s", diff)
