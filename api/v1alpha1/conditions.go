@@ -145,4 +145,8 @@ const (
 	// ReasonStatusNotTrusted: the status claims a production phase, but golive has
 	// no signed record that production started for this spec; nothing was changed.
 	ReasonStatusNotTrusted = "StatusNotTrusted"
+
+	// ReasonPolicyBreach: someone other than golive (the break-glass group) changed the pod
+	// template or replicas of a workload a GoLivePolicy with protectWorkloads protects.
+	ReasonPolicyBreach = "PolicyBreach"
 )

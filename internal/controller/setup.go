@@ -100,6 +100,15 @@ func Setup(ctx context.Context, mgr ctrl.Manager, options Options) (certificateR
 	if err := (&GoLivePolicyReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr, controller.Options{NewQueue: options.NewQueue}); err != nil {
 		return nil, fmt.Errorf("setting up the GoLivePolicy controller: %w", err)
 	}
+	if err := (&WorkloadProtectionReconciler{
+		Client:     mgr.GetClient(),
+		LiveReader: mgr.GetAPIReader(),
+		Clock:      options.Clock,
+		Recorder:   recorder,
+		Notifier:   options.Notifier,
+	}).SetupWithManager(mgr, controller.Options{NewQueue: options.NewQueue}); err != nil {
+		return nil, fmt.Errorf("setting up the workload protection controller: %w", err)
+	}
 	if options.VolumeSnapshots {
 		// One worker: deleting an expired snapshot is rare and quick.
 		retention := controller.Options{NewQueue: options.NewQueue}

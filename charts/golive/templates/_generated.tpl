@@ -868,7 +868,7 @@ variables:
     name: policy
   - expression: '(has(object.spec.replicas) ? object.spec.replicas : 0) != (has(oldObject.spec.replicas) ? oldObject.spec.replicas : 0)'
     name: replicasChanged
-  - expression: request.subResource != 'scale' && object.spec.template != oldObject.spec.template
+  - expression: has(object.spec.template) && object.spec.template != oldObject.spec.template
     name: templateChanged
 {{- end }}
 

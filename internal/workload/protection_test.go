@@ -1,0 +1,129 @@
+package workload_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/workload"
+)
+
+func TestProtectedKey(t *testing.T) {
+	for _, tt := range []struct {
+		kind v1alpha1.TargetKind
+		want string
+		ok   bool
+	}{
+		{v1alpha1.TargetDeployment, "deployments.api", true},
+		{v1alpha1.TargetStatefulSet, "statefulsets.api", true},
+		{v1alpha1.TargetDaemonSet, "", false},
+	} {
+		got, ok := workload.ProtectedKey(tt.kind, "api")
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("ProtectedKey(%s) = %q, %v; want %q, %v", tt.kind, got, ok, tt.want, tt.ok)
+		}
+		if ok && workload.IsSpecHashKey(got) {
+			t.Errorf("the key %q of a workload reads as a hash key", got)
+		}
+	}
+	if !workload.IsSpecHashKey(workload.SpecHashKey("deployments.api")) {
+		t.Error("SpecHashKey is not a hash key")
+	}
+}
+
+func TestProtectedSpecHashCoversTemplateAndReplicas(t *testing.T) {
+	deployment := func(image string, replicas int32, label string) *appsv1.Deployment {
+		d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "api", Labels: map[string]string{"team": label}}}
+		d.Spec.Replicas = ptr.To(replicas)
+		d.Spec.Template.Spec.Containers = []corev1.Container{{Name: "api", Image: image}}
+		return d
+	}
+	hash := func(d *appsv1.Deployment) string {
+		h, err := workload.ProtectedSpecHash(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	base := hash(deployment("api:1", 2, "a"))
+	if hash(deployment("api:1", 2, "b")) != base {
+		t.Error("a label of the workload changed the hash")
+	}
+	if hash(deployment("api:2", 2, "a")) == base {
+		t.Error("the image did not change the hash")
+	}
+	if hash(deployment("api:1", 3, "a")) == base {
+		t.Error("the replicas did not change the hash")
+	}
+}
+
+func TestLastSpecChange(t *testing.T) {
+	at := func(second int) *metav1.Time {
+		return &metav1.Time{Time: time.Date(2026, 12, 7, 12, 0, second, 0, time.UTC)}
+	}
+	template := &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:template":{"f:spec":{}}}}`)}
+	replicas := &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:replicas":{}}}`)}
+	labels := &metav1.FieldsV1{Raw: []byte(`{"f:metadata":{"f:labels":{}}}`)}
+	for _, tt := range []struct {
+		name    string
+		entries []metav1.ManagedFieldsEntry
+		want    workload.SpecChange
+		ok      bool
+		golive  bool
+	}{
+		{name: "nobody owns the spec", entries: []metav1.ManagedFieldsEntry{{Manager: "kubectl-label", Time: at(9), FieldsV1: labels}}},
+		{
+			name: "golive changed it last",
+			entries: []metav1.ManagedFieldsEntry{
+				{Manager: "kubectl-client-side-apply", Time: at(1), FieldsV1: template},
+				{Manager: "golive", Time: at(5), FieldsV1: template},
+				{Manager: "kubectl-label", Time: at(9), FieldsV1: labels},
+			},
+			want: workload.SpecChange{Manager: "golive", Time: at(5).Time}, ok: true, golive: true,
+		},
+		{
+			name: "kubectl scale after golive",
+			entries: []metav1.ManagedFieldsEntry{
+				{Manager: "golive", Time: at(5), FieldsV1: template},
+				{Manager: "kubectl", Subresource: "scale", Time: at(7), FieldsV1: replicas},
+			},
+			want: workload.SpecChange{Manager: "kubectl", Subresource: "scale", Time: at(7).Time}, ok: true,
+		},
+		{
+			name: "the same second: the other manager",
+			entries: []metav1.ManagedFieldsEntry{
+				{Manager: "kubectl-edit", Time: at(5), FieldsV1: template},
+				{Manager: "golive", Time: at(5), FieldsV1: template},
+			},
+			want: workload.SpecChange{Manager: "kubectl-edit", Time: at(5).Time}, ok: true,
+		},
+		{
+			name: "the autoscaler",
+			entries: []metav1.ManagedFieldsEntry{
+				{Manager: "golive", Time: at(5), FieldsV1: template},
+				{Manager: "kube-controller-manager", Subresource: "scale", Time: at(8), FieldsV1: replicas},
+				{Manager: "kube-controller-manager", Subresource: "status", Time: at(9), FieldsV1: replicas},
+			},
+			want: workload.SpecChange{Manager: "kube-controller-manager", Subresource: "scale", Time: at(8).Time}, ok: true, golive: true,
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := workload.LastSpecChange(tt.entries)
+			if ok != tt.ok {
+				t.Fatalf("ok = %v, want %v", ok, tt.ok)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("LastSpecChange (-want +got):\n%s", diff)
+			}
+			if got.ByGolive() != tt.golive {
+				t.Errorf("ByGolive() = %v, want %v", got.ByGolive(), tt.golive)
+			}
+		})
+	}
+}
