@@ -101,7 +101,7 @@ func (r *WorkloadProtectionReconciler) Reconcile(ctx context.Context, req reconc
 			}
 		}
 	}
-	for workloadKey := range data {
+	for _, workloadKey := range slices.Sorted(maps.Keys(data)) {
 		if workload.IsSpecHashKey(workloadKey) {
 			continue
 		}
@@ -133,8 +133,9 @@ func (r *WorkloadProtectionReconciler) checkSpec(ctx context.Context, namespace,
 	default:
 		return nil
 	}
+	// A workload deleted keeps its hash: one created again in its place by
+	// someone else with another spec is a breach too.
 	if err := r.LiveReader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, obj); apierrors.IsNotFound(err) {
-		delete(data, workload.SpecHashKey(workloadKey))
 		return nil
 	} else if err != nil {
 		return fmt.Errorf("reading protected %s %s/%s: %w", kind, namespace, name, err)
