@@ -102,7 +102,7 @@ func (r *WorkloadProtectionReconciler) Reconcile(ctx context.Context, req reconc
 		}
 	}
 	for _, workloadKey := range slices.Sorted(maps.Keys(data)) {
-		if workload.IsSpecHashKey(workloadKey) {
+		if workload.IsObservedKey(workloadKey) {
 			continue
 		}
 		// Keep a workload protected once it was, whichever request targeted
@@ -116,8 +116,8 @@ func (r *WorkloadProtectionReconciler) Reconcile(ctx context.Context, req reconc
 }
 
 // checkSpec compares a protected workload's pod template and replicas with
-// the hash the list keeps: a change golive did not make is a breach, which it
-// records; either way the list then keeps the new hash.
+// what the list keeps of them: a change golive did not make is a breach,
+// which it records; either way the list then keeps what it saw now.
 func (r *WorkloadProtectionReconciler) checkSpec(ctx context.Context, namespace, workloadKey string, data map[string]string,
 	requests []golivev1alpha1.UpdateRequest) error {
 	kind, name, ok := strings.Cut(workloadKey, ".")
@@ -133,24 +133,24 @@ func (r *WorkloadProtectionReconciler) checkSpec(ctx context.Context, namespace,
 	default:
 		return nil
 	}
-	// A workload deleted keeps its hash: one created again in its place by
+	// A workload deleted keeps its state: one created again in its place by
 	// someone else with another spec is a breach too.
 	if err := r.LiveReader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, obj); apierrors.IsNotFound(err) {
 		return nil
 	} else if err != nil {
 		return fmt.Errorf("reading protected %s %s/%s: %w", kind, namespace, name, err)
 	}
-	hash, err := workload.ProtectedSpecHash(obj)
+	current, err := workload.ObserveProtected(obj)
 	if err != nil {
 		return err
 	}
-	hashKey := workload.SpecHashKey(workloadKey)
-	recorded, known := data[hashKey]
-	data[hashKey] = hash
-	if !known || recorded == hash {
+	observedKey := workload.ObservedKey(workloadKey)
+	previous, known := workload.ParseProtectedState(data[observedKey])
+	data[observedKey] = current.String()
+	if !known || previous.Hash == current.Hash {
 		return nil
 	}
-	change, ok := workload.LastSpecChange(obj.GetManagedFields())
+	change, ok := workload.ChangeSince(obj.GetManagedFields(), previous)
 	if ok && change.ByGolive() {
 		return nil
 	}
@@ -171,17 +171,18 @@ func (r *WorkloadProtectionReconciler) recordBreach(ctx context.Context, obj cli
 		kindName = string(golivev1alpha1.TargetStatefulSet)
 	}
 	by := "someone other than golive"
-	if change.Manager != "" {
-		by = fmt.Sprintf("field manager %q, not golive,", change.Manager)
-		if change.Subresource != "" {
-			by = fmt.Sprintf("field manager %q (through %s), not golive,", change.Manager, change.Subresource)
+	if len(change.Managers) > 0 {
+		names := make([]string, len(change.Managers))
+		for i, manager := range change.Managers {
+			names[i] = manager.String()
 		}
+		by = fmt.Sprintf("field manager %s, not golive,", strings.Join(names, " or "))
 	}
 	message := fmt.Sprintf("The pod template or replicas of %s %s/%s were changed by %s although GoLivePolicy %s protects them "+
 		"(spec.protectWorkloads): a break-glass change, recorded as a policy breach; the API server's audit log names who",
 		kindName, obj.GetNamespace(), obj.GetName(), by, protectedBy)
 	log.FromContext(ctx).Info("Recorded a policy breach", "workload", client.ObjectKeyFromObject(obj), "kind", kindName,
-		"fieldManager", change.Manager, "policy", protectedBy)
+		"fieldManagers", change.Managers, "policy", protectedBy)
 	r.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, golivev1alpha1.ReasonPolicyBreach, eventActionProtect, "%s", message)
 	now := r.Clock.Now()
 	for i := range requests {

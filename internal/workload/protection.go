@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,10 +25,10 @@ import (
 // else from the list.
 const ProtectedList = "golive-protected-workloads"
 
-// specHashKeyPrefix starts the list's keys that hold the hash of a protected
-// workload's pod template and replicas as golive last accepted them; no
-// workload resource is called so, so they never read as a protected workload.
-const specHashKeyPrefix = "spec-hash."
+// observedKeyPrefix starts the list's keys that hold what golive last saw
+// of a protected workload (ProtectedState); no workload resource is called
+// so, so they never read as a protected workload.
+const observedKeyPrefix = "observed."
 
 // ProtectedKey is the key of a workload in the protected list: its resource
 // and name ("deployments.api"), as the admission policy builds it from the
@@ -44,12 +45,12 @@ func ProtectedKey(kind v1alpha1.TargetKind, name string) (key string, ok bool) {
 	}
 }
 
-// SpecHashKey is the key under which the list keeps the hash of the
-// workload of key (a ProtectedKey).
-func SpecHashKey(key string) string { return specHashKeyPrefix + key }
+// ObservedKey is the key under which the list keeps the ProtectedState of
+// the workload of key (a ProtectedKey).
+func ObservedKey(key string) string { return observedKeyPrefix + key }
 
-// IsSpecHashKey tells the list's hash keys from its workload keys.
-func IsSpecHashKey(key string) bool { return strings.HasPrefix(key, specHashKeyPrefix) }
+// IsObservedKey tells the list's ProtectedState keys from its workload keys.
+func IsObservedKey(key string) bool { return strings.HasPrefix(key, observedKeyPrefix) }
 
 // ProtectedSpecHash is the hash of what protection covers of a Deployment
 // or StatefulSet: its pod template and its replicas.
@@ -71,38 +72,144 @@ func ProtectedSpecHash(obj client.Object) (string, error) {
 }
 
 // SpecChange is who last changed a protected workload's pod template or
-// replicas, as its managedFields tell: the field manager (not the user; the
-// API server's audit log knows who) and when, to the second.
+// replicas, as its managedFields tell: the field managers (not the users;
+// the API server's audit log knows who) that changed the object last, in the
+// same second, and that second. Which of several managers of one second
+// changed the template is not known, so each is named.
 type SpecChange struct {
+	Managers []FieldManagerOf
+	Time     time.Time
+}
+
+// FieldManagerOf is a field manager and the subresource it wrote through
+// ("" for the object itself).
+type FieldManagerOf struct {
 	Manager     string
 	Subresource string
-	Time        time.Time
 }
 
-// ByGolive is true when golive made the change, or the cluster's own
-// controllers (the horizontal pod autoscaler, which the admission policy
-// lets change replicas).
+// String is the manager in quotes, and its subresource: "kubectl" (scale).
+func (m FieldManagerOf) String() string {
+	if m.Subresource == "" {
+		return fmt.Sprintf("%q", m.Manager)
+	}
+	return fmt.Sprintf("%q (%s)", m.Manager, m.Subresource)
+}
+
+// byGolive is true for golive, and for the cluster's own controllers (the
+// horizontal pod autoscaler, which the admission policy lets change replicas).
+func (m FieldManagerOf) byGolive() bool {
+	return m.Manager == FieldManager || m.Manager == "kube-controller-manager"
+}
+
+// ByGolive is true when golive made the change (or the autoscaler): every
+// manager of the last second is golive's.
 func (c SpecChange) ByGolive() bool {
-	return c.Manager == FieldManager || c.Manager == "kube-controller-manager"
-}
-
-// LastSpecChange finds, among a workload's managedFields, the field manager
-// that owns part of spec.template or spec.replicas and changed the object
-// last. Of managers that changed it in the same second, one other than golive
-// wins: a breach is better reported than missed. ok is false when no manager
-// owns either.
-func LastSpecChange(managedFields []metav1.ManagedFieldsEntry) (change SpecChange, ok bool) {
-	for _, entry := range managedFields {
-		if entry.Subresource == "status" || entry.Time == nil || !ownsProtectedSpec(entry.FieldsV1) {
-			continue
-		}
-		candidate := SpecChange{Manager: entry.Manager, Subresource: entry.Subresource, Time: entry.Time.Time}
-		switch {
-		case !ok, candidate.Time.After(change.Time),
-			candidate.Time.Equal(change.Time) && change.ByGolive() && !candidate.ByGolive():
-			change, ok = candidate, true
+	if len(c.Managers) == 0 {
+		return false
+	}
+	for _, manager := range c.Managers {
+		if !manager.byGolive() {
+			return false
 		}
 	}
+	return true
+}
+
+// ProtectedState is what golive keeps of a protected workload between two
+// looks: the hash of its pod template and replicas (ProtectedSpecHash), and
+// when each field manager that owns part of them last changed the object,
+// so that the next look can tell which managers changed it since.
+type ProtectedState struct {
+	Hash string `json:"hash"`
+	// Managers maps "<manager>/<operation>/<subresource>" to the time of its managedFields entry.
+	Managers map[string]time.Time `json:"managers,omitempty"`
+}
+
+// ObserveProtected is the ProtectedState of a Deployment or StatefulSet read
+// whole from the API server (with its managedFields).
+func ObserveProtected(obj client.Object) (ProtectedState, error) {
+	hash, err := ProtectedSpecHash(obj)
+	if err != nil {
+		return ProtectedState{}, err
+	}
+	state := ProtectedState{Hash: hash, Managers: map[string]time.Time{}}
+	for _, entry := range specEntries(obj.GetManagedFields()) {
+		state.Managers[entryKey(entry)] = entry.Time.UTC()
+	}
+	return state, nil
+}
+
+// ParseProtectedState reads a state the list keeps; ok is false for none or
+// one that does not parse (then the next look starts afresh).
+func ParseProtectedState(value string) (state ProtectedState, ok bool) {
+	if value == "" || json.Unmarshal([]byte(value), &state) != nil || state.Hash == "" {
+		return ProtectedState{}, false
+	}
+	return state, true
+}
+
+// String is the state as the list keeps it.
+func (s ProtectedState) String() string {
+	data, err := json.Marshal(s)
+	if err != nil {
+		panic("encoding a ProtectedState: " + err.Error())
+	}
+	return string(data)
+}
+
+// ChangeSince names who changed a protected workload's pod template or
+// replicas since previous was observed: of the managers that own part of
+// them, those whose managedFields entry is new or dated later, the latest
+// of them. A manager that did not change the object since cannot have
+// changed the template; one that changed only labels can, in the same
+// interval, be named with the one that changed the template. When no entry
+// changed (a manager changed the object twice within its second), it falls
+// back to LastSpecChange.
+func ChangeSince(managedFields []metav1.ManagedFieldsEntry, previous ProtectedState) (SpecChange, bool) {
+	var changed []metav1.ManagedFieldsEntry
+	for _, entry := range specEntries(managedFields) {
+		if at, ok := previous.Managers[entryKey(entry)]; !ok || entry.Time.After(at) {
+			changed = append(changed, entry)
+		}
+	}
+	if len(changed) == 0 {
+		return LastSpecChange(managedFields)
+	}
+	return LastSpecChange(changed)
+}
+
+// specEntries are the managedFields entries that own part of spec.template
+// or spec.replicas, of the object or a subresource other than status.
+func specEntries(managedFields []metav1.ManagedFieldsEntry) []metav1.ManagedFieldsEntry {
+	var entries []metav1.ManagedFieldsEntry
+	for _, entry := range managedFields {
+		if entry.Subresource != "status" && entry.Time != nil && ownsProtectedSpec(entry.FieldsV1) {
+			entries = append(entries, entry)
+		}
+	}
+	return entries
+}
+
+func entryKey(entry metav1.ManagedFieldsEntry) string {
+	return entry.Manager + "/" + string(entry.Operation) + "/" + entry.Subresource
+}
+
+// LastSpecChange finds, among a workload's managedFields, the field managers
+// that own part of spec.template or spec.replicas and changed the object
+// last (managedFields are dated to the second). ok is false when no manager
+// owns either.
+func LastSpecChange(managedFields []metav1.ManagedFieldsEntry) (change SpecChange, ok bool) {
+	for _, entry := range specEntries(managedFields) {
+		manager := FieldManagerOf{Manager: entry.Manager, Subresource: entry.Subresource}
+		switch {
+		case !ok || entry.Time.Time.After(change.Time):
+			change, ok = SpecChange{Managers: []FieldManagerOf{manager}, Time: entry.Time.Time}, true
+		case entry.Time.Time.Equal(change.Time) && !slices.Contains(change.Managers, manager):
+			change.Managers = append(change.Managers, manager)
+		}
+	}
+	slices.SortFunc(change.Managers, func(a, b FieldManagerOf) int { return strings.Compare(a.String(), b.String()) })
 	return change, ok
 }
 

@@ -28,12 +28,12 @@ func TestProtectedKey(t *testing.T) {
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("ProtectedKey(%s) = %q, %v; want %q, %v", tt.kind, got, ok, tt.want, tt.ok)
 		}
-		if ok && workload.IsSpecHashKey(got) {
-			t.Errorf("the key %q of a workload reads as a hash key", got)
+		if ok && workload.IsObservedKey(got) {
+			t.Errorf("the key %q of a workload reads as an observed key", got)
 		}
 	}
-	if !workload.IsSpecHashKey(workload.SpecHashKey("deployments.api")) {
-		t.Error("SpecHashKey is not a hash key")
+	if !workload.IsObservedKey(workload.ObservedKey("deployments.api")) {
+		t.Error("ObservedKey is not an observed key")
 	}
 }
 
@@ -70,6 +70,7 @@ func TestLastSpecChange(t *testing.T) {
 	template := &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:template":{"f:spec":{}}}}`)}
 	replicas := &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:replicas":{}}}`)}
 	labels := &metav1.FieldsV1{Raw: []byte(`{"f:metadata":{"f:labels":{}}}`)}
+	golive := workload.FieldManagerOf{Manager: "golive"}
 	for _, tt := range []struct {
 		name    string
 		entries []metav1.ManagedFieldsEntry
@@ -82,10 +83,11 @@ func TestLastSpecChange(t *testing.T) {
 			name: "golive changed it last",
 			entries: []metav1.ManagedFieldsEntry{
 				{Manager: "kubectl-client-side-apply", Time: at(1), FieldsV1: template},
-				{Manager: "golive", Time: at(5), FieldsV1: template},
+				{Manager: "golive", Operation: metav1.ManagedFieldsOperationApply, Time: at(5), FieldsV1: template},
+				{Manager: "golive", Operation: metav1.ManagedFieldsOperationUpdate, Time: at(5), FieldsV1: template},
 				{Manager: "kubectl-label", Time: at(9), FieldsV1: labels},
 			},
-			want: workload.SpecChange{Manager: "golive", Time: at(5).Time}, ok: true, golive: true,
+			want: workload.SpecChange{Managers: []workload.FieldManagerOf{golive}, Time: at(5).Time}, ok: true, golive: true,
 		},
 		{
 			name: "kubectl scale after golive",
@@ -93,15 +95,15 @@ func TestLastSpecChange(t *testing.T) {
 				{Manager: "golive", Time: at(5), FieldsV1: template},
 				{Manager: "kubectl", Subresource: "scale", Time: at(7), FieldsV1: replicas},
 			},
-			want: workload.SpecChange{Manager: "kubectl", Subresource: "scale", Time: at(7).Time}, ok: true,
+			want: workload.SpecChange{Managers: []workload.FieldManagerOf{{Manager: "kubectl", Subresource: "scale"}}, Time: at(7).Time}, ok: true,
 		},
 		{
-			name: "the same second: the other manager",
+			name: "the same second: both are named",
 			entries: []metav1.ManagedFieldsEntry{
 				{Manager: "kubectl-edit", Time: at(5), FieldsV1: template},
 				{Manager: "golive", Time: at(5), FieldsV1: template},
 			},
-			want: workload.SpecChange{Manager: "kubectl-edit", Time: at(5).Time}, ok: true,
+			want: workload.SpecChange{Managers: []workload.FieldManagerOf{golive, {Manager: "kubectl-edit"}}, Time: at(5).Time}, ok: true,
 		},
 		{
 			name: "the autoscaler",
@@ -110,7 +112,8 @@ func TestLastSpecChange(t *testing.T) {
 				{Manager: "kube-controller-manager", Subresource: "scale", Time: at(8), FieldsV1: replicas},
 				{Manager: "kube-controller-manager", Subresource: "status", Time: at(9), FieldsV1: replicas},
 			},
-			want: workload.SpecChange{Manager: "kube-controller-manager", Subresource: "scale", Time: at(8).Time}, ok: true, golive: true,
+			want: workload.SpecChange{Managers: []workload.FieldManagerOf{{Manager: "kube-controller-manager", Subresource: "scale"}}, Time: at(8).Time},
+			ok:   true, golive: true,
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -125,5 +128,58 @@ func TestLastSpecChange(t *testing.T) {
 				t.Errorf("ByGolive() = %v, want %v", got.ByGolive(), tt.golive)
 			}
 		})
+	}
+}
+
+func TestFieldManagerOfString(t *testing.T) {
+	if got := (workload.FieldManagerOf{Manager: "kubectl", Subresource: "scale"}).String(); got != `"kubectl" (scale)` {
+		t.Errorf("String() = %s", got)
+	}
+}
+
+// A manager that did not change the object since the last look is not named,
+// even when it changed it in the same second as the one that did.
+func TestChangeSince(t *testing.T) {
+	at := func(second int) *metav1.Time {
+		return &metav1.Time{Time: time.Date(2026, 12, 7, 12, 0, second, 0, time.UTC)}
+	}
+	template := &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:template":{"f:spec":{}}}}`)}
+	created := metav1.ManagedFieldsEntry{Manager: "kubectl-create", Operation: metav1.ManagedFieldsOperationUpdate, Time: at(5), FieldsV1: template}
+	deployment := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "api", ManagedFields: []metav1.ManagedFieldsEntry{created}}}
+	deployment.Spec.Replicas = ptr.To(int32(1))
+	previous, err := workload.ObserveProtected(deployment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, ok := workload.ParseProtectedState(previous.String())
+	if !ok || !cmp.Equal(previous, again) {
+		t.Fatalf("the state does not survive the list: %+v, %+v", previous, again)
+	}
+	for _, tt := range []struct {
+		name  string
+		entry metav1.ManagedFieldsEntry
+		want  []workload.FieldManagerOf
+	}{
+		{"golive in the same second", metav1.ManagedFieldsEntry{Manager: "golive", Operation: metav1.ManagedFieldsOperationApply, Time: at(5), FieldsV1: template},
+			[]workload.FieldManagerOf{{Manager: "golive"}}},
+		{"kubectl edit in the same second", metav1.ManagedFieldsEntry{Manager: "kubectl-edit", Operation: metav1.ManagedFieldsOperationUpdate, Time: at(5), FieldsV1: template},
+			[]workload.FieldManagerOf{{Manager: "kubectl-edit"}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			change, ok := workload.ChangeSince([]metav1.ManagedFieldsEntry{created, tt.entry}, previous)
+			if !ok {
+				t.Fatal("no change found")
+			}
+			if diff := cmp.Diff(tt.want, change.Managers); diff != "" {
+				t.Errorf("managers (-want +got):\n%s", diff)
+			}
+		})
+	}
+	// Nothing changed since: the latest managers are named.
+	if change, _ := workload.ChangeSince([]metav1.ManagedFieldsEntry{created}, previous); len(change.Managers) != 1 || change.Managers[0].Manager != "kubectl-create" {
+		t.Errorf("without a changed entry: %+v", change)
+	}
+	if _, ok := workload.ParseProtectedState("not json"); ok {
+		t.Error("a state that does not parse was read")
 	}
 }

@@ -97,7 +97,7 @@ func TestProtectedWorkloads(t *testing.T) {
 				}
 				breaches = append(breaches, event.Regarding.Kind+"/"+event.Regarding.Name+": "+event.Note)
 				if event.Regarding.Kind+"/"+event.Regarding.Name == regarding && event.Type == corev1.EventTypeWarning &&
-					strings.Contains(event.Note, `field manager "kubectl-edit"`) {
+					strings.Contains(event.Note, `"kubectl-edit"`) {
 					return true, "", nil
 				}
 			}
