@@ -54,8 +54,9 @@ type Options struct {
 }
 
 // Setup wires every reconciler of golive into mgr, before it starts: the
-// cache indexes, the notifier, the UpdateRequest and GoLiveWindow reconcilers,
-// the snapshot retention reconciler when the cluster serves snapshots, and
+// cache indexes, the notifier, the UpdateRequest, GoLiveWindow and
+// GoLivePolicy reconcilers, the workload protection reconciler, the snapshot
+// retention reconciler when the cluster serves snapshots, and
 // the webhook certificate copier when options.ServingCertificate is set. It
 // returns a channel closed once the webhook server may start; nil without a
 // ServingCertificate.
