@@ -120,25 +120,20 @@ func (r *WorkloadProtectionReconciler) Reconcile(ctx context.Context, req reconc
 // which it records; either way the list then keeps what it saw now.
 func (r *WorkloadProtectionReconciler) checkSpec(ctx context.Context, namespace, workloadKey string, data map[string]string,
 	requests []golivev1alpha1.UpdateRequest) error {
-	kind, name, ok := strings.Cut(workloadKey, ".")
+	kind, name, ok := workload.ParseProtectedKey(workloadKey)
 	if !ok {
 		return nil
 	}
-	var obj client.Object
-	switch kind {
-	case "deployments":
-		obj = &appsv1.Deployment{}
-	case "statefulsets":
-		obj = &appsv1.StatefulSet{}
-	default:
-		return nil
+	obj, err := workload.NewObject(kind, name, namespace)
+	if err != nil {
+		return err
 	}
 	// A workload deleted keeps its state: one created again in its place by
 	// someone else with another spec is a breach too.
-	if err := r.LiveReader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, obj); apierrors.IsNotFound(err) {
+	if err := r.LiveReader.Get(ctx, client.ObjectKeyFromObject(obj), obj); apierrors.IsNotFound(err) {
 		return nil
 	} else if err != nil {
-		return fmt.Errorf("reading protected %s %s/%s: %w", kind, namespace, name, err)
+		return fmt.Errorf("reading the protected %s %s/%s: %w", kind, namespace, name, err)
 	}
 	current, err := workload.ObserveProtected(obj)
 	if err != nil {
@@ -154,22 +149,15 @@ func (r *WorkloadProtectionReconciler) checkSpec(ctx context.Context, namespace,
 	if ok && change.ByGolive() {
 		return nil
 	}
-	r.recordBreach(ctx, obj, change, requests, data[workloadKey])
+	r.recordBreach(ctx, kind, obj, change, requests, data[workloadKey])
 	return nil
 }
 
 // recordBreach records a change of a protected workload that golive did not
 // make: the admission policy let it through, so it came from the break-glass
 // group (or the policy was not installed).
-func (r *WorkloadProtectionReconciler) recordBreach(ctx context.Context, obj client.Object, change workload.SpecChange,
-	requests []golivev1alpha1.UpdateRequest, protectedBy string) {
-	kindName := fmt.Sprintf("%T", obj)
-	switch obj.(type) {
-	case *appsv1.Deployment:
-		kindName = string(golivev1alpha1.TargetDeployment)
-	case *appsv1.StatefulSet:
-		kindName = string(golivev1alpha1.TargetStatefulSet)
-	}
+func (r *WorkloadProtectionReconciler) recordBreach(ctx context.Context, kind golivev1alpha1.TargetKind, obj client.Object,
+	change workload.SpecChange, requests []golivev1alpha1.UpdateRequest, protectedBy string) {
 	by := "someone other than golive"
 	if len(change.Managers) > 0 {
 		names := make([]string, len(change.Managers))
@@ -180,15 +168,15 @@ func (r *WorkloadProtectionReconciler) recordBreach(ctx context.Context, obj cli
 	}
 	message := fmt.Sprintf("The pod template or replicas of %s %s/%s were changed by %s although GoLivePolicy %s protects them "+
 		"(spec.protectWorkloads): a break-glass change, recorded as a policy breach; the API server's audit log names who",
-		kindName, obj.GetNamespace(), obj.GetName(), by, protectedBy)
-	log.FromContext(ctx).Info("Recorded a policy breach", "workload", client.ObjectKeyFromObject(obj), "kind", kindName,
+		kind, obj.GetNamespace(), obj.GetName(), by, protectedBy)
+	log.FromContext(ctx).Info("Recorded a policy breach", "workload", client.ObjectKeyFromObject(obj), "kind", kind,
 		"fieldManagers", change.Managers, "policy", protectedBy)
 	r.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, golivev1alpha1.ReasonPolicyBreach, eventActionProtect, "%s", message)
 	now := r.Clock.Now()
 	for i := range requests {
 		request := &requests[i]
 		if !slices.ContainsFunc(request.Spec.Targets, func(t golivev1alpha1.Target) bool {
-			return string(t.Kind) == kindName && t.Name == obj.GetName()
+			return t.Kind == kind && t.Name == obj.GetName()
 		}) {
 			continue
 		}

@@ -45,6 +45,22 @@ func ProtectedKey(kind v1alpha1.TargetKind, name string) (key string, ok bool) {
 	}
 }
 
+// ParseProtectedKey is the kind and name of the workload of a ProtectedKey;
+// ok is false for any other key.
+func ParseProtectedKey(key string) (kind v1alpha1.TargetKind, name string, ok bool) {
+	resource, name, found := strings.Cut(key, ".")
+	switch {
+	case !found || name == "":
+		return "", "", false
+	case resource == "deployments":
+		return v1alpha1.TargetDeployment, name, true
+	case resource == "statefulsets":
+		return v1alpha1.TargetStatefulSet, name, true
+	default:
+		return "", "", false
+	}
+}
+
 // ObservedKey is the key under which the list keeps the ProtectedState of
 // the workload of key (a ProtectedKey).
 func ObservedKey(key string) string { return observedKeyPrefix + key }

@@ -32,6 +32,22 @@ func TestProtectedKey(t *testing.T) {
 			t.Errorf("the key %q of a workload reads as an observed key", got)
 		}
 	}
+	for key, want := range map[string]struct {
+		kind v1alpha1.TargetKind
+		name string
+		ok   bool
+	}{
+		"deployments.api.v2":       {v1alpha1.TargetDeployment, "api.v2", true},
+		"statefulsets.db":          {v1alpha1.TargetStatefulSet, "db", true},
+		"daemonsets.agent":         {},
+		"observed.deployments.api": {},
+		"deployments.":             {},
+	} {
+		kind, name, ok := workload.ParseProtectedKey(key)
+		if kind != want.kind || name != want.name || ok != want.ok {
+			t.Errorf("ParseProtectedKey(%q) = %s, %q, %v; want %s, %q, %v", key, kind, name, ok, want.kind, want.name, want.ok)
+		}
+	}
 	if !workload.IsObservedKey(workload.ObservedKey("deployments.api")) {
 		t.Error("ObservedKey is not an observed key")
 	}
