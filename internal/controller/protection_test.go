@@ -78,10 +78,10 @@ func setImage(ctx context.Context, c client.Client, namespace, name, image strin
 
 // scale sets the replicas of Deployment name through its scale subresource,
 // as kubectl scale does.
-func scale(ctx context.Context, c client.Client, namespace, name string, replicas int32) error {
+func scale(ctx context.Context, c client.Client, namespace, name string, replicas int32, opts ...client.SubResourcePatchOption) error {
 	return c.SubResource("scale").Patch(ctx, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}},
 		client.RawPatch(types.MergePatchType, fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, replicas)),
-		client.WithSubResourceBody(&autoscalingv1.Scale{}))
+		append([]client.SubResourcePatchOption{client.WithSubResourceBody(&autoscalingv1.Scale{})}, opts...)...)
 }
 
 // refusedWith is "" when err is the refusal that names every part of want.
@@ -266,6 +266,12 @@ func TestProtectWorkloadsRecordsBreakGlassChanges(t *testing.T) {
 		return "the webhook was not told of the breach"
 	})
 
+	// kubectl scale by the break-glass group is one too.
+	if err := scale(ctx, env.Client, j.production, "billing-api", 5, client.FieldOwner("kubectl")); err != nil {
+		t.Fatal(err)
+	}
+	waitForWarning(t, j.production, "Deployment", "billing-api", golivev1alpha1.ReasonPolicyBreach, `field manager "kubectl" (scale), not golive`)
+
 	// golive's own change of the template (as a release applies images) is no breach.
 	if err := setImage(ctx, env.Client, j.production, "billing-api", newImage, client.FieldOwner(workload.FieldManager)); err != nil {
 		t.Fatal(err)
@@ -293,7 +299,8 @@ func TestProtectWorkloadsRecordsBreakGlassChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, event := range events.Items {
-		if event.Reason == golivev1alpha1.ReasonPolicyBreach && event.Regarding.Kind == "Deployment" && !strings.Contains(event.Note, "kubectl-edit") {
+		if event.Reason == golivev1alpha1.ReasonPolicyBreach && event.Regarding.Kind == "Deployment" &&
+			!strings.Contains(event.Note, `"kubectl-edit"`) && !strings.Contains(event.Note, `"kubectl" (scale)`) {
 			t.Errorf("golive's own change was recorded as a breach: %s", event.Note)
 		}
 	}

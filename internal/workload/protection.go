@@ -151,7 +151,11 @@ func ObserveProtected(obj client.Object) (ProtectedState, error) {
 	}
 	state := ProtectedState{Hash: hash, Managers: map[string]time.Time{}}
 	for _, entry := range specEntries(obj.GetManagedFields()) {
-		state.Managers[entryKey(entry)] = entry.Time.UTC()
+		var at time.Time // undated: written through the scale subresource
+		if entry.Time != nil {
+			at = entry.Time.UTC()
+		}
+		state.Managers[entryKey(entry)] = at
 	}
 	return state, nil
 }
@@ -175,24 +179,50 @@ func (s ProtectedState) String() string {
 }
 
 // ChangeSince names who changed a protected workload's pod template or
-// replicas since previous was observed: of the managers that own part of
-// them, those whose managedFields entry is new or dated later, the latest
-// of them. A manager that did not change the object since cannot have
-// changed the template; one that changed only labels can, in the same
-// interval, be named with the one that changed the template. When no entry
-// changed (a manager changed the object twice within its second), it falls
-// back to LastSpecChange.
+// replicas since previous was observed, from the managedFields entries that
+// own part of them:
+//
+//   - the entries new or dated later than then: the latest of the dated ones
+//     and every new undated one. The API server dates no entry written
+//     through the scale subresource; such an entry owns spec.replicas alone,
+//     and a later scale by another manager takes it over, so its owner is the
+//     last to have scaled.
+//   - when none is (a manager changed the object again within the second,
+//     or scaled again): the undated entries, else the latest dated ones.
+//
+// A manager that did not write since cannot have changed the template; one
+// that changed only labels can, in the same interval, be named with the one
+// that changed the template.
 func ChangeSince(managedFields []metav1.ManagedFieldsEntry, previous ProtectedState) (SpecChange, bool) {
-	var changed []metav1.ManagedFieldsEntry
+	var dated, undated []metav1.ManagedFieldsEntry
 	for _, entry := range specEntries(managedFields) {
-		if at, ok := previous.Managers[entryKey(entry)]; !ok || entry.Time.After(at) {
-			changed = append(changed, entry)
+		at, seen := previous.Managers[entryKey(entry)]
+		switch {
+		case entry.Time == nil && !seen:
+			undated = append(undated, entry)
+		case entry.Time != nil && (!seen || entry.Time.After(at)):
+			dated = append(dated, entry)
 		}
 	}
-	if len(changed) == 0 {
-		return LastSpecChange(managedFields)
+	if len(dated) == 0 && len(undated) == 0 {
+		for _, entry := range specEntries(managedFields) {
+			if entry.Time == nil {
+				undated = append(undated, entry)
+			}
+		}
+		if len(undated) == 0 {
+			return LastSpecChange(managedFields)
+		}
 	}
-	return LastSpecChange(changed)
+	change, ok := LastSpecChange(dated)
+	for _, entry := range undated {
+		if manager := managerOf(entry); !slices.Contains(change.Managers, manager) {
+			change.Managers = append(change.Managers, manager)
+		}
+		ok = true
+	}
+	sortManagers(change.Managers)
+	return change, ok
 }
 
 // specEntries are the managedFields entries that own part of spec.template
@@ -200,7 +230,7 @@ func ChangeSince(managedFields []metav1.ManagedFieldsEntry, previous ProtectedSt
 func specEntries(managedFields []metav1.ManagedFieldsEntry) []metav1.ManagedFieldsEntry {
 	var entries []metav1.ManagedFieldsEntry
 	for _, entry := range managedFields {
-		if entry.Subresource != "status" && entry.Time != nil && ownsProtectedSpec(entry.FieldsV1) {
+		if entry.Subresource != "status" && ownsProtectedSpec(entry.FieldsV1) {
 			entries = append(entries, entry)
 		}
 	}
@@ -211,13 +241,24 @@ func entryKey(entry metav1.ManagedFieldsEntry) string {
 	return entry.Manager + "/" + string(entry.Operation) + "/" + entry.Subresource
 }
 
+func managerOf(entry metav1.ManagedFieldsEntry) FieldManagerOf {
+	return FieldManagerOf{Manager: entry.Manager, Subresource: entry.Subresource}
+}
+
+func sortManagers(managers []FieldManagerOf) {
+	slices.SortFunc(managers, func(a, b FieldManagerOf) int { return strings.Compare(a.String(), b.String()) })
+}
+
 // LastSpecChange finds, among a workload's managedFields, the field managers
 // that own part of spec.template or spec.replicas and changed the object
-// last (managedFields are dated to the second). ok is false when no manager
-// owns either.
+// last (managedFields are dated to the second; undated entries, of the scale
+// subresource, are left out). ok is false when no dated manager owns either.
 func LastSpecChange(managedFields []metav1.ManagedFieldsEntry) (change SpecChange, ok bool) {
 	for _, entry := range specEntries(managedFields) {
-		manager := FieldManagerOf{Manager: entry.Manager, Subresource: entry.Subresource}
+		if entry.Time == nil {
+			continue
+		}
+		manager := managerOf(entry)
 		switch {
 		case !ok || entry.Time.Time.After(change.Time):
 			change, ok = SpecChange{Managers: []FieldManagerOf{manager}, Time: entry.Time.Time}, true
@@ -225,7 +266,7 @@ func LastSpecChange(managedFields []metav1.ManagedFieldsEntry) (change SpecChang
 			change.Managers = append(change.Managers, manager)
 		}
 	}
-	slices.SortFunc(change.Managers, func(a, b FieldManagerOf) int { return strings.Compare(a.String(), b.String()) })
+	sortManagers(change.Managers)
 	return change, ok
 }
 

@@ -191,6 +191,30 @@ func TestChangeSince(t *testing.T) {
 			}
 		})
 	}
+	// Scales are undated: a new scaler is named, and one that scales again is
+	// the owner of the scale entry.
+	replicas := &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:replicas":{}}}`)}
+	scaled := metav1.ManagedFieldsEntry{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationUpdate, Subresource: "scale", FieldsV1: replicas}
+	kubectlScale := []workload.FieldManagerOf{{Manager: "kubectl", Subresource: "scale"}}
+	change, _ := workload.ChangeSince([]metav1.ManagedFieldsEntry{created, scaled}, previous)
+	if diff := cmp.Diff(kubectlScale, change.Managers); diff != "" {
+		t.Errorf("a new scaler (-want +got):\n%s", diff)
+	}
+	deployment.ManagedFields = []metav1.ManagedFieldsEntry{created, scaled}
+	afterScale, err := workload.ObserveProtected(deployment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	change, _ = workload.ChangeSince([]metav1.ManagedFieldsEntry{created, scaled}, afterScale)
+	if diff := cmp.Diff(kubectlScale, change.Managers); diff != "" {
+		t.Errorf("scaling again (-want +got):\n%s", diff)
+	}
+	goliveScaled := scaled
+	goliveScaled.Manager = "golive"
+	if change, _ := workload.ChangeSince([]metav1.ManagedFieldsEntry{created, goliveScaled}, afterScale); !change.ByGolive() {
+		t.Errorf("golive's scale after kubectl's: %+v", change)
+	}
+
 	// Nothing changed since: the latest managers are named.
 	if change, _ := workload.ChangeSince([]metav1.ManagedFieldsEntry{created}, previous); len(change.Managers) != 1 || change.Managers[0].Manager != "kubectl-create" {
 		t.Errorf("without a changed entry: %+v", change)
