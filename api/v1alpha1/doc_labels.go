@@ -47,6 +47,12 @@ const (
 	// AnnotationRequestedBy is stamped by the admission webhook at creation with the requesting user.
 	AnnotationRequestedBy = "golive.dev/requested-by"
 
+	// AnnotationSubmittedBy is stamped by the admission webhook at creation
+	// when a GoLivePolicy's trusted submitter (a GitOps identity) created the
+	// request and named the person who asked in AnnotationRequestedBy: it
+	// holds the submitter's user name.
+	AnnotationSubmittedBy = "golive.dev/submitted-by"
+
 	// FinalizerCleanup lets golive delete a request's verification Jobs in the
 	// staging namespace, which owner references cannot reach, before the
 	// request goes. The admission webhook sets it at creation; the controller

@@ -551,6 +551,12 @@ type UpdateRequestStatus struct {
 	// +optional
 	RequestedBy string `json:"requestedBy,omitempty"`
 
+	// submittedBy is the trusted submitter (a GoLivePolicy's
+	// trustedSubmitters) that created the request on requestedBy's behalf;
+	// empty when requestedBy created it.
+	// +optional
+	SubmittedBy string `json:"submittedBy,omitempty"`
+
 	// approvalSummary counts approvals against the quorum, such as "1/2".
 	// +optional
 	ApprovalSummary string `json:"approvalSummary,omitempty"`

@@ -16,6 +16,7 @@ func withReferencesAndPolicies(r *golivev1alpha1.UpdateRequest) {
 		{Type: "test-report", Digest: "sha256:4f2a"},
 	}
 	r.Status.Policies = []golivev1alpha1.AppliedPolicy{{Name: "production-apps", Generation: 3}, {Name: "payments", Generation: 1}}
+	r.Status.SubmittedBy = "system:serviceaccount:argocd:argocd-application-controller"
 }
 
 func TestStatusAndReportNameTheReferencesAndPolicies(t *testing.T) {
@@ -30,6 +31,7 @@ func TestStatusAndReportNameTheReferencesAndPolicies(t *testing.T) {
 		"Reference:      change CHG0012345 https://itsm.example.com/CHG0012345\n",
 		"Reference:      test-report sha256:4f2a\n",
 		"Policies:       production-apps (generation 3), payments (generation 1)\n",
+		"Submitted by:   system:serviceaccount:argocd:argocd-application-controller, a trusted submitter, on the requester's behalf\n",
 	} {
 		if !strings.Contains(status.String(), want) {
 			t.Errorf("the status lacks %q:\n%s", want, status.String())
@@ -44,6 +46,7 @@ func TestStatusAndReportNameTheReferencesAndPolicies(t *testing.T) {
 		"- **Reference:** change CHG0012345 https://itsm.example.com/CHG0012345\n",
 		"- **Reference:** test-report sha256:4f2a\n",
 		"- **Policies production started under:** production-apps (generation 3), payments (generation 1)\n",
+		"- **Submitted by:** system:serviceaccount:argocd:argocd-application-controller (a trusted submitter, on the requester's behalf)\n",
 	} {
 		if !strings.Contains(report.String(), want) {
 			t.Errorf("the report lacks %q:\n%s", want, report.String())
@@ -56,7 +59,7 @@ func TestStatusOmitsReferencesAndPoliciesARequestDoesNotHave(t *testing.T) {
 	if err := writeStatus(&status, statusInput{Request: makeRequest().Obj(), Window: thursdayEvening(), Now: monday, TimelineEntries: 5}); err != nil {
 		t.Fatal(err)
 	}
-	for _, absent := range []string{"Reference:", "Policies:"} {
+	for _, absent := range []string{"Reference:", "Policies:", "Submitted by:"} {
 		if strings.Contains(status.String(), absent) {
 			t.Errorf("the status of a request without them says %q:\n%s", absent, status.String())
 		}

@@ -109,6 +109,9 @@ func writeReport(out io.Writer, request *golivev1alpha1.UpdateRequest, generated
 	if schedule := status.Schedule; schedule != nil && schedule.PlannedStart != nil {
 		summary = append(summary, []string{"Planned start", timeText(schedule.PlannedStart) + " in window " + schedule.Window})
 	}
+	if submitter := submitterOf(request); submitter != "" {
+		summary = append(summary, []string{"Submitted by", submitter + " (a trusted submitter, on the requester's behalf)"})
+	}
 	if spec.Emergency != nil {
 		summary = append(summary, []string{"Emergency", emergencyText(spec.Emergency)})
 	}

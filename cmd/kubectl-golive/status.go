@@ -85,6 +85,9 @@ func writeStatus(out io.Writer, in statusInput) error {
 		w.line("Emergency", emergencyText(request.Spec.Emergency))
 	}
 	w.line("Requested by", orDash(requester(request)))
+	if submitter := submitterOf(request); submitter != "" {
+		w.line("Submitted by", submitter+", a trusted submitter, on the requester's behalf")
+	}
 	for _, reference := range request.Spec.References {
 		w.line("Reference", referenceText(reference))
 	}
@@ -318,6 +321,14 @@ func phaseSince(status *golivev1alpha1.UpdateRequestStatus) (time.Time, bool) {
 }
 
 // requester is who created the request, from the status or the annotation the webhook stamps.
+// submitterOf is the trusted submitter that created request for its requester.
+func submitterOf(request *golivev1alpha1.UpdateRequest) string {
+	if request.Status.SubmittedBy != "" {
+		return request.Status.SubmittedBy
+	}
+	return request.Annotations[golivev1alpha1.AnnotationSubmittedBy]
+}
+
 func requester(request *golivev1alpha1.UpdateRequest) string {
 	if request.Status.RequestedBy != "" {
 		return request.Status.RequestedBy

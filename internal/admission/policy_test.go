@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -76,5 +77,31 @@ func TestRequestsMeetThePoliciesOfTheirNamespace(t *testing.T) {
 	wantRefused(t, err, "golive.dev/approve: policy "+name+" requires a comment")
 	if entries, _ := f.ledger("short"); len(entries) != 0 {
 		t.Errorf("the refused approval left ledger entries: %+v", entries)
+	}
+}
+
+// A policy's emergency roles replace the window's: the window's role is no
+// longer asked for, the policy's is.
+func TestPolicyEmergencyRolesReplaceTheWindows(t *testing.T) {
+	f := newFixture(t)
+	window := &golivev1alpha1.GoLiveWindow{
+		ObjectMeta: metav1.ObjectMeta{Namespace: f.namespace, Name: "evening"},
+		Spec: golivev1alpha1.GoLiveWindowSpec{
+			TimeZone:  "Europe/Berlin",
+			Schedule:  []golivev1alpha1.ScheduleEntry{{Days: []golivev1alpha1.Weekday{golivev1alpha1.Thursday}, Start: "20:00", Duration: metav1.Duration{Duration: 3 * time.Hour}}},
+			Emergency: &golivev1alpha1.EmergencyPolicy{Roles: []string{"cto"}},
+		},
+	}
+	if err := f.env.Client.Create(t.Context(), window); err != nil {
+		t.Fatal(err)
+	}
+	f.governedBy(golivev1alpha1.GoLivePolicySpec{Emergency: &golivev1alpha1.EmergencyPolicy{Roles: []string{"business-owner"}}})
+
+	f.create(alice, f.request("hotfix").Emergency("Payment outage").Incident("INC-4711").Obj())
+	f.setPhase("hotfix", golivev1alpha1.PhaseAwaitingApproval)
+	wantRefused(t, f.command(frank, "hotfix", golivev1alpha1.AnnotationApprove, "cto"), `role "cto" is not one this request asks for`)
+	f.mustCommand(erin, "hotfix", golivev1alpha1.AnnotationApprove, "business-owner; payment outage, go")
+	if valid, _ := f.ledger("hotfix"); len(valid) != 1 || valid[0].Role != "business-owner" || valid[0].User != erin {
+		t.Errorf("ledger = %+v, want erin's business-owner approval", valid)
 	}
 }

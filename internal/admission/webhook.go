@@ -132,9 +132,16 @@ func (m mutator) create(ctx context.Context, req admission.Request) admission.Re
 	if err := checkCreateAnnotations(&request); err != nil {
 		return respond(ctx, err)
 	}
+	requester, submitter, err := m.requesterOf(ctx, &request, req.UserInfo)
+	if err != nil {
+		return respond(ctx, err)
+	}
 	return patchObject(req.Object.Raw, func(object *unstructured.Unstructured) {
 		changeAnnotations(object, func(annotations map[string]string) {
-			annotations[golivev1alpha1.AnnotationRequestedBy] = req.UserInfo.Username
+			annotations[golivev1alpha1.AnnotationRequestedBy] = requester
+			if submitter != "" {
+				annotations[golivev1alpha1.AnnotationSubmittedBy] = submitter
+			}
 		})
 		// Set here, it saves the controller a write of its own on every request.
 		controllerutil.AddFinalizer(object, golivev1alpha1.FinalizerCleanup)
@@ -152,10 +159,10 @@ func changeAnnotations(object *unstructured.Unstructured, change func(map[string
 }
 
 // checkCreateAnnotations refuses a new request that carries what only golive
-// writes, or a command.
+// writes, or a command. golive.dev/requested-by is for requesterOf to judge.
 func checkCreateAnnotations(request *golivev1alpha1.UpdateRequest) error {
-	if _, set := request.Annotations[golivev1alpha1.AnnotationRequestedBy]; set {
-		return refused("%s is stamped by golive with the user who creates the request: remove it", golivev1alpha1.AnnotationRequestedBy)
+	if _, set := request.Annotations[golivev1alpha1.AnnotationSubmittedBy]; set {
+		return refused("%s is stamped by golive with the trusted submitter that creates a request: remove it", golivev1alpha1.AnnotationSubmittedBy)
 	}
 	if _, set := request.Annotations[golivev1alpha1.AnnotationLedger]; set {
 		return refused("%s is written by golive only: remove it", golivev1alpha1.AnnotationLedger)
@@ -228,7 +235,7 @@ func (m mutator) acceptCommand(ctx context.Context, stored, request *golivev1alp
 	if ledger.SpecHash(&request.Spec) != ledger.SpecHash(&stored.Spec) {
 		return golivev1alpha1.LedgerEntry{}, refused("give a command on its own, not in an update that changes the spec")
 	}
-	for _, owned := range []string{golivev1alpha1.AnnotationLedger, golivev1alpha1.AnnotationRequestedBy} {
+	for _, owned := range []string{golivev1alpha1.AnnotationLedger, golivev1alpha1.AnnotationRequestedBy, golivev1alpha1.AnnotationSubmittedBy} {
 		if request.Annotations[owned] != stored.Annotations[owned] {
 			return golivev1alpha1.LedgerEntry{}, refused("%s is written by golive only", owned)
 		}
@@ -297,8 +304,19 @@ func (w *Webhooks) decide(ctx context.Context, stored *golivev1alpha1.UpdateRequ
 // emergencyRoles reads the roles of the request's window of which an
 // emergency request needs one approval; when there are none, it says why.
 func (w *Webhooks) emergencyRoles(ctx context.Context, request *golivev1alpha1.UpdateRequest) ([]string, string, error) {
+	// A GoLivePolicy's emergency rules replace the window's.
+	rules, err := w.namespaceRules(ctx, request.Namespace)
+	if err != nil {
+		return nil, "", err
+	}
+	if rules.Emergency != nil {
+		if len(rules.Emergency.Roles) == 0 {
+			return nil, fmt.Sprintf("the GoLivePolicies of namespace %s (%s first) leave no emergency role they all name", request.Namespace, rules.Emergency.Policy), nil
+		}
+		return rules.Emergency.Roles, "", nil
+	}
 	var window golivev1alpha1.GoLiveWindow
-	err := w.Reader.Get(ctx, client.ObjectKey{Namespace: request.Namespace, Name: request.Spec.Window.Name}, &window)
+	err = w.Reader.Get(ctx, client.ObjectKey{Namespace: request.Namespace, Name: request.Spec.Window.Name}, &window)
 	switch {
 	case apierrors.IsNotFound(err):
 		return nil, fmt.Sprintf("the window %s, which names the emergency roles, does not exist", request.Spec.Window.Name), nil
@@ -345,9 +363,8 @@ func (v validator) Handle(ctx context.Context, req admission.Request) admission.
 }
 
 func (v validator) validateCreate(ctx context.Context, request *golivev1alpha1.UpdateRequest, user authenticationv1.UserInfo) error {
-	if requester := request.Annotations[golivev1alpha1.AnnotationRequestedBy]; requester != user.Username {
-		return refused("%s must name the user who creates the request (%s), as golive stamps it; it names %q",
-			golivev1alpha1.AnnotationRequestedBy, user.Username, requester)
+	if err := v.checkSubmitter(ctx, request, user); err != nil {
+		return err
 	}
 	if _, set := request.Annotations[golivev1alpha1.AnnotationLedger]; set {
 		return refused("%s is written by golive only: remove it", golivev1alpha1.AnnotationLedger)
@@ -368,10 +385,12 @@ func (v validator) validateCreate(ctx context.Context, request *golivev1alpha1.U
 }
 
 func (v validator) validateUpdate(ctx context.Context, stored, request *golivev1alpha1.UpdateRequest, user authenticationv1.UserInfo) error {
-	before, hadRequester := stored.Annotations[golivev1alpha1.AnnotationRequestedBy]
-	after, hasRequester := request.Annotations[golivev1alpha1.AnnotationRequestedBy]
-	if before != after || hadRequester != hasRequester {
-		return refused("%s is stamped by golive at creation and cannot change", golivev1alpha1.AnnotationRequestedBy)
+	for _, stamped := range []string{golivev1alpha1.AnnotationRequestedBy, golivev1alpha1.AnnotationSubmittedBy} {
+		before, had := stored.Annotations[stamped]
+		after, has := request.Annotations[stamped]
+		if before != after || had != has {
+			return refused("%s is stamped by golive at creation and cannot change", stamped)
+		}
 	}
 	if err := checkNoCommand(request); err != nil {
 		return err

@@ -8,9 +8,11 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -190,4 +192,113 @@ func TestStagingOlderThanMaxAgeIsVerifiedAgainBeforeProduction(t *testing.T) {
 	if !request.Status.Production.StartedAt.Time.Equal(opening) {
 		t.Errorf("production started at %s, want %s, right after staging passed again", request.Status.Production.StartedAt, opening)
 	}
+}
+
+// A policy's emergency rules replace the window's: its roles are the ones an
+// emergency needs, and its budget holds where the window's would allow more.
+func TestPolicyEmergencyRulesReplaceTheWindows(t *testing.T) {
+	emergency := func(r *golivev1alpha1.UpdateRequest) {
+		r.Spec.Emergency = &golivev1alpha1.Emergency{Justification: "card payments fail", Incident: "INC-4711"}
+	}
+	j := newJourney(t, withRequest(emergency), withWindow(func(spec *golivev1alpha1.GoLiveWindowSpec) {
+		spec.Emergency = &golivev1alpha1.EmergencyPolicy{Roles: []string{"cto"}, MaxPerPeriod: 5, Period: metav1.Duration{Duration: 720 * time.Hour}}
+	}))
+	name := "emergencies-" + j.production
+	p := j.governedBy(name)
+	base := p.DeepCopy()
+	p.Spec.Emergency = &golivev1alpha1.EmergencyPolicy{Roles: []string{"ciso"}, MaxPerPeriod: 1, Period: metav1.Duration{Duration: 720 * time.Hour}}
+	if err := env.Client.Patch(t.Context(), p, client.MergeFrom(base)); err != nil {
+		t.Fatal(err)
+	}
+
+	// The window's emergency role does not count; the policy's does.
+	j.passStaging()
+	j.waitForPhase(golivev1alpha1.PhaseAwaitingApproval)
+	j.approve("bob", "rnd-lead")
+	j.approve("frank", "cto")
+	j.waitForReady(golivev1alpha1.ReasonAwaitingApproval, "ciso")
+	j.productionUntouched()
+	j.approve("erin", "ciso")
+	j.waitForImageAndRollOut(j.production, newImage)
+	j.waitForPhase(golivev1alpha1.PhaseSucceeded)
+
+	// The window would allow five emergencies a period; the policy allows one.
+	second := j.another("billing-2-4-1", func(r *golivev1alpha1.UpdateRequest) {
+		emergency(r)
+		r.Spec.Release = "2.4.1"
+		r.Spec.Targets[0].Images["api"] = "billing-api:2.4.1"
+	})
+	second.waitForImageAndRollOut(j.staging, "billing-api:2.4.1")
+	second.finishJob(true)
+	second.waitForPhase(golivev1alpha1.PhaseAwaitingApproval)
+	second.approve("bob", "rnd-lead")
+	second.approve("erin", "ciso")
+	second.waitForReady(golivev1alpha1.ReasonEmergencyBudgetExhausted,
+		`GoLivePolicy "`+name+`" (its emergency rules replace GoLiveWindow "always"'s) allows 1 emergency updates per 720h0m0s and 1 were used`)
+	if got := j.image(j.production); got != newImage {
+		t.Errorf("production runs %s, want %s: the second emergency is over the policy's budget", got, newImage)
+	}
+}
+
+// backup.requireSnapshots: a claim production mounts that the request's
+// selector leaves out stalls the request before anything changes, naming the
+// claim; labelled so the selector takes it, the request goes on.
+func TestPolicyRequiresSnapshotsOfEveryMountedClaim(t *testing.T) {
+	ensureSnapshotClass(t)
+	j := newJourney(t, withRequest(func(r *golivev1alpha1.UpdateRequest) {
+		r.Spec.Backup.VolumeClaimSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": "billing"}}
+		r.Spec.Backup.VolumeSnapshotClassName = testSnapshotClass
+	}), withBeforeRequest(func(j *journey) {
+		p := j.governedBy("snapshots-" + j.production)
+		base := p.DeepCopy()
+		p.Spec.Backup = &golivev1alpha1.PolicyBackup{RequireSnapshots: true}
+		if err := env.Client.Patch(j.t.Context(), p, client.MergeFrom(base)); err != nil {
+			j.t.Fatal(err)
+		}
+		j.boundClaim("billing-data")
+		j.create(&corev1.PersistentVolumeClaim{
+			ObjectMeta: metav1.ObjectMeta{Name: "billing-logs", Namespace: j.production},
+			Spec: corev1.PersistentVolumeClaimSpec{
+				AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+				Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
+			},
+		})
+		var deployment appsv1.Deployment
+		if err := env.Client.Get(j.t.Context(), client.ObjectKey{Namespace: j.production, Name: "billing-api"}, &deployment); err != nil {
+			j.t.Fatal(err)
+		}
+		base2 := deployment.DeepCopy()
+		for _, claim := range []string{"billing-data", "billing-logs"} {
+			deployment.Spec.Template.Spec.Volumes = append(deployment.Spec.Template.Spec.Volumes, corev1.Volume{Name: claim,
+				VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim}}})
+		}
+		if err := env.Client.Patch(j.t.Context(), &deployment, client.MergeFrom(base2)); err != nil {
+			j.t.Fatal(err)
+		}
+		j.rollOutDeployment(j.production, "billing-api")
+	}))
+
+	want := `spec.backup.volumeClaimSelector: policy snapshots-` + j.production + ` requires snapshots of every claim production mounts; it does not select claim "billing-logs", mounted by Deployment "billing-api"`
+	eventually(t, func(ctx context.Context) string {
+		stalled := meta.FindStatusCondition(j.current().Status.Conditions, golivev1alpha1.ConditionStalled)
+		if stalled == nil || stalled.Reason != golivev1alpha1.ReasonPolicyNotMet || !strings.Contains(stalled.Message, want) {
+			return fmt.Sprintf("Stalled = %+v, want PolicyNotMet saying %q", stalled, want)
+		}
+		return ""
+	})
+	if got := j.image(j.staging); got != previousImage {
+		t.Errorf("staging runs %s, want it untouched while the request stalls", got)
+	}
+
+	// Labelled, the claim is selected: the claim's change wakes the request.
+	var logs corev1.PersistentVolumeClaim
+	if err := env.Client.Get(t.Context(), client.ObjectKey{Namespace: j.production, Name: "billing-logs"}, &logs); err != nil {
+		t.Fatal(err)
+	}
+	base := logs.DeepCopy()
+	logs.Labels = map[string]string{"app": "billing"}
+	if err := env.Client.Patch(t.Context(), &logs, client.MergeFrom(base)); err != nil {
+		t.Fatal(err)
+	}
+	j.waitForImageAndRollOut(j.staging, newImage)
 }

@@ -243,6 +243,7 @@ func (r *UpdateRequestReconciler) SetupWithManager(mgr ctrl.Manager, options con
 			builder.WithPredicates(releasesTargets)).
 		Watches(&golivev1alpha1.GoLiveWindow{}, r.requestsOfWindows()).
 		Watches(&golivev1alpha1.GoLivePolicy{}, r.requestsOfPolicies(), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&corev1.PersistentVolumeClaim{}, r.requestsOfClaims(), builder.WithPredicates(predicate.LabelChangedPredicate{})).
 		Named("updaterequest").
 		WithOptions(options).
 		Complete(r)

@@ -29,6 +29,7 @@ func (r *UpdateRequestReconciler) observe(ctx context.Context, request *golivev1
 	world := lifecycle.World{
 		SpecHash:    ledger.SpecHash(&request.Spec),
 		RequestedBy: request.Annotations[golivev1alpha1.AnnotationRequestedBy],
+		SubmittedBy: request.Annotations[golivev1alpha1.AnnotationSubmittedBy],
 	}
 
 	// The same check the admission webhook makes, repeated for a label removed since.

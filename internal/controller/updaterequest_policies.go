@@ -3,16 +3,20 @@ package controller
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/backup"
 	"github.com/golive-dev/golive/internal/lifecycle"
 	"github.com/golive-dev/golive/internal/policy"
+	"github.com/golive-dev/golive/internal/workload"
 )
 
 // observePolicies reads the GoLivePolicies that select the request's
@@ -40,10 +44,61 @@ func (r *UpdateRequestReconciler) observePolicies(ctx context.Context, request *
 	world.ApprovalExpiry = lifecycle.ApprovalExpiry{After: rules.ExpireAfter.Duration, Policy: rules.ExpireAfter.Policy}
 	world.NoticeMinLead = lifecycle.NoticeLead{After: rules.NoticeMinLead.Duration, Policy: rules.NoticeMinLead.Policy}
 	world.StagingMaxAge = lifecycle.StagingMaxAge{After: rules.MaxAge.Duration, Policy: rules.MaxAge.Policy}
-	for _, violation := range policy.Check(rules, &request.Spec) {
+	if rules.Emergency != nil && world.Window.Found {
+		// The policies' emergency rules replace the window's, budget and period included.
+		world.Window.Spec.Emergency = rules.Emergency.WindowEmergency()
+		world.Window.EmergencyPolicy = rules.Emergency.Policy
+	}
+	violations := policy.Check(rules, &request.Spec)
+	if rules.SnapshotsRequiredBy != "" && request.Spec.Backup.VolumeClaimSelector != nil && checksClaimsNow(request.Status.Phase) {
+		missing, err := r.unsnapshottedClaims(ctx, request, rules)
+		if err != nil {
+			return err
+		}
+		violations = append(violations, missing...)
+	}
+	for _, violation := range violations {
 		world.PolicyViolations = append(world.PolicyViolations, violation.String())
 	}
 	return nil
+}
+
+// checksClaimsNow says when backup.requireSnapshots reads the claims the
+// production targets mount: at the start, for early word, and while
+// production is scheduled, for the production gate. Each look reads every
+// target from the API server (the cache drops volumes).
+func checksClaimsNow(phase golivev1alpha1.Phase) bool {
+	return phase == "" || phase == golivev1alpha1.PhasePending || phase == golivev1alpha1.PhaseScheduled
+}
+
+// unsnapshottedClaims are the existing claims the production targets mount
+// that spec.backup.volumeClaimSelector leaves out, as policy violations.
+func (r *UpdateRequestReconciler) unsnapshottedClaims(ctx context.Context, request *golivev1alpha1.UpdateRequest, rules policy.Rules) ([]policy.Violation, error) {
+	var existing corev1.PersistentVolumeClaimList
+	if err := r.List(ctx, &existing, client.InNamespace(request.Namespace)); err != nil {
+		return nil, fmt.Errorf("listing the PersistentVolumeClaims of %s: %w", request.Namespace, err)
+	}
+	exists := map[string]bool{}
+	for _, claim := range existing.Items {
+		exists[claim.Name] = true
+	}
+	var mounted []policy.MountedClaims
+	for _, target := range request.Spec.Targets {
+		object, err := workload.Get(ctx, r.LiveReader, target, request.Namespace)
+		if apierrors.IsNotFound(err) {
+			continue // Pending stalls on it.
+		}
+		if err != nil {
+			return nil, err
+		}
+		claims := slices.DeleteFunc(workload.ClaimsMounted(object), func(claim string) bool { return !exists[claim] })
+		mounted = append(mounted, policy.MountedClaims{Target: fmt.Sprintf("%s %q", target.Kind, target.Name), Claims: claims})
+	}
+	selected, err := backup.SelectClaims(ctx, r.Client, request.Namespace, request.Spec.Backup.VolumeClaimSelector)
+	if err != nil {
+		return nil, err
+	}
+	return policy.CheckSnapshots(rules, mounted, selected), nil
 }
 
 // requestsOfPolicies wakes, on any change of a policy, the requests that

@@ -117,3 +117,17 @@ func requestOfLabels(_ context.Context, object client.Object) []reconcile.Reques
 	}
 	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: namespace, Name: name}}}
 }
+
+// requestsOfClaims wakes, when a claim comes, goes or its labels change, the
+// requests of its namespace that read the claims before production: a
+// pending request whose selector selected none, or that a policy's
+// backup.requireSnapshots stalled for a claim left out, goes on once the
+// claim is labelled.
+func (r *UpdateRequestReconciler) requestsOfClaims() handler.EventHandler {
+	readsClaims := func(request *golivev1alpha1.UpdateRequest) bool {
+		return request.Spec.Backup.VolumeClaimSelector != nil && checksClaimsNow(request.Status.Phase)
+	}
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, claim client.Object) []reconcile.Request {
+		return r.requestsWhere(ctx, readsClaims, client.InNamespace(claim.GetNamespace()))
+	})
+}

@@ -32,7 +32,7 @@ func Decide(request *golivev1alpha1.UpdateRequest, world World, now time.Time) D
 	}
 	d.status.ObservedGeneration = request.Generation
 	if d.status.RequestedBy == "" {
-		d.status.RequestedBy = world.RequestedBy
+		d.status.RequestedBy, d.status.SubmittedBy = world.RequestedBy, world.SubmittedBy
 	}
 	if d.status.Phase == "" {
 		d.status.SpecHash = world.SpecHash

@@ -92,10 +92,10 @@ func ProductionGates(request *golivev1alpha1.UpdateRequest, world World, now tim
 	if emergency {
 		switch policy := windowSpec.Emergency; {
 		case policy == nil:
-			unmet = append(unmet, fmt.Sprintf("emergency: GoLiveWindow %q allows no emergency updates", spec.Window.Name))
+			unmet = append(unmet, fmt.Sprintf("emergency: %s allows no emergency updates", world.Window.emergencyRulesOf(spec.Window.Name)))
 		case world.Window.EmergencyUsed >= policy.MaxPerPeriod:
-			unmet = append(unmet, fmt.Sprintf("emergency budget: GoLiveWindow %q allows %d emergency updates per %s and %d were used",
-				spec.Window.Name, policy.MaxPerPeriod, policy.Period.Duration, world.Window.EmergencyUsed))
+			unmet = append(unmet, fmt.Sprintf("emergency budget: %s allows %d emergency updates per %s and %d were used",
+				world.Window.emergencyRulesOf(spec.Window.Name), policy.MaxPerPeriod, policy.Period.Duration, world.Window.EmergencyUsed))
 		}
 		return unmet
 	}

@@ -26,6 +26,16 @@ func TestDecidePending(t *testing.T) {
 			}},
 		},
 		{
+			name:    "a request a trusted submitter created records the person who asked and the submitter",
+			request: func(r *golivev1alpha1.UpdateRequest) { r.Status = golivev1alpha1.UpdateRequestStatus{} },
+			world:   func(w *World) { w.SubmittedBy = "system:serviceaccount:argocd:argocd-application-controller" },
+			want: want{phase: golivev1alpha1.PhaseStaging, action: Action{Kind: ApplyStaging, Target: 0}, check: func(t *testing.T, d Decision) {
+				if d.Status.RequestedBy != "alice" || d.Status.SubmittedBy != "system:serviceaccount:argocd:argocd-application-controller" {
+					t.Errorf("requestedBy, submittedBy = %q, %q", d.Status.RequestedBy, d.Status.SubmittedBy)
+				}
+			}},
+		},
+		{
 			name:    "a missing staging namespace stalls, naming the field",
 			request: func(r *golivev1alpha1.UpdateRequest) { r.Status.Phase = golivev1alpha1.PhasePending },
 			world:   func(w *World) { w.StagingNamespace = NamespaceObservation{} },

@@ -175,13 +175,13 @@ func (d *decider) scheduled() {
 func (d *decider) emergencyAllowed() bool {
 	policy := d.world.Window.Spec.Emergency
 	if policy == nil {
-		d.stall(golivev1alpha1.ReasonInvalidSpec, fmt.Sprintf("spec.emergency: GoLiveWindow %q allows no emergency updates", d.spec.Window.Name))
+		d.stall(golivev1alpha1.ReasonInvalidSpec, fmt.Sprintf("spec.emergency: %s allows no emergency updates", d.world.Window.emergencyRulesOf(d.spec.Window.Name)))
 		return false
 	}
 	if d.world.Window.EmergencyUsed >= policy.MaxPerPeriod {
 		d.gate(golivev1alpha1.ConditionScheduled, false, golivev1alpha1.ReasonEmergencyBudgetExhausted, "")
-		d.wait(golivev1alpha1.ReasonEmergencyBudgetExhausted, fmt.Sprintf("GoLiveWindow %q allows %d emergency updates per %s and %d were used",
-			d.spec.Window.Name, policy.MaxPerPeriod, policy.Period.Duration, d.world.Window.EmergencyUsed))
+		d.wait(golivev1alpha1.ReasonEmergencyBudgetExhausted, fmt.Sprintf("%s allows %d emergency updates per %s and %d were used",
+			d.world.Window.emergencyRulesOf(d.spec.Window.Name), policy.MaxPerPeriod, policy.Period.Duration, d.world.Window.EmergencyUsed))
 		return false
 	}
 	return true

@@ -1,6 +1,7 @@
 package lifecycle
 
 import (
+	"fmt"
 	"time"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
@@ -35,6 +36,8 @@ type World struct {
 
 	// RequestedBy is the requesting user stamped at admission.
 	RequestedBy string
+	// SubmittedBy is the trusted submitter stamped at admission, if any.
+	SubmittedBy string
 
 	// StagingSavedSpecs is what exists of the staging targets' saved specs.
 	StagingSavedSpecs StagingSavedSpecsObservation
@@ -101,6 +104,18 @@ type WindowObservation struct {
 	ActiveUpdates []string
 	// EmergencyUsed counts emergency updates started within the window's period.
 	EmergencyUsed int32
+	// EmergencyPolicy names the GoLivePolicy whose emergency rules replaced
+	// the window's in Spec.Emergency; empty: they are the window's own.
+	EmergencyPolicy string
+}
+
+// emergencyRulesOf names where the emergency rules of a request with window
+// name come from, for messages.
+func (w WindowObservation) emergencyRulesOf(name string) string {
+	if w.EmergencyPolicy != "" {
+		return fmt.Sprintf("GoLivePolicy %q (its emergency rules replace GoLiveWindow %q's)", w.EmergencyPolicy, name)
+	}
+	return fmt.Sprintf("GoLiveWindow %q", name)
 }
 
 // Health is the rollout state of a workload.

@@ -73,3 +73,32 @@ func Check(rules Rules, spec *golivev1alpha1.UpdateRequestSpec) []Violation {
 	}
 	return violations
 }
+
+// MountedClaims are the claims a production target mounts, for
+// backup.requireSnapshots.
+type MountedClaims struct {
+	// Target names the workload, such as `StatefulSet "billing-db"`.
+	Target string
+	// Claims are the claims it mounts that exist.
+	Claims []string
+}
+
+// CheckSnapshots lists, where a policy requires snapshots, the claims the
+// production targets mount that spec.backup.volumeClaimSelector does not
+// select (selected): each would be left out of the backup, so a rollback
+// could not restore it.
+func CheckSnapshots(rules Rules, mounted []MountedClaims, selected []string) []Violation {
+	if rules.SnapshotsRequiredBy == "" {
+		return nil
+	}
+	var violations []Violation
+	for _, target := range mounted {
+		for _, claim := range target.Claims {
+			if !slices.Contains(selected, claim) {
+				violations = append(violations, Violation{"spec.backup.volumeClaimSelector", rules.SnapshotsRequiredBy,
+					fmt.Sprintf("requires snapshots of every claim production mounts; it does not select claim %q, mounted by %s", claim, target.Target)})
+			}
+		}
+	}
+	return violations
+}

@@ -81,6 +81,31 @@ type Rules struct {
 	References map[string]ReferenceRule
 	// ProtectWorkloadsBy names a policy with protectWorkloads.
 	ProtectWorkloadsBy string
+	// TrustedSubmitters: the user names (system:serviceaccount:<ns>:<name>)
+	// that may state who asked, each with the first policy that names it.
+	// A submitter is trusted only when every policy that sets
+	// trustedSubmitters names it: a policy that does not set the field
+	// restricts nothing.
+	TrustedSubmitters map[string]string
+	// Emergency replaces the emergency rules of the windows of governed
+	// requests; nil: the window's apply. Merged from every policy that sets
+	// it: the roles all of them name, the smallest maxPerPeriod, the longest
+	// period. Policy names the first (by name).
+	Emergency *EmergencyRule
+}
+
+// EmergencyRule is the emergency rules the policies set together.
+type EmergencyRule struct {
+	Policy       string
+	Roles        []string
+	MaxPerPeriod int32
+	Period       time.Duration
+}
+
+// WindowEmergency is the emergency policy that replaces the window's,
+// as the window would state it.
+func (e *EmergencyRule) WindowEmergency() *golivev1alpha1.EmergencyPolicy {
+	return &golivev1alpha1.EmergencyPolicy{Roles: slices.Clone(e.Roles), MaxPerPeriod: e.MaxPerPeriod, Period: metav1.Duration{Duration: e.Period}}
 }
 
 // Selecting returns the policies whose namespaceSelector selects a
@@ -155,8 +180,47 @@ func Merge(policies []golivev1alpha1.GoLivePolicy) Rules {
 		if spec.ProtectWorkloads {
 			setOnce(&rules.ProtectWorkloadsBy, name)
 		}
+		if e := spec.Emergency; e != nil {
+			rules.Emergency = strictestEmergency(rules.Emergency, e, name)
+		}
+		if len(spec.TrustedSubmitters) > 0 {
+			rules.TrustedSubmitters = trustedBoth(rules.TrustedSubmitters, spec.TrustedSubmitters, name)
+		}
 	}
 	return rules
+}
+
+// trustedBoth is the submitters trusted so far (nil: no policy set any) that
+// submitters, of policy, trusts too: trust is the strictest when it is the
+// smallest.
+func trustedBoth(sofar map[string]string, submitters []golivev1alpha1.TrustedSubmitter, policy string) map[string]string {
+	named := map[string]string{}
+	for _, submitter := range submitters {
+		user := ServiceAccountUser(submitter.ServiceAccount)
+		if first, ok := sofar[user]; ok {
+			named[user] = first
+		} else if sofar == nil {
+			named[user] = policy
+		}
+	}
+	return named
+}
+
+// strictestEmergency merges a policy's emergency rules into those so far.
+func strictestEmergency(sofar *EmergencyRule, e *golivev1alpha1.EmergencyPolicy, policy string) *EmergencyRule {
+	if sofar == nil {
+		return &EmergencyRule{Policy: policy, Roles: slices.Clone(e.Roles), MaxPerPeriod: e.MaxPerPeriod, Period: e.Period.Duration}
+	}
+	merged := *sofar
+	merged.Roles = slices.DeleteFunc(slices.Clone(sofar.Roles), func(role string) bool { return !slices.Contains(e.Roles, role) })
+	merged.MaxPerPeriod = min(sofar.MaxPerPeriod, e.MaxPerPeriod)
+	merged.Period = max(sofar.Period, e.Period.Duration)
+	return &merged
+}
+
+// ServiceAccountUser is the user name the API server gives a ServiceAccount.
+func ServiceAccountUser(account golivev1alpha1.ServiceAccountRef) string {
+	return "system:serviceaccount:" + account.Namespace + ":" + account.Name
 }
 
 // Problems lists what is wrong with a policy that its schema cannot refuse,
@@ -200,9 +264,7 @@ func NotEnforced(p *golivev1alpha1.GoLivePolicy) []string {
 	spec := p.Spec
 	var fields []string
 	for field, set := range map[string]bool{
-		"spec.supervision":       spec.Supervision != nil,
-		"spec.emergency":         spec.Emergency != nil,
-		"spec.trustedSubmitters": len(spec.TrustedSubmitters) > 0,
+		"spec.supervision": spec.Supervision != nil,
 	} {
 		if set {
 			fields = append(fields, field)

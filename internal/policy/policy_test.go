@@ -165,3 +165,79 @@ func TestNotEnforcedNamesWhatThisVersionDoesNotEnforce(t *testing.T) {
 		t.Errorf("NotEnforced of a policy of enforced fields = %v", got)
 	}
 }
+
+func TestTrustedSubmittersAreThoseEveryPolicyThatNamesAnyTrusts(t *testing.T) {
+	submitters := func(names ...string) []golivev1alpha1.TrustedSubmitter {
+		var out []golivev1alpha1.TrustedSubmitter
+		for _, name := range names {
+			out = append(out, golivev1alpha1.TrustedSubmitter{ServiceAccount: golivev1alpha1.ServiceAccountRef{Namespace: "gitops", Name: name}})
+		}
+		return out
+	}
+	argocd, flux := "system:serviceaccount:gitops:argocd", "system:serviceaccount:gitops:flux"
+	cases := []struct {
+		name     string
+		policies []golivev1alpha1.GoLivePolicy
+		want     map[string]string
+	}{
+		{"none names any", []golivev1alpha1.GoLivePolicy{productionApps()}, nil},
+		{"one names two", []golivev1alpha1.GoLivePolicy{policy("a", 1, golivev1alpha1.GoLivePolicySpec{TrustedSubmitters: submitters("argocd", "flux")})},
+			map[string]string{argocd: "a", flux: "a"}},
+		{"a policy that names none restricts nothing", []golivev1alpha1.GoLivePolicy{
+			productionApps(), policy("a", 1, golivev1alpha1.GoLivePolicySpec{TrustedSubmitters: submitters("argocd")}),
+		}, map[string]string{argocd: "a"}},
+		{"two that name some trust those both name", []golivev1alpha1.GoLivePolicy{
+			policy("b", 1, golivev1alpha1.GoLivePolicySpec{TrustedSubmitters: submitters("argocd")}),
+			policy("a", 1, golivev1alpha1.GoLivePolicySpec{TrustedSubmitters: submitters("argocd", "flux")}),
+		}, map[string]string{argocd: "a"}},
+		{"two that name different ones trust none", []golivev1alpha1.GoLivePolicy{
+			policy("a", 1, golivev1alpha1.GoLivePolicySpec{TrustedSubmitters: submitters("flux")}),
+			policy("b", 1, golivev1alpha1.GoLivePolicySpec{TrustedSubmitters: submitters("argocd")}),
+		}, map[string]string{}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if diff := cmp.Diff(c.want, Merge(c.policies).TrustedSubmitters); diff != "" {
+				t.Errorf("TrustedSubmitters (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestEmergencyRulesMergeToTheStrictest(t *testing.T) {
+	emergency := func(name string, maxPerPeriod int32, period time.Duration, roles ...string) golivev1alpha1.GoLivePolicy {
+		return policy(name, 1, golivev1alpha1.GoLivePolicySpec{Emergency: &golivev1alpha1.EmergencyPolicy{
+			Roles: roles, MaxPerPeriod: maxPerPeriod, Period: metav1.Duration{Duration: period}}})
+	}
+	if got := Merge([]golivev1alpha1.GoLivePolicy{productionApps()}).Emergency; got != nil {
+		t.Errorf("policies without emergency rules: %+v, want the window's to apply", got)
+	}
+	got := Merge([]golivev1alpha1.GoLivePolicy{
+		emergency("b", 1, 720*time.Hour, "cto", "ciso"),
+		productionApps(),
+		emergency("a", 2, 360*time.Hour, "ciso", "coo"),
+	}).Emergency
+	want := &EmergencyRule{Policy: "a", Roles: []string{"ciso"}, MaxPerPeriod: 1, Period: 720 * time.Hour}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("merged emergency rules (-want +got):\n%s", diff)
+	}
+	if window := got.WindowEmergency(); window.MaxPerPeriod != 1 || window.Period.Duration != 720*time.Hour || !cmp.Equal(window.Roles, []string{"ciso"}) {
+		t.Errorf("as the window's: %+v", window)
+	}
+}
+
+func TestCheckSnapshotsNamesEveryClaimLeftOut(t *testing.T) {
+	mounted := []MountedClaims{
+		{Target: `Deployment "billing-api"`, Claims: []string{"billing-data"}},
+		{Target: `StatefulSet "billing-db"`, Claims: []string{"data-billing-db-0", "data-billing-db-1"}},
+	}
+	selected := []string{"billing-data", "data-billing-db-0"}
+	if got := CheckSnapshots(Rules{}, mounted, selected); got != nil {
+		t.Errorf("without requireSnapshots: %v", got)
+	}
+	got := CheckSnapshots(Rules{SnapshotsRequiredBy: "production-apps"}, mounted, selected)
+	want := `spec.backup.volumeClaimSelector: policy production-apps requires snapshots of every claim production mounts; it does not select claim "data-billing-db-1", mounted by StatefulSet "billing-db"`
+	if len(got) != 1 || got[0].String() != want {
+		t.Errorf("violations = %v, want only %q", got, want)
+	}
+}
