@@ -68,9 +68,6 @@ const (
 	// ReasonApprovalsExpired: approvals older than a policy's approvals.expireAfter no longer count; the request waits for approvals again.
 	ReasonApprovalsExpired = "ApprovalsExpired"
 
-	// ReasonNotEnforced: a GoLivePolicy sets fields this version of golive does not enforce yet (Ready False, naming them).
-	ReasonNotEnforced = "NotEnforced"
-
 	// ReasonPolicyNotMet: the request falls short of a GoLivePolicy; the message names the policy and the field.
 	ReasonPolicyNotMet = "PolicyNotMet"
 
@@ -149,4 +146,8 @@ const (
 	// ReasonStatusNotTrusted: the status claims a production phase, but golive has
 	// no signed record that production started for this spec; nothing was changed.
 	ReasonStatusNotTrusted = "StatusNotTrusted"
+
+	// ReasonPolicyBreach: someone other than golive (the break-glass group) changed the pod
+	// template or replicas of a workload a GoLivePolicy with protectWorkloads protects.
+	ReasonPolicyBreach = "PolicyBreach"
 )

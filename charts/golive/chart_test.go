@@ -733,11 +733,17 @@ func TestAdmissionPolicyEqualsConfig(t *testing.T) {
 		{file: "cleanup_finalizer_policy.yaml", name: "golive-cleanup-finalizer", identities: map[string]string{
 			"system:serviceaccount:golive-system:golive": "system:serviceaccount:team-golive:golive",
 		}},
+		{file: "protected_workloads_policy.yaml", name: "golive-protected-workloads", identities: map[string]string{
+			"system:serviceaccount:golive-system:golive": "system:serviceaccount:team-golive:golive",
+		}},
+		{file: "protected_workloads_policy.yaml", name: "golive-protected-workloads-list", identities: map[string]string{
+			"system:serviceaccount:golive-system:golive": "system:serviceaccount:team-golive:golive",
+		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			in := render(t, "team-golive")
 			config := installation{objects: readManifests(t, "config/admission/"+tt.file)}
-			want := only[admissionregistrationv1.ValidatingAdmissionPolicy](t, config, "ValidatingAdmissionPolicy")
+			want := named[admissionregistrationv1.ValidatingAdmissionPolicy](t, config, "ValidatingAdmissionPolicy", tt.name)
 			for i, variable := range want.Spec.Variables {
 				for from, to := range tt.identities {
 					want.Spec.Variables[i].Expression = strings.ReplaceAll(variable.Expression, from, to)
@@ -752,7 +758,7 @@ func TestAdmissionPolicyEqualsConfig(t *testing.T) {
 			if diff := cmp.Diff(want.Spec, got.Spec); diff != "" {
 				t.Errorf("admission policy differs from config/admission (-want +got):\n%s", diff)
 			}
-			wantBinding := only[admissionregistrationv1.ValidatingAdmissionPolicyBinding](t, config, "ValidatingAdmissionPolicyBinding")
+			wantBinding := named[admissionregistrationv1.ValidatingAdmissionPolicyBinding](t, config, "ValidatingAdmissionPolicyBinding", tt.name)
 			bindingObject := in.find("ValidatingAdmissionPolicyBinding", tt.name)
 			if bindingObject == nil {
 				t.Fatalf("the chart renders no ValidatingAdmissionPolicyBinding %s", tt.name)
@@ -767,7 +773,7 @@ func TestAdmissionPolicyEqualsConfig(t *testing.T) {
 	}
 }
 
-// Both policies that let golive alone act name the chart's ServiceAccount and
+// The policies that let golive alone act name the chart's ServiceAccount and
 // breakGlass.group, not config/'s defaults.
 func TestBreakGlassGroupIsTheChartsValue(t *testing.T) {
 	values := filepath.Join(t.TempDir(), "values.yaml")
@@ -775,7 +781,8 @@ func TestBreakGlassGroupIsTheChartsValue(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := render(t, "golive-ops", values)
-	for _, name := range []string{"golive-owned-objects", "golive-status-writers"} {
+	for _, name := range []string{"golive-owned-objects", "golive-status-writers", "golive-cleanup-finalizer",
+		"golive-protected-workloads", "golive-protected-workloads-list"} {
 		object := in.find("ValidatingAdmissionPolicy", name)
 		if object == nil {
 			t.Fatalf("the chart renders no ValidatingAdmissionPolicy %s", name)

@@ -60,10 +60,6 @@ func (r *GoLivePolicyReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	case len(problems) > 0:
 		ready.Status, ready.Reason = metav1.ConditionFalse, golivev1alpha1.ReasonInvalidSpec
 		ready.Message = "golive enforces what it can read of this policy, but: " + strings.Join(problems, "; ")
-	case len(policy.NotEnforced(&p)) > 0:
-		ready.Status, ready.Reason = metav1.ConditionFalse, golivev1alpha1.ReasonNotEnforced
-		ready.Message = fmt.Sprintf("Governs the requests of %d namespaces, but this version of golive does not enforce %s yet: "+
-			"do not rely on them (docs/policy.md)", governed, strings.Join(policy.NotEnforced(&p), ", "))
 	case governed == 0:
 		ready.Status, ready.Reason = metav1.ConditionTrue, golivev1alpha1.ReasonNoNamespaceSelected
 		ready.Message = "The policy selects no namespace yet: it governs no request"

@@ -54,8 +54,9 @@ type Options struct {
 }
 
 // Setup wires every reconciler of golive into mgr, before it starts: the
-// cache indexes, the notifier, the UpdateRequest and GoLiveWindow reconcilers,
-// the snapshot retention reconciler when the cluster serves snapshots, and
+// cache indexes, the notifier, the UpdateRequest, GoLiveWindow and
+// GoLivePolicy reconcilers, the workload protection reconciler, the snapshot
+// retention reconciler when the cluster serves snapshots, and
 // the webhook certificate copier when options.ServingCertificate is set. It
 // returns a channel closed once the webhook server may start; nil without a
 // ServingCertificate.
@@ -99,6 +100,15 @@ func Setup(ctx context.Context, mgr ctrl.Manager, options Options) (certificateR
 	}
 	if err := (&GoLivePolicyReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr, controller.Options{NewQueue: options.NewQueue}); err != nil {
 		return nil, fmt.Errorf("setting up the GoLivePolicy controller: %w", err)
+	}
+	if err := (&WorkloadProtectionReconciler{
+		Client:     mgr.GetClient(),
+		LiveReader: mgr.GetAPIReader(),
+		Clock:      options.Clock,
+		Recorder:   recorder,
+		Notifier:   options.Notifier,
+	}).SetupWithManager(mgr, controller.Options{NewQueue: options.NewQueue}); err != nil {
+		return nil, fmt.Errorf("setting up the workload protection controller: %w", err)
 	}
 	if options.VolumeSnapshots {
 		// One worker: deleting an expired snapshot is rare and quick.

@@ -50,8 +50,10 @@ func (n Notice) ID() string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// Outcome is true when the notice tells how the request ended.
-func (n Notice) Outcome() bool { return n.Phase.IsTerminal() }
+// Outcome is true when the notice tells how the request ended: the change
+// into a terminal phase. A notice about an ended request that changes no
+// phase (a window changed, a policy breach) is not one.
+func (n Notice) Outcome() bool { return n.PreviousPhase != "" && n.Phase.IsTerminal() }
 
 // Source is the request's API path, the CloudEvents source.
 func (n Notice) Source() string {
@@ -110,7 +112,7 @@ type SlackMessage struct {
 func (n Notice) Slack() SlackMessage {
 	icon := ":information_source:"
 	switch {
-	case n.Phase == golivev1alpha1.PhaseSucceeded:
+	case n.Outcome() && n.Phase == golivev1alpha1.PhaseSucceeded:
 		icon = ":white_check_mark:"
 	case n.Outcome():
 		icon = ":x:"

@@ -82,6 +82,17 @@ func TestEncode(t *testing.T) {
 			contentType: "application/json",
 		},
 		{
+			// A notice about an ended request that changes no phase is no outcome.
+			name: "Slack, a policy breach after the release", format: golivev1alpha1.FormatSlack, notice: func() notify.Notice {
+				n := notice
+				n.PreviousPhase, n.Reason, n.Warning, n.PlannedStart = "", "PolicyBreach", true, nil
+				n.Message = "The pod template or replicas of Deployment billing/billing-api were changed by field manager \"kubectl-edit\""
+				return n
+			}(),
+			body:        `{"text":":warning: *billing/billing-2-4-0* release *2.4.0*: Succeeded\nThe pod template or replicas of Deployment billing/billing-api were changed by field manager \"kubectl-edit\""}`,
+			contentType: "application/json",
+		},
+		{
 			name: "CloudEvents, structured mode", format: golivev1alpha1.FormatCloudEvents, notice: notice,
 			body: `{"specversion":"1.0","id":"` + id + `","source":"/apis/golive.dev/v1alpha1/namespaces/billing/updaterequests/billing-2-4-0",` +
 				`"type":"dev.golive.updaterequest.Succeeded","datacontenttype":"application/json","time":"2026-11-23T20:15:00Z","data":` + document + `}`,

@@ -257,19 +257,3 @@ func longest(field *Duration, d *metav1.Duration, policy string) {
 	}
 }
 
-// NotEnforced lists the fields of a policy that this version of golive
-// reads but does not enforce yet, so that its Ready condition says so rather
-// than let an organisation believe a rule holds.
-func NotEnforced(p *golivev1alpha1.GoLivePolicy) []string {
-	spec := p.Spec
-	var fields []string
-	for field, set := range map[string]bool{
-		"spec.protectWorkloads": spec.ProtectWorkloads,
-	} {
-		if set {
-			fields = append(fields, field)
-		}
-	}
-	slices.Sort(fields)
-	return fields
-}

@@ -152,19 +152,6 @@ func TestProblems(t *testing.T) {
 	}
 }
 
-func TestNotEnforcedNamesWhatThisVersionDoesNotEnforce(t *testing.T) {
-	p := productionApps() // expireAfter and maxAge
-	p.Spec.Supervision = &golivev1alpha1.PolicySupervision{Role: "operations-supervisor"}
-	p.Spec.ProtectWorkloads = true
-	want := []string{"spec.protectWorkloads"}
-	if diff := cmp.Diff(want, NotEnforced(&p)); diff != "" {
-		t.Errorf("NotEnforced (-want +got):\n%s", diff)
-	}
-	enforced := strictFinance()
-	if got := NotEnforced(&enforced); len(got) != 0 {
-		t.Errorf("NotEnforced of a policy of enforced fields = %v", got)
-	}
-}
 
 func TestTrustedSubmittersAreThoseEveryPolicyThatNamesAnyTrusts(t *testing.T) {
 	submitters := func(names ...string) []golivev1alpha1.TrustedSubmitter {
