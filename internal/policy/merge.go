@@ -256,4 +256,3 @@ func longest(field *Duration, d *metav1.Duration, policy string) {
 		*field = Duration{Duration: d.Duration, Policy: policy}
 	}
 }
-

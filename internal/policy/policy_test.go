@@ -152,7 +152,6 @@ func TestProblems(t *testing.T) {
 	}
 }
 
-
 func TestTrustedSubmittersAreThoseEveryPolicyThatNamesAnyTrusts(t *testing.T) {
 	submitters := func(names ...string) []golivev1alpha1.TrustedSubmitter {
 		var out []golivev1alpha1.TrustedSubmitter
