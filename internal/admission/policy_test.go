@@ -10,9 +10,11 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/testenv"
 )
 
 // governedBy labels the fixture's namespace and creates a policy selecting it.
@@ -149,5 +151,45 @@ func TestPolicyEmergencyRolesReplaceTheWindows(t *testing.T) {
 	f.mustCommand(erin, "hotfix", golivev1alpha1.AnnotationApprove, "business-owner; payment outage, go")
 	if valid, _ := f.ledger("hotfix"); len(valid) != 1 || valid[0].Role != "business-owner" || valid[0].User != erin {
 		t.Errorf("ledger = %+v, want erin's business-owner approval", valid)
+	}
+}
+
+// The sample policy of config/samples (procedure 004), applied to this
+// namespace: a request without its documents, soak and acceptance is
+// refused, naming each; corrected, it is admitted; an approval needs a comment.
+func TestSamplePolicyRefusesThenAdmitsTheCorrectedRequest(t *testing.T) {
+	f := newFixture(t)
+	objects, err := testenv.ReadObjects(testenv.RepoRoot() + "/config/samples/golive_v1alpha1_golivepolicy.yaml")
+	if err != nil || len(objects) != 1 {
+		t.Fatalf("reading the sample policy: %v (%d objects)", err, len(objects))
+	}
+	var sample golivev1alpha1.GoLivePolicy
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(objects[0].Object, &sample); err != nil {
+		t.Fatal(err)
+	}
+	name := f.governedBy(sample.Spec)
+
+	err = f.as(t, alice).Create(t.Context(), f.request("billing-2-4-0").Obj())
+	for _, want := range []string{
+		"spec.staging.soak: policy " + name + " requires a soak of at least 24h, not 0s",
+		"spec.acceptance: policy " + name + " requires",
+		"spec.references: policy " + name + " requires a reference of type change",
+		"spec.references: policy " + name + " requires a reference of type test-report",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("creating a request without what the sample policy asks: %v; want a refusal saying %q", err, want)
+		}
+	}
+
+	corrected := f.request("billing-2-4-0").Soak(24*time.Hour).Acceptance("business-owner", 24*time.Hour, golivev1alpha1.AcceptOnTimeout).
+		Mutate(func(r *golivev1alpha1.UpdateRequest) {
+			r.Spec.References = []golivev1alpha1.Reference{{Type: "change", ID: "CHG0012345"}, {Type: "test-report", URL: "https://ci.example.com/report.html"}}
+		}).Obj()
+	f.create(alice, corrected)
+	f.setPhase("billing-2-4-0", golivev1alpha1.PhaseAwaitingApproval)
+	wantRefused(t, f.command(bob, "billing-2-4-0", golivev1alpha1.AnnotationApprove, "rnd-lead"), "golive.dev/approve: policy "+name+" requires a comment")
+	f.mustCommand(bob, "billing-2-4-0", golivev1alpha1.AnnotationApprove, "rnd-lead; change CHG0012345 reviewed, test report green")
+	if valid, _ := f.ledger("billing-2-4-0"); len(valid) != 1 || valid[0].Comment != "change CHG0012345 reviewed, test report green" {
+		t.Errorf("ledger = %+v, want bob's approval with its comment", valid)
 	}
 }
