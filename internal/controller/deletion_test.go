@@ -75,7 +75,7 @@ func TestDeletedEmergencyStillUsesTheBudget(t *testing.T) {
 		return ""
 	})
 
-	j.secondEmergencyOverBudget(emergency)
+	j.secondEmergencyOverBudget(emergency, "cto", "allows 1 emergency updates per 720h0m0s and 1 were used")
 	if got := j.image(j.production); got != newImage {
 		t.Fatalf("production runs %s, want %s: the budget was used by the deleted request", got, newImage)
 	}

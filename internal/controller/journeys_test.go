@@ -243,7 +243,7 @@ func TestEmergencyUpdatesWithinAndBeyondTheBudget(t *testing.T) {
 	j.waitForPhase(golivev1alpha1.PhaseSucceeded)
 
 	// Beyond it: the second emergency waits for the budget, production untouched.
-	second := j.secondEmergencyOverBudget(emergency)
+	second := j.secondEmergencyOverBudget(emergency, "cto", "allows 1 emergency updates per 720h0m0s and 1 were used")
 	if got := j.image(j.production); got != newImage {
 		t.Fatalf("production runs %s, want %s until the budget allows the second emergency", got, newImage)
 	}
@@ -631,9 +631,10 @@ func TestWindowOpeningStartsNoMoreThanMaxConcurrent(t *testing.T) {
 
 // secondEmergencyOverBudget requests release 2.4.1 as a second emergency under
 // a window that allows one per period, takes it through staging and both
-// approvals, and waits until it stops on the exhausted budget; emergency
-// makes it an emergency request.
-func (j *journey) secondEmergencyOverBudget(emergency func(*golivev1alpha1.UpdateRequest)) *journey {
+// approvals (rnd-lead and emergencyRole), and waits until it stops on the
+// exhausted budget, its Ready message saying budget; emergency makes it an
+// emergency request.
+func (j *journey) secondEmergencyOverBudget(emergency func(*golivev1alpha1.UpdateRequest), emergencyRole, budget string) *journey {
 	second := j.another("billing-2-4-1", func(r *golivev1alpha1.UpdateRequest) {
 		emergency(r)
 		r.Spec.Release = "2.4.1"
@@ -643,7 +644,7 @@ func (j *journey) secondEmergencyOverBudget(emergency func(*golivev1alpha1.Updat
 	second.finishJob(true)
 	second.waitForPhase(golivev1alpha1.PhaseAwaitingApproval)
 	second.approve("bob", "rnd-lead")
-	second.approve("erin", "cto")
-	second.waitForReady(golivev1alpha1.ReasonEmergencyBudgetExhausted, "allows 1 emergency updates per 720h0m0s and 1 were used")
+	second.approve("erin", emergencyRole)
+	second.waitForReady(golivev1alpha1.ReasonEmergencyBudgetExhausted, budget)
 	return second
 }

@@ -304,17 +304,7 @@ func TestPolicyEmergencyRulesReplaceTheWindows(t *testing.T) {
 	j.waitForPhase(golivev1alpha1.PhaseSucceeded)
 
 	// The window would allow five emergencies a period; the policy allows one.
-	second := j.another("billing-2-4-1", func(r *golivev1alpha1.UpdateRequest) {
-		emergency(r)
-		r.Spec.Release = "2.4.1"
-		r.Spec.Targets[0].Images["api"] = "billing-api:2.4.1"
-	})
-	second.waitForImageAndRollOut(j.staging, "billing-api:2.4.1")
-	second.finishJob(true)
-	second.waitForPhase(golivev1alpha1.PhaseAwaitingApproval)
-	second.approve("bob", "rnd-lead")
-	second.approve("erin", "ciso")
-	second.waitForReady(golivev1alpha1.ReasonEmergencyBudgetExhausted,
+	j.secondEmergencyOverBudget(emergency, "ciso",
 		`GoLivePolicy "`+name+`" (its emergency rules replace GoLiveWindow "always"'s) allows 1 emergency updates per 720h0m0s and 1 were used`)
 	if got := j.image(j.production); got != newImage {
 		t.Errorf("production runs %s, want %s: the second emergency is over the policy's budget", got, newImage)
