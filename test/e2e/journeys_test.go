@@ -419,6 +419,11 @@ func failingServer(t *testing.T) *httptest.Server {
 func stagingFails(t *testing.T, cl *cluster.Cluster) {
 	a := newApp(t, cl, "smoke-fails", alwaysOpen(), appOptions{})
 	imageBefore, generationBefore := a.productionImage()
+	var grey appsv1.Deployment
+	if err := a.c.Get(t.Context(), client.ObjectKey{Namespace: a.staging, Name: api}, &grey); err != nil {
+		t.Fatal(err)
+	}
+	greyImageBefore := grey.Spec.Template.Spec.Containers[0].Image
 	request := a.request("billing-2-4-1", "2.4.1")
 	request.Spec.Staging.Verify.Jobs = []golivev1alpha1.VerificationJob{smokeJob(true)}
 	r := a.create(request)
@@ -436,8 +441,13 @@ func stagingFails(t *testing.T, cl *cluster.Cluster) {
 	if image, generation := a.productionImage(); image != imageBefore || generation != generationBefore {
 		t.Errorf("production's %s is %s at generation %d, want untouched: %s at generation %d", api, image, generation, imageBefore, generationBefore)
 	}
-	// The grey namespace runs the failed version, for people to look into.
-	waitForRollout(t, a.c, a.staging, api, apiImage("2.4.1"), r.describe)
+	// The grey namespace is put back on the version from before the request
+	// (spec.staging.onFailure defaults to Restore), so the next run starts clean.
+	waitForRollout(t, a.c, a.staging, api, greyImageBefore, r.describe)
+	cluster.Eventually(t, timeout, "the staging restore of "+r.key.String()+" to be recorded", func(ctx context.Context) (bool, string, error) {
+		restore := r.current().Status.StagingRestore
+		return restore != nil && restore.RestoredAt != nil && restore.TargetsRestored == 1, r.describe(), nil
+	})
 	var jobs batchv1.JobList
 	if err := a.c.List(t.Context(), &jobs, client.InNamespace(a.production)); err != nil {
 		t.Fatal(err)
