@@ -420,6 +420,23 @@ type Rollback struct {
 	RetainedVolumes RetainedVolumesAction `json:"retainedVolumes,omitempty"`
 }
 
+// EmergencyApprovalStatus says whose approval an emergency request needs.
+type EmergencyApprovalStatus struct {
+	// roles of which the emergency needs one approval; empty when none
+	// applies (the window allows no emergencies, or the policies name no
+	// common role).
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:MaxLength=63
+	// +listType=atomic
+	// +optional
+	Roles []string `json:"roles,omitempty"`
+	// policy names the GoLivePolicy whose emergency rules replace the
+	// window's; empty when they are the window's own.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	Policy string `json:"policy,omitempty"`
+}
+
 // Emergency marks an urgent update.
 type Emergency struct {
 	// justification says why this cannot wait for the normal process.
@@ -563,6 +580,12 @@ type UpdateRequestStatus struct {
 	// approvalSummary counts approvals against the quorum, such as "1/2".
 	// +optional
 	ApprovalSummary string `json:"approvalSummary,omitempty"`
+
+	// emergencyApproval names, for an emergency request, the roles of which
+	// it needs one approval and where they come from: the window's emergency
+	// rules, or a GoLivePolicy's that replace them.
+	// +optional
+	EmergencyApproval *EmergencyApprovalStatus `json:"emergencyApproval,omitempty"`
 
 	// approvals are the verified approvals for the current spec.
 	// +listType=atomic

@@ -114,6 +114,9 @@ func writeReport(out io.Writer, request *golivev1alpha1.UpdateRequest, generated
 	}
 	if spec.Emergency != nil {
 		summary = append(summary, []string{"Emergency", emergencyText(spec.Emergency)})
+		if approval := status.EmergencyApproval; approval != nil {
+			summary = append(summary, []string{"Emergency approval", emergencyApprovalText(approval, spec.Window.Name)})
+		}
 	}
 	for _, reference := range spec.References {
 		summary = append(summary, []string{"Reference", referenceText(reference)})
@@ -191,7 +194,11 @@ func writeApprovalsSection(m *markdown, request *golivev1alpha1.UpdateRequest) {
 	}
 	m.printf("Required: %s; %s; each person counts once.", strings.Join(policy, ", "), self)
 	if spec.Emergency != nil {
-		m.printf(" As an emergency update it also needs one approval from an emergency role of window %s.", spec.Window.Name)
+		if approval := request.Status.EmergencyApproval; approval != nil {
+			m.printf(" As an emergency update it also needs %s.", emergencyApprovalText(approval, spec.Window.Name))
+		} else {
+			m.printf(" As an emergency update it also needs one approval from an emergency role of window %s.", spec.Window.Name)
+		}
 	}
 	if spec.Acceptance != nil {
 		m.printf(" Acceptance by %s within %s (on timeout: %s).", spec.Acceptance.Role, durationfmt.Short(spec.Acceptance.Timeout.Duration), spec.Acceptance.OnTimeout)

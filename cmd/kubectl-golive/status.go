@@ -83,6 +83,9 @@ func writeStatus(out io.Writer, in statusInput) error {
 	w.line("Phase", phase)
 	if request.Spec.Emergency != nil {
 		w.line("Emergency", emergencyText(request.Spec.Emergency))
+		if approval := request.Status.EmergencyApproval; approval != nil {
+			w.line("Emergency by", emergencyApprovalText(approval, request.Spec.Window.Name))
+		}
 	}
 	w.line("Requested by", orDash(requester(request)))
 	if submitter := submitterOf(request); submitter != "" {
@@ -359,6 +362,19 @@ func requester(request *golivev1alpha1.UpdateRequest) string {
 		return request.Status.RequestedBy
 	}
 	return request.Annotations[golivev1alpha1.AnnotationRequestedBy]
+}
+
+// emergencyApprovalText says whose approval an emergency needs and whose
+// rules say so, as golive counted them.
+func emergencyApprovalText(approval *golivev1alpha1.EmergencyApprovalStatus, window string) string {
+	text := "no emergency role applies"
+	if len(approval.Roles) > 0 {
+		text = "one approval of " + strings.Join(approval.Roles, " or ")
+	}
+	if approval.Policy != "" {
+		return text + ", by GoLivePolicy " + approval.Policy + " (its emergency rules replace window " + window + "'s)"
+	}
+	return text + ", by window " + window
 }
 
 func emergencyText(emergency *golivev1alpha1.Emergency) string {

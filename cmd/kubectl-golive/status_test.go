@@ -49,6 +49,8 @@ func statusCases() map[string]statusInput {
 			r.Spec.Emergency = &golivev1alpha1.Emergency{Justification: "Payment outage", Incident: "INC-4711"}
 			r.Spec.Approvals.AllowSelfApproval = true
 		}).Obj()
+	policyEmergency := emergency.DeepCopy()
+	policyEmergency.Status.EmergencyApproval = &golivev1alpha1.EmergencyApprovalStatus{Roles: []string{"incident-commander"}, Policy: "production-apps"}
 	created := makeRequest().Obj()
 	changed := makeRequest().Mutate(inPhase(golivev1alpha1.PhaseScheduled, golivev1alpha1.ReasonWindowClosed, "Waiting for the go-live window; planned start 2026-12-03T19:00:00Z")).
 		Mutate(verifiedStaging("2026-11-18T09:10:00Z")).
@@ -58,13 +60,14 @@ func statusCases() map[string]statusInput {
 			r.Status.Schedule = &golivev1alpha1.ScheduleStatus{Window: "thursday-evening", NotBefore: at("2026-12-03T10:00:00Z"), PlannedStart: at("2026-12-03T19:00:00Z")}
 		}).Obj()
 	return map[string]statusInput{
-		"soaking":   {Request: soaking, Window: thursdayEvening(), Now: monday, TimelineEntries: 5},
-		"verifying": {Request: verifying, Window: thursdayEvening(), Now: monday, TimelineEntries: 5},
-		"stalled":   {Request: stalled, WindowErr: errors.New(`golivewindows.golive.dev "thursday-evening" not found`), Now: monday, TimelineEntries: 5},
-		"succeeded": {Request: succeeded, Window: thursdayEvening(), Now: monday, TimelineEntries: 5},
-		"emergency": {Request: emergency, Window: thursdayEvening(), Now: monday, TimelineEntries: 5},
-		"created":   {Request: created, Window: thursdayEvening(), Now: monday, TimelineEntries: 5},
-		"changed":   {Request: changed, Window: thursdayEvening(), Now: monday.Add(3*24*time.Hour + 9*time.Hour + 30*time.Minute), TimelineEntries: 5},
+		"soaking":          {Request: soaking, Window: thursdayEvening(), Now: monday, TimelineEntries: 5},
+		"verifying":        {Request: verifying, Window: thursdayEvening(), Now: monday, TimelineEntries: 5},
+		"stalled":          {Request: stalled, WindowErr: errors.New(`golivewindows.golive.dev "thursday-evening" not found`), Now: monday, TimelineEntries: 5},
+		"succeeded":        {Request: succeeded, Window: thursdayEvening(), Now: monday, TimelineEntries: 5},
+		"emergency":        {Request: emergency, Window: thursdayEvening(), Now: monday, TimelineEntries: 5},
+		"policy emergency": {Request: policyEmergency, Window: thursdayEvening(), Now: monday, TimelineEntries: 5},
+		"created":          {Request: created, Window: thursdayEvening(), Now: monday, TimelineEntries: 5},
+		"changed":          {Request: changed, Window: thursdayEvening(), Now: monday.Add(3*24*time.Hour + 9*time.Hour + 30*time.Minute), TimelineEntries: 5},
 	}
 }
 
@@ -103,6 +106,19 @@ Approvals:      1/4
   rnd-lead                 1/1  bob@example.com at 2026-11-23T09:30:00Z
   operations-office        0/2  needs 2 more
   cto or ciso (emergency)  0/1  needs 1 more
+  Each person counts once.
+Window:         thursday-evening (Europe/Berlin): closed; opens Thu 2026-11-26 20:00 CET = 2026-11-26T19:00:00Z (in 3d9h)
+`,
+		"policy emergency": `UpdateRequest billing/billing-2-4-0, release 2.4.0
+Phase:          AwaitingApproval
+Emergency:      Payment outage (incident INC-4711)
+Emergency by:   one approval of incident-commander, by GoLivePolicy production-apps (its emergency rules replace window thursday-evening's)
+Requested by:   alice@example.com
+Now:            Waiting for approvals: operations-office 0/2, cto or ciso 0/1 (AwaitingApproval)
+Approvals:      1/4
+  rnd-lead                        1/1  bob@example.com at 2026-11-23T09:30:00Z
+  operations-office               0/2  needs 2 more
+  incident-commander (emergency)  0/1  needs 1 more
   Each person counts once.
 Window:         thursday-evening (Europe/Berlin): closed; opens Thu 2026-11-26 20:00 CET = 2026-11-26T19:00:00Z (in 3d9h)
 `,

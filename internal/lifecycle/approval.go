@@ -135,7 +135,11 @@ func TallyApprovals(spec *golivev1alpha1.UpdateRequestSpec, requestedBy string, 
 // takes any counted approval the others do not.
 func ShareApprovals(request *golivev1alpha1.UpdateRequest, window *golivev1alpha1.GoLiveWindow) []Quorum {
 	var emergencyRoles []string
-	if window != nil && window.Spec.Emergency != nil {
+	switch {
+	case request.Status.EmergencyApproval != nil:
+		// What golive counted by, a GoLivePolicy's rules included.
+		emergencyRoles = request.Status.EmergencyApproval.Roles
+	case window != nil && window.Spec.Emergency != nil:
 		emergencyRoles = window.Spec.Emergency.Roles
 	}
 	quorums := quorumsOf(&request.Spec, emergencyRoles, request.Spec.Emergency != nil)
@@ -156,6 +160,12 @@ func (d *decider) tallyApprovals() Tally {
 	tally := TallyApprovals(d.spec, d.status.RequestedBy, commands, emergencyRoles)
 	d.status.Approvals = tally.Counted
 	d.status.ApprovalSummary = tally.Summary()
+	d.status.EmergencyApproval = nil
+	if d.spec.Emergency != nil && d.world.Window.Found {
+		d.status.EmergencyApproval = &golivev1alpha1.EmergencyApprovalStatus{
+			Roles: slices.Clone(emergencyRoles), Policy: d.world.Window.EmergencyPolicy,
+		}
+	}
 	return tally
 }
 

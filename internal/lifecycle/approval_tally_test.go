@@ -1,6 +1,7 @@
 package lifecycle
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -96,5 +97,40 @@ func TestShareApprovalsAgreesWithTheTally(t *testing.T) {
 	shared := ShareApprovals(request, nil)
 	if got := shared[2]; len(got.Roles) != 0 || len(got.Approvals) != 1 || got.Name() != "an emergency role of the window" {
 		t.Errorf("emergency quorum without the window = %+v", got)
+	}
+}
+
+// An emergency request's status says whose approval it needs, and
+// ShareApprovals counts by that rather than by the window, whose emergency
+// roles a GoLivePolicy replaced.
+func TestEmergencyApprovalFollowsThePolicy(t *testing.T) {
+	request := newRequest()
+	request.Spec.Emergency = &golivev1alpha1.Emergency{Justification: "outage"}
+	stagingVerified(request, golivev1alpha1.PhaseAwaitingApproval, monday.Add(-time.Hour))
+	world := newWorld()
+	world.Attested = AttestedFrom(verifiedRecords(request), world.SpecHash)
+	world.Window.Spec.Emergency = &golivev1alpha1.EmergencyPolicy{Roles: []string{"incident-commander"}, MaxPerPeriod: 1, Period: duration(time.Hour)}
+	world.Window.EmergencyPolicy = "production-apps"
+	world.Commands = []Command{approve("ivan", "incident-commander", monday.Add(-time.Minute))}
+
+	d := Decide(request, world, monday)
+	want := &golivev1alpha1.EmergencyApprovalStatus{Roles: []string{"incident-commander"}, Policy: "production-apps"}
+	if diff := cmp.Diff(want, d.Status.EmergencyApproval); diff != "" {
+		t.Fatalf("status.emergencyApproval (-want +got):\n%s", diff)
+	}
+	decided := request.DeepCopy()
+	decided.Status = d.Status
+	// The window still names cto: what golive counted by wins.
+	window := testfixtures.MakeGoLiveWindow("billing", "w").Emergency([]string{"cto"}, 1, time.Hour).Obj()
+	quorums := ShareApprovals(decided, window)
+	emergency := quorums[len(quorums)-1]
+	if !emergency.Emergency || !slices.Equal(emergency.Roles, []string{"incident-commander"}) || len(emergency.Approvals) != 1 {
+		t.Errorf("emergency quorum = %+v, want incident-commander with ivan's approval", emergency)
+	}
+
+	// Not an emergency: nothing to say.
+	request.Spec.Emergency = nil
+	if d := Decide(request, world, monday); d.Status.EmergencyApproval != nil {
+		t.Errorf("status.emergencyApproval = %+v for a request that is no emergency", d.Status.EmergencyApproval)
 	}
 }
