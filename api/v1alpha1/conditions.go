@@ -85,6 +85,9 @@ const (
 
 	// ReasonSoaking: staging is verified; the soak time has not yet passed.
 	ReasonSoaking = "Soaking"
+	// ReasonNoticeLead: production waits for the notice lead a GoLivePolicy
+	// sets (notice.minLead) to pass since the notice that announced it.
+	ReasonNoticeLead = "NoticeLead"
 
 	// ReasonAwaitingApproval: some required role has not yet reached its quorum.
 	ReasonAwaitingApproval = "AwaitingApproval"

@@ -46,7 +46,7 @@ const (
 	// ReasonVerified: production passed its verification; the acceptance role is asked.
 	ReasonVerified = "Verified"
 
-	// ReasonGoLiveNotice: an advance notice of the planned start, sent by the window's notifyBefore.
+	// ReasonGoLiveNotice: an advance notice of the planned start, sent by the window's notifyBefore or for a GoLivePolicy's notice.minLead.
 	ReasonGoLiveNotice = "GoLiveNotice"
 
 	// ReasonNotificationFailed: a notice could not be delivered to one of the request's webhooks.

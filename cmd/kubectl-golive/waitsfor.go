@@ -159,6 +159,8 @@ func (r listedRequest) deadlineText(d deadline, ready *metav1.Condition, now tim
 	switch {
 	case d.Then == golivev1alpha1.PhaseBackingUp && ready != nil && ready.Reason == golivev1alpha1.ReasonWindowClosed:
 		return "window opens " + when
+	case d.Then == golivev1alpha1.PhaseBackingUp && ready != nil && ready.Reason == golivev1alpha1.ReasonNoticeLead:
+		return "notice lead passes " + when
 	case d.Then == golivev1alpha1.PhaseBackingUp && ready != nil && ready.Reason == golivev1alpha1.ReasonFrozen:
 		return "freeze ends, production starts " + when
 	case d.Then == golivev1alpha1.PhaseBackingUp:

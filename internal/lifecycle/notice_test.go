@@ -25,20 +25,22 @@ func TestPolicyNoticeLead(t *testing.T) {
 			name:    "without a notice yet, golive gives it now and plans the start after the lead",
 			request: scheduledAndApproved,
 			world:   approvedWorld,
-			want: want{phase: golivev1alpha1.PhaseScheduled, requeue: 12 * time.Hour, check: func(t *testing.T, d Decision) {
-				if s := d.Status.Schedule; s.NoticeSentAt == nil || !s.NoticeSentAt.Equal(at(monday)) || !s.PlannedStart.Equal(at(monday.Add(12*time.Hour))) {
-					t.Errorf("schedule = %+v, want the notice now and the start 12h later", s)
-				}
-				var notice *Event
-				for i := range d.Events {
-					if d.Events[i].Reason == ReasonGoLiveNotice {
-						notice = &d.Events[i]
+			want: want{phase: golivev1alpha1.PhaseScheduled, requeue: 12 * time.Hour,
+				message: "Waiting for the notice lead: policy production-apps gives at least 12h notice (given 2026-11-23T10:00:00Z); planned start 2026-11-23T22:00:00Z",
+				check: func(t *testing.T, d Decision) {
+					if s := d.Status.Schedule; s.NoticeSentAt == nil || !s.NoticeSentAt.Equal(at(monday)) || !s.PlannedStart.Equal(at(monday.Add(12*time.Hour))) {
+						t.Errorf("schedule = %+v, want the notice now and the start 12h later", s)
 					}
-				}
-				if notice == nil || !notice.Notify || !strings.Contains(notice.Message, "policy production-apps gives at least 12h notice") {
-					t.Errorf("notice = %+v", notice)
-				}
-			}},
+					var notice *Event
+					for i := range d.Events {
+						if d.Events[i].Reason == ReasonGoLiveNotice {
+							notice = &d.Events[i]
+						}
+					}
+					if notice == nil || !notice.Notify || !strings.Contains(notice.Message, "policy production-apps gives at least 12h notice") {
+						t.Errorf("notice = %+v", notice)
+					}
+				}},
 		},
 		{
 			name: "the lead passed since the notice: production starts",
@@ -56,7 +58,7 @@ func TestPolicyNoticeLead(t *testing.T) {
 				r.Status.Schedule = &golivev1alpha1.ScheduleStatus{Window: "thursday-evening", NoticeSentAt: at(monday.Add(-time.Hour))}
 			},
 			world: approvedWorld,
-			want:  want{phase: golivev1alpha1.PhaseScheduled, requeue: 11 * time.Hour},
+			want:  want{phase: golivev1alpha1.PhaseScheduled, requeue: 11 * time.Hour, message: "Waiting for the notice lead"},
 		},
 		{
 			name: "an emergency does not wait for the notice",

@@ -154,6 +154,11 @@ func (d *decider) scheduled() {
 				name, freeze.End.UTC().Format(time.RFC3339), plannedStart.UTC().Format(time.RFC3339)))
 			return
 		}
+		if lead := d.world.NoticeMinLead; !noticeAt.IsZero() && plannedStart.Equal(noticeBy(noticeAt, lead)) {
+			d.progress(golivev1alpha1.ReasonNoticeLead, fmt.Sprintf("Waiting for the notice lead: policy %s gives at least %s notice (given %s); planned start %s",
+				lead.Policy, durationfmt.Readable(lead.After), noticeAt.UTC().Format(time.RFC3339), plannedStart.UTC().Format(time.RFC3339)))
+			return
+		}
 		d.progress(golivev1alpha1.ReasonWindowClosed, "Waiting for the go-live window; planned start "+plannedStart.UTC().Format(time.RFC3339))
 		return
 	}

@@ -36,7 +36,7 @@ end
 
 local ended = { Failed = true, RolledBack = true, Rejected = true, Aborted = true }
 local waits = {
-  Waiting = true, Soaking = true, AwaitingApproval = true, AwaitingGo = true, WindowClosed = true, Frozen = true,
+  Waiting = true, Soaking = true, AwaitingApproval = true, AwaitingGo = true, WindowClosed = true, NoticeLead = true, Frozen = true,
   ConcurrencyLimit = true, EmergencyBudgetExhausted = true, TargetLocked = true, Suspended = true,
 }
 local stalled = conditions["Stalled"]
