@@ -203,7 +203,9 @@ type ServiceAccountRef struct {
 
 // GoLivePolicyStatus is what golive observed of the policy.
 type GoLivePolicyStatus struct {
-	// namespaces is how many namespaces the policy governs now.
+	// namespaces is how many namespaces the policy governs now. (Defaulted,
+	// so that 0 shows: a merge patch leaves a zero it did not change out.)
+	// +kubebuilder:default=0
 	// +optional
 	Namespaces int32 `json:"namespaces"`
 

@@ -66,6 +66,9 @@ func (r *GoLivePolicyReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	default:
 		ready.Status, ready.Reason = metav1.ConditionTrue, golivev1alpha1.ReasonSucceeded
 		ready.Message = fmt.Sprintf("Governs the requests of %d namespaces", governed)
+		if governed == 1 {
+			ready.Message = "Governs the requests of 1 namespace"
+		}
 	}
 	meta.SetStatusCondition(&p.Status.Conditions, ready)
 	if apiequality.Semantic.DeepEqual(base.Status, p.Status) {

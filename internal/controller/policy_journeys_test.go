@@ -75,7 +75,7 @@ func TestPolicyChangeStallsRequestsBeforeProduction(t *testing.T) {
 			return err.Error()
 		}
 		ready := meta.FindStatusCondition(got.Status.Conditions, golivev1alpha1.ConditionReady)
-		if got.Status.Namespaces != 1 || ready == nil || ready.Status != metav1.ConditionTrue || ready.Message != "Governs the requests of 1 namespaces" {
+		if got.Status.Namespaces != 1 || ready == nil || ready.Status != metav1.ConditionTrue || ready.Message != "Governs the requests of 1 namespace" {
 			return fmt.Sprintf("policy status %+v", got.Status)
 		}
 		return ""
