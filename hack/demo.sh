@@ -5,8 +5,12 @@
 # source by hack/build-controlplane.sh), fake nodes, the CSI snapshot chain of
 # hack/csi.sh, golive's CRDs, RBAC, admission policy and admission webhooks,
 # and golive running out of cluster as its own ServiceAccount. Then:
-#   release 2.4.0: staging, verification, two approvals (the requester's own is
-#   refused), window, backup (quiesce, VolumeSnapshot), production,
+#   the organisation's rules: the sample GoLivePolicy of procedure 004 and
+#   config/demo/policy.yaml, the same rules at demo speed, for billing;
+#   release 2.4.0: refused without its test report, then admitted; staging,
+#   verification, two approvals with comments (the requester's own and one
+#   without a comment are refused), the notice lead, the supervisor's go (the
+#   requester's own is refused), backup (quiesce, VolumeSnapshot), production,
 #   verification, acceptance -> Succeeded;
 #   release 2.5.0: the same until production, where it writes into the
 #   database volume and fails its verification -> RolledBack, workloads and
@@ -48,10 +52,11 @@ csi() { GOLIVE_CSI_WORK_DIR="$csi_work" KUBECONFIG="$kubeconfig" KUBECTL="$kubec
 
 # The people of the story, as the API server sees them (kubectl impersonation
 # by the cluster admin): alice requests releases and, as an R&D lead, holds the
-# role rnd-lead too; bob (rnd-lead), carol (operations-office) and erin
-# (business-owner) are bound by config/samples/approval_roles_rbac.yaml.
-declare -A person_user=([alice]=alice@example.com [bob]=bob@example.com [carol]=carol@example.com [erin]=erin@example.com)
-declare -A person_groups=([alice]=billing-rnd-leads [bob]=billing-rnd-leads [carol]= [erin]=)
+# role rnd-lead too; bob (rnd-lead), carol (operations-office), erin
+# (business-owner) and sam (operations-supervisor, who says go) are bound by
+# config/samples/approval_roles_rbac.yaml.
+declare -A person_user=([alice]=alice@example.com [bob]=bob@example.com [carol]=carol@example.com [erin]=erin@example.com [sam]=sam@example.com)
+declare -A person_groups=([alice]=billing-rnd-leads [bob]=billing-rnd-leads [carol]= [erin]= [sam]=)
 as() {
 	local person=$1; shift
 	local args=(--as "${person_user[$person]}") group
@@ -249,6 +254,21 @@ approve() {
 	note "${entry%]}"
 }
 
+# go_ahead PERSON REQUEST COMMENT: say go as PERSON (golive.dev/go, what
+# `kubectl golive go` sets) and show the ledger entry golive's webhook made of it.
+go_ahead() {
+	local person=$1 name=$2 comment=$3
+	echo "\$ kubectl golive go $name -n billing --comment \"$comment\" --as ${person_user[$person]}"
+	as "$person" -n billing annotate ur "$name" "golive.dev/go=$comment"
+	local ledger
+	ledger=$(ur_field "$name" '{.metadata.annotations.golive\.dev/ledger}')
+	[[ $ledger == *"\"action\":\"go\""* && $ledger == *"\"user\":\"${person_user[$person]}\""* ]] ||
+		fail "no go of ${person_user[$person]} in the ledger of $name: $ledger"
+	local entry=${ledger##*\},}
+	entry=${entry#[}
+	note "signed into the ledger: ${entry%]}"
+}
+
 # show_approvals REQUEST: the approvals the controller counted (status.approvals).
 show_approvals() {
 	wait_for "golive to count the approvals of $1" \
@@ -424,20 +444,21 @@ NODE
 	k get pods,pvc -n billing -o wide
 	k get pods,pvc -n billing-grey
 
-	say "Who may do what: alice requests releases; bob (rnd-lead) and carol (operations-office) approve; erin (business-owner) accepts"
+	say "Who may do what: alice requests releases; bob (rnd-lead) and carol (operations-office) approve; erin (business-owner) accepts; sam (operations-supervisor) says go"
 	k apply --server-side -f "$repo/config/samples/approval_roles_rbac.yaml" >/dev/null
 	k apply --server-side -f "$repo/config/demo/people.yaml" >/dev/null
 	# Asked as golive's webhook asks: a SubjectAccessReview. (kubectl auth can-i
 	# cannot ask about approvalroles.golive.dev: the API server serves no such
 	# resource, so kubectl drops its group and the answer is always no.)
-	printf '    %-18s %-8s %-10s %-19s %s\n' "" create "approve as" "" ""
-	printf '    %-18s %-8s %-10s %-19s %s\n' "" requests rnd-lead operations-office business-owner
-	for person in alice bob carol erin; do
-		printf '    %-18s %-8s %-10s %-19s %s\n' "${person_user[$person]}" \
+	printf '    %-18s %-8s %-10s %-19s %-16s %s\n' "" create "approve as" "" "" ""
+	printf '    %-18s %-8s %-10s %-19s %-16s %s\n' "" requests rnd-lead operations-office business-owner operations-supervisor
+	for person in alice bob carol erin sam; do
+		printf '    %-18s %-8s %-10s %-19s %-16s %s\n' "${person_user[$person]}" \
 			"$(may "$person" create updaterequests)" \
 			"$(may "$person" approve approvalroles rnd-lead)" \
 			"$(may "$person" approve approvalroles operations-office)" \
-			"$(may "$person" approve approvalroles business-owner)"
+			"$(may "$person" approve approvalroles business-owner)" \
+			"$(may "$person" approve approvalroles operations-supervisor)"
 	done
 
 	say "Admission refuses bad input, naming the field and the reason"
@@ -508,24 +529,67 @@ WINDOW
 		bash -c "[ \"\$('$kubectl' --kubeconfig '$kubeconfig' -n billing get glw demo-now -o jsonpath='{.status.open}')\" = true ]"
 	k get glw -n billing
 
+	say "The organisation's rules: GoLivePolicies (docs/policy.md)"
+	echo "\$ kubectl apply -f config/samples/golive_v1alpha1_golivepolicy.yaml   # procedure 004, for namespaces labelled golive.dev/tier=production"
+	k apply --server-side -f "$repo/config/samples/golive_v1alpha1_golivepolicy.yaml"
+	echo "\$ kubectl apply -f config/demo/policy.yaml   # the same rules at the speed of a demo, for billing"
+	k apply --server-side -f "$repo/config/demo/policy.yaml"
+	wait_for "golive to count the namespaces billing-demo governs" \
+		bash -c "[ \"\$('$kubectl' --kubeconfig '$kubeconfig' get glp billing-demo -o jsonpath='{.status.namespaces}')\" = 1 ]"
+	k get glp
+	note "production-apps: $(k get glp production-apps -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}')"
+	note "billing-demo:    $(k get glp billing-demo -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}')"
+	note "billing-demo requires: approvals by rnd-lead and operations-office with comments, a change request and a test report,"
+	note "a notice a minute ahead, acceptance, a snapshot of every claim production mounts, and a go from operations-supervisor"
+
 	# ---- Release 1 ----------------------------------------------------------
-	say "Release 2.4.0: alice requests it (config/demo/billing-2-4-0.yaml)"
-	echo "\$ kubectl create -f config/demo/billing-2-4-0.yaml --as alice@example.com"
+	local refusal
+	say "Release 2.4.0: alice requests it, first without its test report"
+	echo "\$ kubectl create -f - --as alice@example.com   # config/demo/billing-2-4-0.yaml without the test-report reference"
+	if refusal=$(sed '/- type: test-report/,/url:/d' "$repo/config/demo/billing-2-4-0.yaml" | as alice create -f - 2>&1); then
+		fail "the policy admitted a request without a test report"
+	fi
+	echo "$refusal"
+	[[ $refusal == *"spec.references: policy billing-demo requires a reference of type test-report"* ]] ||
+		fail "the refusal does not name the policy and the field: $refusal"
+	k -n billing get ur billing-2-4-0 >/dev/null 2>&1 && fail "a refused request was created"
+	note "refused, naming the policy and the field; nothing was created"
+	echo "\$ kubectl create -f config/demo/billing-2-4-0.yaml --as alice@example.com   # with its change request and test report"
 	as alice create -f "$repo/config/demo/billing-2-4-0.yaml"
 	note "requested-by, stamped by the webhook: $(ur_field billing-2-4-0 '{.metadata.annotations.golive\.dev/requested-by}')"
 	follow billing-2-4-0 Soaking AwaitingApproval
 
 	say "Approvals: the requester's own is refused (four eyes), bob and carol approve"
-	echo "\$ kubectl annotate ur billing-2-4-0 -n billing golive.dev/approve=rnd-lead --as alice@example.com --as-group billing-rnd-leads"
-	local refusal
-	if refusal=$(as alice -n billing annotate ur billing-2-4-0 golive.dev/approve=rnd-lead 2>&1); then
+	echo "\$ kubectl annotate ur billing-2-4-0 -n billing golive.dev/approve=\"rnd-lead; my own work\" --as alice@example.com --as-group billing-rnd-leads"
+	if refusal=$(as alice -n billing annotate ur billing-2-4-0 "golive.dev/approve=rnd-lead; my own work" 2>&1); then
 		fail "golive accepted alice's approval of her own request"
 	fi
 	echo "$refusal"
 	[[ $refusal == *"requested this update and may not approve it"* ]] || fail "the refusal does not say why: $refusal"
+	echo "\$ kubectl annotate ur billing-2-4-0 -n billing golive.dev/approve=rnd-lead --as bob@example.com   # no comment"
+	if refusal=$(as bob -n billing annotate ur billing-2-4-0 golive.dev/approve=rnd-lead 2>&1); then
+		fail "golive accepted an approval without the comment the policy requires"
+	fi
+	echo "$refusal"
+	[[ $refusal == *"billing-demo"*"comment"* ]] || fail "the refusal does not name the policy: $refusal"
 	approve bob billing-2-4-0 rnd-lead "staging looks good"
 	approve carol billing-2-4-0 operations-office "backup plan checked"
 	show_approvals billing-2-4-0
+
+	say "The notice: production may start only a minute after it was announced (notice.minLead)"
+	follow billing-2-4-0 Scheduled
+	note "notice sent (Event GoLiveNotice) at $(ur_field billing-2-4-0 '{.status.schedule.noticeSentAt}'); planned start $(ur_field billing-2-4-0 '{.status.schedule.plannedStart}')"
+	follow billing-2-4-0 AwaitingGo
+
+	say "One executes, one supervises: production waits for sam's go"
+	echo "\$ kubectl golive status billing-2-4-0 -n billing"
+	"$demo_dir/kubectl-golive" --kubeconfig "$kubeconfig" status billing-2-4-0 -n billing
+	echo "\$ kubectl golive go billing-2-4-0 -n billing --as alice@example.com   # the requester"
+	if refusal=$(as alice -n billing annotate ur billing-2-4-0 "golive.dev/go=ready" 2>&1); then
+		fail "golive accepted the requester's own go"
+	fi
+	echo "$refusal"
+	go_ahead sam billing-2-4-0 "on the bridge, dashboards open"
 	follow billing-2-4-0 AwaitingAcceptance
 
 	say "Production is verified; the backup it took first:"
@@ -549,6 +613,8 @@ WINDOW
 	approve bob billing-2-5-0 rnd-lead "migration tested on grey"
 	approve carol billing-2-5-0 operations-office "ok"
 	show_approvals billing-2-5-0
+	follow billing-2-5-0 AwaitingGo
+	go_ahead sam billing-2-5-0 "watching the invoice run"
 	follow billing-2-5-0 Verifying
 
 	say "2.5.0 runs in production and migrates the database (the demo writes into the volume as 2.5.0)"
@@ -600,7 +666,7 @@ DATA
 The demo ran through in $((took / 60))m$((took % 60))s. The cluster stays up; look around with:
   export KUBECONFIG=$kubeconfig
   export PATH=$demo_dir:$CONTROLPLANE_DIR:\$PATH    # kubectl $KUBERNETES_VERSION and the kubectl golive plugin
-  kubectl get ur,glw -A
+  kubectl get ur,glw -A; kubectl get glp               # requests, windows, the policies
   kubectl golive report billing-2-4-0 -n billing      # the whole record as Markdown
   kubectl golive windows -n billing                   # the next openings of the windows
   kubectl describe ur -n billing billing-2-5-0           # the Events of the rollback
