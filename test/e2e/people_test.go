@@ -19,7 +19,8 @@ import (
 // tests impersonate them), the same as the demo's (config/demo/people.yaml):
 // alice requests releases and, in group billing-rnd-leads, holds rnd-lead
 // too; bob is an R&D lead, carol the operations office, erin the business
-// owner who accepts, dana the CTO who approves emergencies.
+// owner who accepts, dana the CTO who approves emergencies, sam the
+// operations supervisor who says go where a GoLivePolicy asks for one.
 type person struct {
 	user   string
 	groups []string
@@ -31,6 +32,7 @@ var (
 	carol = person{user: "carol@example.com"}
 	erin  = person{user: "erin@example.com"}
 	dana  = person{user: "dana@example.com"}
+	sam   = person{user: "sam@example.com"}
 )
 
 const rndLeads = "billing-rnd-leads"
@@ -41,6 +43,7 @@ const (
 	roleOperationsOffice = "operations-office"
 	roleBusinessOwner    = "business-owner"
 	roleCTO              = "cto"
+	roleSupervisor       = "operations-supervisor"
 )
 
 // grantApprovalRoles creates the cluster-wide roles of the journeys, those
@@ -67,11 +70,12 @@ func bindPeople(t *testing.T, c client.Client, namespace string) {
 	group := rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: rndLeads}
 	bindings := map[string][]rbacv1.Subject{
 		"golive-updaterequest-editor":             {user(alice)},
-		"golive-approver-commands":                {group, user(carol), user(erin), user(dana)},
+		"golive-approver-commands":                {group, user(carol), user(erin), user(dana), user(sam)},
 		"golive-approver-" + roleRnDLead:          {group},
 		"golive-approver-" + roleOperationsOffice: {user(carol)},
 		"golive-approver-" + roleBusinessOwner:    {user(erin)},
 		"golive-approver-" + roleCTO:              {user(dana)},
+		"golive-approver-" + roleSupervisor:       {user(sam)},
 	}
 	for _, edited := range []string{namespace, namespace + "-grey"} {
 		create(t, c, &rbacv1.RoleBinding{
