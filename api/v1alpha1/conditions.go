@@ -118,6 +118,9 @@ const (
 	// ReasonVerificationFailed: a rollout, Job or HTTP check failed or timed out.
 	ReasonVerificationFailed = "VerificationFailed"
 
+	// ReasonMigrationFailed: a Job of spec.migrations failed or did not complete in time.
+	ReasonMigrationFailed = "MigrationFailed"
+
 	// ReasonSnapshotFailed: a volume snapshot failed or was not ready in time.
 	ReasonSnapshotFailed = "SnapshotFailed"
 
