@@ -9,7 +9,8 @@ import (
 // ActionKind is a change the controller makes to the cluster.
 type ActionKind string
 
-// The actions. Each is idempotent; Target is an index into spec.targets.
+// The actions. Each is idempotent; Target is an index into spec.targets
+// (into spec.migrations for the migrations).
 const (
 	// NoAction: only record the status (and wait).
 	NoAction ActionKind = ""
@@ -18,6 +19,14 @@ const (
 	SaveStagingSpecs ActionKind = "SaveStagingSpecs"
 	// ApplyStaging applies the new images to spec.targets[Target] in the staging namespace.
 	ApplyStaging ActionKind = "ApplyStaging"
+	// EnsureConfig creates the copies of spec.config recorded in
+	// status.config, in the staging and the production namespace, where they
+	// do not exist yet.
+	EnsureConfig ActionKind = "EnsureConfig"
+	// RunStagingMigration ensures the Job of spec.migrations[Target] in the staging namespace.
+	RunStagingMigration ActionKind = "RunStagingMigration"
+	// RunProductionMigration ensures the Job of spec.migrations[Target] in production.
+	RunProductionMigration ActionKind = "RunProductionMigration"
 	// VerifyStaging ensures the staging verification Jobs exist.
 	VerifyStaging ActionKind = "VerifyStaging"
 	// SaveSpecs saves the production targets' pod templates and replicas.
