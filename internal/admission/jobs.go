@@ -40,12 +40,25 @@ func productionJobs(request *golivev1alpha1.UpdateRequest) jobEnvironment {
 	return jobEnvironment{path: "spec.verify.jobs", namespace: request.Namespace, jobs: request.Spec.Verify.Jobs}
 }
 
+// migrationJobs are the Jobs of spec.migrations, which run in namespace.
+func migrationJobs(request *golivev1alpha1.UpdateRequest, namespace string) jobEnvironment {
+	jobs := make([]golivev1alpha1.VerificationJob, len(request.Spec.Migrations))
+	for i, migration := range request.Spec.Migrations {
+		jobs[i] = golivev1alpha1.VerificationJob{Name: migration.Name, Template: migration.Template}
+	}
+	return jobEnvironment{path: "spec.migrations", namespace: namespace, jobs: jobs}
+}
+
 // changedJobEnvironments lists the environments of request whose Jobs its
 // author must be allowed to run: all of them at creation (stored is nil), and
 // on an update those whose Job templates or namespace changed.
 func changedJobEnvironments(stored, request *golivev1alpha1.UpdateRequest) []jobEnvironment {
 	var changed []jobEnvironment
-	for _, of := range []func(*golivev1alpha1.UpdateRequest) jobEnvironment{stagingJobs, productionJobs} {
+	stagingMigrations := func(r *golivev1alpha1.UpdateRequest) jobEnvironment {
+		return migrationJobs(r, r.Spec.Staging.Namespace)
+	}
+	productionMigrations := func(r *golivev1alpha1.UpdateRequest) jobEnvironment { return migrationJobs(r, r.Namespace) }
+	for _, of := range []func(*golivev1alpha1.UpdateRequest) jobEnvironment{stagingJobs, productionJobs, stagingMigrations, productionMigrations} {
 		after := of(request)
 		if len(after.jobs) == 0 {
 			continue
@@ -74,7 +87,7 @@ func (w *Webhooks) checkJobAuthor(ctx context.Context, stored, request *golivev1
 			return err
 		}
 		if !allowed {
-			return refused("%s: %s may not create Jobs in namespace %s, where these verification Jobs run (needs create on jobs.batch)%s",
+			return refused("%s: %s may not create Jobs in namespace %s, where these Jobs run (needs create on jobs.batch)%s",
 				environment.path, user.Username, environment.namespace, because(reason))
 		}
 		for i, job := range environment.jobs {

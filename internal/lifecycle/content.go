@@ -46,6 +46,8 @@ func (d *decider) contentReady(env environment) bool {
 		}
 		if !observation.ConfigCopied {
 			d.act(EnsureConfig, 0)
+			// golive does not watch Secrets: it looks again shortly.
+			d.waitUntil(d.now.Add(PollInterval))
 			d.progress(golivev1alpha1.ReasonProgressing, fmt.Sprintf("Creating the release's configuration in namespace %q", namespace))
 			return false
 		}

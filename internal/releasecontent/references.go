@@ -7,7 +7,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"regexp"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -148,4 +150,15 @@ func visit(spec *corev1.PodSpec, f func(kind v1alpha1.ConfigKind, name *string))
 			}
 		}
 	}
+}
+
+// Names lists the names of the objects of kind that spec references, sorted, each once.
+func Names(spec *corev1.PodSpec, kind v1alpha1.ConfigKind) []string {
+	seen := map[string]bool{}
+	visit(spec, func(k v1alpha1.ConfigKind, name *string) {
+		if k == kind {
+			seen[*name] = true
+		}
+	})
+	return slices.Sorted(maps.Keys(seen))
 }

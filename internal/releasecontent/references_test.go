@@ -134,3 +134,14 @@ func TestContentHash(t *testing.T) {
 		t.Errorf("CopyName(x, %s) is no copy of x", a)
 	}
 }
+
+func TestNames(t *testing.T) {
+	spec := podSpec(oldCopy, "creds")
+	spec.Volumes = append(spec.Volumes, corev1.Volume{Name: "extra", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "another"}}}})
+	if diff := cmp.Diff([]string{"another", oldCopy}, Names(&spec, v1alpha1.ConfigKindConfigMap)); diff != "" {
+		t.Errorf("Names(ConfigMap) (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"creds"}, Names(&spec, v1alpha1.ConfigKindSecret)); diff != "" {
+		t.Errorf("Names(Secret) (-want +got):\n%s", diff)
+	}
+}
