@@ -46,8 +46,9 @@ func (d *decider) contentReady(env environment) bool {
 		}
 		if !observation.ConfigCopied {
 			d.act(EnsureConfig, 0)
-			// golive does not watch Secrets: it looks again shortly.
-			d.waitUntil(d.now.Add(PollInterval))
+			// Nothing golive watches tells when they are made (it may not
+			// watch Secrets): it looks again right after the action.
+			d.observeAgain = true
 			d.progress(golivev1alpha1.ReasonProgressing, fmt.Sprintf("Creating the release's configuration in namespace %q", namespace))
 			return false
 		}

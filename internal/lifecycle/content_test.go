@@ -86,7 +86,10 @@ func TestDecideReleaseContent(t *testing.T) {
 				contentWorld(w)
 				w.Staging.ConfigCopied = false
 			},
-			want: want{phase: golivev1alpha1.PhaseStaging, action: Action{Kind: EnsureConfig}, requeue: PollInterval, message: "Creating the release's configuration", check: func(t *testing.T, d Decision) {
+			want: want{phase: golivev1alpha1.PhaseStaging, action: Action{Kind: EnsureConfig}, message: "Creating the release's configuration", check: func(t *testing.T, d Decision) {
+				if !d.ObserveAgain {
+					t.Error("observeAgain = false: nothing golive watches tells when the copies exist")
+				}
 				if diff := cmp.Diff([]golivev1alpha1.ConfigCopyStatus{billingConfigCopy}, d.Status.Config); diff != "" {
 					t.Errorf("status.config (-want +got):\n%s", diff)
 				}
@@ -250,7 +253,7 @@ func TestDecideReleaseContent(t *testing.T) {
 				contentWorld(w)
 				w.Production.ConfigCopied = false
 			},
-			want: want{phase: golivev1alpha1.PhaseUpdating, action: Action{Kind: EnsureConfig}, requeue: PollInterval, message: `Creating the release's configuration in namespace "billing"`},
+			want: want{phase: golivev1alpha1.PhaseUpdating, action: Action{Kind: EnsureConfig}, message: `Creating the release's configuration in namespace "billing"`},
 		},
 		{
 			name:    "a failed migration in production rolls back, data included",
@@ -266,6 +269,9 @@ func TestDecideReleaseContent(t *testing.T) {
 						t.Errorf("rollback = %+v", d.Status.Rollback)
 					}
 					wantMigrations(t, d.Status.Production.Migrations, golivev1alpha1.CheckPassed, golivev1alpha1.CheckFailed)
+					if !d.ObserveAgain {
+						t.Error("observeAgain = false: restoring a target the release never changed writes nothing, and no watch reports it")
+					}
 				}},
 		},
 		{

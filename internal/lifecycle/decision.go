@@ -89,8 +89,9 @@ type Decision struct {
 	RequeueAfter time.Duration
 	// ObserveAgain is true when the decision entered a phase that reads what
 	// the controller did not observe for it (ObservationsNeeded of the
-	// recorded phase): the controller records the status and decides again at
-	// once, since nothing it watches may change.
+	// recorded phase), or took an action whose result nothing it watches
+	// reports (EnsureConfig): the controller records the status, acts, and
+	// decides again at once.
 	ObserveAgain bool
 	Events       []Event
 }
