@@ -506,7 +506,8 @@ func supervisedScript(t *testing.T, j *journey) {
 // the change, golive has not acted on it) and checks that the new manager
 // finishes the release exactly as an uninterrupted one, creating nothing twice.
 func TestKilledAfterAnyWriteReachesTheSameEnd(t *testing.T) {
-	scripts := map[string]func(*testing.T, *journey){"release": releaseScript, "rollback": rollbackScript, "abort": abortScript, "supervised": supervisedScript}
+	scripts := map[string]func(*testing.T, *journey){"release": releaseScript, "rollback": rollbackScript, "abort": abortScript, "supervised": supervisedScript,
+		"content": contentRollbackScript}
 	for name, script := range scripts {
 		t.Run(name, func(t *testing.T) {
 			acceptance := withRequest(func(r *golivev1alpha1.UpdateRequest) {
@@ -516,6 +517,15 @@ func TestKilledAfterAnyWriteReachesTheSameEnd(t *testing.T) {
 			options := []journeyOption{acceptance}
 			if name == "supervised" {
 				options = append(options, withBeforeRequest(func(j *journey) { j.supervisedBy("supervised-"+j.production, "operations-supervisor") }))
+			}
+			// The release carries configuration and a migration: two more Jobs, and a copy of the ConfigMap in each namespace.
+			maxJobs, maxConfigMaps := 2, 2
+			if name == "content" {
+				options = append(options, withBeforeRequest(configuredDeployment), withRequest(func(r *golivev1alpha1.UpdateRequest) {
+					withContent(r)
+					productionSmoke(r)
+				}))
+				maxJobs, maxConfigMaps = 4, 4
 			}
 			// An uninterrupted run counts the writes.
 			var writes int32
@@ -531,7 +541,7 @@ func TestKilledAfterAnyWriteReachesTheSameEnd(t *testing.T) {
 				t.Run(fmt.Sprintf("after write %d of %d", n, writes), func(t *testing.T) {
 					t.Parallel()
 					j := newJourney(t, append(slices.Clone(options), killingAfterWrite(n))...)
-					created := &createdOnce{j: j}
+					created := &createdOnce{j: j, maxJobs: maxJobs, maxConfigMaps: maxConfigMaps}
 					script(t, j)
 					// The planned kill must happen, and the operator restart once: a
 					// run that never reached write n tested nothing. Only the kill
