@@ -454,6 +454,17 @@ type Backup struct {
 	// +kubebuilder:validation:XValidation:rule="self.matches('^(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|ms|s|m|h))+$') && duration(self) <= duration('8760h')",message="must be a duration such as 90m or 48h, at most 8760h (365 days)"
 	// +optional
 	Retention metav1.Duration `json:"retention,omitzero"`
+
+	// jobs save data that is not on a PersistentVolume (an external
+	// database: a dump) before production changes: run in the production
+	// namespace in order, after the quiesce and before the snapshots. Each must
+	// complete; a failure rolls back before any target changed. Their results
+	// are in status.backup.jobs; spec.rollback.jobs restore what they saved.
+	// +kubebuilder:validation:MaxItems=8
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Jobs []ReleaseJob `json:"jobs,omitempty"`
 }
 
 // Acceptance is the functional test by the business side.
@@ -499,6 +510,17 @@ type Rollback struct {
 	// +kubebuilder:default=Delete
 	// +optional
 	RetainedVolumes RetainedVolumesAction `json:"retainedVolumes,omitempty"`
+
+	// jobs restore what spec.backup.jobs saved: run in the production
+	// namespace in order, on a rollback after a completed backup (as
+	// restoreData allows), after the volumes are restored and before the
+	// targets are rolled back. A failure stops the rollback for a person.
+	// Their results are in status.rollback.jobs.
+	// +kubebuilder:validation:MaxItems=8
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Jobs []ReleaseJob `json:"jobs,omitempty"`
 }
 
 // Emergency marks an urgent update.
@@ -873,6 +895,11 @@ type BackupStatus struct {
 	// quiescedReplicas records the replica counts before quiesce, by target "Kind/name".
 	// +optional
 	QuiescedReplicas map[string]int32 `json:"quiescedReplicas,omitempty"`
+	// jobs are the results of spec.backup.jobs.
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Jobs []CheckStatus `json:"jobs,omitempty"`
 }
 
 // SnapshotStatus records one volume snapshot.
@@ -906,6 +933,11 @@ type RollbackStatus struct {
 	// dataRestored is true once every snapshotted claim was restored.
 	// +optional
 	DataRestored bool `json:"dataRestored,omitempty"`
+	// jobs are the results of spec.rollback.jobs.
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Jobs []CheckStatus `json:"jobs,omitempty"`
 }
 
 // TimelineEntry is one entry of the audit trail.

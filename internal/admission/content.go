@@ -14,9 +14,16 @@ import (
 
 // +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets;daemonsets,verbs=get
 
-// migrationCheckPrefix is how a migration's Job is named apart from the
-// verification checks (internal/controller): a check may not take that name.
-const migrationCheckPrefix = "migrate-"
+// releaseJobsByPrefix are a release's Jobs with the prefix that names each
+// apart from the verification checks (internal/controller): a check may not
+// take such a name.
+func releaseJobsByPrefix(request *golivev1alpha1.UpdateRequest) map[string][]golivev1alpha1.ReleaseJob {
+	return map[string][]golivev1alpha1.ReleaseJob{
+		"migrate-": request.Spec.Migrations,
+		"backup-":  request.Spec.Backup.Jobs,
+		"restore-": request.Spec.Rollback.Jobs,
+	}
+}
 
 // checkContent refuses what a release carries besides images when golive
 // could not carry it out as written: a spec.config entry that no target
@@ -29,9 +36,11 @@ func (w *Webhooks) checkContent(ctx context.Context, request *golivev1alpha1.Upd
 		jobs []golivev1alpha1.VerificationJob
 	}{{"spec.staging.verify.jobs", request.Spec.Staging.Verify.Jobs}, {"spec.verify.jobs", request.Spec.Verify.Jobs}} {
 		for i, job := range verification.jobs {
-			for _, migration := range request.Spec.Migrations {
-				if job.Name == migrationCheckPrefix+migration.Name {
-					return refused("%s[%d].name: %q is the name of the Job of migration %q; name the check otherwise", verification.path, i, job.Name, migration.Name)
+			for prefix, releaseJobs := range releaseJobsByPrefix(request) {
+				for _, releaseJob := range releaseJobs {
+					if job.Name == prefix+releaseJob.Name {
+						return refused("%s[%d].name: %q is the name of the Job golive runs for %q; name the check otherwise", verification.path, i, job.Name, releaseJob.Name)
+					}
 				}
 			}
 		}

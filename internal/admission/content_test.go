@@ -62,7 +62,7 @@ func TestReleaseContentAdmission(t *testing.T) {
 		", which golive would copy into namespace "+grey)
 
 	err = f.as(t, alice).Create(t.Context(), f.request("clash").Mutate(migration).Mutate(stagingJob(verificationJob("migrate-schema", ""))).Obj())
-	wantRefused(t, err, `spec.staging.verify.jobs[0].name: "migrate-schema" is the name of the Job of migration "schema"`)
+	wantRefused(t, err, `spec.staging.verify.jobs[0].name: "migrate-schema" is the name of the Job golive runs for "schema"`)
 
 	err = f.as(t, alice).Create(t.Context(), f.request("migration").Mutate(migration).Obj())
 	wantRefused(t, err, "spec.migrations: "+alice+" may not create Jobs in namespace "+grey)

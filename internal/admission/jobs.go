@@ -40,13 +40,13 @@ func productionJobs(request *golivev1alpha1.UpdateRequest) jobEnvironment {
 	return jobEnvironment{path: "spec.verify.jobs", namespace: request.Namespace, jobs: request.Spec.Verify.Jobs}
 }
 
-// migrationJobs are the Jobs of spec.migrations, which run in namespace.
-func migrationJobs(request *golivev1alpha1.UpdateRequest, namespace string) jobEnvironment {
-	jobs := make([]golivev1alpha1.VerificationJob, len(request.Spec.Migrations))
-	for i, migration := range request.Spec.Migrations {
-		jobs[i] = golivev1alpha1.VerificationJob{Name: migration.Name, Template: migration.Template}
+// releaseJobs are a release's Jobs at path, which run in namespace.
+func releaseJobs(path, namespace string, releaseJobs []golivev1alpha1.ReleaseJob) jobEnvironment {
+	jobs := make([]golivev1alpha1.VerificationJob, len(releaseJobs))
+	for i, job := range releaseJobs {
+		jobs[i] = golivev1alpha1.VerificationJob{Name: job.Name, Template: job.Template}
 	}
-	return jobEnvironment{path: "spec.migrations", namespace: namespace, jobs: jobs}
+	return jobEnvironment{path: path, namespace: namespace, jobs: jobs}
 }
 
 // changedJobEnvironments lists the environments of request whose Jobs its
@@ -55,10 +55,18 @@ func migrationJobs(request *golivev1alpha1.UpdateRequest, namespace string) jobE
 func changedJobEnvironments(stored, request *golivev1alpha1.UpdateRequest) []jobEnvironment {
 	var changed []jobEnvironment
 	stagingMigrations := func(r *golivev1alpha1.UpdateRequest) jobEnvironment {
-		return migrationJobs(r, r.Spec.Staging.Namespace)
+		return releaseJobs("spec.migrations", r.Spec.Staging.Namespace, r.Spec.Migrations)
 	}
-	productionMigrations := func(r *golivev1alpha1.UpdateRequest) jobEnvironment { return migrationJobs(r, r.Namespace) }
-	for _, of := range []func(*golivev1alpha1.UpdateRequest) jobEnvironment{stagingJobs, productionJobs, stagingMigrations, productionMigrations} {
+	productionMigrations := func(r *golivev1alpha1.UpdateRequest) jobEnvironment {
+		return releaseJobs("spec.migrations", r.Namespace, r.Spec.Migrations)
+	}
+	backupJobs := func(r *golivev1alpha1.UpdateRequest) jobEnvironment {
+		return releaseJobs("spec.backup.jobs", r.Namespace, r.Spec.Backup.Jobs)
+	}
+	rollbackJobs := func(r *golivev1alpha1.UpdateRequest) jobEnvironment {
+		return releaseJobs("spec.rollback.jobs", r.Namespace, r.Spec.Rollback.Jobs)
+	}
+	for _, of := range []func(*golivev1alpha1.UpdateRequest) jobEnvironment{stagingJobs, productionJobs, stagingMigrations, productionMigrations, backupJobs, rollbackJobs} {
 		after := of(request)
 		if len(after.jobs) == 0 {
 			continue

@@ -30,9 +30,13 @@ func (r *UpdateRequestReconciler) act(ctx context.Context, request *golivev1alph
 	case lifecycle.EnsureConfig:
 		return r.ensureConfig(ctx, request)
 	case lifecycle.RunStagingMigration:
-		return r.ensureMigration(ctx, request, verify.EnvironmentStaging, request.Spec.Staging.Namespace, action.Target)
+		return r.ensureReleaseJob(ctx, request, verify.EnvironmentStaging, request.Spec.Staging.Namespace, migrationCheckPrefix, request.Spec.Migrations, action.Target)
 	case lifecycle.RunProductionMigration:
-		return r.ensureMigration(ctx, request, verify.EnvironmentProduction, request.Namespace, action.Target)
+		return r.ensureReleaseJob(ctx, request, verify.EnvironmentProduction, request.Namespace, migrationCheckPrefix, request.Spec.Migrations, action.Target)
+	case lifecycle.RunBackupJob:
+		return r.ensureReleaseJob(ctx, request, verify.EnvironmentProduction, request.Namespace, backupCheckPrefix, request.Spec.Backup.Jobs, action.Target)
+	case lifecycle.RunRollbackJob:
+		return r.ensureReleaseJob(ctx, request, verify.EnvironmentProduction, request.Namespace, restoreCheckPrefix, request.Spec.Rollback.Jobs, action.Target)
 	case lifecycle.ApplyStaging:
 		return r.applyRelease(ctx, request, request.Spec.Targets[action.Target], request.Spec.Staging.Namespace)
 	case lifecycle.ApplyProduction:

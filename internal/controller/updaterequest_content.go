@@ -17,9 +17,13 @@ import (
 	"github.com/golive-dev/golive/internal/workload"
 )
 
-// migrationCheckPrefix names a migration's Job apart from the verification
-// checks: "migrate-<name>" (the webhook refuses a check of that name).
-const migrationCheckPrefix = "migrate-"
+// The prefixes that name a release's Jobs apart from the verification checks
+// ("migrate-<name>"): the webhook refuses a check of such a name.
+const (
+	migrationCheckPrefix = "migrate-"
+	backupCheckPrefix    = "backup-"
+	restoreCheckPrefix   = "restore-"
+)
 
 // observeContent reads what an environment holds of the release's content:
 // whether the copies of its configuration exist there, and its migrations' Jobs.
@@ -32,35 +36,68 @@ func (r *UpdateRequestReconciler) observeContent(ctx context.Context, request *g
 	if observation.ConfigCopied, observation.ConfigNotOurs, err = workload.ObserveConfigCopies(ctx, r.LiveReader, namespace, copies); err != nil {
 		return err
 	}
-	for _, migration := range request.Spec.Migrations {
-		var previous verify.CheckState
-		if record != nil {
-			previous = verify.FindCheck(record.Migrations, migration.Name)
-		}
+	var recorded []golivev1alpha1.CheckStatus
+	if record != nil {
+		recorded = record.Migrations
+	}
+	observation.Migrations, err = r.observeReleaseJobs(ctx, request, env, namespace, migrationCheckPrefix, request.Spec.Migrations, recorded, copies)
+	return err
+}
+
+// observeReleaseJobs reads the Jobs of a release's jobs (migrations, backup
+// or restore Jobs, told apart by prefix) whose recorded result is not final.
+func (r *UpdateRequestReconciler) observeReleaseJobs(ctx context.Context, request *golivev1alpha1.UpdateRequest, env, namespace, prefix string,
+	jobs []golivev1alpha1.ReleaseJob, recorded []golivev1alpha1.CheckStatus, copies []golivev1alpha1.ConfigCopyStatus) ([]golivev1alpha1.CheckStatus, error) {
+	var results []golivev1alpha1.CheckStatus
+	for _, job := range jobs {
+		previous := verify.FindCheck(recorded, job.Name)
 		if verify.IsFinal(previous) {
 			continue
 		}
-		job := migrationJob(request, migration, copies)
-		state, err := r.jobCheck(ctx, request, migrationSeal(r.seal(request, env)), env, namespace, job, previous)
+		state, err := r.jobCheck(ctx, request, migrationSeal(r.seal(request, env)), env, namespace, releaseJob(prefix, job, copies), previous)
 		if err != nil {
+			return nil, err
+		}
+		state.Name = job.Name
+		results = verify.SetCheck(results, state)
+	}
+	return results, nil
+}
+
+// observeDataJobs reads the Jobs of spec.backup.jobs while the request backs
+// up, and of spec.rollback.jobs in a rollback.
+func (r *UpdateRequestReconciler) observeDataJobs(ctx context.Context, request *golivev1alpha1.UpdateRequest, needs lifecycle.Needs, world *lifecycle.World) error {
+	var err error
+	if needs.BackupJobs {
+		var recorded []golivev1alpha1.CheckStatus
+		if request.Status.Backup != nil {
+			recorded = request.Status.Backup.Jobs
+		}
+		if world.Backup.Jobs, err = r.observeReleaseJobs(ctx, request, verify.EnvironmentProduction, request.Namespace, backupCheckPrefix,
+			request.Spec.Backup.Jobs, recorded, request.Status.Config); err != nil {
 			return err
 		}
-		state.Name = migration.Name
-		observation.Migrations = verify.SetCheck(observation.Migrations, state)
+	}
+	if needs.RollbackJobs {
+		if world.RollbackJobs, err = r.observeReleaseJobs(ctx, request, verify.EnvironmentProduction, request.Namespace, restoreCheckPrefix,
+			request.Spec.Rollback.Jobs, request.Status.Rollback.Jobs, request.Status.Config); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// ensureMigration creates the Job of spec.migrations[index] in namespace; one
-// golive made for an earlier spec at its name is deleted first (its deletion
-// wakes the request to create the new one).
-func (r *UpdateRequestReconciler) ensureMigration(ctx context.Context, request *golivev1alpha1.UpdateRequest, env, namespace string, index int) error {
+// ensureReleaseJob creates the Job of jobs[index] (told apart by prefix) in
+// namespace; one golive made for an earlier spec at its name is deleted first
+// (its deletion wakes the request to create the new one).
+func (r *UpdateRequestReconciler) ensureReleaseJob(ctx context.Context, request *golivev1alpha1.UpdateRequest, env, namespace, prefix string,
+	jobs []golivev1alpha1.ReleaseJob, index int) error {
 	seal := migrationSeal(r.seal(request, env))
-	job := migrationJob(request, request.Spec.Migrations[index], request.Status.Config)
+	job := releaseJob(prefix, jobs[index], request.Status.Config)
 	_, err := verify.EnsureJob(ctx, r.Client, r.Scheme, seal, request, env, namespace, job)
 	switch {
 	case errors.Is(err, verify.ErrForeignJob):
-		// Reported by the observation, which keeps the migration Pending.
+		// Reported by the observation, which keeps the Job Pending.
 		return nil
 	case errors.Is(err, verify.ErrStaleJob):
 		var stale batchv1.Job
@@ -70,7 +107,7 @@ func (r *UpdateRequestReconciler) ensureMigration(ctx context.Context, request *
 		}
 		return verify.DeleteJob(ctx, r.Client, &stale)
 	case err != nil:
-		return fmt.Errorf("ensuring the Job of migration %s: %w", request.Spec.Migrations[index].Name, err)
+		return fmt.Errorf("ensuring Job %s: %w", job.Name, err)
 	}
 	return nil
 }
@@ -82,13 +119,13 @@ func migrationSeal(seal verify.Seal) verify.Seal {
 	return seal
 }
 
-// migrationJob is the Job a migration runs, as a check named
-// "migrate-<name>": its template points at the release's copies of
+// releaseJob is the Job a release's job runs, as a check named
+// "<prefix><name>": its template points at the release's copies of
 // configuration, as the targets do.
-func migrationJob(request *golivev1alpha1.UpdateRequest, migration golivev1alpha1.ReleaseJob, copies []golivev1alpha1.ConfigCopyStatus) golivev1alpha1.VerificationJob {
-	template := migration.Template.DeepCopy()
+func releaseJob(prefix string, job golivev1alpha1.ReleaseJob, copies []golivev1alpha1.ConfigCopyStatus) golivev1alpha1.VerificationJob {
+	template := job.Template.DeepCopy()
 	releasecontent.Rewrite(&template.Spec.Template.Spec, workload.Renames(copies))
-	return golivev1alpha1.VerificationJob{Name: migrationCheckPrefix + migration.Name, Template: *template}
+	return golivev1alpha1.VerificationJob{Name: prefix + job.Name, Template: *template}
 }
 
 // ensureConfig creates the copies of the release's configuration in both environments.

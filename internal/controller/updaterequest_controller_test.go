@@ -275,7 +275,8 @@ func (j *journey) finishJobIn(environment string, succeeded bool) {
 }
 
 // finishCheckJob plays the Job controller for the Job of check in env
-// ("migrate-<name>" for a migration).
+// ("migrate-<name>" for a migration, "backup-<name>" and "restore-<name>"
+// for the Jobs of spec.backup and spec.rollback).
 func (j *journey) finishCheckJob(environment, check string, succeeded bool) {
 	j.t.Helper()
 	var job batchv1.Job
@@ -290,7 +291,7 @@ func (j *journey) finishCheckJob(environment, check string, succeeded bool) {
 			return fmt.Sprintf("the request: %v", err)
 		}
 		attempt := lifecycle.VerificationAttempt(&request, lifecycle.Environment(environment))
-		if strings.HasPrefix(check, migrationCheckPrefix) {
+		if strings.HasPrefix(check, migrationCheckPrefix) || strings.HasPrefix(check, backupCheckPrefix) || strings.HasPrefix(check, restoreCheckPrefix) {
 			attempt = 0
 		}
 		name := verify.AttemptJobName(request.Name, environment, check, ledger.SpecHash(&request.Spec), attempt)

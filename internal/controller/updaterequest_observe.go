@@ -135,6 +135,9 @@ func (r *UpdateRequestReconciler) observe(ctx context.Context, request *golivev1
 	if err := r.observeBackup(ctx, request, needs, &world); err != nil {
 		return world, nil, err
 	}
+	if err := r.observeDataJobs(ctx, request, needs, &world); err != nil {
+		return world, nil, err
+	}
 	return world, rejected, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 
@@ -56,7 +57,7 @@ func (d *decider) contentReady(env environment) bool {
 	if len(d.spec.Migrations) == 0 {
 		return true
 	}
-	record.Migrations = migrationResults(d.spec.Migrations, record.Migrations, observation.Migrations)
+	record.Migrations = jobResults(d.spec.Migrations, record.Migrations, observation.Migrations)
 	deadline := verificationDeadline(d.spec, &d.status, env.name)
 	for i, migration := range d.spec.Migrations {
 		result := record.Migrations[i]
@@ -94,9 +95,10 @@ func (d *decider) contentObserved(env environment) bool {
 	return needs.StagingContent
 }
 
-// migrationResults is the result of each migration, in spec order: a result
-// once final is kept (its Job may be gone), otherwise what was observed.
-func migrationResults(migrations []golivev1alpha1.ReleaseJob, recorded, observed []golivev1alpha1.CheckStatus) []golivev1alpha1.CheckStatus {
+// jobResults is the result of each Job of a release (a migration, a backup
+// or restore Job), in spec order: a result once final is kept (its Job may be
+// gone), otherwise what was observed.
+func jobResults(migrations []golivev1alpha1.ReleaseJob, recorded, observed []golivev1alpha1.CheckStatus) []golivev1alpha1.CheckStatus {
 	find := func(results []golivev1alpha1.CheckStatus, name string) (golivev1alpha1.CheckStatus, bool) {
 		i := slices.IndexFunc(results, func(r golivev1alpha1.CheckStatus) bool { return r.Name == name })
 		if i < 0 {
@@ -114,4 +116,80 @@ func migrationResults(migrations []golivev1alpha1.ReleaseJob, recorded, observed
 		}
 	}
 	return results
+}
+
+// backupJobsDone runs spec.backup.jobs in order, after the quiesce and
+// before the snapshots, within the backup's deadline; it reports whether
+// every one completed. A failure rolls back before any target changed.
+func (d *decider) backupJobsDone(backup *golivev1alpha1.BackupStatus, deadline time.Time) bool {
+	if !ObservationsNeeded(d.request, d.world.SpecHash).BackupJobs {
+		d.observeAgain = true
+		d.progress(golivev1alpha1.ReasonProgressing, "Backing up")
+		return false
+	}
+	backup.Jobs = jobResults(d.spec.Backup.Jobs, backup.Jobs, d.world.Backup.Jobs)
+	for i, job := range d.spec.Backup.Jobs {
+		result := backup.Jobs[i]
+		failure := ""
+		switch {
+		case result.Result == golivev1alpha1.CheckPassed:
+			continue
+		case result.Result == golivev1alpha1.CheckFailed:
+			failure = fmt.Sprintf("Backup failed: backup Job %q failed: %s", job.Name, result.Message)
+		case !d.now.Before(deadline):
+			failure = fmt.Sprintf("Backup failed: backup Job %q did not complete within %s: %s", job.Name, BackupTimeout, result.Message)
+		}
+		if failure != "" {
+			d.gate(golivev1alpha1.ConditionBackedUp, false, golivev1alpha1.ReasonBackupJobFailed, failure)
+			d.startRollback(golivev1alpha1.ReasonBackupJobFailed, failure, Actor)
+			return false
+		}
+		d.act(RunBackupJob, i)
+		d.waitUntil(deadline)
+		d.progress(golivev1alpha1.ReasonProgressing, fmt.Sprintf("Running backup Job %q", job.Name))
+		return false
+	}
+	return true
+}
+
+// runsRollbackJobs says whether the rollback runs spec.rollback.jobs: the
+// backup completed (what they restore was saved), and restoreData allows a
+// restore now, as for the volumes.
+func (d *decider) runsRollbackJobs() bool {
+	backup := d.status.Backup
+	if len(d.spec.Rollback.Jobs) == 0 || backup == nil || backup.CompletedAt == nil {
+		return false
+	}
+	switch d.spec.Rollback.RestoreData {
+	case golivev1alpha1.RestoreDataAuto:
+		return true
+	case golivev1alpha1.RestoreDataBeforeAcceptance:
+		return d.status.Production == nil || d.status.Production.VerifiedAt == nil
+	}
+	return false
+}
+
+// rollbackJobsDone runs spec.rollback.jobs in order; it reports whether every
+// one completed. A failed one stops the rollback for a person: the targets
+// are not rolled back onto data that was not restored.
+func (d *decider) rollbackJobsDone(rollback *golivev1alpha1.RollbackStatus, because string) bool {
+	if !ObservationsNeeded(d.request, d.world.SpecHash).RollbackJobs {
+		d.observeAgain = true
+		d.progress(golivev1alpha1.ReasonProgressing, because+"restoring the data of the backup Jobs")
+		return false
+	}
+	rollback.Jobs = jobResults(d.spec.Rollback.Jobs, rollback.Jobs, d.world.RollbackJobs)
+	for i, job := range d.spec.Rollback.Jobs {
+		switch result := rollback.Jobs[i]; result.Result {
+		case golivev1alpha1.CheckPassed:
+			continue
+		case golivev1alpha1.CheckFailed:
+			d.stall(golivev1alpha1.ReasonRestoreJobFailed, fmt.Sprintf("Rollback: restore Job %q failed: %s; the targets are not rolled back until the data is restored", job.Name, result.Message))
+			return false
+		}
+		d.act(RunRollbackJob, i)
+		d.progress(golivev1alpha1.ReasonProgressing, because+fmt.Sprintf("running restore Job %q", job.Name))
+		return false
+	}
+	return true
 }

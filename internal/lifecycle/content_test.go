@@ -300,3 +300,123 @@ func TestDecideReleaseContent(t *testing.T) {
 		},
 	})
 }
+
+// withDataJobs gives the request a backup Job that dumps the external
+// database and a rollback Job that restores the dump.
+func withDataJobs(r *golivev1alpha1.UpdateRequest) {
+	r.Spec.Backup.Jobs = []golivev1alpha1.ReleaseJob{{Name: "pg-dump"}}
+	r.Spec.Rollback.Jobs = []golivev1alpha1.ReleaseJob{{Name: "pg-restore"}}
+	r.Spec.Rollback.RestoreData = golivev1alpha1.RestoreDataAuto
+}
+
+func jobResult(name string, result golivev1alpha1.CheckResult) []golivev1alpha1.CheckStatus {
+	return []golivev1alpha1.CheckStatus{{Name: name, Result: result, Message: "Job " + name + " " + string(result)}}
+}
+
+func TestDecideDataJobs(t *testing.T) {
+	backingUp := func(r *golivev1alpha1.UpdateRequest) {
+		withDataJobs(r)
+		inProduction(r, golivev1alpha1.PhaseBackingUp, monday.Add(-2*time.Minute))
+	}
+	savedSpecs := func(w *World) { w.Backup.SavedSpecs = "billing-2-4-0-saved-specs" }
+	rollingBackWithBackup := func(r *golivev1alpha1.UpdateRequest) {
+		withDataJobs(r)
+		rollingBack(r)
+	}
+	testDecide(t, []decideCase{
+		{
+			name:    "the backup Jobs run once the specs are saved, within the backup's deadline",
+			request: backingUp,
+			world:   savedSpecs,
+			want: want{phase: golivev1alpha1.PhaseBackingUp, action: Action{Kind: RunBackupJob, Target: 0}, requeue: BackupTimeout - 2*time.Minute,
+				message: `Running backup Job "pg-dump"`},
+		},
+		{
+			name:    "a failed backup Job rolls back before any target changed",
+			request: backingUp,
+			world: func(w *World) {
+				savedSpecs(w)
+				w.Backup.Jobs = jobResult("pg-dump", golivev1alpha1.CheckFailed)
+			},
+			want: want{phase: golivev1alpha1.PhaseRollingBack, action: Action{Kind: RestoreTarget, Target: 1}, message: `backup Job "pg-dump" failed`, check: func(t *testing.T, d Decision) {
+				wantCondition(t, d, golivev1alpha1.ConditionBackedUp, "False")
+				wantEvent(t, d, true, golivev1alpha1.ReasonBackupJobFailed)
+			}},
+		},
+		{
+			name:    "a backup Job still running at the backup's deadline fails the backup",
+			request: backingUp,
+			world: func(w *World) {
+				savedSpecs(w)
+				w.Backup.Jobs = jobResult("pg-dump", golivev1alpha1.CheckRunning)
+			},
+			now:  monday.Add(BackupTimeout),
+			want: want{phase: golivev1alpha1.PhaseRollingBack, action: Action{Kind: RestoreTarget, Target: 1}, message: `backup Job "pg-dump" did not complete within 30m0s`},
+		},
+		{
+			name:    "the backup Jobs completed: production is updated, and status.backup records them",
+			request: backingUp,
+			world: func(w *World) {
+				savedSpecs(w)
+				w.Backup.Jobs = jobResult("pg-dump", golivev1alpha1.CheckPassed)
+			},
+			want: want{phase: golivev1alpha1.PhaseUpdating, action: Action{Kind: ApplyProduction, Target: 0}, check: func(t *testing.T, d Decision) {
+				wantMigrations(t, d.Status.Backup.Jobs, golivev1alpha1.CheckPassed)
+				wantCondition(t, d, golivev1alpha1.ConditionBackedUp, "True")
+			}},
+		},
+		{
+			name:    "a rollback after a completed backup runs the restore Jobs before the targets",
+			request: rollingBackWithBackup,
+			world:   func(w *World) {},
+			want:    want{phase: golivev1alpha1.PhaseRollingBack, action: Action{Kind: RunRollbackJob, Target: 0}, message: `running restore Job "pg-restore"`},
+		},
+		{
+			name:    "the restore Jobs completed: the targets are rolled back, last first",
+			request: rollingBackWithBackup,
+			world:   func(w *World) { w.RollbackJobs = jobResult("pg-restore", golivev1alpha1.CheckPassed) },
+			want: want{phase: golivev1alpha1.PhaseRollingBack, action: Action{Kind: RestoreTarget, Target: 1}, check: func(t *testing.T, d Decision) {
+				wantMigrations(t, d.Status.Rollback.Jobs, golivev1alpha1.CheckPassed)
+			}},
+		},
+		{
+			name:    "a failed restore Job stops the rollback for a person before the targets",
+			request: rollingBackWithBackup,
+			world:   func(w *World) { w.RollbackJobs = jobResult("pg-restore", golivev1alpha1.CheckFailed) },
+			want:    want{phase: golivev1alpha1.PhaseRollingBack, stalled: golivev1alpha1.ReasonRestoreJobFailed, message: `restore Job "pg-restore" failed`},
+		},
+		{
+			name: "restoreData Never runs no restore Job",
+			request: func(r *golivev1alpha1.UpdateRequest) {
+				rollingBackWithBackup(r)
+				r.Spec.Rollback.RestoreData = golivev1alpha1.RestoreDataNever
+			},
+			want: want{phase: golivev1alpha1.PhaseRollingBack, action: Action{Kind: RestoreTarget, Target: 1}},
+		},
+		{
+			name: "the volumes are restored before the restore Jobs run",
+			request: func(r *golivev1alpha1.UpdateRequest) {
+				rollingBackWithBackup(r)
+				r.Status.Backup.Snapshots = []golivev1alpha1.SnapshotStatus{{Claim: "data-billing-db-0", VolumeSnapshot: "snap", ReadyToUse: true}}
+			},
+			world: func(w *World) { w.Production.Targets[1].Replicas = 1 },
+			want: want{phase: golivev1alpha1.PhaseRollingBack, action: Action{Kind: StopTargets}, requeue: PollInterval,
+				message: "stopping the targets to restore their volumes"},
+		},
+		{
+			name: "a rollback entered in this decision looks for the restore Jobs before it acts",
+			request: func(r *golivev1alpha1.UpdateRequest) {
+				withDataJobs(r)
+				inProduction(r, golivev1alpha1.PhaseVerifying, monday.Add(-5*time.Minute))
+			},
+			world: func(w *World) {
+				w.Production.Verification = VerificationObservation{State: VerificationFailed, Message: "smoke failed"}
+			},
+			want: want{phase: golivev1alpha1.PhaseRollingBack, check: func(t *testing.T, d Decision) {
+				if !d.ObserveAgain {
+					t.Error("observeAgain = false: the restore Jobs were never read")
+				}
+			}},
+		},
+	})
+}

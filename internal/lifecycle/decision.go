@@ -27,6 +27,10 @@ const (
 	RunStagingMigration ActionKind = "RunStagingMigration"
 	// RunProductionMigration ensures the Job of spec.migrations[Target] in production.
 	RunProductionMigration ActionKind = "RunProductionMigration"
+	// RunBackupJob ensures the Job of spec.backup.jobs[Target] in production.
+	RunBackupJob ActionKind = "RunBackupJob"
+	// RunRollbackJob ensures the Job of spec.rollback.jobs[Target] in production.
+	RunRollbackJob ActionKind = "RunRollbackJob"
 	// VerifyStaging ensures the staging verification Jobs exist.
 	VerifyStaging ActionKind = "VerifyStaging"
 	// SaveSpecs saves the production targets' pod templates and replicas.

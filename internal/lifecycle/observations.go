@@ -24,6 +24,10 @@ type Needs struct {
 	// the copies of spec.config, and its migrations' Jobs, while its targets
 	// are to change (Staging; Updating after the backup).
 	StagingContent, ProductionContent bool
+	// BackupJobs: the Jobs of spec.backup.jobs, while the request backs up.
+	BackupJobs bool
+	// RollbackJobs: the Jobs of spec.rollback.jobs, in a rollback.
+	RollbackJobs bool
 	// Stopped: whether the targets stopped, for a quiesced backup.
 	Stopped bool
 	// BackupClaims: the snapshot class and the claims spec.backup.volumeClaimSelector selects.
@@ -67,6 +71,8 @@ func ObservationsNeeded(request *golivev1alpha1.UpdateRequest, specHash string) 
 		StagingContent: carriesContent(spec) && phase == golivev1alpha1.PhaseStaging && status.Staging != nil,
 		ProductionContent: carriesContent(spec) && phase == golivev1alpha1.PhaseUpdating &&
 			status.Production != nil && backup != nil && backup.CompletedAt != nil,
+		BackupJobs:   len(spec.Backup.Jobs) > 0 && phase == golivev1alpha1.PhaseBackingUp,
+		RollbackJobs: len(spec.Rollback.Jobs) > 0 && phase == golivev1alpha1.PhaseRollingBack && status.Rollback != nil,
 		Stopped:      phase == golivev1alpha1.PhaseBackingUp && spec.Backup.Quiesce == golivev1alpha1.QuiesceScaleToZero,
 		BackupClaims: selectsVolumes && (pending || phase == golivev1alpha1.PhaseBackingUp),
 		Snapshots:    selectsVolumes && phase == golivev1alpha1.PhaseBackingUp,

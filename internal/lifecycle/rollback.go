@@ -33,6 +33,9 @@ func (d *decider) rollingBack() {
 			return
 		}
 	}
+	if d.runsRollbackJobs() && !d.rollbackJobsDone(rollback, because) {
+		return
+	}
 	if d.status.Backup != nil && d.status.Backup.SavedSpecs != "" {
 		last := len(d.spec.Targets) - 1
 		for i := last; i >= 0; i-- {

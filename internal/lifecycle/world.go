@@ -52,6 +52,9 @@ type World struct {
 	// DataRestore is where the restore of the snapshotted claims stands, observed during a rollback.
 	DataRestore DataRestoreObservation
 
+	// RollbackJobs are the results of the Jobs of spec.rollback.jobs, observed during a rollback.
+	RollbackJobs []golivev1alpha1.CheckStatus
+
 	// BackupsDeleted is true once the snapshots and saved specs of an ended request are gone.
 	BackupsDeleted bool
 
@@ -237,6 +240,8 @@ type BackupObservation struct {
 	StoppedMessage string
 	// ExpiryMarked is true when every snapshot carries its expiry.
 	ExpiryMarked bool
+	// Jobs are the results of the Jobs of spec.backup.jobs.
+	Jobs []golivev1alpha1.CheckStatus
 }
 
 // CommandAction is what a person asked for through the ledger.
