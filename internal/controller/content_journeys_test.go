@@ -7,12 +7,14 @@ import (
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/ledger"
 	"github.com/golive-dev/golive/internal/releasecontent"
 	"github.com/golive-dev/golive/internal/verify"
 )
@@ -236,5 +238,54 @@ func TestMissingSecretSourceStalls(t *testing.T) {
 		return c.Type == golivev1alpha1.ConditionStalled && c.Status == "True"
 	}) {
 		t.Errorf("conditions = %+v, want Stalled", stalled)
+	}
+}
+
+// waitForReleaseJob waits until golive created the production Job of check
+// ("backup-<name>", "restore-<name>") for the request's current spec.
+func (j *journey) waitForReleaseJob(check string) {
+	j.t.Helper()
+	eventually(j.t, func(ctx context.Context) string {
+		request := j.current()
+		name := verify.JobName(request.Name, verify.EnvironmentProduction, check, ledger.SpecHash(&request.Spec))
+		var job batchv1.Job
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: j.production, Name: name}, &job); err != nil {
+			return fmt.Sprintf("the %s Job: %v (request: %s)", check, err, j.describe())
+		}
+		return ""
+	})
+}
+
+// The backup Jobs run before production changes, and on the rollback the
+// restore Jobs run before the targets go back.
+func TestBackupAndRestoreJobsOrder(t *testing.T) {
+	j := newJourney(t, withRequest(func(r *golivev1alpha1.UpdateRequest) {
+		r.Spec.Backup.Jobs = []golivev1alpha1.ReleaseJob{{Name: "pg-dump", Template: smokeJob("postgres:16").Template}}
+		r.Spec.Rollback.Jobs = []golivev1alpha1.ReleaseJob{{Name: "pg-restore", Template: smokeJob("postgres:16").Template}}
+	}))
+	j.passStaging()
+	j.waitForPhase(golivev1alpha1.PhaseAwaitingApproval)
+	j.approve("bob", "rnd-lead")
+
+	j.waitForReleaseJob("backup-pg-dump")
+	j.waitForReady(golivev1alpha1.ReasonProgressing, `Running backup Job "pg-dump"`)
+	j.productionUntouched()
+	j.finishCheckJob(verify.EnvironmentProduction, "backup-pg-dump", true)
+	j.waitForImage(j.production, newImage)
+	j.failRollout(j.production)
+
+	j.waitForReleaseJob("restore-pg-restore")
+	j.waitForReady(golivev1alpha1.ReasonProgressing, `running restore Job "pg-restore"`)
+	if got := j.image(j.production); got != newImage {
+		t.Errorf("production runs %s while the restore Job runs, want %s: the targets went back before the data", got, newImage)
+	}
+	j.finishCheckJob(verify.EnvironmentProduction, "restore-pg-restore", true)
+	j.waitForImageAndRollOut(j.production, previousImage)
+	request := j.waitForPhase(golivev1alpha1.PhaseRolledBack)
+	if jobs := request.Status.Backup.Jobs; len(jobs) != 1 || jobs[0].Name != "pg-dump" || jobs[0].Result != golivev1alpha1.CheckPassed {
+		t.Errorf("status.backup.jobs = %+v", jobs)
+	}
+	if jobs := request.Status.Rollback.Jobs; len(jobs) != 1 || jobs[0].Name != "pg-restore" || jobs[0].Result != golivev1alpha1.CheckPassed {
+		t.Errorf("status.rollback.jobs = %+v", jobs)
 	}
 }
