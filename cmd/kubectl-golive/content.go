@@ -205,7 +205,7 @@ func migrationLines(request *golivev1alpha1.UpdateRequest) []string {
 			continue
 		}
 		for _, result := range env.record.Migrations {
-			lines = append(lines, env.name+" "+checkText(result))
+			lines = append(lines, fmt.Sprintf("%-10s %s", env.name, checkText(result)))
 		}
 	}
 	return lines

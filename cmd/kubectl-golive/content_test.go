@@ -50,7 +50,7 @@ func TestStatusShowsTheConfigDiff(t *testing.T) {
     - legacy
     keys in both (values are never shown): password
 Migrations:     schema, run before each environment's targets change
-  staging schema       Passed: Job billing-2-4-0-staging-migrate-schema-1a2b3c4d completed
+  staging    schema       Passed: Job billing-2-4-0-staging-migrate-schema-1a2b3c4d completed
 `
 	got := out.String()
 	start := strings.Index(got, "Config:")
