@@ -236,9 +236,9 @@ func ApplyConfig(ctx context.Context, c client.Client, live client.Reader, targe
 
 // DeleteConfigCopies deletes, at the end of the backup's retention, the
 // copies of configuration that nothing references any more, in the request's
-// namespace and its staging namespace: the request's own copies (status.config)
-// and those it replaced (the copies its saved specs point at, which the
-// release before made). Only objects golive made as copies (LabelConfigOf)
+// namespace and its staging namespace: the request's own copies (status.config,
+// and the ConfigMaps it made for an earlier spec) and those it replaced (the
+// copies its saved specs point at, which the release before made). Only objects golive made as copies (LabelConfigOf)
 // are deleted; one still referenced by a workload of its namespace, or by the
 // saved specs of another request of the request's namespace, is kept.
 func DeleteConfigCopies(ctx context.Context, c client.Client, live client.Reader, request *v1alpha1.UpdateRequest) error {
@@ -254,6 +254,15 @@ func DeleteConfigCopies(ctx context.Context, c client.Client, live client.Reader
 		candidates := map[releasecontent.Ref]bool{}
 		for _, copy := range copies {
 			candidates[releasecontent.Ref{Kind: copy.Kind, Name: copy.Copy}] = true
+		}
+		// ConfigMaps it made for an earlier spec of the request, which status.config no longer names.
+		var own corev1.ConfigMapList
+		if err := c.List(ctx, &own, client.InNamespace(namespace), client.MatchingLabels{v1alpha1.LabelRequestUID: string(request.UID)},
+			client.HasLabels{v1alpha1.LabelConfigOf}); err != nil {
+			return fmt.Errorf("listing the configuration copies of UpdateRequest %s/%s in namespace %s: %w", request.Namespace, request.Name, namespace, err)
+		}
+		for _, configMap := range own.Items {
+			candidates[releasecontent.Ref{Kind: v1alpha1.ConfigKindConfigMap, Name: configMap.Name}] = true
 		}
 		templates, err := savedTemplates(ctx, c, request.Namespace, savedSpecs[namespace])
 		if err != nil {

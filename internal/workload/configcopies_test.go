@@ -149,6 +149,12 @@ func TestConfigCopies(t *testing.T) {
 	if err := env.Client.Create(ctx, savedSpecs); err != nil {
 		t.Fatal(err)
 	}
+	// A copy the request made for an earlier spec, which status.config no longer names.
+	earlier := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: grey, Name: "billing-config-fedcba9876", Labels: map[string]string{
+		v1alpha1.LabelConfigOf: "billing-config", v1alpha1.LabelRequestUID: string(request.UID)}}, Data: map[string]string{"LOG_LEVEL": "error"}}
+	if err := env.Client.Create(ctx, earlier); err != nil {
+		t.Fatal(err)
+	}
 	// At retention: the copy the release replaced goes; the release's copies
 	// stay in production, which reads them, and go in staging, which does not.
 	if err := workload.DeleteConfigCopies(ctx, env.Client, env.Client, request); err != nil {
@@ -172,6 +178,7 @@ func TestConfigCopies(t *testing.T) {
 		{&corev1.ConfigMap{}, grey, configCopy, false},
 		{&corev1.Secret{}, grey, secretCopy, false},
 		{&corev1.ConfigMap{}, production, "billing-config", true},
+		{&corev1.ConfigMap{}, grey, earlier.Name, false},
 	} {
 		if got := exists(want.object, want.namespace, want.name); got != want.exists {
 			t.Errorf("%T %s/%s exists = %v after DeleteConfigCopies(), want %v", want.object, want.namespace, want.name, got, want.exists)
