@@ -54,7 +54,7 @@ func (r *UpdateRequestReconciler) observeReleaseJobs(ctx context.Context, reques
 		if verify.IsFinal(previous) {
 			continue
 		}
-		state, err := r.jobCheck(ctx, request, migrationSeal(r.seal(request, env)), env, namespace, releaseJob(prefix, job, copies), previous)
+		state, err := r.jobCheck(ctx, request, releaseJobSeal(r.seal(request, env)), env, namespace, releaseJob(prefix, job, copies), previous)
 		if err != nil {
 			return nil, err
 		}
@@ -92,7 +92,7 @@ func (r *UpdateRequestReconciler) observeDataJobs(ctx context.Context, request *
 // (its deletion wakes the request to create the new one).
 func (r *UpdateRequestReconciler) ensureReleaseJob(ctx context.Context, request *golivev1alpha1.UpdateRequest, env, namespace, prefix string,
 	jobs []golivev1alpha1.ReleaseJob, index int) error {
-	seal := migrationSeal(r.seal(request, env))
+	seal := releaseJobSeal(r.seal(request, env))
 	job := releaseJob(prefix, jobs[index], request.Status.Config)
 	_, err := verify.EnsureJob(ctx, r.Client, r.Scheme, seal, request, env, namespace, job)
 	switch {
@@ -112,9 +112,10 @@ func (r *UpdateRequestReconciler) ensureReleaseJob(ctx context.Context, request 
 	return nil
 }
 
-// migrationSeal is the seal of a migration's Job: a migration runs once per
-// spec and environment, whatever the verification attempt.
-func migrationSeal(seal verify.Seal) verify.Seal {
+// releaseJobSeal is the seal of a release's Job (a migration, a backup or
+// restore Job): it runs once per spec and environment, whatever the
+// verification attempt.
+func releaseJobSeal(seal verify.Seal) verify.Seal {
 	seal.Attempt = 0
 	return seal
 }
