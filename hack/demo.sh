@@ -12,10 +12,12 @@
 #   without a comment are refused), the notice lead, the supervisor's go (the
 #   requester's own is refused), backup (quiesce, VolumeSnapshot), production,
 #   verification, acceptance -> Succeeded;
-#   release 2.5.0: the same until production, where it writes into the
-#   database volume and fails its verification -> RolledBack, workloads and
-#   data: the restored claim holds the data from before, the failed version's
-#   volume is kept.
+#   release 2.5.0: new settings (a ConfigMap golive copies) and a schema
+#   migration Job, run in staging and, after the backup and a dump Job, in
+#   production, where it writes into the database volume; it fails its
+#   verification -> RolledBack, workloads, configuration and data: the restore
+#   Job runs, the restored claim holds the data from before, billing-api reads
+#   the previous ConfigMap, the failed version's volume is kept.
 #
 #   hack/demo.sh up     start everything and tell the story (an existing demo is replaced)
 #   hack/demo.sh down   stop golive and the CSI chain, delete the cluster
@@ -602,31 +604,53 @@ WINDOW
 	follow billing-2-4-0 Succeeded
 
 	# ---- Release 2 ----------------------------------------------------------
-	say "Release 2.5.0: a schema migration that never becomes healthy (config/demo/billing-2-5-0.yaml)"
+	say "billing-api reads its settings from the ConfigMap billing-config (as the app's Git repository has it)"
+	for ns in billing billing-grey; do
+		k -n "$ns" create configmap billing-config --from-literal=LOG_LEVEL=debug --from-literal=INVOICE_SCHEMA=41
+		k -n "$ns" patch deployment billing-api --type=json \
+			-p '[{"op":"add","path":"/spec/template/spec/containers/0/envFrom","value":[{"configMapRef":{"name":"billing-config"}}]}]'
+		k -n "$ns" rollout status deployment/billing-api --timeout=120s
+	done
+
+	say "Release 2.5.0: new settings, a schema migration, and a version that never becomes healthy (config/demo/billing-2-5-0.yaml)"
 	if listening "$unhealthy_port"; then
 		fail "something answers on localhost:$unhealthy_port, where release 2.5.0's health check must find nothing"
 	fi
 	note "its production health check probes http://127.0.0.1:$unhealthy_port/healthz, where nothing listens"
+	note "it carries billing-config (LOG_LEVEL info, INVOICE_SCHEMA 42), the migration Job schema, and a dump (pg-dump) with its restore (pg-restore)"
 	echo "\$ kubectl create -f config/demo/billing-2-5-0.yaml --as alice@example.com"
 	as alice create -f "$repo/config/demo/billing-2-5-0.yaml"
 	follow billing-2-5-0 Soaking AwaitingApproval
+	local config_copy
+	config_copy=$(ur_field billing-2-5-0 '{.status.config[0].copy}')
+	note "golive copied billing-config to the immutable $config_copy in both namespaces; grey billing-api reads $(k -n billing-grey get deploy billing-api -o jsonpath='{.spec.template.spec.containers[0].envFrom[0].configMapRef.name}')"
+	note "the migration ran in billing-grey before its targets changed: $(ur_field billing-2-5-0 '{.status.staging.migrations[0].name} {.status.staging.migrations[0].result}')"
+	echo "\$ kubectl golive status billing-2-5-0 -n billing     # what the configuration changes against production"
+	"$demo_dir/kubectl-golive" --kubeconfig "$kubeconfig" status billing-2-5-0 -n billing | sed -n '/^Config:/,/^Approvals:/p' | sed '$d'
 	approve bob billing-2-5-0 rnd-lead "migration tested on grey"
 	approve carol billing-2-5-0 operations-office "ok"
 	show_approvals billing-2-5-0
 	follow billing-2-5-0 AwaitingGo
 	go_ahead sam billing-2-5-0 "watching the invoice run"
-	follow billing-2-5-0 Verifying
 
-	say "2.5.0 runs in production and migrates the database (the demo writes into the volume as 2.5.0)"
+	say "In production, after the backup (snapshot and pg-dump), the migration Job runs before any target changes"
+	local migration_job
+	wait_for "golive to start the migration Job in billing" \
+		bash -c "[ -n \"\$('$kubectl' --kubeconfig '$kubeconfig' -n billing get jobs -l golive.dev/request=billing-2-5-0,golive.dev/check=migrate-schema -o name)\" ]"
+	migration_job=$(k -n billing get jobs -l golive.dev/request=billing-2-5-0,golive.dev/check=migrate-schema -o name)
+	note "$migration_job; backup Jobs: $(ur_field billing-2-5-0 '{.status.backup.jobs[*].name}')"
+	note "(kwok's pods do not run: the demo writes into the volume as the migration)"
 	local failed_dir failed_volume failed
 	failed_dir=$(volume_dir data-billing-db-0)
 	failed_volume=$(k -n billing get pvc data-billing-db-0 -o jsonpath='{.spec.volumeName}')
 	cat >>"$failed_dir/invoices.sql" <<'DATA'
--- migrated by billing 2.5.0
+-- migrated by billing 2.5.0 to schema 42
 ALTER TABLE invoices DROP COLUMN amount;
 DATA
 	failed=$(checksum "$failed_dir/invoices.sql")
 	note "invoices.sql in $failed_volume now: sha256 $failed"
+	follow billing-2-5-0 Verifying
+	note "production billing-api reads $(k -n billing get deploy billing-api -o jsonpath='{.spec.template.spec.containers[0].envFrom[0].configMapRef.name}')"
 	follow billing-2-5-0 RolledBack
 
 	say "After the rollback: workloads and data as before 2.5.0"
@@ -640,6 +664,11 @@ DATA
 	note "before 2.5.0:                                       sha256 $original"
 	[ "$restored" = "$original" ] || fail "the restored claim does not hold the data from before 2.5.0"
 	note "=> equal: the claim holds the data from before the release"
+	local reads
+	reads=$(k -n billing get deploy billing-api -o jsonpath='{.spec.template.spec.containers[0].envFrom[0].configMapRef.name}')
+	note "billing-api reads ConfigMap $reads again (the saved spec's); the restore Job ran: $(ur_field billing-2-5-0 '{.status.rollback.jobs[0].name} {.status.rollback.jobs[0].result}')"
+	[ "$reads" = billing-config ] || fail "billing-api reads $reads after the rollback, not the previous billing-config"
+	[ "$(ur_field billing-2-5-0 '{.status.rollback.jobs[0].result}')" = Passed ] || fail "the restore Job pg-restore did not complete"
 	echo
 	k get pv "$failed_volume" -o custom-columns='FAILED-VERSION-VOLUME:.metadata.name,RECLAIM:.spec.persistentVolumeReclaimPolicy,STATUS:.status.phase,RETAINED-BY:.metadata.labels.golive\.dev/request'
 	[ "$(k get pv "$failed_volume" -o jsonpath='{.spec.persistentVolumeReclaimPolicy}')" = Retain ] ||

@@ -121,6 +121,15 @@ const (
 	// ReasonVerificationFailed: a rollout, Job or HTTP check failed or timed out.
 	ReasonVerificationFailed = "VerificationFailed"
 
+	// ReasonMigrationFailed: a Job of spec.migrations failed or did not complete in time.
+	ReasonMigrationFailed = "MigrationFailed"
+
+	// ReasonBackupJobFailed: a Job of spec.backup.jobs failed or did not complete in time.
+	ReasonBackupJobFailed = "BackupJobFailed"
+
+	// ReasonRestoreJobFailed: a Job of spec.rollback.jobs failed; the rollback waits for a person.
+	ReasonRestoreJobFailed = "RestoreJobFailed"
+
 	// ReasonSnapshotFailed: a volume snapshot failed or was not ready in time.
 	ReasonSnapshotFailed = "SnapshotFailed"
 

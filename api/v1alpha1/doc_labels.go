@@ -22,6 +22,11 @@ const (
 	// LabelRequestUID is the UID of that UpdateRequest, so a re-created request never adopts old objects.
 	LabelRequestUID = "golive.dev/request-uid"
 
+	// LabelConfigOf, on an immutable copy golive made of a release's
+	// configuration (spec.config), names the ConfigMap or Secret it is a copy
+	// of; only objects carrying it are ever deleted as copies.
+	LabelConfigOf = "golive.dev/config-of"
+
 	// LabelEnvironment is "staging" or "production" on a verification Job.
 	LabelEnvironment = "golive.dev/environment"
 

@@ -1,6 +1,7 @@
 package v1alpha1
 
 import (
+	batchv1 "k8s.io/api/batch/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -139,6 +140,29 @@ type UpdateRequestSpec struct {
 	// +listMapKey=name
 	Targets []Target `json:"targets"`
 
+	// config is the configuration that changes with the release: ConfigMaps
+	// with the release's full data, and Secrets copied from a Secret of the
+	// request's namespace. golive never edits them in place: it creates an
+	// immutable copy <name>-<content hash> in each environment and points the
+	// targets' pod templates at it wherever they reference <name>
+	// (docs/release-content.md).
+	// +kubebuilder:validation:MaxItems=16
+	// +listType=map
+	// +listMapKey=kind
+	// +listMapKey=name
+	// +optional
+	Config []ConfigEntry `json:"config,omitempty"`
+
+	// migrations are Jobs run in each environment before its targets change:
+	// in staging before the first grey target changes, in production after
+	// the backup. Each must complete, in order; a failure in staging ends the
+	// request Failed, in production it rolls back, data included.
+	// +kubebuilder:validation:MaxItems=8
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Migrations []ReleaseJob `json:"migrations,omitempty"`
+
 	// staging is the grey environment that is updated and verified first.
 	// +required
 	Staging Staging `json:"staging"`
@@ -209,6 +233,63 @@ type Target struct {
 	// +kubebuilder:validation:MaxProperties=64
 	// +kubebuilder:validation:XValidation:rule="self.all(c, c.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$') && c.size() <= 63)",message="container names must be DNS labels"
 	Images map[string]Image `json:"images"`
+}
+
+// ConfigKind is the kind of a configuration object a release carries.
+// +kubebuilder:validation:Enum=ConfigMap;Secret
+type ConfigKind string
+
+// The kinds of configuration a release carries.
+const (
+	ConfigKindConfigMap ConfigKind = "ConfigMap"
+	ConfigKindSecret    ConfigKind = "Secret"
+)
+
+// ConfigEntry is one ConfigMap or Secret that changes with the release.
+// +kubebuilder:validation:XValidation:rule="self.kind == 'ConfigMap' ? !has(self.fromSecret) : (has(self.fromSecret) && !has(self.data))",message="a ConfigMap carries data and no fromSecret; a Secret carries fromSecret and no data"
+type ConfigEntry struct {
+	// kind of the object: ConfigMap or Secret.
+	// +required
+	Kind ConfigKind `json:"kind"`
+
+	// name of the object the targets reference (envFrom, env valueFrom,
+	// volumes, projected volumes). At least one target must reference it.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=242
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	Name string `json:"name"`
+
+	// data is a ConfigMap's full content with the release.
+	// +kubebuilder:validation:MaxProperties=256
+	// +optional
+	Data map[string]string `json:"data,omitempty"`
+
+	// fromSecret names the Secret, in the request's namespace, whose content
+	// the release's Secret takes. golive reads it only where the namespace's
+	// owners granted it (docs/release-content.md).
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	// +optional
+	FromSecret string `json:"fromSecret,omitempty"`
+}
+
+// ReleaseJob is a Job that a release runs: a migration.
+type ReleaseJob struct {
+	// name of the Job in the request, a DNS label; it names the Job golive creates.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=24
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Name string `json:"name"`
+
+	// template of the Job. Its pods must not restart forever: restartPolicy is
+	// Never or OnFailure. Where it references a ConfigMap or Secret of
+	// spec.config, it gets the release's copy, as the targets do.
+	// +required
+	// +kubebuilder:validation:XValidation:rule="has(self.spec.template.spec.restartPolicy) && self.spec.template.spec.restartPolicy in ['Never', 'OnFailure']",message="spec.template.spec.restartPolicy must be Never or OnFailure"
+	Template batchv1.JobTemplateSpec `json:"template"`
 }
 
 // Image is a container image reference, such as registry.example.com/api:2.4.0
@@ -373,6 +454,17 @@ type Backup struct {
 	// +kubebuilder:validation:XValidation:rule="self.matches('^(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|ms|s|m|h))+$') && duration(self) <= duration('8760h')",message="must be a duration such as 90m or 48h, at most 8760h (365 days)"
 	// +optional
 	Retention metav1.Duration `json:"retention,omitzero"`
+
+	// jobs save data that is not on a PersistentVolume (an external
+	// database: a dump) before production changes: run in the production
+	// namespace in order, after the quiesce and before the snapshots. Each must
+	// complete; a failure rolls back before any target changed. Their results
+	// are in status.backup.jobs; spec.rollback.jobs restore what they saved.
+	// +kubebuilder:validation:MaxItems=8
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Jobs []ReleaseJob `json:"jobs,omitempty"`
 }
 
 // Acceptance is the functional test by the business side.
@@ -418,6 +510,17 @@ type Rollback struct {
 	// +kubebuilder:default=Delete
 	// +optional
 	RetainedVolumes RetainedVolumesAction `json:"retainedVolumes,omitempty"`
+
+	// jobs restore what spec.backup.jobs saved: run in the production
+	// namespace in order, on a rollback after a completed backup (as
+	// restoreData allows), after the volumes are restored and before the
+	// targets are rolled back. A failure stops the rollback for a person.
+	// Their results are in status.rollback.jobs.
+	// +kubebuilder:validation:MaxItems=8
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Jobs []ReleaseJob `json:"jobs,omitempty"`
 }
 
 // EmergencyApprovalStatus says whose approval an emergency request needs.
@@ -592,6 +695,13 @@ type UpdateRequestStatus struct {
 	// +optional
 	Approvals []ApprovalRecord `json:"approvals,omitempty"`
 
+	// config records the copies of spec.config golive made for the release,
+	// the same in both environments.
+	// +kubebuilder:validation:MaxItems=16
+	// +listType=atomic
+	// +optional
+	Config []ConfigCopyStatus `json:"config,omitempty"`
+
 	// staging records the grey environment's update and verification.
 	// +optional
 	Staging *EnvironmentStatus `json:"staging,omitempty"`
@@ -690,11 +800,32 @@ type EnvironmentStatus struct {
 	// targetsApplied counts the targets, in spec order, whose new images were applied.
 	// +optional
 	TargetsApplied int32 `json:"targetsApplied,omitempty"`
+	// migrations are the results of spec.migrations in the environment, run
+	// before its targets changed.
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Migrations []CheckStatus `json:"migrations,omitempty"`
 	// checks are the verification results.
 	// +listType=map
 	// +listMapKey=name
 	// +optional
 	Checks []CheckStatus `json:"checks,omitempty"`
+}
+
+// ConfigCopyStatus is the copy golive made of one entry of spec.config.
+type ConfigCopyStatus struct {
+	// kind of the object: ConfigMap or Secret.
+	Kind ConfigKind `json:"kind"`
+	// name the targets referenced.
+	Name string `json:"name"`
+	// copy is the immutable object the targets reference with the release:
+	// <name>-<content hash>.
+	Copy string `json:"copy"`
+	// keys are the copy's keys, sorted; a Secret's values are never recorded.
+	// +listType=atomic
+	// +optional
+	Keys []string `json:"keys,omitempty"`
 }
 
 // StagingRestoreStatus records the staging targets' saved specs and their restore.
@@ -787,6 +918,11 @@ type BackupStatus struct {
 	// quiescedReplicas records the replica counts before quiesce, by target "Kind/name".
 	// +optional
 	QuiescedReplicas map[string]int32 `json:"quiescedReplicas,omitempty"`
+	// jobs are the results of spec.backup.jobs.
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Jobs []CheckStatus `json:"jobs,omitempty"`
 }
 
 // SnapshotStatus records one volume snapshot.
@@ -820,6 +956,11 @@ type RollbackStatus struct {
 	// dataRestored is true once every snapshotted claim was restored.
 	// +optional
 	DataRestored bool `json:"dataRestored,omitempty"`
+	// jobs are the results of spec.rollback.jobs.
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Jobs []CheckStatus `json:"jobs,omitempty"`
 }
 
 // TimelineEntry is one entry of the audit trail.

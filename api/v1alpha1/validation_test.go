@@ -168,6 +168,21 @@ func TestInvalidObjectsAreRejectedNamingTheField(t *testing.T) {
 			r.Spec.Targets[1].Images = map[string]golivev1alpha1.Image{"postgres": ""}
 		}), "spec.targets[1].images.postgres", "at least 1 chars"},
 
+		// What a release carries besides images.
+		{"a ConfigMap with fromSecret", request(func(r *golivev1alpha1.UpdateRequest) {
+			r.Spec.Config = []golivev1alpha1.ConfigEntry{{Kind: golivev1alpha1.ConfigKindConfigMap, Name: "billing-config", FromSecret: "other"}}
+		}), "spec.config[0]", "a ConfigMap carries data and no fromSecret"},
+		{"a Secret without fromSecret", request(func(r *golivev1alpha1.UpdateRequest) {
+			r.Spec.Config = []golivev1alpha1.ConfigEntry{{Kind: golivev1alpha1.ConfigKindSecret, Name: "billing-credentials", Data: map[string]string{"password": "x"}}}
+		}), "spec.config[0]", "a Secret carries fromSecret and no data"},
+		{"a config kind golive does not copy", request(func(r *golivev1alpha1.UpdateRequest) {
+			r.Spec.Config = []golivev1alpha1.ConfigEntry{{Kind: "Service", Name: "billing"}}
+		}), "spec.config[0].kind", "Unsupported value"},
+		{"a migration that restarts forever", request(func(r *golivev1alpha1.UpdateRequest) {
+			r.Spec.Migrations = []golivev1alpha1.ReleaseJob{{Name: "schema", Template: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{
+				Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyAlways, Containers: []corev1.Container{{Name: "m", Image: "m:1"}}}}}}}}
+		}), "spec.migrations[0].template", "restartPolicy must be Never or OnFailure"},
+
 		{"description with a terminal escape", request(func(r *golivev1alpha1.UpdateRequest) { r.Spec.Description = "fix\x1b[2J" }), "spec.description", "must not contain control characters"},
 		{"justification with a bidi override", request(func(r *golivev1alpha1.UpdateRequest) {
 			r.Spec.Emergency = &golivev1alpha1.Emergency{Justification: "outage \u202eevil"}

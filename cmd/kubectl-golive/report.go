@@ -133,6 +133,7 @@ func writeReport(out io.Writer, request *golivev1alpha1.UpdateRequest, generated
 	}
 
 	writeTargets(m, request)
+	writeContent(m, request)
 	writeTimelineSection(m, status.Timeline)
 	writeApprovalsSection(m, request)
 	writeEnvironment(m, "Staging", spec.Staging.Namespace, status.Staging)
@@ -275,6 +276,14 @@ func writeEnvironment(m *markdown, title, namespace string, env *golivev1alpha1.
 		m.printf("Verified again %d time(s), as a GoLivePolicy's staging.maxAge asked: the latest began %s and %s. The checks below are the latest verification's.\n\n",
 			env.Reverifications, timeText(env.ReverificationStartedAt), outcome)
 	}
+	if len(env.Migrations) > 0 {
+		var rows [][]string
+		for _, migration := range env.Migrations {
+			rows = append(rows, []string{migration.Name, string(migration.Result), migration.Message})
+		}
+		m.table([]string{"Migration", "Result", "Message"}, rows)
+		m.printf("\n")
+	}
 	if len(env.Checks) == 0 {
 		m.printf("No checks recorded.\n")
 		return
@@ -358,4 +367,32 @@ func timeText(t *metav1.Time) string {
 		return "-"
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+// writeContent lists the configuration the release carried, with the copies
+// golive made (a Secret by its keys only), and its migrations.
+func writeContent(m *markdown, request *golivev1alpha1.UpdateRequest) {
+	if len(request.Spec.Config) == 0 && len(request.Spec.Migrations) == 0 {
+		return
+	}
+	m.heading("Configuration and migrations")
+	if len(request.Spec.Config) > 0 {
+		var rows [][]string
+		for _, entry := range request.Spec.Config {
+			source := "data in the request"
+			if entry.Kind == golivev1alpha1.ConfigKindSecret {
+				source = "Secret " + entry.FromSecret
+			}
+			rows = append(rows, []string{string(entry.Kind), entry.Name, source, orDash(copyOf(request, entry)), strings.Join(keysOf(request, entry), ", ")})
+		}
+		m.table([]string{"Kind", "Name", "From", "Copy", "Keys"}, rows)
+		m.printf("\n")
+	}
+	if len(request.Spec.Migrations) > 0 {
+		names := make([]string, len(request.Spec.Migrations))
+		for i, migration := range request.Spec.Migrations {
+			names[i] = migration.Name
+		}
+		m.printf("Migrations, run in each environment before its targets changed: %s.\n", markdownText(strings.Join(names, ", ")))
+	}
 }

@@ -48,7 +48,8 @@ func newStatusCommand(o *rootOptions) *cobra.Command {
 			glw, windowErr := getWindow(cmd.Context(), c, request)
 			return writeStatus(o.streams.Out, statusInput{
 				Request: request, Window: glw, WindowErr: windowErr,
-				Now: o.clock.Now(), TimelineEntries: entries,
+				Config: readProductionConfig(cmd.Context(), c, request),
+				Now:    o.clock.Now(), TimelineEntries: entries,
 			})
 		},
 	}
@@ -61,8 +62,10 @@ func newStatusCommand(o *rootOptions) *cobra.Command {
 type statusInput struct {
 	Request *golivev1alpha1.UpdateRequest
 	// Window is the request's GoLiveWindow; nil when it could not be read (WindowErr).
-	Window          *golivev1alpha1.GoLiveWindow
-	WindowErr       error
+	Window    *golivev1alpha1.GoLiveWindow
+	WindowErr error
+	// Config is what production runs now of each entry of spec.config.
+	Config          []productionConfig
 	Now             time.Time
 	TimelineEntries int
 }
@@ -117,6 +120,22 @@ func writeStatus(out io.Writer, in statusInput) error {
 		}
 	}
 
+	if lines := configLines(request, in.Config); len(lines) > 0 {
+		w.line("Config", "what the release changes against production now")
+		for _, line := range lines {
+			w.item(line)
+		}
+	}
+	if len(request.Spec.Migrations) > 0 {
+		names := make([]string, len(request.Spec.Migrations))
+		for i, migration := range request.Spec.Migrations {
+			names[i] = migration.Name
+		}
+		w.line("Migrations", strings.Join(names, ", ")+", run before each environment's targets change")
+		for _, line := range migrationLines(request) {
+			w.item(line)
+		}
+	}
 	writeApprovals(w, request, in.Window)
 	writeSupervision(w, newListedRequest(request, nil), in.Now)
 	writeWindowLine(w, request, in)

@@ -40,12 +40,33 @@ func productionJobs(request *golivev1alpha1.UpdateRequest) jobEnvironment {
 	return jobEnvironment{path: "spec.verify.jobs", namespace: request.Namespace, jobs: request.Spec.Verify.Jobs}
 }
 
+// releaseJobs are a release's Jobs at path, which run in namespace.
+func releaseJobs(path, namespace string, releaseJobs []golivev1alpha1.ReleaseJob) jobEnvironment {
+	jobs := make([]golivev1alpha1.VerificationJob, len(releaseJobs))
+	for i, job := range releaseJobs {
+		jobs[i] = golivev1alpha1.VerificationJob{Name: job.Name, Template: job.Template}
+	}
+	return jobEnvironment{path: path, namespace: namespace, jobs: jobs}
+}
+
 // changedJobEnvironments lists the environments of request whose Jobs its
 // author must be allowed to run: all of them at creation (stored is nil), and
 // on an update those whose Job templates or namespace changed.
 func changedJobEnvironments(stored, request *golivev1alpha1.UpdateRequest) []jobEnvironment {
 	var changed []jobEnvironment
-	for _, of := range []func(*golivev1alpha1.UpdateRequest) jobEnvironment{stagingJobs, productionJobs} {
+	stagingMigrations := func(r *golivev1alpha1.UpdateRequest) jobEnvironment {
+		return releaseJobs("spec.migrations", r.Spec.Staging.Namespace, r.Spec.Migrations)
+	}
+	productionMigrations := func(r *golivev1alpha1.UpdateRequest) jobEnvironment {
+		return releaseJobs("spec.migrations", r.Namespace, r.Spec.Migrations)
+	}
+	backupJobs := func(r *golivev1alpha1.UpdateRequest) jobEnvironment {
+		return releaseJobs("spec.backup.jobs", r.Namespace, r.Spec.Backup.Jobs)
+	}
+	rollbackJobs := func(r *golivev1alpha1.UpdateRequest) jobEnvironment {
+		return releaseJobs("spec.rollback.jobs", r.Namespace, r.Spec.Rollback.Jobs)
+	}
+	for _, of := range []func(*golivev1alpha1.UpdateRequest) jobEnvironment{stagingJobs, productionJobs, stagingMigrations, productionMigrations, backupJobs, rollbackJobs} {
 		after := of(request)
 		if len(after.jobs) == 0 {
 			continue
@@ -74,7 +95,7 @@ func (w *Webhooks) checkJobAuthor(ctx context.Context, stored, request *golivev1
 			return err
 		}
 		if !allowed {
-			return refused("%s: %s may not create Jobs in namespace %s, where these verification Jobs run (needs create on jobs.batch)%s",
+			return refused("%s: %s may not create Jobs in namespace %s, where these Jobs run (needs create on jobs.batch)%s",
 				environment.path, user.Username, environment.namespace, because(reason))
 		}
 		for i, job := range environment.jobs {

@@ -431,6 +431,12 @@ func (v validator) validateCreate(ctx context.Context, request *golivev1alpha1.U
 	if err := v.checkPolicies(ctx, request); err != nil {
 		return err
 	}
+	if err := v.checkContent(ctx, request); err != nil {
+		return err
+	}
+	if err := v.checkContentAuthor(ctx, nil, request, user); err != nil {
+		return err
+	}
 	return v.checkJobAuthor(ctx, nil, request, user)
 }
 
@@ -473,6 +479,12 @@ func (v validator) validateUpdate(ctx context.Context, stored, request *golivev1
 	}
 	if specChanged {
 		if err := v.checkPolicies(ctx, request); err != nil {
+			return err
+		}
+		if err := v.checkContent(ctx, request); err != nil {
+			return err
+		}
+		if err := v.checkContentAuthor(ctx, stored, request, user); err != nil {
 			return err
 		}
 		return v.checkJobAuthor(ctx, stored, request, user)

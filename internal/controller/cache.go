@@ -51,8 +51,9 @@ func CacheOptions(volumeSnapshots bool) cache.Options {
 
 // TrimWorkload keeps of a Deployment, StatefulSet or DaemonSet what golive
 // reads from its cache: its identity and labels, its spec but for the pod
-// template, of which only each container's name and image, and its status.
-// That is enough to tell its rollout, its images, its replicas and its
+// template, of which only each container's name and image and the ConfigMaps
+// and Secrets it references, and its status. That is enough to tell its
+// rollout, its images, its configuration (spec.config), its replicas and its
 // selector. Whatever needs the whole pod template (saving it, restoring it,
 // comparing with it) reads the workload from the API server.
 func TrimWorkload(in any) (any, error) {
@@ -70,6 +71,7 @@ func TrimWorkload(in any) (any, error) {
 	*template = corev1.PodTemplateSpec{Spec: corev1.PodSpec{
 		InitContainers: namesAndImages(template.Spec.InitContainers),
 		Containers:     namesAndImages(template.Spec.Containers),
+		Volumes:        configVolumes(template.Spec.Volumes),
 	}}
 	if statefulSet, ok := in.(*appsv1.StatefulSet); ok {
 		statefulSet.Spec.VolumeClaimTemplates = nil
@@ -83,7 +85,26 @@ func namesAndImages(containers []corev1.Container) []corev1.Container {
 	}
 	kept := make([]corev1.Container, len(containers))
 	for i, container := range containers {
-		kept[i] = corev1.Container{Name: container.Name, Image: container.Image}
+		kept[i] = corev1.Container{Name: container.Name, Image: container.Image, EnvFrom: container.EnvFrom}
+		for _, env := range container.Env {
+			if env.ValueFrom != nil && (env.ValueFrom.ConfigMapKeyRef != nil || env.ValueFrom.SecretKeyRef != nil) {
+				kept[i].Env = append(kept[i].Env, corev1.EnvVar{Name: env.Name, ValueFrom: &corev1.EnvVarSource{
+					ConfigMapKeyRef: env.ValueFrom.ConfigMapKeyRef, SecretKeyRef: env.ValueFrom.SecretKeyRef}})
+			}
+		}
+	}
+	return kept
+}
+
+// configVolumes keeps the volumes that reference ConfigMaps or Secrets.
+func configVolumes(volumes []corev1.Volume) []corev1.Volume {
+	var kept []corev1.Volume
+	for _, volume := range volumes {
+		source := volume.VolumeSource
+		if source.ConfigMap != nil || source.Secret != nil || source.Projected != nil {
+			kept = append(kept, corev1.Volume{Name: volume.Name, VolumeSource: corev1.VolumeSource{
+				ConfigMap: source.ConfigMap, Secret: source.Secret, Projected: source.Projected}})
+		}
 	}
 	return kept
 }

@@ -22,13 +22,24 @@ func TestTrimWorkloadKeepsWhatGoliveReads(t *testing.T) {
 		Annotations:   map[string]string{"kubectl.kubernetes.io/last-applied-configuration": `{"a":"large document"}`},
 		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}}
 	selector := &metav1.LabelSelector{MatchLabels: map[string]string{"app": "billing"}}
+	// The references to configuration stay, for spec.config.
+	secretEnv := corev1.EnvVar{Name: "PASSWORD", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+		LocalObjectReference: corev1.LocalObjectReference{Name: "billing-credentials"}, Key: "password"}}}
+	configEnvFrom := corev1.EnvFromSource{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "billing-config"}}}
+	configVolume := corev1.Volume{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+		LocalObjectReference: corev1.LocalObjectReference{Name: "billing-config"}}}}
+	renames := workload.Renames([]golivev1alpha1.ConfigCopyStatus{
+		{Kind: golivev1alpha1.ConfigKindConfigMap, Name: "billing-config", Copy: "billing-config-0123456789"},
+		{Kind: golivev1alpha1.ConfigKindSecret, Name: "billing-credentials", Copy: "billing-credentials-0123456789"},
+	})
 	template := corev1.PodTemplateSpec{
 		ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "billing"}, Annotations: map[string]string{"checksum": "abc"}},
 		Spec: corev1.PodSpec{
 			InitContainers: []corev1.Container{{Name: "migrate", Image: "billing-migrate:2.4.0", Args: []string{"up"}}},
-			Containers: []corev1.Container{{Name: "api", Image: "billing-api:2.4.0", Env: []corev1.EnvVar{{Name: "LOG", Value: "debug"}},
-				Ports: []corev1.ContainerPort{{ContainerPort: 8080}}}},
-			Volumes: []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}},
+			Containers: []corev1.Container{{Name: "api", Image: "billing-api:2.4.0", Env: []corev1.EnvVar{{Name: "LOG", Value: "debug"}, secretEnv},
+				EnvFrom: []corev1.EnvFromSource{configEnvFrom},
+				Ports:   []corev1.ContainerPort{{ContainerPort: 8080}}}},
+			Volumes: []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}, configVolume},
 		},
 	}
 	images := map[string]golivev1alpha1.Image{"api": "billing-api:2.4.0", "migrate": "billing-migrate:2.4.0"}
@@ -54,7 +65,8 @@ func TestTrimWorkloadKeepsWhatGoliveReads(t *testing.T) {
 			}
 			if workload.ImagesApplied(original, images) != workload.ImagesApplied(trimmed, images) ||
 				!cmp.Equal(workload.MissingContainers(original, images), workload.MissingContainers(trimmed, images)) ||
-				workload.DesiredReplicas(original) != workload.DesiredReplicas(trimmed) {
+				workload.DesiredReplicas(original) != workload.DesiredReplicas(trimmed) ||
+				workload.ConfigApplied(original, renames) != workload.ConfigApplied(trimmed, renames) {
 				t.Errorf("images or replicas differ once trimmed")
 			}
 			if trimmed.GetAnnotations() != nil || trimmed.GetManagedFields() != nil || trimmed.GetLabels()["app"] != "billing" {
@@ -62,7 +74,9 @@ func TestTrimWorkloadKeepsWhatGoliveReads(t *testing.T) {
 			}
 			want := corev1.PodTemplateSpec{Spec: corev1.PodSpec{
 				InitContainers: []corev1.Container{{Name: "migrate", Image: "billing-migrate:2.4.0"}},
-				Containers:     []corev1.Container{{Name: "api", Image: "billing-api:2.4.0"}},
+				Containers: []corev1.Container{{Name: "api", Image: "billing-api:2.4.0", Env: []corev1.EnvVar{secretEnv},
+					EnvFrom: []corev1.EnvFromSource{configEnvFrom}}},
+				Volumes: []corev1.Volume{configVolume},
 			}}
 			if diff := cmp.Diff(want, *workload.PodTemplate(trimmed)); diff != "" {
 				t.Errorf("pod template once trimmed (-want +got):\n%s", diff)

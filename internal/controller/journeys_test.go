@@ -290,6 +290,10 @@ func TestTwoRequestsOnOneWorkloadTakeTurns(t *testing.T) {
 type createdOnce struct {
 	j    *journey
 	uids map[string]types.UID
+	// maxJobs and maxConfigMaps bound what golive creates for the request
+	// (2 of each unless set: the smoke Jobs, and the saved specs of
+	// production and of staging).
+	maxJobs, maxConfigMaps int
 }
 
 func (c *createdOnce) check() {
@@ -304,15 +308,19 @@ func (c *createdOnce) check() {
 		}
 		jobs.Items = append(jobs.Items, list.Items...)
 	}
-	if err := env.Client.List(ctx, &configMaps, client.InNamespace(c.j.production), client.MatchingLabels{golivev1alpha1.LabelRequest: c.j.request.Name}); err != nil {
-		c.j.t.Fatal(err)
+	for _, namespace := range []string{c.j.staging, c.j.production} {
+		var list corev1.ConfigMapList
+		if err := env.Client.List(ctx, &list, client.InNamespace(namespace), client.MatchingLabels{golivev1alpha1.LabelRequest: c.j.request.Name}); err != nil {
+			c.j.t.Fatal(err)
+		}
+		configMaps.Items = append(configMaps.Items, list.Items...)
 	}
 	objects := map[string]types.UID{}
 	for _, job := range jobs.Items {
 		objects["Job "+job.Namespace+"/"+job.Name] = job.UID
 	}
 	for _, configMap := range configMaps.Items {
-		objects["ConfigMap "+configMap.Name] = configMap.UID
+		objects["ConfigMap "+configMap.Namespace+"/"+configMap.Name] = configMap.UID
 	}
 	if c.uids == nil {
 		c.uids = map[string]types.UID{}
@@ -323,9 +331,9 @@ func (c *createdOnce) check() {
 		}
 		c.uids[name] = uid
 	}
-	// The ConfigMaps: the saved specs of production and of staging.
-	if len(jobs.Items) > 2 || len(configMaps.Items) > 2 {
-		c.j.t.Errorf("golive created %d Jobs and %d ConfigMaps for one request, want at most 2 and 2", len(jobs.Items), len(configMaps.Items))
+	maxJobs, maxConfigMaps := max(c.maxJobs, 2), max(c.maxConfigMaps, 2)
+	if len(jobs.Items) > maxJobs || len(configMaps.Items) > maxConfigMaps {
+		c.j.t.Errorf("golive created %d Jobs and %d ConfigMaps for one request, want at most %d and %d", len(jobs.Items), len(configMaps.Items), maxJobs, maxConfigMaps)
 	}
 }
 
@@ -498,7 +506,8 @@ func supervisedScript(t *testing.T, j *journey) {
 // the change, golive has not acted on it) and checks that the new manager
 // finishes the release exactly as an uninterrupted one, creating nothing twice.
 func TestKilledAfterAnyWriteReachesTheSameEnd(t *testing.T) {
-	scripts := map[string]func(*testing.T, *journey){"release": releaseScript, "rollback": rollbackScript, "abort": abortScript, "supervised": supervisedScript}
+	scripts := map[string]func(*testing.T, *journey){"release": releaseScript, "rollback": rollbackScript, "abort": abortScript, "supervised": supervisedScript,
+		"content": contentRollbackScript}
 	for name, script := range scripts {
 		t.Run(name, func(t *testing.T) {
 			acceptance := withRequest(func(r *golivev1alpha1.UpdateRequest) {
@@ -508,6 +517,15 @@ func TestKilledAfterAnyWriteReachesTheSameEnd(t *testing.T) {
 			options := []journeyOption{acceptance}
 			if name == "supervised" {
 				options = append(options, withBeforeRequest(func(j *journey) { j.supervisedBy("supervised-"+j.production, "operations-supervisor") }))
+			}
+			// The release carries configuration and a migration: two more Jobs, and a copy of the ConfigMap in each namespace.
+			maxJobs, maxConfigMaps := 2, 2
+			if name == "content" {
+				options = append(options, withBeforeRequest(configuredDeployment), withRequest(func(r *golivev1alpha1.UpdateRequest) {
+					withContent(r)
+					productionSmoke(r)
+				}))
+				maxJobs, maxConfigMaps = 4, 4
 			}
 			// An uninterrupted run counts the writes.
 			var writes int32
@@ -523,7 +541,7 @@ func TestKilledAfterAnyWriteReachesTheSameEnd(t *testing.T) {
 				t.Run(fmt.Sprintf("after write %d of %d", n, writes), func(t *testing.T) {
 					t.Parallel()
 					j := newJourney(t, append(slices.Clone(options), killingAfterWrite(n))...)
-					created := &createdOnce{j: j}
+					created := &createdOnce{j: j, maxJobs: maxJobs, maxConfigMaps: maxConfigMaps}
 					script(t, j)
 					// The planned kill must happen, and the operator restart once: a
 					// run that never reached write n tested nothing. Only the kill

@@ -28,6 +28,10 @@ func (r *UpdateRequestReconciler) notifyRecorded(ctx context.Context, request *g
 	if schedule := request.Status.Schedule; schedule != nil && schedule.PlannedStart != nil {
 		plannedStart = &schedule.PlannedStart.Time
 	}
+	var migrations []string
+	for _, migration := range request.Spec.Migrations {
+		migrations = append(migrations, migration.Name)
+	}
 	for _, event := range events {
 		if !event.Notify {
 			continue
@@ -36,6 +40,7 @@ func (r *UpdateRequestReconciler) notifyRecorded(ctx context.Context, request *g
 			Namespace: request.Namespace, Name: request.Name, UID: request.UID, Release: request.Spec.Release,
 			Phase: event.Phase, PreviousPhase: event.PreviousPhase, Reason: event.Reason, Message: event.Message,
 			Warning: event.Warning, Time: now, PlannedStart: plannedStart,
+			Config: request.Status.Config, Migrations: migrations,
 		}, request.Spec.Notify.Webhooks)
 	}
 }

@@ -27,10 +27,20 @@ func (r *UpdateRequestReconciler) act(ctx context.Context, request *golivev1alph
 		return err
 	case lifecycle.RestoreStagingTarget:
 		return workload.RestoreStagingTarget(ctx, r.Client, r.LiveReader, r.LedgerKey, request, request.Spec.Targets[action.Target])
+	case lifecycle.EnsureConfig:
+		return r.ensureConfig(ctx, request)
+	case lifecycle.RunStagingMigration:
+		return r.ensureReleaseJob(ctx, request, verify.EnvironmentStaging, request.Spec.Staging.Namespace, migrationCheckPrefix, request.Spec.Migrations, action.Target)
+	case lifecycle.RunProductionMigration:
+		return r.ensureReleaseJob(ctx, request, verify.EnvironmentProduction, request.Namespace, migrationCheckPrefix, request.Spec.Migrations, action.Target)
+	case lifecycle.RunBackupJob:
+		return r.ensureReleaseJob(ctx, request, verify.EnvironmentProduction, request.Namespace, backupCheckPrefix, request.Spec.Backup.Jobs, action.Target)
+	case lifecycle.RunRollbackJob:
+		return r.ensureReleaseJob(ctx, request, verify.EnvironmentProduction, request.Namespace, restoreCheckPrefix, request.Spec.Rollback.Jobs, action.Target)
 	case lifecycle.ApplyStaging:
-		return workload.ApplyImages(ctx, r.Client, request.Spec.Targets[action.Target], request.Spec.Staging.Namespace)
+		return r.applyRelease(ctx, request, request.Spec.Targets[action.Target], request.Spec.Staging.Namespace)
 	case lifecycle.ApplyProduction:
-		return workload.ApplyImages(ctx, r.Client, request.Spec.Targets[action.Target], request.Namespace)
+		return r.applyRelease(ctx, request, request.Spec.Targets[action.Target], request.Namespace)
 	case lifecycle.VerifyStaging:
 		return r.ensureJobs(ctx, request, verify.EnvironmentStaging, request.Spec.Staging.Namespace,
 			request.Spec.Staging.Verify, request.Status.Staging.Checks, now)
@@ -65,6 +75,10 @@ func (r *UpdateRequestReconciler) act(ctx context.Context, request *golivev1alph
 			if _, err := backup.ReclaimRetainedVolumes(ctx, r.Client, request, now); err != nil {
 				return err
 			}
+		}
+		// Before the saved specs, which name the copies the release replaced.
+		if err := workload.DeleteConfigCopies(ctx, r.Client, r.LiveReader, request); err != nil {
+			return err
 		}
 		if err := workload.DeleteStagingSavedSpecs(ctx, r.Client, r.LedgerKey, request); err != nil {
 			return err

@@ -271,6 +271,14 @@ func (j *journey) finishJob(succeeded bool) {
 // finishJobIn plays the Job controller for the smoke Job of env.
 func (j *journey) finishJobIn(environment string, succeeded bool) {
 	j.t.Helper()
+	j.finishCheckJob(environment, "smoke", succeeded)
+}
+
+// finishCheckJob plays the Job controller for the Job of check in env
+// ("migrate-<name>" for a migration, "backup-<name>" and "restore-<name>"
+// for the Jobs of spec.backup and spec.rollback).
+func (j *journey) finishCheckJob(environment, check string, succeeded bool) {
+	j.t.Helper()
 	var job batchv1.Job
 	namespace := j.staging
 	if environment == verify.EnvironmentProduction {
@@ -282,10 +290,13 @@ func (j *journey) finishJobIn(environment string, succeeded bool) {
 		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(j.request), &request); err != nil {
 			return fmt.Sprintf("the request: %v", err)
 		}
-		name := verify.AttemptJobName(request.Name, environment, "smoke", ledger.SpecHash(&request.Spec),
-			lifecycle.VerificationAttempt(&request, lifecycle.Environment(environment)))
+		attempt := lifecycle.VerificationAttempt(&request, lifecycle.Environment(environment))
+		if strings.HasPrefix(check, migrationCheckPrefix) || strings.HasPrefix(check, backupCheckPrefix) || strings.HasPrefix(check, restoreCheckPrefix) {
+			attempt = 0
+		}
+		name := verify.AttemptJobName(request.Name, environment, check, ledger.SpecHash(&request.Spec), attempt)
 		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &job); err != nil {
-			return fmt.Sprintf("the smoke Job: %v (request: %s)", err, j.describe())
+			return fmt.Sprintf("the %s Job: %v (request: %s)", check, err, j.describe())
 		}
 		return ""
 	})

@@ -16,6 +16,7 @@ import (
 	"github.com/golive-dev/golive/internal/ledger"
 	"github.com/golive-dev/golive/internal/lifecycle"
 	"github.com/golive-dev/golive/internal/namespaces"
+	"github.com/golive-dev/golive/internal/releasecontent"
 	"github.com/golive-dev/golive/internal/verify"
 	"github.com/golive-dev/golive/internal/workload"
 )
@@ -61,8 +62,14 @@ func (r *UpdateRequestReconciler) observe(ctx context.Context, request *golivev1
 	}
 
 	var err error
+	if needs.Config {
+		if world.Config.Copies, world.Config.Problems, err = workload.ResolveConfig(ctx, r.LiveReader, request); err != nil {
+			return world, nil, err
+		}
+	}
+	renames := workload.Renames(world.Config.Copies)
 	if needs.StagingTargets {
-		if world.Staging.Targets, err = r.observeTargets(ctx, request, request.Spec.Staging.Namespace, ""); err != nil {
+		if world.Staging.Targets, err = r.observeTargets(ctx, request, request.Spec.Staging.Namespace, "", renames); err != nil {
 			return world, nil, err
 		}
 	}
@@ -80,7 +87,19 @@ func (r *UpdateRequestReconciler) observe(ctx context.Context, request *golivev1
 		if needs.SavedSpecRestored {
 			savedSpecs = request.Status.Backup.SavedSpecs
 		}
-		if world.Production.Targets, err = r.observeTargets(ctx, request, request.Namespace, savedSpecs); err != nil {
+		if world.Production.Targets, err = r.observeTargets(ctx, request, request.Namespace, savedSpecs, renames); err != nil {
+			return world, nil, err
+		}
+	}
+	if needs.StagingContent {
+		if err := r.observeContent(ctx, request, verify.EnvironmentStaging, request.Spec.Staging.Namespace,
+			world.Config.Copies, request.Status.Staging, &world.Staging); err != nil {
+			return world, nil, err
+		}
+	}
+	if needs.ProductionContent {
+		if err := r.observeContent(ctx, request, verify.EnvironmentProduction, request.Namespace,
+			world.Config.Copies, request.Status.Production, &world.Production); err != nil {
 			return world, nil, err
 		}
 	}
@@ -116,12 +135,18 @@ func (r *UpdateRequestReconciler) observe(ctx context.Context, request *golivev1
 	if err := r.observeBackup(ctx, request, needs, &world); err != nil {
 		return world, nil, err
 	}
+	if err := r.observeDataJobs(ctx, request, needs, &world); err != nil {
+		return world, nil, err
+	}
 	return world, rejected, nil
 }
 
 // observeTargets reads each target in namespace; with savedSpecs it also tells
-// whether the target runs its saved previous spec again.
-func (r *UpdateRequestReconciler) observeTargets(ctx context.Context, request *golivev1alpha1.UpdateRequest, namespace, savedSpecs string) ([]lifecycle.TargetObservation, error) {
+// whether the target runs its saved previous spec again. A target has the
+// release applied when it runs the new images and references the copies of
+// renames (the release's configuration).
+func (r *UpdateRequestReconciler) observeTargets(ctx context.Context, request *golivev1alpha1.UpdateRequest, namespace, savedSpecs string,
+	renames releasecontent.Renames) ([]lifecycle.TargetObservation, error) {
 	observations := make([]lifecycle.TargetObservation, len(request.Spec.Targets))
 	for i, target := range request.Spec.Targets {
 		object, err := workload.Get(ctx, r.Client, target, namespace)
@@ -139,7 +164,7 @@ func (r *UpdateRequestReconciler) observeTargets(ctx context.Context, request *g
 		observation := lifecycle.TargetObservation{
 			Found:             true,
 			MissingContainers: workload.MissingContainers(object, target.Images),
-			ImagesApplied:     workload.ImagesApplied(object, target.Images),
+			ImagesApplied:     workload.ImagesApplied(object, target.Images) && workload.ConfigApplied(object, renames),
 			Replicas:          workload.DesiredReplicas(object),
 			Health:            state,
 			Message:           health.Message,
@@ -189,7 +214,7 @@ func (r *UpdateRequestReconciler) observeVerification(ctx context.Context, reque
 		if verify.IsFinal(verify.FindCheck(checks, job.Name)) {
 			continue
 		}
-		state, err := r.jobCheck(ctx, request, env, namespace, job, verify.FindCheck(record.Checks, job.Name))
+		state, err := r.jobCheck(ctx, request, r.seal(request, env), env, namespace, job, verify.FindCheck(record.Checks, job.Name))
 		if err != nil {
 			return lifecycle.VerificationObservation{}, err
 		}
@@ -221,10 +246,9 @@ func (r *UpdateRequestReconciler) observeVerification(ctx context.Context, reque
 // golive did not make for this request and spec is never counted: the check
 // stays Pending with a message naming the Job and why, and a Warning Event
 // PlantedObject is recorded when the check first says so.
-func (r *UpdateRequestReconciler) jobCheck(ctx context.Context, request *golivev1alpha1.UpdateRequest, env, namespace string,
+func (r *UpdateRequestReconciler) jobCheck(ctx context.Context, request *golivev1alpha1.UpdateRequest, seal verify.Seal, env, namespace string,
 	job golivev1alpha1.VerificationJob, previous verify.CheckState) (verify.CheckState, error) {
 	pending := verify.CheckState{Name: job.Name, Result: golivev1alpha1.CheckPending}
-	seal := r.seal(request, env)
 	var existing batchv1.Job
 	err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: verify.AttemptJobName(request.Name, env, job.Name, seal.SpecHash, seal.Attempt)}, &existing)
 	if apierrors.IsNotFound(err) {

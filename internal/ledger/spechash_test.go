@@ -38,6 +38,19 @@ func TestSpecHash(t *testing.T) {
 		{"emergency", func(s *golivev1alpha1.UpdateRequestSpec) {
 			s.Emergency = &golivev1alpha1.Emergency{Justification: "outage"}
 		}, false},
+		{"a ConfigMap's data", func(s *golivev1alpha1.UpdateRequestSpec) {
+			s.Config = []golivev1alpha1.ConfigEntry{{Kind: golivev1alpha1.ConfigKindConfigMap, Name: "billing-config", Data: map[string]string{"SCHEMA": "42"}}}
+		}, false},
+		{"a Secret's source", func(s *golivev1alpha1.UpdateRequestSpec) {
+			s.Config = []golivev1alpha1.ConfigEntry{{Kind: golivev1alpha1.ConfigKindSecret, Name: "billing-credentials", FromSecret: "billing-credentials-2-5-0"}}
+		}, false},
+		{"a migration", func(s *golivev1alpha1.UpdateRequestSpec) {
+			s.Migrations = []golivev1alpha1.ReleaseJob{{Name: "schema"}}
+		}, false},
+		{"a backup Job and a restore Job", func(s *golivev1alpha1.UpdateRequestSpec) {
+			s.Backup.Jobs = []golivev1alpha1.ReleaseJob{{Name: "pg-dump"}}
+			s.Rollback.Jobs = []golivev1alpha1.ReleaseJob{{Name: "pg-restore"}}
+		}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			spec := *testfixtures.MakeAlicesRequest("billing", "r").Obj().Spec.DeepCopy()

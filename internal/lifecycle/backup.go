@@ -35,6 +35,9 @@ func (d *decider) backingUp() {
 	if d.spec.Backup.Quiesce == golivev1alpha1.QuiesceScaleToZero && !d.quiesced(backup, deadline) {
 		return
 	}
+	if len(d.spec.Backup.Jobs) > 0 && !d.backupJobsDone(backup, deadline) {
+		return
+	}
 	if d.spec.Backup.VolumeClaimSelector != nil {
 		backup.Snapshots = d.world.Backup.Snapshots
 		if d.world.Backup.SnapshotError != "" {
@@ -56,7 +59,7 @@ func (d *decider) backingUp() {
 		}
 	}
 	backup.CompletedAt = d.timestamp()
-	d.gate(golivev1alpha1.ConditionBackedUp, true, golivev1alpha1.ReasonSucceeded, "Workload specs saved and volume snapshots ready")
+	d.gate(golivev1alpha1.ConditionBackedUp, true, golivev1alpha1.ReasonSucceeded, backedUpMessage(d.spec))
 	d.enter(golivev1alpha1.PhaseUpdating, golivev1alpha1.ReasonBackedUp, "Backup completed; updating production")
 }
 
@@ -98,4 +101,12 @@ func allSnapshotsReady(claims []string, snapshots []golivev1alpha1.SnapshotStatu
 		}
 	}
 	return true
+}
+
+// backedUpMessage says what the completed backup holds.
+func backedUpMessage(spec *golivev1alpha1.UpdateRequestSpec) string {
+	if len(spec.Backup.Jobs) > 0 {
+		return "Workload specs saved, backup Jobs completed and volume snapshots ready"
+	}
+	return "Workload specs saved and volume snapshots ready"
 }

@@ -148,6 +148,7 @@ func (d *decider) specChanged() bool {
 	hadApprovals := len(d.status.Approvals) > 0
 	d.status.SpecHash = d.world.SpecHash
 	d.status.Staging, d.status.Schedule, d.status.Approvals, d.status.ApprovalSummary, d.status.Supervision = nil, nil, nil, "", nil
+	d.status.Config = nil
 	for _, gate := range []string{golivev1alpha1.ConditionStagingVerified, golivev1alpha1.ConditionApproved, golivev1alpha1.ConditionScheduled} {
 		meta.RemoveStatusCondition(&d.status.Conditions, gate)
 	}

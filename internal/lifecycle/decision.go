@@ -9,7 +9,8 @@ import (
 // ActionKind is a change the controller makes to the cluster.
 type ActionKind string
 
-// The actions. Each is idempotent; Target is an index into spec.targets.
+// The actions. Each is idempotent; Target is an index into spec.targets
+// (into spec.migrations for the migrations).
 const (
 	// NoAction: only record the status (and wait).
 	NoAction ActionKind = ""
@@ -18,6 +19,18 @@ const (
 	SaveStagingSpecs ActionKind = "SaveStagingSpecs"
 	// ApplyStaging applies the new images to spec.targets[Target] in the staging namespace.
 	ApplyStaging ActionKind = "ApplyStaging"
+	// EnsureConfig creates the copies of spec.config recorded in
+	// status.config, in the staging and the production namespace, where they
+	// do not exist yet.
+	EnsureConfig ActionKind = "EnsureConfig"
+	// RunStagingMigration ensures the Job of spec.migrations[Target] in the staging namespace.
+	RunStagingMigration ActionKind = "RunStagingMigration"
+	// RunProductionMigration ensures the Job of spec.migrations[Target] in production.
+	RunProductionMigration ActionKind = "RunProductionMigration"
+	// RunBackupJob ensures the Job of spec.backup.jobs[Target] in production.
+	RunBackupJob ActionKind = "RunBackupJob"
+	// RunRollbackJob ensures the Job of spec.rollback.jobs[Target] in production.
+	RunRollbackJob ActionKind = "RunRollbackJob"
 	// VerifyStaging ensures the staging verification Jobs exist.
 	VerifyStaging ActionKind = "VerifyStaging"
 	// SaveSpecs saves the production targets' pod templates and replicas.
@@ -80,8 +93,9 @@ type Decision struct {
 	RequeueAfter time.Duration
 	// ObserveAgain is true when the decision entered a phase that reads what
 	// the controller did not observe for it (ObservationsNeeded of the
-	// recorded phase): the controller records the status and decides again at
-	// once, since nothing it watches may change.
+	// recorded phase), or took an action whose result nothing it watches
+	// reports (EnsureConfig): the controller records the status, acts, and
+	// decides again at once.
 	ObserveAgain bool
 	Events       []Event
 }

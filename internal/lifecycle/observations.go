@@ -18,6 +18,16 @@ type Needs struct {
 	// StagingVerification and ProductionVerification: the environment's
 	// checks, from its updating phase on (a decision may move on to verifying at once).
 	StagingVerification, ProductionVerification bool
+	// Config: the copies of spec.config (World.Config), while the request has not ended.
+	Config bool
+	// StagingContent and ProductionContent: whether the environment holds
+	// the copies of spec.config, and its migrations' Jobs, while its targets
+	// are to change (Staging; Updating after the backup).
+	StagingContent, ProductionContent bool
+	// BackupJobs: the Jobs of spec.backup.jobs, while the request backs up.
+	BackupJobs bool
+	// RollbackJobs: the Jobs of spec.rollback.jobs, in a rollback.
+	RollbackJobs bool
 	// Stopped: whether the targets stopped, for a quiesced backup.
 	Stopped bool
 	// BackupClaims: the snapshot class and the claims spec.backup.volumeClaimSelector selects.
@@ -57,6 +67,12 @@ func ObservationsNeeded(request *golivev1alpha1.UpdateRequest, specHash string) 
 			status.Staging != nil,
 		ProductionVerification: (phase == golivev1alpha1.PhaseUpdating || phase == golivev1alpha1.PhaseVerifying) &&
 			status.Production != nil && backup != nil && backup.CompletedAt != nil,
+		Config:         carriesContent(spec) && !phase.IsTerminal(),
+		StagingContent: carriesContent(spec) && phase == golivev1alpha1.PhaseStaging && status.Staging != nil,
+		ProductionContent: carriesContent(spec) && phase == golivev1alpha1.PhaseUpdating &&
+			status.Production != nil && backup != nil && backup.CompletedAt != nil,
+		BackupJobs:   len(spec.Backup.Jobs) > 0 && phase == golivev1alpha1.PhaseBackingUp,
+		RollbackJobs: len(spec.Rollback.Jobs) > 0 && phase == golivev1alpha1.PhaseRollingBack && status.Rollback != nil,
 		Stopped:      phase == golivev1alpha1.PhaseBackingUp && spec.Backup.Quiesce == golivev1alpha1.QuiesceScaleToZero,
 		BackupClaims: selectsVolumes && (pending || phase == golivev1alpha1.PhaseBackingUp),
 		Snapshots:    selectsVolumes && phase == golivev1alpha1.PhaseBackingUp,
@@ -72,4 +88,9 @@ func ObservationsNeeded(request *golivev1alpha1.UpdateRequest, specHash string) 
 func restartsFromPending(status *golivev1alpha1.UpdateRequestStatus, specHash string) bool {
 	return status.SpecHash != "" && status.SpecHash != specHash &&
 		!status.Phase.TouchesProduction() && !status.Phase.IsTerminal()
+}
+
+// carriesContent reports whether a release carries configuration or migrations.
+func carriesContent(spec *golivev1alpha1.UpdateRequestSpec) bool {
+	return len(spec.Config) > 0 || len(spec.Migrations) > 0
 }

@@ -51,6 +51,25 @@ func TestObservationsNeeded(t *testing.T) {
 				r.Status.Rollback = &golivev1alpha1.RollbackStatus{}
 			}).Obj(),
 			want: with(func(n *Needs) { n.SavedSpecRestored, n.DataRestore = true, true })},
+		{name: "staging with configuration and migrations reads the copies and the Jobs in the grey namespace",
+			request: testfixtures.MakeUpdateRequest("billing", "r").ConfigMap("billing-config", map[string]string{"A": "1"}).Migration("schema", "migrate:1").
+				Phase(golivev1alpha1.PhaseStaging).StagingStarted(monday).Obj(),
+			want: with(func(n *Needs) { n.Config, n.StagingContent, n.StagingVerification = true, true, true })},
+		{name: "production reads its copies and migrations once backed up, not before",
+			request: testfixtures.MakeUpdateRequest("billing", "r").Migration("schema", "migrate:1").
+				Phase(golivev1alpha1.PhaseUpdating).ProductionStarted(monday).BackedUp("saved", monday).Obj(),
+			want: with(func(n *Needs) { n.Config, n.ProductionContent, n.ProductionVerification = true, true, true })},
+		{name: "a backup with Jobs reads them",
+			request: testfixtures.MakeUpdateRequest("billing", "r").Mutate(func(r *golivev1alpha1.UpdateRequest) {
+				r.Spec.Backup.Jobs = []golivev1alpha1.ReleaseJob{{Name: "pg-dump"}}
+			}).Phase(golivev1alpha1.PhaseBackingUp).ProductionStarted(monday).Obj(),
+			want: with(func(n *Needs) { n.BackupJobs = true })},
+		{name: "a rollback with restore Jobs reads them",
+			request: testfixtures.MakeUpdateRequest("billing", "r").Mutate(func(r *golivev1alpha1.UpdateRequest) {
+				r.Spec.Rollback.Jobs = []golivev1alpha1.ReleaseJob{{Name: "pg-restore"}}
+				r.Status.Rollback = &golivev1alpha1.RollbackStatus{}
+			}).Phase(golivev1alpha1.PhaseRollingBack).BackedUp("saved", monday).Obj(),
+			want: with(func(n *Needs) { n.SavedSpecRestored, n.RollbackJobs = true, true })},
 		{name: "an edit in staging sends the request back to Pending, which reads the claims and the lock holder",
 			request: changed(volumes().Phase(golivev1alpha1.PhaseVerifyingStaging).StagingStarted(monday)).Obj(),
 			want:    with(func(n *Needs) { n.LockHolder, n.BackupClaims = true, true })},

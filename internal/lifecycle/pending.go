@@ -43,6 +43,7 @@ func (d *decider) pending() {
 			problems = append(problems, fmt.Sprintf("spec.backup.volumeClaimSelector: selects no PersistentVolumeClaim in namespace %q", d.request.Namespace))
 		}
 	}
+	problems = append(problems, d.world.Config.Problems...)
 	problems = append(problems, d.world.Problems...)
 	if len(problems) > 0 {
 		reason := golivev1alpha1.ReasonReferenceNotFound

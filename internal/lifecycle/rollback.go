@@ -33,6 +33,9 @@ func (d *decider) rollingBack() {
 			return
 		}
 	}
+	if d.runsRollbackJobs() && !d.rollbackJobsDone(rollback, because) {
+		return
+	}
 	if d.status.Backup != nil && d.status.Backup.SavedSpecs != "" {
 		last := len(d.spec.Targets) - 1
 		for i := last; i >= 0; i-- {
@@ -40,6 +43,10 @@ func (d *decider) rollingBack() {
 			if !t.Restored {
 				rollback.TargetsRestored = int32(last - i)
 				d.act(RestoreTarget, i)
+				// Entered in this decision, the restore was not observed: a
+				// target the release never changed (a failed migration) is
+				// restored without a write, which no watch reports.
+				d.observeAgain = d.observeAgain || !ObservationsNeeded(d.request, d.world.SpecHash).SavedSpecRestored
 				d.progress(golivev1alpha1.ReasonProgressing, because+fmt.Sprintf("restoring %s %q", target.Kind, target.Name))
 				return
 			}

@@ -12,15 +12,16 @@ import (
 type environment struct {
 	name        Environment
 	apply       ActionKind
+	migrate     ActionKind
 	verify      ActionKind
 	nextPhase   golivev1alpha1.Phase
 	updatedGate string
 }
 
 var (
-	stagingEnvironment = environment{name: Staging, apply: ApplyStaging, verify: VerifyStaging,
+	stagingEnvironment = environment{name: Staging, apply: ApplyStaging, migrate: RunStagingMigration, verify: VerifyStaging,
 		nextPhase: golivev1alpha1.PhaseVerifyingStaging}
-	productionEnvironment = environment{name: Production, apply: ApplyProduction, verify: VerifyProduction,
+	productionEnvironment = environment{name: Production, apply: ApplyProduction, migrate: RunProductionMigration, verify: VerifyProduction,
 		nextPhase: golivev1alpha1.PhaseVerifying, updatedGate: golivev1alpha1.ConditionUpdated}
 )
 
@@ -35,6 +36,9 @@ func rollingOut(target golivev1alpha1.Target, namespace string) string {
 // the next, within the environment's verify.timeout.
 func (d *decider) applyTargets(env environment) {
 	if env == stagingEnvironment && !d.stagingSpecsSaved() {
+		return
+	}
+	if !d.contentReady(env) {
 		return
 	}
 	record, observation, namespace, verification := d.environment(env)

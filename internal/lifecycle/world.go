@@ -26,6 +26,10 @@ type World struct {
 	// Lock is another request that keeps a pending request from starting, if any (LockHolder).
 	Lock Lock
 
+	// Config is the copies of spec.config the release uses, and what keeps
+	// golive from making them.
+	Config ConfigObservation
+
 	// Staging and Production are the targets and verification in each environment.
 	Staging    EnvironmentObservation
 	Production EnvironmentObservation
@@ -47,6 +51,9 @@ type World struct {
 
 	// DataRestore is where the restore of the snapshotted claims stands, observed during a rollback.
 	DataRestore DataRestoreObservation
+
+	// RollbackJobs are the results of the Jobs of spec.rollback.jobs, observed during a rollback.
+	RollbackJobs []golivev1alpha1.CheckStatus
 
 	// BackupsDeleted is true once the snapshots and saved specs of an ended request are gone.
 	BackupsDeleted bool
@@ -178,6 +185,26 @@ type VerificationObservation struct {
 type EnvironmentObservation struct {
 	Targets      []TargetObservation
 	Verification VerificationObservation
+	// ConfigCopied is true when every copy of World.Config exists in the
+	// environment's namespace with its content (observed while the
+	// environment's targets are to change).
+	ConfigCopied bool
+	// ConfigNotOurs says why an object at a copy's name cannot be used (it
+	// holds other content); golive never overwrites it, and the request stalls.
+	ConfigNotOurs string
+	// Migrations are the results of the Jobs of spec.migrations in the
+	// environment, by name; one not created yet is missing or Pending.
+	Migrations []golivev1alpha1.CheckStatus
+}
+
+// ConfigObservation is what is known of the copies of spec.config.
+type ConfigObservation struct {
+	// Copies are the copies of spec.config in spec order: those of
+	// status.config once recorded, else as golive would name them now.
+	Copies []golivev1alpha1.ConfigCopyStatus
+	// Problems name, each with its field, the entries golive cannot copy:
+	// a Secret source that does not exist, or that golive may not read.
+	Problems []string
 }
 
 // StagingSavedSpecsObservation is what exists of the ConfigMap that holds
@@ -213,6 +240,8 @@ type BackupObservation struct {
 	StoppedMessage string
 	// ExpiryMarked is true when every snapshot carries its expiry.
 	ExpiryMarked bool
+	// Jobs are the results of the Jobs of spec.backup.jobs.
+	Jobs []golivev1alpha1.CheckStatus
 }
 
 // CommandAction is what a person asked for through the ledger.

@@ -41,6 +41,11 @@ type Notice struct {
 	Time    time.Time
 	// PlannedStart is when production is planned to start, once scheduled.
 	PlannedStart *time.Time
+	// Config are the copies of the release's configuration (status.config):
+	// kind, name, copy and keys, never a value.
+	Config []golivev1alpha1.ConfigCopyStatus
+	// Migrations names the release's migrations, in order.
+	Migrations []string
 }
 
 // ID identifies the notice, the same for every attempt and every golive
@@ -73,6 +78,18 @@ type Document struct {
 	Outcome       bool            `json:"outcome"`
 	Time          time.Time       `json:"time"`
 	PlannedStart  *time.Time      `json:"plannedStart,omitempty"`
+	// Config and Migrations say what the release carries besides images
+	// (docs/release-content.md): the configuration's copies by keys, never values.
+	Config     []ConfigCopy `json:"config,omitempty"`
+	Migrations []string     `json:"migrations,omitempty"`
+}
+
+// ConfigCopy is one ConfigMap or Secret of the release and the copy golive made of it.
+type ConfigCopy struct {
+	Kind string   `json:"kind"`
+	Name string   `json:"name"`
+	Copy string   `json:"copy"`
+	Keys []string `json:"keys,omitempty"`
 }
 
 // RequestIdentity names the UpdateRequest a notice is about.
@@ -100,6 +117,10 @@ func (n Notice) Document() Document {
 		plannedStart := n.PlannedStart.UTC()
 		document.PlannedStart = &plannedStart
 	}
+	for _, copy := range n.Config {
+		document.Config = append(document.Config, ConfigCopy{Kind: string(copy.Kind), Name: copy.Name, Copy: copy.Copy, Keys: copy.Keys})
+	}
+	document.Migrations = n.Migrations
 	return document
 }
 

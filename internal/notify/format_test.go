@@ -67,6 +67,24 @@ func TestEncode(t *testing.T) {
 			contentType: "application/json",
 		},
 		{
+			name: "Generic, a release that carries configuration and a migration: a Secret by its keys", format: golivev1alpha1.FormatGeneric, notice: func() notify.Notice {
+				n := notice
+				n.Phase, n.PreviousPhase, n.Reason, n.Message, n.PlannedStart = golivev1alpha1.PhaseVerifyingStaging, golivev1alpha1.PhaseStaging, "Verifying", "Verifying", nil
+				n.Config = []golivev1alpha1.ConfigCopyStatus{
+					{Kind: golivev1alpha1.ConfigKindConfigMap, Name: "billing-config", Copy: "billing-config-0123456789", Keys: []string{"LOG_LEVEL"}},
+					{Kind: golivev1alpha1.ConfigKindSecret, Name: "billing-credentials", Copy: "billing-credentials-abcdef0123", Keys: []string{"password"}},
+				}
+				n.Migrations = []string{"schema"}
+				return n
+			}(),
+			body: `{"id":"30460090a1220e5e5e6cbaa936267855","request":{"namespace":"billing","name":"billing-2-4-0","uid":"` + testUID + `"},` +
+				`"release":"2.4.0","phase":"VerifyingStaging","previousPhase":"Staging","reason":"Verifying","message":"Verifying",` +
+				`"warning":false,"outcome":false,"time":"2026-11-23T20:15:00Z",` +
+				`"config":[{"kind":"ConfigMap","name":"billing-config","copy":"billing-config-0123456789","keys":["LOG_LEVEL"]},` +
+				`{"kind":"Secret","name":"billing-credentials","copy":"billing-credentials-abcdef0123","keys":["password"]}],"migrations":["schema"]}`,
+			contentType: "application/json",
+		},
+		{
 			name: "Slack, success", format: golivev1alpha1.FormatSlack, notice: notice,
 			body:        `{"text":":white_check_mark: *billing/billing-2-4-0* release *2.4.0*: Verifying → Succeeded\nProduction passed its verification"}`,
 			contentType: "application/json",

@@ -15,6 +15,8 @@ package testfixtures
 import (
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -147,6 +149,29 @@ func (w *UpdateRequestWrapper) VerifyJob(production bool, job golivev1alpha1.Ver
 		verification = &w.Spec.Verify
 	}
 	verification.Jobs = append(verification.Jobs, job)
+	return w
+}
+
+// ConfigMap appends a ConfigMap of spec.config: the release's full data for name.
+func (w *UpdateRequestWrapper) ConfigMap(name string, data map[string]string) *UpdateRequestWrapper {
+	w.Spec.Config = append(w.Spec.Config, golivev1alpha1.ConfigEntry{Kind: golivev1alpha1.ConfigKindConfigMap, Name: name, Data: data})
+	return w
+}
+
+// Secret appends a Secret of spec.config: name takes the content of fromSecret.
+func (w *UpdateRequestWrapper) Secret(name, fromSecret string) *UpdateRequestWrapper {
+	w.Spec.Config = append(w.Spec.Config, golivev1alpha1.ConfigEntry{Kind: golivev1alpha1.ConfigKindSecret, Name: name, FromSecret: fromSecret})
+	return w
+}
+
+// Migration appends a Job of spec.migrations running image with args, never restarted.
+func (w *UpdateRequestWrapper) Migration(name, image string, args ...string) *UpdateRequestWrapper {
+	w.Spec.Migrations = append(w.Spec.Migrations, golivev1alpha1.ReleaseJob{Name: name, Template: batchv1.JobTemplateSpec{
+		Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+			RestartPolicy: corev1.RestartPolicyNever,
+			Containers:    []corev1.Container{{Name: name, Image: image, Args: args}},
+		}}},
+	}})
 	return w
 }
 
