@@ -157,3 +157,20 @@ type ReleaseRecordList struct {
 func init() {
 	SchemeBuilder.Register(&ReleaseRecord{}, &ReleaseRecordList{})
 }
+
+// The condition a request's record is reported with, and its reasons.
+const (
+	// ConditionRecorded is True once the request's ReleaseRecord is written
+	// into the archive namespace; False, with the reason, while it cannot be.
+	ConditionRecorded = "Recorded"
+
+	// ReasonRecordWritten: the request's ReleaseRecord is written.
+	ReasonRecordWritten = "RecordWritten"
+
+	// ReasonArchiveNamespaceMissing: the archive namespace does not exist, so
+	// the request's ReleaseRecord cannot be written; golive retries.
+	ReasonArchiveNamespaceMissing = "ArchiveNamespaceMissing"
+
+	// ReasonRecordFailed: writing the request's ReleaseRecord failed; golive retries.
+	ReasonRecordFailed = "RecordFailed"
+)

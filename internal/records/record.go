@@ -48,8 +48,13 @@ func Build(request *golivev1alpha1.UpdateRequest, timeline []golivev1alpha1.Time
 	if err != nil {
 		return golivev1alpha1.ReleaseRecordSpec{}, fmt.Errorf("marshalling the request's status: %w", err)
 	}
+	phase := request.Status.Phase
+	if phase == "" {
+		// Deleted before golive first saw it.
+		phase = golivev1alpha1.PhasePending
+	}
 	outcome := golivev1alpha1.RecordOutcome{
-		Phase:       request.Status.Phase,
+		Phase:       phase,
 		Ended:       request.Status.Phase.IsTerminal(),
 		Deleted:     !request.DeletionTimestamp.IsZero(),
 		CompletedAt: request.Status.CompletedAt,
@@ -58,7 +63,7 @@ func Build(request *golivev1alpha1.UpdateRequest, timeline []golivev1alpha1.Time
 		outcome.Reason, outcome.Message = ready.Reason, ready.Message
 	}
 	if outcome.Deleted && !outcome.Ended {
-		outcome.Message = "Deleted before it ended, in phase " + string(request.Status.Phase)
+		outcome.Message = "Deleted before it ended, in phase " + string(phase)
 	}
 	return golivev1alpha1.ReleaseRecordSpec{
 		Request: golivev1alpha1.RecordedRequest{
