@@ -29,16 +29,23 @@ func Dropped(before, after []golivev1alpha1.TimelineEntry) []golivev1alpha1.Time
 	return before
 }
 
-// FullTimeline is the whole timeline: the journal's entries, then the
-// status's. The journal may already hold the first entries of the status
-// (a status patch that failed after the journal was written); they count once.
-func FullTimeline(journal, status []golivev1alpha1.TimelineEntry) []golivev1alpha1.TimelineEntry {
-	for overlap := min(len(journal), len(status)); overlap > 0; overlap-- {
-		if slices.EqualFunc(journal[len(journal)-overlap:], status[:overlap], sameEntry) {
-			return append(slices.Clone(journal), status[overlap:]...)
-		}
+// FullTimeline is the whole timeline: the journal's entries, then those of
+// later (the status's, or entries dropped later) that follow them. Both are
+// stretches of the same history, oldest first: later may overlap the journal
+// (a status patch that failed after the journal was written) or lie wholly
+// inside it (a decision on a stale copy); such entries count once.
+func FullTimeline(journal, later []golivev1alpha1.TimelineEntry) []golivev1alpha1.TimelineEntry {
+	if len(journal) == 0 {
+		return slices.Clone(later)
 	}
-	return append(slices.Clone(journal), status...)
+	last := journal[len(journal)-1]
+	if k := slices.IndexFunc(later, func(e golivev1alpha1.TimelineEntry) bool { return sameEntry(e, last) }); k >= 0 {
+		return append(slices.Clone(journal), later[k+1:]...)
+	}
+	if len(later) > 0 && slices.ContainsFunc(journal, func(e golivev1alpha1.TimelineEntry) bool { return sameEntry(e, later[len(later)-1]) }) {
+		return slices.Clone(journal)
+	}
+	return append(slices.Clone(journal), later...)
 }
 
 func sameEntry(a, b golivev1alpha1.TimelineEntry) bool {

@@ -54,6 +54,8 @@ func TestFullTimeline(t *testing.T) {
 		{name: "journal then status", journal: entries(0, 10), status: entries(10, 74), want: entries(0, 74)},
 		{name: "journal overlapping the status", journal: entries(0, 12), status: entries(10, 74), want: entries(0, 74)},
 		{name: "journal holding the whole status", journal: entries(0, 12), status: entries(10, 12), want: entries(0, 12)},
+		{name: "entries dropped on a stale copy", journal: entries(0, 12), status: entries(0, 3), want: entries(0, 12)},
+		{name: "no status", journal: entries(0, 12), want: entries(0, 12)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
