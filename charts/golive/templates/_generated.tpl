@@ -937,7 +937,7 @@ validationActions:
 {{- define "golive.generated.admissionPolicySpec.golive-protected-workloads-list" -}}
 failurePolicy: Fail
 matchConditions:
-  - expression: request.name == 'golive-protected-workloads'
+  - expression: has(request.name) && request.name == 'golive-protected-workloads'
     name: the-protected-workloads-list
 matchConstraints:
   resourceRules:
