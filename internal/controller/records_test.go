@@ -429,3 +429,56 @@ func TestRecordHoldsTheWholeTimeline(t *testing.T) {
 		t.Errorf("the record's timeline has %d entries (%+v ...), want entries 0 to 73", got, record.Spec.Timeline[:min(got, 2)])
 	}
 }
+
+// TestRecordKeyRotation: the signing key is created once and kept; after
+// its Secret is deleted (a rotation), a new key is made and published beside
+// the old one, so that older records still verify.
+func TestRecordKeyRotation(t *testing.T) {
+	namespace := newNamespace(t)
+	secret := client.ObjectKey{Namespace: namespace, Name: recordkey.DefaultSecret}
+	first, err := recordkey.LoadOrCreate(t.Context(), env.Client, env.Client, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := recordkey.LoadOrCreate(t.Context(), env.Client, env.Client, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !first.Equal(again) {
+		t.Fatal("a second start made another key")
+	}
+	if err := recordkey.Publish(t.Context(), env.Client, env.Client, namespace, first); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Client.Delete(t.Context(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: secret.Name}}); err != nil {
+		t.Fatal(err)
+	}
+	second, err := recordkey.LoadOrCreate(t.Context(), env.Client, env.Client, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Equal(second) {
+		t.Fatal("the rotation kept the old key")
+	}
+	if err := recordkey.Publish(t.Context(), env.Client, env.Client, namespace, second); err != nil {
+		t.Fatal(err)
+	}
+	var published corev1.ConfigMap
+	if err := env.Client.Get(t.Context(), client.ObjectKey{Namespace: namespace, Name: recordkey.PublicConfigMap}, &published); err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(published)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := records.ParsePublicKeys(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, key := range map[string]ed25519.PrivateKey{"old": first, "new": second} {
+		public := key.Public().(ed25519.PublicKey)
+		if !public.Equal(keys[records.KeyID(public)]) {
+			t.Errorf("the %s public key is not published: %v", name, published.Data)
+		}
+	}
+}
