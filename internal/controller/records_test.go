@@ -2,7 +2,6 @@ package controller
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -14,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -26,6 +27,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/lifecycle"
 	"github.com/golive-dev/golive/internal/records"
 	"github.com/golive-dev/golive/internal/records/recordkey"
 	"github.com/golive-dev/golive/internal/testenv"
@@ -164,7 +166,7 @@ func sortStored(stored []records.Stored) {
 		_ = json.Unmarshal(s.Spec, &spec)
 		return spec.Chain.Sequence
 	}
-	slices.SortStableFunc(stored, func(a, b records.Stored) int { return cmp.Compare(sequence(a), sequence(b)) })
+	slices.SortStableFunc(stored, func(a, b records.Stored) int { return int(sequence(a) - sequence(b)) })
 }
 
 // waitRecorded waits until request's Recorded condition is True and returns its record.
@@ -480,5 +482,50 @@ func TestRecordKeyRotation(t *testing.T) {
 		if !public.Equal(keys[records.KeyID(public)]) {
 			t.Errorf("the %s public key is not published: %v", name, published.Data)
 		}
+	}
+}
+
+// TestRecordKeepsTheTimelineTheStatusDrops follows a release whose timeline
+// outgrows the status's 64 entries: the entries it drops go to the request's
+// journal, and the record holds every entry once, oldest first.
+func TestRecordKeepsTheTimelineTheStatusDrops(t *testing.T) {
+	archive := newNamespace(t)
+	j := newJourney(t, func(o *journeyOptions) { o.archive = archive })
+	j.passStaging()
+	j.waitForPhase(golivev1alpha1.PhaseAwaitingApproval)
+	// A long history before: the status is full, as after many reruns.
+	request := j.current()
+	base := request.DeepCopy()
+	var earlier []golivev1alpha1.TimelineEntry
+	for i := range lifecycle.TimelineLimit - len(request.Status.Timeline) {
+		earlier = append(earlier, golivev1alpha1.TimelineEntry{At: metav1.NewTime(journeyStart.Add(time.Duration(i-100) * time.Minute)),
+			Phase: golivev1alpha1.PhasePending, Actor: "golive", Event: "Earlier", Message: fmt.Sprintf("earlier entry %d", i)})
+	}
+	request.Status.Timeline = append(earlier, request.Status.Timeline...)
+	if err := env.Client.Status().Patch(t.Context(), &request, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
+		t.Fatal(err)
+	}
+	j.approve("bob", "rnd-lead")
+	j.waitForImageAndRollOut(j.production, newImage)
+	released := j.waitForPhase(golivev1alpha1.PhaseSucceeded)
+	record := waitRecorded(t, &released, archive)
+
+	timeline := record.Spec.Timeline
+	if len(timeline) <= lifecycle.TimelineLimit {
+		t.Fatalf("the record holds %d timeline entries, want more than the status's %d", len(timeline), lifecycle.TimelineLimit)
+	}
+	if diff := cmp.Diff(earlier, timeline[:len(earlier)], cmpopts.EquateApproxTime(time.Second)); diff != "" {
+		t.Errorf("the record's timeline does not start with the earliest entries (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(released.Status.Timeline, timeline[len(timeline)-len(released.Status.Timeline):], cmpopts.EquateApproxTime(time.Second)); diff != "" {
+		t.Errorf("the record's timeline does not end with the status's (-want +got):\n%s", diff)
+	}
+	seen := map[string]bool{}
+	for _, entry := range timeline {
+		key := entry.At.UTC().String() + entry.Event + entry.Message
+		if seen[key] {
+			t.Errorf("the record's timeline holds %+v twice", entry)
+		}
+		seen[key] = true
 	}
 }
