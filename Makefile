@@ -51,11 +51,13 @@ CHART_SOURCES := config/rbac/role.yaml config/rbac/leader_election_role.yaml \
 	config/rbac/metrics_auth_role.yaml config/rbac/metrics_reader_role.yaml \
 	config/rbac/updaterequest_editor_role.yaml config/rbac/updaterequest_viewer_role.yaml \
 	config/rbac/golivewindow_admin_role.yaml config/rbac/golivewindow_viewer_role.yaml \
+	config/rbac/releaserecord_admin_role.yaml config/rbac/releaserecord_viewer_role.yaml \
 	config/webhook/manifests.yaml config/admission/validating_admission_policy.yaml \
 	config/admission/status_policy.yaml \
 	config/admission/owned_objects_policy.yaml \
 	config/admission/cleanup_finalizer_policy.yaml \
-	config/admission/protected_workloads_policy.yaml
+	config/admission/protected_workloads_policy.yaml \
+	config/admission/record_writers_policy.yaml
 # Values sets chart-test lints and renders besides the defaults.
 CHART_CI_VALUES := $(wildcard charts/golive/ci/*-values.yaml)
 

@@ -49,6 +49,7 @@ import (
 	"github.com/golive-dev/golive/internal/ledger/ledgerkey"
 	"github.com/golive-dev/golive/internal/metrics"
 	"github.com/golive-dev/golive/internal/notify"
+	"github.com/golive-dev/golive/internal/records/recordkey"
 	"github.com/golive-dev/golive/internal/webhookinfra/servingcert"
 	"github.com/golive-dev/golive/internal/webhookinfra/webhookserver"
 )
@@ -77,6 +78,8 @@ func main() {
 		enableHTTP2             bool
 		namespace               string
 		ledgerKeySecret         string
+		archiveNamespace        string
+		recordKeySecret         string
 		webhookPort             int
 		webhookCertDir          string
 		webhookCertSecret       string
@@ -108,6 +111,10 @@ func main() {
 		"Namespace golive runs in, holding the ledger key and webhook certificate Secrets (default: $POD_NAMESPACE, else golive-system).")
 	flag.StringVar(&ledgerKeySecret, "ledger-key-secret", ledgerkey.DefaultSecret,
 		"Secret holding the key that signs the approval ledger; created with a random key if absent.")
+	flag.StringVar(&archiveNamespace, "archive-namespace", "golive-system",
+		"Namespace the ReleaseRecords are written to, with ConfigMaps "+recordkey.PublicConfigMap+" and "+controller.ChainConfigMap+"; it must exist.")
+	flag.StringVar(&recordKeySecret, "record-signing-key-secret", recordkey.DefaultSecret,
+		"Secret, in golive's namespace, holding the Ed25519 key that signs the ReleaseRecords; created with a new key if absent.")
 	flag.IntVar(&webhookPort, "webhook-port", 9443,
 		"Port of the admission webhook server.")
 	flag.StringVar(&webhookCertDir, "webhook-cert-dir", filepath.Join(os.TempDir(), "k8s-webhook-server", "serving-certs"),
@@ -226,10 +233,32 @@ func main() {
 		setupLog.Error(err, "Failed to load the ledger key")
 		os.Exit(1)
 	}
+	recordKey, err := recordkey.LoadOrCreate(ctx, mgr.GetAPIReader(), mgr.GetClient(),
+		types.NamespacedName{Namespace: namespace, Name: recordKeySecret})
+	if err != nil {
+		setupLog.Error(err, "Failed to load the record signing key")
+		os.Exit(1)
+	}
 	realClock := clock.RealClock{}
+	recordWriter := &controller.RecordWriter{
+		Client:    mgr.GetClient(),
+		Reader:    mgr.GetAPIReader(),
+		Key:       recordKey,
+		Namespace: archiveNamespace,
+		Version:   version,
+		Clock:     realClock,
+	}
+	if err := recordkey.CheckArchive(ctx, mgr.GetAPIReader(), archiveNamespace); err != nil {
+		// Not fatal: approvals and releases go on; each ended request says it has no record yet.
+		setupLog.Error(err, "Requests' records cannot be written until the archive namespace exists", "archive", archiveNamespace)
+	} else if err := recordWriter.PublishKey(ctx); err != nil {
+		setupLog.Error(err, "Failed to publish the record signing key; golive tries again before it writes a record")
+	}
 
 	recorder := metrics.NewRecorder()
-	if err := errors.Join(recorder.Register(ctrlmetrics.Registry),
+	recordMetrics := metrics.NewRecords()
+	recordWriter.Metrics = recordMetrics
+	if err := errors.Join(recorder.Register(ctrlmetrics.Registry), recordMetrics.Register(ctrlmetrics.Registry),
 		ctrlmetrics.Registry.Register(metrics.NewCollector(mgr.GetCache(), mgr.Elected()))); err != nil {
 		setupLog.Error(err, "Failed to register the metrics")
 		os.Exit(1)
@@ -252,6 +281,7 @@ func main() {
 		VolumeSnapshots:         volumeSnapshots,
 		Notifier:                notifier,
 		Metrics:                 recorder,
+		Records:                 recordWriter,
 		MaxConcurrentReconciles: concurrentReconciles,
 		ServingCertificate: &servingcert.Options{
 			Namespace:                      namespace,

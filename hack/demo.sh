@@ -689,6 +689,17 @@ DATA
 	echo
 	k get ur,glw -A
 
+	say "The records that outlive the requests: signed, chained ReleaseRecords (docs/records.md)"
+	billing_records() { [ "$(k -n golive-system get releaserecords -l golive.dev/source-namespace=billing -o name | wc -l)" -ge 2 ]; }
+	wait_for "golive to record both releases" billing_records
+	echo "\$ kubectl golive records -n billing"
+	"$demo_dir/kubectl-golive" --kubeconfig "$kubeconfig" records -n billing
+	echo
+	echo "\$ kubectl golive records -n billing --export $demo_dir/audit     # records.json, a report per record, the public keys"
+	"$demo_dir/kubectl-golive" --kubeconfig "$kubeconfig" records -n billing --export "$demo_dir/audit"
+	echo "\$ kubectl golive verify-records $demo_dir/audit/records.json --keys $demo_dir/audit/public-keys.pem     # offline"
+	"$demo_dir/kubectl-golive" verify-records "$demo_dir/audit/records.json" --keys "$demo_dir/audit/public-keys.pem"
+
 	local took=$((SECONDS - started))
 	cat <<DONE
 
@@ -697,6 +708,7 @@ The demo ran through in $((took / 60))m$((took % 60))s. The cluster stays up; lo
   export PATH=$demo_dir:$CONTROLPLANE_DIR:\$PATH    # kubectl $KUBERNETES_VERSION and the kubectl golive plugin
   kubectl get ur,glw -A; kubectl get glp               # requests, windows, the policies
   kubectl golive report billing-2-4-0 -n billing      # the whole record as Markdown
+  kubectl golive records -n billing                   # the ReleaseRecords, kept after the requests go
   kubectl golive windows -n billing                   # the next openings of the windows
   kubectl describe ur -n billing billing-2-5-0           # the Events of the rollback
   kubectl get ur -n billing billing-2-4-0 -o yaml        # the whole record: approvals, checks, backup, timeline

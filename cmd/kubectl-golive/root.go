@@ -84,6 +84,8 @@ of the go-live windows and scaffold a new request from a namespace.`,
 		newGoCommand(o),
 		newAbortCommand(o),
 		newReportCommand(o),
+		newRecordsCommand(o),
+		newVerifyRecordsCommand(o),
 		newWindowsCommand(o),
 		newInitCommand(o),
 	)

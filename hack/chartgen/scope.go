@@ -41,7 +41,7 @@ var clusterWideResources = map[string][]string{
 	"rbac.authorization.k8s.io": {"clusterroles", "clusterrolebindings", "roles", "rolebindings"},
 	"golive.dev": {
 		"golivepolicies", "golivepolicies/status", "golivewindows", "golivewindows/status",
-		"updaterequests", "updaterequests/status", "updaterequests/finalizers",
+		"releaserecords", "updaterequests", "updaterequests/status", "updaterequests/finalizers",
 	},
 	"snapshot.storage.k8s.io": {"volumesnapshotclasses"},
 	"storage.k8s.io":          {"storageclasses"},

@@ -40,6 +40,8 @@ type operator struct {
 	notices *notify.Options
 	// metrics records what the UpdateRequest reconciler records; nil records nothing.
 	metrics *metrics.Recorder
+	// archive, when set, has each manager write ReleaseRecords there (newRecordWriter).
+	archive string
 
 	writes atomic.Int32
 	// kills counts the kills after killAfterWrite that happened.
@@ -128,8 +130,14 @@ func (o *operator) start() (*instance, error) {
 	// Wired as cmd/main.go wires it, on the fake clock. The requeues wait on
 	// the fake clock; failure backoff stays in real time. Several workers, as
 	// golive runs (--max-concurrent-reconciles).
+	var records *RecordWriter
+	if o.archive != "" {
+		if records, err = newRecordWriter(mgr, o.archive, o.clock); err != nil {
+			return nil, err
+		}
+	}
 	_, err = Setup(context.Background(), mgr, Options{
-		Clock: o.clock, HTTPClient: http.DefaultClient, LedgerKey: ledgerKey, VolumeSnapshots: true,
+		Clock: o.clock, HTTPClient: http.DefaultClient, LedgerKey: ledgerKey, VolumeSnapshots: true, Records: records,
 		Notifier: dispatcher, Metrics: o.metrics, MaxConcurrentReconciles: 4,
 		NewQueue: func(name string, limiter workqueue.TypedRateLimiter[reconcile.Request]) workqueue.TypedRateLimitingInterface[reconcile.Request] {
 			return &fakeClockQueue{

@@ -37,6 +37,9 @@ type Options struct {
 	Notifier *notify.Dispatcher
 	// Metrics records the metrics of what the status patches record; nil records none.
 	Metrics *metrics.Recorder
+	// Records, when set, writes each request's ReleaseRecord when it ends or
+	// is deleted; nil writes none.
+	Records *RecordWriter
 	// MaxConcurrentReconciles is how many UpdateRequests, and how many
 	// GoLiveWindows, are reconciled at once; 0 is controller-runtime's default.
 	MaxConcurrentReconciles int
@@ -55,7 +58,8 @@ type Options struct {
 
 // Setup wires every reconciler of golive into mgr, before it starts: the
 // cache indexes, the notifier, the UpdateRequest, GoLiveWindow and
-// GoLivePolicy reconcilers, the workload protection reconciler, the snapshot
+// GoLivePolicy reconcilers, the ReleaseRecord reconciler when
+// options.Records is set, the workload protection reconciler, the snapshot
 // retention reconciler when the cluster serves snapshots, and
 // the webhook certificate copier when options.ServingCertificate is set. It
 // returns a channel closed once the webhook server may start; nil without a
@@ -86,8 +90,19 @@ func Setup(ctx context.Context, mgr ctrl.Manager, options Options) (certificateR
 		VolumeSnapshots: options.VolumeSnapshots,
 		Notifier:        options.Notifier,
 		Metrics:         options.Metrics,
+		Records:         options.Records,
 	}).SetupWithManager(mgr, workers); err != nil {
 		return nil, fmt.Errorf("setting up the UpdateRequest controller: %w", err)
+	}
+	if options.Records != nil {
+		if err := (&ReleaseRecordReconciler{
+			Client:   mgr.GetClient(),
+			Writer:   options.Records,
+			Clock:    options.Clock,
+			Recorder: recorder,
+		}).SetupWithManager(mgr, controller.Options{NewQueue: options.NewQueue}); err != nil {
+			return nil, fmt.Errorf("setting up the ReleaseRecord controller: %w", err)
+		}
 	}
 	if err := (&GoLiveWindowReconciler{
 		Client:   mgr.GetClient(),

@@ -63,6 +63,9 @@ type UpdateRequestReconciler struct {
 	Notifier *notify.Dispatcher
 	// Metrics records the metrics of what the status patches record; nil records none.
 	Metrics *metrics.Recorder
+	// Records writes a request's ReleaseRecord before a deleted request goes,
+	// and its journal keeps the timeline the status drops; nil keeps no records.
+	Records *RecordWriter
 
 	// gate admits production starts one at a time per window.
 	gate productionGate
@@ -147,6 +150,11 @@ func (r *UpdateRequestReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	// The optimistic lock refuses a decision made on a stale copy of the
 	// request (the cache lagging behind our own last patch); it is retried.
 	if !apiequality.Semantic.DeepEqual(request.Status, decision.Status) {
+		if r.Records != nil {
+			if err := keepDroppedTimeline(ctx, r.Client, r.LiveReader, &request, request.Status.Timeline, decision.Status.Timeline); err != nil {
+				return ctrl.Result{}, err
+			}
+		}
 		base := request.DeepCopy()
 		request.Status = decision.Status
 		if err := r.Status().Patch(ctx, &request, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
@@ -203,6 +211,12 @@ func (r *UpdateRequestReconciler) cleanUp(ctx context.Context, request *golivev1
 	// Snapshots outlive their request until retention; the retention reconciler deletes them.
 	if err := r.markExpiry(ctx, request, r.Clock.Now()); err != nil {
 		return fmt.Errorf("stamping the expiry on the snapshots: %w", err)
+	}
+	// Its record first: deleting a request (or its namespace) never loses it.
+	if r.Records != nil {
+		if _, err := r.Records.Write(ctx, request); err != nil {
+			return fmt.Errorf("writing the request's record before it goes: %w", err)
+		}
 	}
 	base := request.DeepCopy()
 	controllerutil.RemoveFinalizer(request, golivev1alpha1.FinalizerCleanup)

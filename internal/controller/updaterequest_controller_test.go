@@ -56,6 +56,8 @@ type journeyOptions struct {
 	notices        *notify.Options
 	// beforeRequest runs once the operator runs, before the request is created.
 	beforeRequest func(*journey)
+	// archive, when set, has the operator write ReleaseRecords into this namespace.
+	archive string
 }
 
 type journeyOption func(*journeyOptions)
@@ -111,7 +113,7 @@ func newJourney(t *testing.T, options ...journeyOption) *journey {
 	}
 	j.create(glw)
 
-	o := &operator{t: t, namespaces: []string{j.production, j.staging}, clock: j.clock, killAfterWrite: opts.killAfterWrite, notices: opts.notices}
+	o := &operator{t: t, namespaces: []string{j.production, j.staging}, clock: j.clock, killAfterWrite: opts.killAfterWrite, notices: opts.notices, archive: opts.archive}
 	if opts.notices != nil {
 		o.metrics = metrics.NewRecorder()
 		j.metrics = prometheus.NewRegistry()

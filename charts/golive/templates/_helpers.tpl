@@ -76,6 +76,16 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- default (printf "%s-ledger-key" (include "golive.fullname" .)) .Values.ledger.keySecretName }}
 {{- end }}
 
+{{/* The Secret holding the key that signs the ReleaseRecords. */}}
+{{- define "golive.recordSigningKeySecretName" -}}
+{{- default (printf "%s-record-signing-key" (include "golive.fullname" .)) .Values.records.signingKeySecretName }}
+{{- end }}
+
+{{/* The namespace the ReleaseRecords are kept in. */}}
+{{- define "golive.archiveNamespace" -}}
+{{- default .Release.Namespace .Values.records.archiveNamespace }}
+{{- end }}
+
 {{/* The Service in front of the metrics endpoint. */}}
 {{- define "golive.metricsServiceName" -}}
 {{- printf "%s-metrics-service" (include "golive.fullname" .) }}

@@ -1,0 +1,432 @@
+package main
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/cli-runtime/pkg/printers"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/records"
+)
+
+// defaultArchiveNamespace is golive's archive namespace unless the
+// installation chose another (the chart's records.archiveNamespace).
+const defaultArchiveNamespace = "golive-system"
+
+// The files of an export.
+const (
+	exportRecordsFile = "records.json"
+	exportKeysFile    = "public-keys.pem"
+)
+
+// archivedRecord is a record as the API server returned it (kept whole,
+// for -o and exports, so that its signature still verifies) and as golive's
+// types read it (for tables and reports).
+type archivedRecord struct {
+	object *unstructured.Unstructured
+	record *golivev1alpha1.ReleaseRecord
+}
+
+// ended is when the recorded request ended, else when it was recorded (a request deleted before it ended).
+func (a archivedRecord) ended() time.Time {
+	if completed := a.record.Spec.Outcome.CompletedAt; completed != nil {
+		return completed.Time
+	}
+	return a.record.Spec.RecordedAt.Time
+}
+
+type recordsOptions struct {
+	*rootOptions
+	archive      string
+	since, until string
+	output       string
+	export       string
+}
+
+func newRecordsCommand(o *rootOptions) *cobra.Command {
+	r := &recordsOptions{rootOptions: o}
+	cmd := &cobra.Command{
+		Use:   "records",
+		Short: "List or export the ReleaseRecords golive wrote when requests ended",
+		Long: `List the ReleaseRecords golive keeps in its archive namespace: one per update
+request, written when the request ended (or was deleted before it ended),
+signed with golive's key and chained per source namespace. With -n only the
+records of requests of that namespace, else of all; --since and --until keep
+those that ended in that time (RFC 3339, a date, or a duration before now
+such as 720h). With --export DIR the records are written into DIR as one
+JSON file (records.json, which verify-records checks), a Markdown report per
+record, and the published public keys (public-keys.pem).`,
+		Example: `  kubectl golive records
+  kubectl golive records -n billing --since 2026-01-01 --until 2026-04-01
+  kubectl golive records -n billing --export audit-2026-q1/
+  kubectl golive verify-records audit-2026-q1/records.json --keys audit-2026-q1/public-keys.pem`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if r.output != "" && r.output != "json" && r.output != "yaml" {
+				return fmt.Errorf("-o %s: records prints json or yaml", r.output)
+			}
+			now := o.clock.Now()
+			since, err := parseTimeFlag("--since", r.since, now)
+			if err != nil {
+				return err
+			}
+			until, err := parseTimeFlag("--until", r.until, now)
+			if err != nil {
+				return err
+			}
+			source := ""
+			if cmd.Flags().Changed("namespace") {
+				if source, err = o.namespace(); err != nil {
+					return err
+				}
+			}
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			archived, err := listRecords(cmd.Context(), c, r.archive, source, since, until)
+			if err != nil {
+				return err
+			}
+			switch {
+			case r.export != "":
+				return exportRecords(cmd.Context(), c, r.archive, r.export, archived, now, o.streams.Out)
+			case r.output != "":
+				return printRecords(o.streams.Out, r.output, archived)
+			case len(archived) == 0:
+				_, err := fmt.Fprintf(o.streams.ErrOut, "No ReleaseRecords found in namespace %s.\n", r.archive)
+				return err
+			}
+			return writeRecordsTable(o.streams.Out, archived)
+		},
+	}
+	cmd.Flags().StringVar(&r.archive, "archive-namespace", defaultArchiveNamespace, "The namespace golive keeps its ReleaseRecords in.")
+	cmd.Flags().StringVar(&r.since, "since", "", "Only records of requests that ended at or after this time (RFC 3339, YYYY-MM-DD, or a duration before now).")
+	cmd.Flags().StringVar(&r.until, "until", "", "Only records of requests that ended before this time (RFC 3339, YYYY-MM-DD, or a duration before now).")
+	cmd.Flags().StringVarP(&r.output, "output", "o", "", "Print the records as a ReleaseRecordList: json or yaml.")
+	cmd.Flags().StringVar(&r.export, "export", "", "Write the records, a Markdown report of each and the public keys into this folder.")
+	return cmd
+}
+
+// parseTimeFlag reads an RFC 3339 time, a date (midnight UTC) or a duration before now; zero when empty.
+func parseTimeFlag(flag, value string, now time.Time) (time.Time, error) {
+	if value == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, value); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, value); err == nil {
+		return t, nil
+	}
+	if d, err := time.ParseDuration(value); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, fmt.Errorf("%s %q: want an RFC 3339 time, a date YYYY-MM-DD or a duration such as 720h", flag, value)
+}
+
+// listRecords reads the records of archive, of source's requests (all when
+// empty) that ended in [since, until), in chain order per source namespace.
+func listRecords(ctx context.Context, c client.Client, archive, source string, since, until time.Time) ([]archivedRecord, error) {
+	list := &unstructured.UnstructuredList{}
+	list.SetGroupVersionKind(golivev1alpha1.GroupVersion.WithKind("ReleaseRecordList"))
+	options := []client.ListOption{client.InNamespace(archive)}
+	if source != "" {
+		options = append(options, client.MatchingLabels{golivev1alpha1.LabelSourceNamespace: source})
+	}
+	if err := c.List(ctx, list, options...); err != nil {
+		return nil, err
+	}
+	var out []archivedRecord
+	for i := range list.Items {
+		a, err := readArchived(&list.Items[i])
+		if err != nil {
+			return nil, err
+		}
+		// The label is not signed; the record's own content is.
+		if source != "" && a.record.Spec.Request.Namespace != source {
+			continue
+		}
+		if ended := a.ended(); (!since.IsZero() && ended.Before(since)) || (!until.IsZero() && !ended.Before(until)) {
+			continue
+		}
+		out = append(out, a)
+	}
+	slices.SortStableFunc(out, chainOrder)
+	return out, nil
+}
+
+func readArchived(object *unstructured.Unstructured) (archivedRecord, error) {
+	var record golivev1alpha1.ReleaseRecord
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(object.Object, &record); err != nil {
+		return archivedRecord{}, fmt.Errorf("reading ReleaseRecord %s: %w", object.GetName(), err)
+	}
+	return archivedRecord{object: object, record: &record}, nil
+}
+
+// chainOrder sorts by source namespace, then place in the chain.
+func chainOrder(a, b archivedRecord) int {
+	return cmp.Or(
+		cmp.Compare(a.record.Spec.Request.Namespace, b.record.Spec.Request.Namespace),
+		cmp.Compare(a.record.Spec.Chain.Sequence, b.record.Spec.Chain.Sequence),
+		cmp.Compare(a.object.GetName(), b.object.GetName()))
+}
+
+// recordList is archived as a ReleaseRecordList, each record as the API server returned it.
+func recordList(archived []archivedRecord) *unstructured.UnstructuredList {
+	list := &unstructured.UnstructuredList{}
+	list.SetGroupVersionKind(golivev1alpha1.GroupVersion.WithKind("ReleaseRecordList"))
+	for _, a := range archived {
+		item := a.object.DeepCopy()
+		item.SetGroupVersionKind(golivev1alpha1.GroupVersion.WithKind("ReleaseRecord"))
+		item.SetManagedFields(nil)
+		list.Items = append(list.Items, *item)
+	}
+	return list
+}
+
+func printRecords(out io.Writer, format string, archived []archivedRecord) error {
+	data, err := json.MarshalIndent(recordList(archived), "", "    ")
+	if err != nil {
+		return err
+	}
+	if format == "yaml" {
+		if data, err = yaml.JSONToYAML(data); err != nil {
+			return err
+		}
+	} else {
+		data = append(data, '\n')
+	}
+	_, err = out.Write(data)
+	return err
+}
+
+func writeRecordsTable(out io.Writer, archived []archivedRecord) error {
+	tw := printers.GetNewTabWriter(out)
+	fmt.Fprintln(tw, "SOURCE\tREQUEST\tRELEASE\tOUTCOME\t#\tENDED\tRECORD")
+	for _, a := range archived {
+		spec := &a.record.Spec
+		outcome := string(spec.Outcome.Phase)
+		if spec.Outcome.Deleted && !spec.Outcome.Ended {
+			outcome = "Deleted in " + outcome
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", spec.Request.Namespace, spec.Request.Name, oneLine(orDash(spec.Request.Release)),
+			outcome, spec.Chain.Sequence, a.ended().UTC().Format(time.RFC3339), a.object.GetName())
+	}
+	return tw.Flush()
+}
+
+// exportRecords writes archived into dir: records.json, a report per
+// record, and the published public keys when they can be read.
+func exportRecords(ctx context.Context, c client.Client, archive, dir string, archived []archivedRecord, now time.Time, out io.Writer) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var all bytes.Buffer
+	if err := printRecords(&all, "json", archived); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, exportRecordsFile), all.Bytes(), 0o644); err != nil {
+		return err
+	}
+	for _, a := range archived {
+		var report bytes.Buffer
+		if err := writeRecordReport(&report, a, archive, now); err != nil {
+			return fmt.Errorf("writing the report of %s: %w", a.object.GetName(), err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, a.object.GetName()+".md"), report.Bytes(), 0o644); err != nil {
+			return err
+		}
+	}
+	keysNote := ""
+	var keys corev1.ConfigMap
+	err := c.Get(ctx, client.ObjectKey{Namespace: archive, Name: "golive-record-key"}, &keys)
+	switch {
+	case err == nil:
+		var pems []string
+		for _, name := range slices.Sorted(maps.Keys(keys.Data)) {
+			pems = append(pems, keys.Data[name])
+		}
+		if err := os.WriteFile(filepath.Join(dir, exportKeysFile), []byte(strings.Join(pems, "")), 0o644); err != nil {
+			return err
+		}
+		keysNote = ", the public keys in " + exportKeysFile
+	case apierrors.IsNotFound(err) || apierrors.IsForbidden(err):
+		keysNote = "; the public keys (ConfigMap golive-record-key) could not be read: " + err.Error()
+	default:
+		return err
+	}
+	_, err = fmt.Fprintf(out, "Exported %d records to %s: %s, %d reports%s.\n", len(archived), dir, exportRecordsFile, len(archived), keysNote)
+	return err
+}
+
+// requestOfRecord is the request as its record keeps it, for the report:
+// spec and status as they were, the whole timeline, the ledger.
+func requestOfRecord(record *golivev1alpha1.ReleaseRecord) (*golivev1alpha1.UpdateRequest, error) {
+	spec := &record.Spec
+	request := &golivev1alpha1.UpdateRequest{ObjectMeta: metav1.ObjectMeta{
+		Namespace: spec.Request.Namespace, Name: spec.Request.Name, UID: types.UID(spec.Request.UID),
+		CreationTimestamp: spec.Request.CreatedAt,
+		Annotations:       map[string]string{golivev1alpha1.AnnotationLedger: spec.Ledger},
+	}}
+	if len(spec.RequestSpec.Raw) > 0 {
+		if err := json.Unmarshal(spec.RequestSpec.Raw, &request.Spec); err != nil {
+			return nil, fmt.Errorf("reading the recorded spec: %w", err)
+		}
+	}
+	if len(spec.RequestStatus.Raw) > 0 {
+		if err := json.Unmarshal(spec.RequestStatus.Raw, &request.Status); err != nil {
+			return nil, fmt.Errorf("reading the recorded status: %w", err)
+		}
+	}
+	request.Status.Timeline = spec.Timeline
+	request.Status.RequestedBy, request.Status.SubmittedBy = spec.RequestedBy, spec.SubmittedBy
+	return request, nil
+}
+
+// writeRecordReport writes the report of a recorded request, then what the record itself says.
+func writeRecordReport(out io.Writer, a archivedRecord, archive string, generated time.Time) error {
+	request, err := requestOfRecord(a.record)
+	if err != nil {
+		return err
+	}
+	if err := writeReport(out, request, generated); err != nil {
+		return err
+	}
+	m := &markdown{out: out}
+	spec := &a.record.Spec
+	m.heading("Record")
+	if spec.Outcome.Deleted && !spec.Outcome.Ended {
+		m.printf("The request was deleted before it ended, in phase %s.\n\n", spec.Outcome.Phase)
+	}
+	previous := spec.Chain.Previous
+	if previous == "" {
+		previous = "none: the first record of the namespace"
+	}
+	for _, item := range [][]string{
+		{"ReleaseRecord", archive + "/" + a.object.GetName()},
+		{"Place in the chain of " + spec.Request.Namespace, fmt.Sprintf("#%d", spec.Chain.Sequence)},
+		{"Digest of the previous record", previous},
+		{"Signed with key", spec.Signature.KeyID},
+		{"Recorded", timeText(&spec.RecordedAt)},
+		{"Written by golive", spec.GoliveVersion},
+	} {
+		m.printf("- **%s:** %s\n", item[0], cellText(item[1]))
+	}
+	m.printf("\nCheck the signature and the chain with `kubectl golive verify-records`.\n")
+	return m.err
+}
+
+func newVerifyRecordsCommand(o *rootOptions) *cobra.Command {
+	var keysFile string
+	cmd := &cobra.Command{
+		Use:   "verify-records FILE --keys KEYS",
+		Short: "Check the signatures and the chains of exported ReleaseRecords, offline",
+		Long: `Check, without a cluster, every record of FILE (records.json of
+records --export, or the output of records -o json): that golive's signature
+matches its content, with the public keys of KEYS (PEM, or ConfigMap
+golive-record-key as YAML or JSON), and that each namespace's records form an
+unbroken chain, each holding the digest of the one before. Names each record
+that is missing, altered, reordered or duplicated, and fails if any is.
+Get the public keys from a source you trust, not only from the cluster the
+records come from.`,
+		Example: `  kubectl golive verify-records audit/records.json --keys audit/public-keys.pem`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if keysFile == "" {
+				return errors.New("--keys is required: the public keys that verify the records")
+			}
+			keyData, err := os.ReadFile(keysFile)
+			if err != nil {
+				return err
+			}
+			keys, err := records.ParsePublicKeys(keyData)
+			if err != nil {
+				return fmt.Errorf("%s: %w", keysFile, err)
+			}
+			data, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			stored, err := readStoredRecords(data)
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			report := records.Verify(stored, keys)
+			for _, problem := range report.Problems {
+				fmt.Fprintf(o.streams.Out, "%s: %s\n", problem.Kind, problem.Message)
+			}
+			fmt.Fprintln(o.streams.Out, report.Summary())
+			if len(report.Problems) > 0 {
+				return fmt.Errorf("%d of the records' signatures or links do not hold", len(report.Problems))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&keysFile, "keys", "", "File of the public keys: PEM blocks, or ConfigMap golive-record-key as YAML or JSON.")
+	return cmd
+}
+
+// readStoredRecords reads a list of records (JSON or YAML) as they are, in
+// the file's order.
+func readStoredRecords(data []byte) ([]records.Stored, error) {
+	// JSON is read as it is: converting it would re-encode what the signatures cover.
+	if trimmed := bytes.TrimSpace(data); len(trimmed) == 0 || trimmed[0] != '{' {
+		converted, err := yaml.YAMLToJSON(data)
+		if err != nil {
+			return nil, err
+		}
+		data = converted
+	}
+	var list struct {
+		Items []struct {
+			Metadata struct {
+				Name string `json:"name"`
+			} `json:"metadata"`
+			Spec json.RawMessage `json:"spec"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(data, &list); err != nil {
+		return nil, fmt.Errorf("not a list of ReleaseRecords: %w", err)
+	}
+	stored := make([]records.Stored, 0, len(list.Items))
+	for _, item := range list.Items {
+		stored = append(stored, records.Stored{Name: item.Metadata.Name, Spec: item.Spec})
+	}
+	return stored, nil
+}
+
+// reportOfRecord writes the report of the ReleaseRecord name in archive.
+func reportOfRecord(ctx context.Context, c client.Client, archive, name string, out io.Writer, now time.Time) error {
+	object := &unstructured.Unstructured{}
+	object.SetGroupVersionKind(golivev1alpha1.GroupVersion.WithKind("ReleaseRecord"))
+	if err := c.Get(ctx, client.ObjectKey{Namespace: archive, Name: name}, object); err != nil {
+		return err
+	}
+	a, err := readArchived(object)
+	if err != nil {
+		return err
+	}
+	return writeRecordReport(out, a, archive, now)
+}
