@@ -118,6 +118,12 @@ const (
 	// ReasonVerificationFailed: a rollout, Job or HTTP check failed or timed out.
 	ReasonVerificationFailed = "VerificationFailed"
 
+	// ReasonVerificationInconclusive: a metric check's measurements were
+	// inconclusive (a query error, or no data) more often than its
+	// inconclusiveLimit; the request waits for a person to abort it or retry
+	// the verification.
+	ReasonVerificationInconclusive = "VerificationInconclusive"
+
 	// ReasonSnapshotFailed: a volume snapshot failed or was not ready in time.
 	ReasonSnapshotFailed = "SnapshotFailed"
 
