@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/egress"
 	"github.com/golive-dev/golive/internal/testprometheus"
 )
 
@@ -53,6 +54,21 @@ func TestQueryAgainstPrometheus(t *testing.T) {
 				t.Errorf("Query() = %+v, want %d values", got, tt.wantValues)
 			}
 		})
+	}
+
+	// Queries go out under the egress rules, as probes do.
+	policy, err := egress.Parse([]string{"127.0.0.1/32"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Query(t.Context(), policy.Client(), MetricQuery{Check: check, Query: query}); got.Error != "" || len(got.Values) != 1 {
+		t.Errorf("an allowed Prometheus through the egress client: %+v", got)
+	}
+	outside := makeMetricCheck(func(c *v1alpha1.MetricCheck) {
+		c.Prometheus.Address = strings.Replace(prometheus.URL, "127.0.0.1", "127.0.0.2", 1)
+	})
+	if got := Query(t.Context(), policy.Client(), MetricQuery{Check: outside, Query: query}); !strings.HasSuffix(got.Error, ": "+egress.ClassRefused) {
+		t.Errorf("a Prometheus outside the egress rules: %+v, want %q", got, egress.ClassRefused)
 	}
 
 	measurement := Measure(check, t0, Query(t.Context(), nil, MetricQuery{Check: check, Query: query}))
