@@ -3,6 +3,8 @@ package controller
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -161,4 +163,41 @@ func TestMetricChecksAgainstPrometheus(t *testing.T) {
 			t.Errorf("rollback %+v, want the abort's", request.Status.Rollback)
 		}
 	})
+}
+
+func TestHTTPCheckFailureThresholdRollsBackBeforeTheTimeout(t *testing.T) {
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	t.Cleanup(failing.Close)
+	j := newJourney(t, withRequest(func(r *golivev1alpha1.UpdateRequest) {
+		r.Spec.Verify.HTTP = []golivev1alpha1.HTTPCheck{{Name: "health", URL: failing.URL + "/healthz", ExpectStatus: []int32{200},
+			SuccessThreshold: 1, FailureThreshold: 2, Period: metav1.Duration{Duration: 10 * time.Second}}}
+	}))
+	j.passStaging()
+	j.waitForPhase(golivev1alpha1.PhaseAwaitingApproval)
+	j.approve("bob", "rnd-lead")
+	j.waitForImageAndRollOut(j.production, newImage)
+	j.waitForPhase(golivev1alpha1.PhaseVerifying)
+
+	var first golivev1alpha1.CheckStatus
+	eventually(t, func(context.Context) string {
+		first = verify.FindCheck(j.current().Status.Production.Checks, "health")
+		if first.Failures != 1 {
+			return fmt.Sprintf("check %+v, want one failure", first)
+		}
+		return ""
+	})
+	if first.Result != golivev1alpha1.CheckRunning {
+		t.Errorf("after one failure of two: %+v", first)
+	}
+	j.stepClockTo(first.LastProbeAt.Add(10 * time.Second))
+	request := j.waitForPhase(golivev1alpha1.PhaseRollingBack)
+	check := verify.FindCheck(request.Status.Production.Checks, "health")
+	if check.Result != golivev1alpha1.CheckFailed || check.Message != "answered 500, expected 200 (2/2 failures in a row)" {
+		t.Errorf("check %+v, want Failed at two failures in a row", check)
+	}
+	if elapsed := j.clock.Now().Sub(request.Status.Backup.CompletedAt.Time); elapsed >= 10*time.Minute {
+		t.Errorf("rolled back %s after the verification started: not before the 10m timeout", elapsed)
+	}
 }
