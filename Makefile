@@ -9,6 +9,7 @@ CONTROLLER_TOOLS_VERSION ?= v0.23.0
 EXTERNAL_SNAPSHOTTER_VERSION ?= v8.7.0
 EXTERNAL_PROVISIONER_VERSION ?= v6.3.0
 HELM_VERSION ?= v4.3.1
+PROMETHEUS_VERSION ?= v0.316.0
 
 # Everything built from source is cached by version outside the work tree, so
 # a fresh clone on the same machine builds nothing twice.
@@ -20,10 +21,14 @@ CSI_DIR ?= $(GOLIVE_CACHE)/csi/snapshotter-$(EXTERNAL_SNAPSHOTTER_VERSION)-provi
 # helm, built from source by hack/build-helm.sh; the chart's Go test and the
 # e2e suite find it through $HELM.
 HELM ?= $(GOLIVE_CACHE)/tools/helm-$(HELM_VERSION)
+# Prometheus, built from source by hack/build-prometheus.sh; the tests of
+# metric checks run it as a local process through $PROMETHEUS.
+PROMETHEUS ?= $(GOLIVE_CACHE)/tools/prometheus-$(PROMETHEUS_VERSION)
 
 export KUBERNETES_VERSION ETCD_VERSION KWOK_VERSION GOLIVE_CACHE CONTROLPLANE_DIR KWOK_DIR
 export EXTERNAL_SNAPSHOTTER_VERSION EXTERNAL_PROVISIONER_VERSION CSI_DIR
 export HELM_VERSION HELM
+export PROMETHEUS_VERSION PROMETHEUS
 
 # The release: where `make release` publishes and under which version. The
 # version is the chart's appVersion; the chart's default image
@@ -134,7 +139,7 @@ csi: ## Build the CSI snapshot sidecars (snapshot-controller, csi-snapshotter, c
 	hack/build-csi.sh
 
 .PHONY: test
-test: controlplane csi vet chart-test image ## Run every test: unit and envtest (real kube-apiserver + etcd), the chart's, the image and release, then end to end (kwok cluster).
+test: controlplane csi prometheus vet chart-test image ## Run every test: unit and envtest (real kube-apiserver + etcd), the chart's, the image and release, then end to end (kwok cluster).
 	@# `image` first: a cold cross-compile of the manager can outlast go test's
 	@# 10-minute timeout; afterwards hack/release's test rebuilds from the cache.
 	KUBEBUILDER_ASSETS=$(CONTROLPLANE_DIR) go test -count=1 $$(go list ./... | grep -v -e '/test/' -e '/charts/')
@@ -174,6 +179,12 @@ demo-down: ## Stop and delete the demo cluster.
 
 .PHONY: helm
 helm: $(HELM) ## Build helm from source (cached by version).
+
+.PHONY: prometheus
+prometheus: $(PROMETHEUS) ## Build Prometheus from source (cached by version), for the tests of metric checks.
+
+$(PROMETHEUS):
+	hack/build-prometheus.sh
 
 $(HELM):
 	hack/build-helm.sh

@@ -130,6 +130,12 @@ const (
 	// ReasonRestoreJobFailed: a Job of spec.rollback.jobs failed; the rollback waits for a person.
 	ReasonRestoreJobFailed = "RestoreJobFailed"
 
+	// ReasonVerificationInconclusive: a metric check's measurements were
+	// inconclusive (a query error, or no data) more often than its
+	// inconclusiveLimit; the request waits for a person to abort it or retry
+	// the verification.
+	ReasonVerificationInconclusive = "VerificationInconclusive"
+
 	// ReasonSnapshotFailed: a volume snapshot failed or was not ready in time.
 	ReasonSnapshotFailed = "SnapshotFailed"
 

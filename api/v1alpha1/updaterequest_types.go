@@ -638,7 +638,7 @@ func (p Phase) TouchesProduction() bool {
 }
 
 // CheckResult is the outcome of one verification check.
-// +kubebuilder:validation:Enum=Pending;Running;Passed;Failed
+// +kubebuilder:validation:Enum=Pending;Running;Passed;Failed;Inconclusive
 type CheckResult string
 
 // The outcomes of a check.
@@ -647,6 +647,9 @@ const (
 	CheckRunning CheckResult = "Running"
 	CheckPassed  CheckResult = "Passed"
 	CheckFailed  CheckResult = "Failed"
+	// CheckInconclusive: a metric check had more inconclusive measurements
+	// than its inconclusiveLimit; only a person moves the request on.
+	CheckInconclusive CheckResult = "Inconclusive"
 )
 
 // UpdateRequestStatus is the record of a request, written by the controller only.
@@ -848,20 +851,63 @@ type StagingRestoreStatus struct {
 
 // CheckStatus is the result of one check.
 type CheckStatus struct {
-	// name of the check: "rollout", a Job's or an HTTP check's name.
+	// name of the check: "rollout", a Job's, an HTTP check's or a metric check's name.
 	Name string `json:"name"`
 	// result of the check.
 	Result CheckResult `json:"result"`
 	// message explains the result.
 	// +optional
 	Message string `json:"message,omitempty"`
-	// successes counts an HTTP check's expected answers in a row.
+	// successes counts an HTTP check's expected answers in a row, or a
+	// metric check's passed measurements.
 	// +kubebuilder:validation:Minimum=0
 	// +optional
 	Successes int32 `json:"successes,omitempty"`
-	// lastProbeAt is when an HTTP check was last probed; the next probe is due a period later.
+	// failures counts an HTTP check's failed probes in a row, or a metric
+	// check's failed measurements.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	Failures int32 `json:"failures,omitempty"`
+	// inconclusive counts a metric check's inconclusive measurements.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	Inconclusive int32 `json:"inconclusive,omitempty"`
+	// lastProbeAt is when an HTTP check was last probed, or a metric check
+	// last measured; the next is due a period (interval) later.
 	// +optional
 	LastProbeAt *metav1.Time `json:"lastProbeAt,omitempty"`
+	// measurements are a metric check's latest measurements, oldest first;
+	// the counts above cover all of them.
+	// +kubebuilder:validation:MaxItems=10
+	// +optional
+	Measurements []Measurement `json:"measurements,omitempty"`
+}
+
+// MeasurementResult is the outcome of one measurement of a metric check.
+// +kubebuilder:validation:Enum=Passed;Failed;Inconclusive
+type MeasurementResult string
+
+// Measurement results.
+const (
+	MeasurementPassed       MeasurementResult = "Passed"
+	MeasurementFailed       MeasurementResult = "Failed"
+	MeasurementInconclusive MeasurementResult = "Inconclusive"
+)
+
+// Measurement is one query of a metric check and its judgement.
+type Measurement struct {
+	// at is when the measurement was taken.
+	At metav1.Time `json:"at"`
+	// result of the measurement.
+	Result MeasurementResult `json:"result"`
+	// value the query returned, as text: a number, or a list of numbers.
+	// +kubebuilder:validation:MaxLength=256
+	// +optional
+	Value string `json:"value,omitempty"`
+	// message says why a measurement failed or was inconclusive.
+	// +kubebuilder:validation:MaxLength=512
+	// +optional
+	Message string `json:"message,omitempty"`
 }
 
 // ScheduleStatus records when production is planned to change.

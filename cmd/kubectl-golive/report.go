@@ -305,6 +305,17 @@ func writeEnvironment(m *markdown, title, namespace string, env *golivev1alpha1.
 		rows = append(rows, []string{check.Name, string(check.Result), check.Message})
 	}
 	m.table([]string{"Check", "Result", "Message"}, rows)
+	for _, check := range env.Checks {
+		if len(check.Measurements) == 0 {
+			continue
+		}
+		m.printf("\nMeasurements of %s (the latest %d):\n\n", check.Name, len(check.Measurements))
+		var measurements [][]string
+		for _, measurement := range check.Measurements {
+			measurements = append(measurements, []string{timeText(&measurement.At), string(measurement.Result), measurement.Value, measurement.Message})
+		}
+		m.table([]string{"At", "Result", "Value", "Message"}, measurements)
+	}
 }
 
 func writeBackup(m *markdown, backup *golivev1alpha1.BackupStatus) {

@@ -117,6 +117,9 @@ func writeStatus(out io.Writer, in statusInput) error {
 		w.line("Checks", env)
 		for _, check := range checks {
 			w.item(checkText(check))
+			for _, m := range check.Measurements {
+				w.item("  " + measurementText(m))
+			}
 		}
 	}
 
@@ -211,11 +214,29 @@ func currentChecks(request *golivev1alpha1.UpdateRequest) ([]golivev1alpha1.Chec
 
 func checkText(check golivev1alpha1.CheckStatus) string {
 	text := fmt.Sprintf("%-12s %s", check.Name, check.Result)
+	if len(check.Measurements) > 0 {
+		// A metric check: its message counts the measurements.
+		text += ": " + check.Message
+		return text
+	}
 	if check.Successes > 0 {
 		text += fmt.Sprintf(" (%d in a row)", check.Successes)
 	}
 	if check.Message != "" {
 		text += ": " + check.Message
+	}
+	return text
+}
+
+// measurementText is one measurement of a metric check: when, the result,
+// the value and why.
+func measurementText(m golivev1alpha1.Measurement) string {
+	text := m.At.UTC().Format(time.RFC3339) + " " + string(m.Result)
+	if m.Value != "" {
+		text += " " + m.Value
+	}
+	if m.Message != "" {
+		text += ": " + m.Message
 	}
 	return text
 }

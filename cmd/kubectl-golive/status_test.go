@@ -27,6 +27,12 @@ func statusCases() map[string]statusInput {
 				Checks: []golivev1alpha1.CheckStatus{
 					{Name: "rollout", Result: golivev1alpha1.CheckPassed},
 					{Name: "health", Result: golivev1alpha1.CheckRunning, Successes: 2, Message: "HTTP 200 from http://billing-api.billing.svc:8080/healthz"},
+					{Name: "error-rate", Result: golivev1alpha1.CheckRunning, Successes: 1, Failures: 1, LastProbeAt: at("2026-11-23T09:56:30Z"),
+						Message: "1 passed, 1 failed (limit 1), 0 inconclusive (limit 3) of 5 measurements; last: failed with 0.02: successCondition result < 0.01 is false",
+						Measurements: []golivev1alpha1.Measurement{
+							{At: *at("2026-11-23T09:56:00Z"), Result: golivev1alpha1.MeasurementPassed, Value: "0.002"},
+							{At: *at("2026-11-23T09:56:30Z"), Result: golivev1alpha1.MeasurementFailed, Value: "0.02", Message: "successCondition result < 0.01 is false"},
+						}},
 				}}
 			r.Status.Backup = &golivev1alpha1.BackupStatus{CompletedAt: at("2026-11-23T09:51:00Z"), SavedSpecs: "billing-2-4-0-saved-specs"}
 		}).
@@ -144,6 +150,9 @@ Until:          2026-11-23T10:06:00Z (in 6m): production verification times out:
 Checks:         production, namespace billing
   rollout      Passed
   health       Running (2 in a row): HTTP 200 from http://billing-api.billing.svc:8080/healthz
+  error-rate   Running: 1 passed, 1 failed (limit 1), 0 inconclusive (limit 3) of 5 measurements; last: failed with 0.02: successCondition result < 0.01 is false
+    2026-11-23T09:56:00Z Passed 0.002
+    2026-11-23T09:56:30Z Failed 0.02: successCondition result < 0.01 is false
 Approvals:      3/3
   rnd-lead           1/1  bob@example.com at 2026-11-20T10:00:00Z
   operations-office  2/2  carol@example.com at 2026-11-20T10:30:00Z, dave@example.com at 2026-11-20T11:00:00Z

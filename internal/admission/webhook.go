@@ -422,6 +422,9 @@ func (v validator) validateCreate(ctx context.Context, request *golivev1alpha1.U
 	if err := checkNoCommand(request); err != nil {
 		return err
 	}
+	if err := checkMetrics(request); err != nil {
+		return err
+	}
 	if err := v.checkStaging(ctx, request); err != nil {
 		return err
 	}
@@ -478,6 +481,9 @@ func (v validator) validateUpdate(ctx context.Context, stored, request *golivev1
 		}
 	}
 	if specChanged {
+		if err := checkMetrics(request); err != nil {
+			return err
+		}
 		if err := v.checkPolicies(ctx, request); err != nil {
 			return err
 		}

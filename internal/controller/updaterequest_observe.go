@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -203,7 +204,8 @@ func (r *UpdateRequestReconciler) observeStagingRestore(ctx context.Context, req
 }
 
 // observeVerification records the rollout check, reads the verification Jobs,
-// probes the HTTP checks that are due and evaluates the whole.
+// probes the HTTP checks and measures the metric checks that are due, and
+// evaluates the whole.
 func (r *UpdateRequestReconciler) observeVerification(ctx context.Context, request *golivev1alpha1.UpdateRequest, env, namespace string,
 	spec golivev1alpha1.Verification, record *golivev1alpha1.EnvironmentStatus,
 	targets []lifecycle.TargetObservation, now time.Time) (lifecycle.VerificationObservation, error) {
@@ -227,6 +229,13 @@ func (r *UpdateRequestReconciler) observeVerification(ctx context.Context, reque
 	for i, result := range verify.ProbeAll(ctx, r.HTTPClient, due) {
 		checks = verify.SetCheck(checks, verify.NextHTTPState(verify.FindCheck(checks, due[i].Name), due[i], now, result))
 	}
+	// Measurements go into the status this reconcile patches, before any
+	// action they lead to: one lost to a crash is taken again, never counted twice.
+	queries := r.metricQueries(ctx, request, env, namespace, verify.MetricsDue(now, started, spec, checks))
+	for i, result := range verify.QueryAll(ctx, r.HTTPClient, queries) {
+		check := queries[i].Check
+		checks = verify.SetCheck(checks, verify.NextMetricState(verify.FindCheck(checks, check.Name), check, verify.Measure(check, now, result)))
+	}
 	outcome := verify.Evaluate(now, started, spec, checks)
 	observation := lifecycle.VerificationObservation{Message: outcome.Message, Checks: outcome.Checks, NextProbeAt: outcome.WakeAt}
 	observation.Planted = planted
@@ -235,6 +244,8 @@ func (r *UpdateRequestReconciler) observeVerification(ctx context.Context, reque
 		observation.State = lifecycle.VerificationPassed
 	case golivev1alpha1.CheckFailed:
 		observation.State = lifecycle.VerificationFailed
+	case golivev1alpha1.CheckInconclusive:
+		observation.State = lifecycle.VerificationInconclusive
 	default:
 		observation.State = lifecycle.VerificationRunning
 	}
@@ -300,4 +311,50 @@ func rolloutCheck(request *golivev1alpha1.UpdateRequest, targets []lifecycle.Tar
 		}
 	}
 	return check
+}
+
+// metricQueries renders the queries of the metric checks due in env and
+// reads the bearer tokens of their secretRefs. A query that cannot be sent
+// carries why, and its measurement is inconclusive.
+func (r *UpdateRequestReconciler) metricQueries(ctx context.Context, request *golivev1alpha1.UpdateRequest, env, namespace string,
+	due []golivev1alpha1.MetricCheck) []verify.MetricQuery {
+	targets := make([]string, len(request.Spec.Targets))
+	for i, target := range request.Spec.Targets {
+		targets[i] = target.Name
+	}
+	vars := verify.NewQueryVars(namespace, request.Name, env, targets)
+	queries := make([]verify.MetricQuery, len(due))
+	for i, check := range due {
+		queries[i].Check = check
+		query, err := verify.RenderQuery(check.Query, vars)
+		if err != nil {
+			queries[i].Error = err.Error()
+			continue
+		}
+		queries[i].Query = query
+		if ref := check.Prometheus.SecretRef; ref != nil {
+			queries[i].Token, queries[i].Error = r.bearerToken(ctx, request.Namespace, ref)
+		}
+	}
+	return queries
+}
+
+// bearerToken reads the key of ref, in namespace, with a direct get: golive
+// reads no other Secret of the namespace. It returns the token, or why there is none.
+func (r *UpdateRequestReconciler) bearerToken(ctx context.Context, namespace string, ref *golivev1alpha1.SecretKeySelector) (string, string) {
+	var secret corev1.Secret
+	err := r.LiveReader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: ref.Name}, &secret)
+	switch {
+	case apierrors.IsForbidden(err):
+		return "", fmt.Sprintf("golive may not read Secret %s/%s named by secretRef: grant its ServiceAccount get on it, as docs/verification.md shows", namespace, ref.Name)
+	case apierrors.IsNotFound(err):
+		return "", fmt.Sprintf("Secret %s/%s, named by secretRef, does not exist", namespace, ref.Name)
+	case err != nil:
+		return "", fmt.Sprintf("getting Secret %s/%s: %v", namespace, ref.Name, err)
+	}
+	token := strings.TrimSpace(string(secret.Data[ref.Key]))
+	if token == "" {
+		return "", fmt.Sprintf("Secret %s/%s has no key %q, or it is empty", namespace, ref.Name, ref.Key)
+	}
+	return token, ""
 }

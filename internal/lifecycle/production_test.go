@@ -64,6 +64,34 @@ func TestDecideProduction(t *testing.T) {
 			}},
 		},
 		{
+			name: "an inconclusive production verification stops for a person, naming the check, also past its timeout",
+			request: func(r *golivev1alpha1.UpdateRequest) {
+				inProduction(r, golivev1alpha1.PhaseVerifying, monday.Add(-2*time.Hour))
+			},
+			world: func(w *World) {
+				w.Production.Verification.State = VerificationInconclusive
+				w.Production.Verification.Message = "metric check error-rate is inconclusive (query up): 4 inconclusive (limit 3)"
+			},
+			want: want{phase: golivev1alpha1.PhaseVerifying, stalled: golivev1alpha1.ReasonVerificationInconclusive,
+				message: "production verification is inconclusive: metric check error-rate is inconclusive (query up)", check: func(t *testing.T, d Decision) {
+					if d.Action.Kind != NoAction || d.Status.Rollback != nil {
+						t.Errorf("action %v, rollback %+v: an inconclusive verification neither acts nor rolls back", d.Action, d.Status.Rollback)
+					}
+					wantEvent(t, d, true, golivev1alpha1.ReasonVerificationInconclusive)
+				}},
+		},
+		{
+			name: "an inconclusive production verification that a person aborted rolls back",
+			request: func(r *golivev1alpha1.UpdateRequest) {
+				inProduction(r, golivev1alpha1.PhaseVerifying, monday.Add(-2*time.Hour))
+			},
+			world: func(w *World) {
+				w.Production.Verification.State = VerificationInconclusive
+				w.Commands = []Command{{Action: ActionAbort, User: "alice", Comment: "Prometheus is down, roll back", At: monday}}
+			},
+			want: want{phase: golivev1alpha1.PhaseRollingBack, action: Action{Kind: RestoreTarget, Target: 1}},
+		},
+		{
 			name: "production verified without acceptance succeeds and keeps the backups for the retention",
 			request: func(r *golivev1alpha1.UpdateRequest) {
 				inProduction(r, golivev1alpha1.PhaseVerifying, monday.Add(-5*time.Minute))

@@ -114,6 +114,11 @@ func (d *decider) verify(env environment) (passed bool, failure string) {
 		return true, ""
 	case VerificationFailed:
 		return false, fmt.Sprintf("%s verification failed: %s", env.name, observation.Verification.Message)
+	case VerificationInconclusive:
+		// Neither passed nor failed: a person decides, and the timeout waits.
+		d.stall(golivev1alpha1.ReasonVerificationInconclusive, fmt.Sprintf("%s verification is inconclusive: %s; abort the request with %s",
+			env.name, observation.Verification.Message, golivev1alpha1.AnnotationAbort))
+		return false, ""
 	}
 	deadline := verificationDeadline(d.spec, &d.status, env.name)
 	if !d.now.Before(deadline) {

@@ -165,16 +165,20 @@ const (
 	VerificationRunning VerificationState = "Running"
 	VerificationPassed  VerificationState = "Passed"
 	VerificationFailed  VerificationState = "Failed"
+	// VerificationInconclusive: a metric check was inconclusive too often;
+	// the verification waits for a person, and its timeout no longer runs.
+	VerificationInconclusive VerificationState = "Inconclusive"
 )
 
-// VerificationObservation is the state of an environment's verification Jobs
-// and HTTP checks.
+// VerificationObservation is the state of an environment's verification Jobs,
+// HTTP checks and metric checks.
 type VerificationObservation struct {
 	State VerificationState
 	// Message names the failing check and why.
 	Message string
 	Checks  []golivev1alpha1.CheckStatus
-	// NextProbeAt is when an HTTP check is due again; zero when none is.
+	// NextProbeAt is when an HTTP check or a metric check is due again; zero
+	// when none is.
 	NextProbeAt time.Time
 	// Planted says, for each object at a name golive uses that is not
 	// golive's (a planted verification Job), what it is and why it is ignored.

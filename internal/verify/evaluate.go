@@ -15,7 +15,8 @@ const minimumRequeueAfter = time.Millisecond
 
 // Outcome is the state of a whole verification at one instant.
 type Outcome struct {
-	// Result is Running, Passed or Failed.
+	// Result is Running, Passed, Failed or Inconclusive: a metric check had
+	// too many inconclusive measurements, and only a person moves on.
 	Result v1alpha1.CheckResult
 	// Message says what passed, what failed and why, or what is awaited.
 	Message string
@@ -26,8 +27,9 @@ type Outcome struct {
 	// Deadline is when the verification times out.
 	Deadline time.Time
 	// WakeAt, while Running, is the next moment the verification can change
-	// without an event: the next HTTP probe or the deadline, whichever comes
-	// first. Jobs and rollouts report through watches.
+	// without an event: the next HTTP probe, the next measurement of a metric
+	// or the deadline, whichever comes first. Jobs and rollouts report
+	// through watches.
 	WakeAt time.Time
 	// RequeueAfter, while Running, is WakeAt less now, and never zero.
 	RequeueAfter time.Duration
@@ -35,18 +37,21 @@ type Outcome struct {
 
 // Evaluate tells where the verification described by spec stands at now,
 // given when it started and its checks as recorded. It fails when a check
-// failed, passes when every check passed (even when evaluated after the
-// deadline: results recorded count), fails when the timeout passed with a
-// check still open, and otherwise runs on.
+// failed, is Inconclusive when a metric check is (the timeout no longer runs:
+// a person decides), passes when every check passed (even when evaluated
+// after the deadline: results recorded count), fails when the timeout passed
+// with a check still open, and otherwise runs on.
 func Evaluate(now, startedAt time.Time, spec v1alpha1.Verification, checks []CheckState) Outcome {
 	timeout := timeoutOf(spec)
 	outcome := Outcome{Checks: canonicalChecks(spec, checks), Deadline: startedAt.Add(timeout)}
 
-	var failed, open []CheckState
+	var failed, inconclusive, open []CheckState
 	for _, check := range outcome.Checks {
 		switch check.Result {
 		case v1alpha1.CheckFailed:
 			failed = append(failed, check)
+		case v1alpha1.CheckInconclusive:
+			inconclusive = append(inconclusive, check)
 		case v1alpha1.CheckPassed:
 		default:
 			open = append(open, check)
@@ -57,6 +62,9 @@ func Evaluate(now, startedAt time.Time, spec v1alpha1.Verification, checks []Che
 	case len(failed) > 0:
 		outcome.Result = v1alpha1.CheckFailed
 		outcome.Message = describeChecks(failed, "failed")
+	case len(inconclusive) > 0:
+		outcome.Result = v1alpha1.CheckInconclusive
+		outcome.Message = describeInconclusive(spec, inconclusive)
 	case len(open) == 0:
 		outcome.Result = v1alpha1.CheckPassed
 		outcome.Message = "every check passed: " + checkNames(outcome.Checks)
@@ -76,6 +84,9 @@ func Evaluate(now, startedAt time.Time, spec v1alpha1.Verification, checks []Che
 		outcome.WakeAt = outcome.Deadline
 		for _, check := range duePending(now, startedAt, spec, outcome.Checks, false) {
 			outcome.WakeAt = earliest(outcome.WakeAt, nextProbeAt(FindCheck(outcome.Checks, check.Name), check, now))
+		}
+		for _, check := range dueMetrics(now, startedAt, spec, outcome.Checks, false) {
+			outcome.WakeAt = earliest(outcome.WakeAt, nextMeasurementAt(FindCheck(outcome.Checks, check.Name), check, now))
 		}
 		outcome.RequeueAfter = max(outcome.WakeAt.Sub(now), minimumRequeueAfter)
 	}
@@ -102,6 +113,52 @@ func JobsDue(now, startedAt time.Time, spec v1alpha1.Verification, checks []Chec
 // before the deadline.
 func ProbesDue(now, startedAt time.Time, spec v1alpha1.Verification, checks []CheckState) []v1alpha1.HTTPCheck {
 	return duePending(now, startedAt, spec, checks, true)
+}
+
+// MetricsDue are the metric checks to measure at now: those still running
+// whose interval since the last measurement has passed, once the rollout
+// passed and before the deadline.
+func MetricsDue(now, startedAt time.Time, spec v1alpha1.Verification, checks []CheckState) []v1alpha1.MetricCheck {
+	return dueMetrics(now, startedAt, spec, checks, true)
+}
+
+// dueMetrics lists the open metric checks once they may run; onlyDue keeps
+// those whose next measurement is at or before now. None is due while a
+// metric check is Inconclusive: the verification waits for a person.
+func dueMetrics(now, startedAt time.Time, spec v1alpha1.Verification, checks []CheckState, onlyDue bool) []v1alpha1.MetricCheck {
+	if !checksMayRun(now, startedAt, spec, checks) {
+		return nil
+	}
+	for _, check := range spec.Metrics {
+		if FindCheck(checks, check.Name).Result == v1alpha1.CheckInconclusive {
+			return nil
+		}
+	}
+	var due []v1alpha1.MetricCheck
+	for _, check := range spec.Metrics {
+		state := FindCheck(checks, check.Name)
+		if IsFinal(state) || (onlyDue && nextMeasurementAt(state, check, now).After(now)) {
+			continue
+		}
+		due = append(due, check)
+	}
+	return due
+}
+
+// describeInconclusive names each inconclusive check with its query and
+// what its last measurement saw.
+func describeInconclusive(spec v1alpha1.Verification, checks []CheckState) string {
+	descriptions := make([]string, len(checks))
+	for i, check := range checks {
+		query := ""
+		for _, metric := range spec.Metrics {
+			if metric.Name == check.Name {
+				query = metric.Query
+			}
+		}
+		descriptions[i] = fmt.Sprintf("metric check %s is inconclusive (query %s): %s", check.Name, query, check.Message)
+	}
+	return strings.Join(descriptions, "; ")
 }
 
 // duePending lists the open HTTP checks once they may run; onlyDue keeps
@@ -132,12 +189,15 @@ func checksMayRun(now, startedAt time.Time, spec v1alpha1.Verification, checks [
 // missing ones as Pending and drops those spec no longer has, so that the
 // same state always records the same status.
 func canonicalChecks(spec v1alpha1.Verification, checks []CheckState) []CheckState {
-	canonical := make([]CheckState, 0, 1+len(spec.Jobs)+len(spec.HTTP))
+	canonical := make([]CheckState, 0, 1+len(spec.Jobs)+len(spec.HTTP)+len(spec.Metrics))
 	canonical = append(canonical, FindCheck(checks, v1alpha1.RolloutCheckName))
 	for _, job := range spec.Jobs {
 		canonical = append(canonical, FindCheck(checks, job.Name))
 	}
 	for _, check := range spec.HTTP {
+		canonical = append(canonical, FindCheck(checks, check.Name))
+	}
+	for _, check := range spec.Metrics {
 		canonical = append(canonical, FindCheck(checks, check.Name))
 	}
 	return canonical

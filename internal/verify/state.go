@@ -57,9 +57,10 @@ func SetCheck(checks []CheckState, state CheckState) []CheckState {
 // NextHTTPState records one probe of check, made at probedAt, on top of its
 // previous state. An expected status counts one more success in a row and
 // passes the check at successThreshold; any other answer, or none, resets the
-// count and leaves the check Running, as only the verification's timeout
-// fails an HTTP check. The exception is a URL that cannot be requested at all
-// (ProbeResult.Permanent), which fails at once. A final state stays as it is.
+// count and counts one more failure in a row, which fails the check at its
+// failureThreshold; without one, only the verification's timeout fails an
+// HTTP check. A URL that cannot be requested at all (ProbeResult.Permanent)
+// fails at once. A final state stays as it is.
 func NextHTTPState(prev CheckState, check v1alpha1.HTTPCheck, probedAt time.Time, result ProbeResult) CheckState {
 	if IsFinal(prev) {
 		return prev
@@ -80,8 +81,10 @@ func NextHTTPState(prev CheckState, check v1alpha1.HTTPCheck, probedAt time.Time
 		return next
 	case result.Error != "":
 		answer = "no answer: " + result.Error
+		next.Failures = prev.Failures + 1
 	case !slices.Contains(expectStatusOf(check), int32(result.StatusCode)):
 		answer = fmt.Sprintf("answered %d, expected %s", result.StatusCode, describeStatuses(expectStatusOf(check)))
+		next.Failures = prev.Failures + 1
 	default:
 		answer = fmt.Sprintf("answered %d", result.StatusCode)
 		next.Successes = prev.Successes + 1
@@ -90,6 +93,12 @@ func NextHTTPState(prev CheckState, check v1alpha1.HTTPCheck, probedAt time.Time
 		}
 	}
 	next.Message = fmt.Sprintf("%s (%d/%d successes in a row)", answer, next.Successes, threshold)
+	if check.FailureThreshold > 0 && next.Failures > 0 {
+		next.Message = fmt.Sprintf("%s (%d/%d failures in a row)", answer, next.Failures, check.FailureThreshold)
+		if next.Failures >= check.FailureThreshold {
+			next.Result = v1alpha1.CheckFailed
+		}
+	}
 	return next
 }
 

@@ -81,13 +81,13 @@ func TestNextHTTPState(t *testing.T) {
 			name:  "an unexpected status resets the count and keeps the check running",
 			prev:  CheckState{Name: "health", Result: v1alpha1.CheckRunning, Successes: 2, LastProbeAt: at(0)},
 			check: makeHTTPCheck(), probedAt: t0.Add(10 * time.Second), result: ProbeResult{StatusCode: 500},
-			want: CheckState{Name: "health", Result: v1alpha1.CheckRunning, Successes: 0, LastProbeAt: at(10 * time.Second),
+			want: CheckState{Name: "health", Result: v1alpha1.CheckRunning, Failures: 1, Successes: 0, LastProbeAt: at(10 * time.Second),
 				Message: "answered 500, expected 200 (0/3 successes in a row)"},
 		},
 		{
 			name: "a status outside a list of several",
 			prev: pending, check: makeHTTPCheck(withExpectStatus(200, 204)), probedAt: t0, result: ProbeResult{StatusCode: 302},
-			want: CheckState{Name: "health", Result: v1alpha1.CheckRunning, LastProbeAt: at(0),
+			want: CheckState{Name: "health", Result: v1alpha1.CheckRunning, Failures: 1, LastProbeAt: at(0),
 				Message: "answered 302, expected one of 200, 204 (0/3 successes in a row)"},
 		},
 		{
@@ -99,7 +99,7 @@ func TestNextHTTPState(t *testing.T) {
 		{
 			name: "an unset list expects 200",
 			prev: pending, check: makeHTTPCheck(withExpectStatus()), probedAt: t0, result: ProbeResult{StatusCode: 201},
-			want: CheckState{Name: "health", Result: v1alpha1.CheckRunning, LastProbeAt: at(0),
+			want: CheckState{Name: "health", Result: v1alpha1.CheckRunning, Failures: 1, LastProbeAt: at(0),
 				Message: "answered 201, expected 200 (0/3 successes in a row)"},
 		},
 		{
@@ -107,7 +107,7 @@ func TestNextHTTPState(t *testing.T) {
 			prev:  CheckState{Name: "health", Result: v1alpha1.CheckRunning, Successes: 1, LastProbeAt: at(0)},
 			check: makeHTTPCheck(), probedAt: t0.Add(10 * time.Second),
 			result: ProbeResult{Error: "unreachable"},
-			want: CheckState{Name: "health", Result: v1alpha1.CheckRunning, LastProbeAt: at(10 * time.Second),
+			want: CheckState{Name: "health", Result: v1alpha1.CheckRunning, Failures: 1, LastProbeAt: at(10 * time.Second),
 				Message: "no answer: unreachable (0/3 successes in a row)"},
 		},
 		{
@@ -148,6 +148,40 @@ func TestNextHTTPState(t *testing.T) {
 
 // A check that answers with a flapping endpoint passes only after enough
 // successes in a row, however many it had before a failure.
+func TestNextHTTPStateFailureThreshold(t *testing.T) {
+	check := makeHTTPCheck(func(check *v1alpha1.HTTPCheck) { check.FailureThreshold = 3 })
+	tests := []struct {
+		name        string
+		statuses    []int
+		wantResult  v1alpha1.CheckResult
+		wantMessage string
+	}{
+		{name: "three failures in a row fail the check at once", statuses: []int{500, 500, 500},
+			wantResult: v1alpha1.CheckFailed, wantMessage: "answered 500, expected 200 (3/3 failures in a row)"},
+		{name: "no answer counts as a failure", statuses: []int{500, 0, 500},
+			wantResult: v1alpha1.CheckFailed, wantMessage: "answered 500, expected 200 (3/3 failures in a row)"},
+		{name: "a success between failures starts the count again", statuses: []int{500, 500, 200, 500, 500},
+			wantResult: v1alpha1.CheckRunning, wantMessage: "answered 500, expected 200 (2/3 failures in a row)"},
+		{name: "successes still pass the check", statuses: []int{500, 200, 200, 200},
+			wantResult: v1alpha1.CheckPassed, wantMessage: "answered 200 (3/3 successes in a row)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			state := FindCheck(nil, check.Name)
+			for i, status := range tt.statuses {
+				result := ProbeResult{StatusCode: status}
+				if status == 0 {
+					result = ProbeResult{Error: "unreachable"}
+				}
+				state = NextHTTPState(state, check, t0.Add(time.Duration(i)*check.Period.Duration), result)
+			}
+			if state.Result != tt.wantResult || state.Message != tt.wantMessage {
+				t.Errorf("after %v: %s %q, want %s %q", tt.statuses, state.Result, state.Message, tt.wantResult, tt.wantMessage)
+			}
+		})
+	}
+}
+
 func TestNextHTTPStateSequence(t *testing.T) {
 	check := makeHTTPCheck()
 	statuses := []int{200, 200, 503, 200, 200, 200}
