@@ -232,6 +232,8 @@ func TestApprovalThroughTheConsoleIsSignedForThePerson(t *testing.T) {
 	}
 
 	// No token ever reached a browser: the sessions hold them.
+	c.console.store.mu.Lock()
+	defer c.console.store.mu.Unlock()
 	for _, sess := range c.console.store.sessions {
 		secrets := []string{sess.RawIDToken, sess.Token.AccessToken, sess.Token.RefreshToken}
 		if bobsBrowser.sawAny(secrets...) || alicesBrowser.sawAny(secrets...) {
@@ -251,9 +253,11 @@ func TestAPICallsCarryThePersonsTokenOnly(t *testing.T) {
 		t.Error("The console made an API call without a person")
 	}
 	var token string
+	c.console.store.mu.Lock()
 	for _, sess := range c.console.store.sessions {
 		token = sess.RawIDToken
 	}
+	c.console.store.mu.Unlock()
 	config := rest.AnonymousClientConfig(c.env.Config)
 	config.BearerToken = token
 	direct, err := client.New(config, client.Options{Scheme: c.env.Scheme})
