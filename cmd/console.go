@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,8 +39,10 @@ func runConsole(args []string) error {
 		usernameClaim, usernamePrefix, groupsClaim, groupsPrefix          string
 		sessionLifetime                                                   time.Duration
 	)
-	flags.StringVar(&bind, "bind-address", defaultConsoleAddress(),
-		"Address to serve on: the pod's address ($POD_IP) in a pod, 127.0.0.1 otherwise; never all interfaces unless given.")
+	var port int
+	flags.StringVar(&bind, "bind-address", defaultConsoleHost(),
+		"Host to serve on: the pod's address ($POD_IP) in a pod, 127.0.0.1 otherwise; never all interfaces unless given.")
+	flags.IntVar(&port, "port", 8080, "Port to serve on.")
 	flags.StringVar(&issuer, "issuer", "", "OIDC issuer URL; the API server must trust it too, unless --impersonate.")
 	flags.StringVar(&clientID, "client-id", "golive-console", "OIDC client ID.")
 	flags.StringVar(&secretFile, "client-secret-file", "", "File holding the OIDC client secret (or set "+consoleSecretEnv+").")
@@ -98,7 +101,7 @@ func runConsole(args []string) error {
 		return err
 	}
 	httpServer := &http.Server{
-		Addr: bind, Handler: server.Handler(),
+		Addr: net.JoinHostPort(bind, strconv.Itoa(port)), Handler: server.Handler(),
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
 		MaxHeaderBytes: 64 << 10,
 	}
@@ -108,7 +111,7 @@ func runConsole(args []string) error {
 		defer cancel()
 		_ = httpServer.Shutdown(shutdown)
 	}()
-	logger.Info("Serving the console", "address", bind, "issuer", issuer, "impersonate", impersonate)
+	logger.Info("Serving the console", "address", httpServer.Addr, "issuer", issuer, "impersonate", impersonate)
 	if tlsCert != "" {
 		httpServer.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 		err = httpServer.ListenAndServeTLS(tlsCert, tlsKey)
@@ -129,12 +132,12 @@ func consoleScheme() *runtime.Scheme {
 	return scheme
 }
 
-// defaultConsoleAddress is the pod's address in a pod, loopback elsewhere.
-func defaultConsoleAddress() string {
+// defaultConsoleHost is the pod's address in a pod, loopback elsewhere.
+func defaultConsoleHost() string {
 	if ip := os.Getenv("POD_IP"); ip != "" {
-		return net.JoinHostPort(ip, "8080")
+		return ip
 	}
-	return "127.0.0.1:8080"
+	return "127.0.0.1"
 }
 
 // issuerHTTPClient trusts caFile besides the system roots; nil without one.
