@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -19,6 +20,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	ctrladmission "sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
@@ -26,7 +28,6 @@ import (
 	"github.com/golive-dev/golive/internal/ledger"
 	"github.com/golive-dev/golive/internal/testenv"
 	"github.com/golive-dev/golive/internal/testenv/oidcissuer"
-	"github.com/golive-dev/golive/internal/testfixtures"
 )
 
 const (
@@ -52,6 +53,7 @@ func startConsoleCluster(t *testing.T, users ...string) *consoleCluster {
 		t.Fatal("KUBEBUILDER_ASSETS is not set: run `make test`, or `make controlplane` and export KUBEBUILDER_ASSETS")
 	}
 	ctx := t.Context()
+	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
 	consoleServer := httptest.NewUnstartedServer(nil)
 	consoleURL := "https://" + consoleServer.Listener.Addr().String()
 	issuer := oidcissuer.Start(t, testClientID, testSecret, []string{consoleURL + "/callback"}, users...)
@@ -160,27 +162,7 @@ func TestApprovalThroughTheConsoleIsSignedForThePerson(t *testing.T) {
 	c.env.BindClusterRole(t, c.namespace, "golive-approver-rnd-lead", alice, bob)
 	c.env.WaitForAccess(t, bob, authorizationv1.ResourceAttributes{Namespace: c.namespace, Verb: "approve",
 		Group: "golive.dev", Resource: "approvalroles", Name: "rnd-lead"})
-	if err := c.env.Client.Create(ctx, testfixtures.MakeGoLiveWindow(c.namespace, "evening").AlwaysOpen().Obj()); err != nil {
-		t.Fatal(err)
-	}
-	asAlice, err := c.env.ClientAs(alice)
-	if err != nil {
-		t.Fatal(err)
-	}
-	request := testfixtures.MakeUpdateRequest(c.namespace, "billing-2-4-0").Release("2.4.0").
-		Target(golivev1alpha1.TargetDeployment, "billing-api", map[string]string{"api": "registry.example.com/billing-api:2.4.0"}).
-		Staging(c.namespace+"-grey").Approval("rnd-lead", 1).Approval("operations-office", 1).Window("evening").Obj()
-	if err := asAlice.Create(ctx, request); err != nil {
-		t.Fatalf("alice creating her request: %v", err)
-	}
-	// The controller's part: staging verified for the current spec, approvals taken.
-	request.Status.Phase = golivev1alpha1.PhaseAwaitingApproval
-	request.Status.SpecHash = ledger.SpecHash(&request.Spec)
-	request.Status.Conditions = []metav1.Condition{{Type: golivev1alpha1.ConditionStagingVerified, Status: metav1.ConditionTrue,
-		Reason: golivev1alpha1.ReasonSucceeded, LastTransitionTime: metav1.Now()}}
-	if err := c.env.Client.Status().Update(ctx, request); err != nil {
-		t.Fatalf("Setting the request's phase: %v", err)
-	}
+	request := c.createAlicesRequest(t, ctx)
 	requestURL := c.consoleURL + "/requests/" + c.namespace + "/" + request.Name
 
 	bobsBrowser := newBrowser(t, c.issuer.CertPool())
@@ -270,5 +252,18 @@ func TestAPICallsCarryThePersonsTokenOnly(t *testing.T) {
 	}
 	if review.Status.UserInfo.Username != "bob" {
 		t.Errorf("The API server knows the ID token as %q, want bob", review.Status.UserInfo.Username)
+	}
+}
+
+// setAwaitingApproval records in request's status what the controller would:
+// staging verified for the current spec, approvals taken.
+func setAwaitingApproval(t *testing.T, env *testenv.Env, request *golivev1alpha1.UpdateRequest) {
+	t.Helper()
+	request.Status.Phase = golivev1alpha1.PhaseAwaitingApproval
+	request.Status.SpecHash = ledger.SpecHash(&request.Spec)
+	request.Status.Conditions = []metav1.Condition{{Type: golivev1alpha1.ConditionStagingVerified, Status: metav1.ConditionTrue,
+		Reason: golivev1alpha1.ReasonSucceeded, LastTransitionTime: metav1.Now()}}
+	if err := env.Client.Status().Update(t.Context(), request); err != nil {
+		t.Fatalf("Setting the request's phase: %v", err)
 	}
 }
