@@ -194,11 +194,16 @@ func TestBrowserApprovalInChromium(t *testing.T) {
 			`<input name="comment" value="forged"><button id="forge" type="submit">win a prize</button></form>`))
 	}))
 	defer evil.Close()
-	do(t, bobsTab, "Posting the cross-site form",
-		chromedp.Navigate(evil.URL),
-		chromedp.Click(chromedp.ID("forge")),
-		chromedp.WaitReady(chromedp.CSS("body")),
-	)
+	do(t, bobsTab, "Opening the other site", chromedp.Navigate(evil.URL), chromedp.WaitVisible(chromedp.ID("forge")))
+	postCtx, cancel := context.WithTimeout(bobsTab, stepTimeout)
+	defer cancel()
+	response, err := chromedp.RunResponse(postCtx, chromedp.Click(chromedp.ID("forge")))
+	if err != nil {
+		t.Fatalf("Posting the cross-site form: %v", err)
+	}
+	if response.Status != http.StatusForbidden {
+		t.Errorf("The cross-site form got %d, want 403", response.Status)
+	}
 	answer := textOf(t, bobsTab, "body")
 	if err := c.env.Client.Get(ctx, client.ObjectKeyFromObject(request), &stored); err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/clock"
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -48,6 +49,12 @@ type consoleCluster struct {
 // startConsoleCluster starts the provider (people: users), an API server
 // trusting it (--authentication-config), golive's webhooks and the console.
 func startConsoleCluster(t *testing.T, users ...string) *consoleCluster {
+	t.Helper()
+	return startConsoleClusterWithClock(t, clock.RealClock{}, users...)
+}
+
+// startConsoleClusterWithClock is startConsoleCluster with the console's clock.
+func startConsoleClusterWithClock(t *testing.T, consoleClock clock.PassiveClock, users ...string) *consoleCluster {
 	t.Helper()
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		t.Fatal("KUBEBUILDER_ASSETS is not set: run `make test`, or `make controlplane` and export KUBEBUILDER_ASSETS")
@@ -96,7 +103,7 @@ func startConsoleCluster(t *testing.T, users ...string) *consoleCluster {
 		Issuer: issuer.URL, ClientID: testClientID, ClientSecret: testSecret, RedirectURL: consoleURL + "/callback",
 		Scopes: []string{"profile", "offline_access"}, IssuerHTTPClient: issuer.Client,
 		API: env.Config, Scheme: env.Scheme,
-		LoginRate: 1000, LoginBurst: 1000, Namespaces: []string{c.namespace},
+		LoginRate: 1000, LoginBurst: 1000, Namespaces: []string{c.namespace}, Clock: consoleClock,
 	})
 	if err != nil {
 		t.Fatalf("Starting the console: %v", err)
@@ -265,5 +272,56 @@ func setAwaitingApproval(t *testing.T, env *testenv.Env, request *golivev1alpha1
 		Reason: golivev1alpha1.ReasonSucceeded, LastTransitionTime: metav1.Now()}}
 	if err := env.Client.Status().Update(t.Context(), request); err != nil {
 		t.Fatalf("Setting the request's phase: %v", err)
+	}
+}
+
+// TestSessionRefreshesTheIDTokenAndEnds checks that an ID token about to
+// expire is refreshed with the refresh token from the real provider (the API
+// server accepts the new one), and that a session past its lifetime sends
+// the person to the login.
+func TestSessionRefreshesTheIDTokenAndEnds(t *testing.T) {
+	// The console's clock stands still until the test moves it.
+	clock := clocktesting.NewFakePassiveClock(time.Now())
+	c := startConsoleClusterWithClock(t, clock, "bob")
+	b := newBrowser(t, c.issuer.CertPool())
+	c.waitForIssuerTrust(t, b, "bob")
+	session := func() session {
+		c.console.store.mu.Lock()
+		defer c.console.store.mu.Unlock()
+		for _, sess := range c.console.store.sessions {
+			return *sess
+		}
+		t.Fatal("The console holds no session")
+		return session{}
+	}
+	before := session()
+	if before.Token.RefreshToken == "" {
+		t.Fatal("The provider gave no refresh token (offline_access)")
+	}
+	// The console's clock reaches the last minute of the ID token.
+	clock.SetTime(before.IDTokenExpiry.Add(-30 * time.Second))
+	waiting := b.get(c.consoleURL + "/")
+	if waiting.Status != http.StatusOK || !strings.Contains(waiting.Body, `id="user">bob<`) {
+		t.Fatalf("After the refresh the waiting page is %d:\n%s", waiting.Status, waiting.Body)
+	}
+	after := session()
+	if after.RawIDToken == before.RawIDToken || !after.IDTokenExpiry.After(before.IDTokenExpiry.Add(-time.Minute)) {
+		t.Errorf("The ID token was not refreshed: expiry %v, before %v", after.IDTokenExpiry, before.IDTokenExpiry)
+	}
+	if b.sawAny(after.RawIDToken, after.Token.RefreshToken) {
+		t.Error("A refreshed token reached the browser")
+	}
+
+	// Past the session's lifetime the person logs in again.
+	clock.SetTime(after.Expires.Add(time.Second))
+	noRedirects := *b.client
+	noRedirects.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := noRedirects.Get(c.consoleURL + "/windows")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if location := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || !strings.HasPrefix(location, "/login?next=") {
+		t.Errorf("An ended session got %d to %q, want the login", resp.StatusCode, location)
 	}
 }

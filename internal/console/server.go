@@ -140,13 +140,12 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{
+	s := &Server{
 		opts: opts,
 		oauth: oauth2.Config{
 			ClientID: opts.ClientID, ClientSecret: opts.ClientSecret, RedirectURL: opts.RedirectURL,
 			Endpoint: provider.Endpoint(), Scopes: append([]string{oidc.ScopeOpenID}, opts.Scopes...),
 		},
-		verifier:  provider.VerifierContext(issuerCtx(ctx), &oidc.Config{ClientID: opts.ClientID, Now: opts.Clock.Now}),
 		issuerCtx: issuerCtx,
 		client:    personClient,
 		store:     newStore(opts.MaxSessions),
@@ -154,7 +153,9 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		clock:     opts.Clock,
 		log:       opts.Logger,
 		limiters:  map[string]*rate.Limiter{},
-	}, nil
+	}
+	s.verifier = provider.VerifierContext(issuerCtx(ctx), &oidc.Config{ClientID: opts.ClientID, Now: func() time.Time { return s.clock.Now() }})
+	return s, nil
 }
 
 // Handler is the console's HTTP handler: every route behind the security
