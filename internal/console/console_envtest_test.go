@@ -17,7 +17,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
-	"k8s.io/utils/clock"
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -50,11 +49,11 @@ type consoleCluster struct {
 // trusting it (--authentication-config), golive's webhooks and the console.
 func startConsoleCluster(t *testing.T, users ...string) *consoleCluster {
 	t.Helper()
-	return startConsoleClusterWithClock(t, clock.RealClock{}, users...)
+	return startConsoleClusterWith(t, func(*Options) {}, users...)
 }
 
-// startConsoleClusterWithClock is startConsoleCluster with the console's clock.
-func startConsoleClusterWithClock(t *testing.T, consoleClock clock.PassiveClock, users ...string) *consoleCluster {
+// startConsoleClusterWith is startConsoleCluster with changed console options.
+func startConsoleClusterWith(t *testing.T, change func(*Options), users ...string) *consoleCluster {
 	t.Helper()
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		t.Fatal("KUBEBUILDER_ASSETS is not set: run `make test`, or `make controlplane` and export KUBEBUILDER_ASSETS")
@@ -99,12 +98,14 @@ func startConsoleClusterWithClock(t *testing.T, consoleClock clock.PassiveClock,
 
 	c := &consoleCluster{env: env, issuer: issuer, consoleURL: consoleURL}
 	c.setUpNamespace(t, users)
-	console, err := New(startCtx, Options{
+	opts := Options{
 		Issuer: issuer.URL, ClientID: testClientID, ClientSecret: testSecret, RedirectURL: consoleURL + "/callback",
 		Scopes: []string{"profile", "offline_access"}, IssuerHTTPClient: issuer.Client,
 		API: env.Config, Scheme: env.Scheme,
-		LoginRate: 1000, LoginBurst: 1000, Namespaces: []string{c.namespace}, Clock: consoleClock,
-	})
+		LoginRate: 1000, LoginBurst: 1000, Namespaces: []string{c.namespace},
+	}
+	change(&opts)
+	console, err := New(startCtx, opts)
 	if err != nil {
 		t.Fatalf("Starting the console: %v", err)
 	}
@@ -163,8 +164,18 @@ func (c *consoleCluster) waitForIssuerTrust(t *testing.T, b *browser, user strin
 }
 
 func TestApprovalThroughTheConsoleIsSignedForThePerson(t *testing.T) {
+	testApprovalThroughTheConsole(t, startConsoleCluster(t, "alice", "bob"))
+}
+
+// In the impersonation fallback the console's own credentials (here the
+// test's administrator) impersonate the verified person: the ledger still
+// names bob, and alice is still refused.
+func TestApprovalThroughTheImpersonationFallbackIsSignedForThePerson(t *testing.T) {
+	testApprovalThroughTheConsole(t, startConsoleClusterWith(t, func(o *Options) { o.Impersonate = true }, "alice", "bob"))
+}
+
+func testApprovalThroughTheConsole(t *testing.T, c *consoleCluster) {
 	const alice, bob = "alice", "bob"
-	c := startConsoleCluster(t, alice, bob)
 	ctx := t.Context()
 	c.env.BindClusterRole(t, c.namespace, "golive-approver-rnd-lead", alice, bob)
 	c.env.WaitForAccess(t, bob, authorizationv1.ResourceAttributes{Namespace: c.namespace, Verb: "approve",
@@ -282,7 +293,7 @@ func setAwaitingApproval(t *testing.T, env *testenv.Env, request *golivev1alpha1
 func TestSessionRefreshesTheIDTokenAndEnds(t *testing.T) {
 	// The console's clock stands still until the test moves it.
 	clock := clocktesting.NewFakePassiveClock(time.Now())
-	c := startConsoleClusterWithClock(t, clock, "bob")
+	c := startConsoleClusterWith(t, func(o *Options) { o.Clock = clock }, "bob")
 	b := newBrowser(t, c.issuer.CertPool())
 	c.waitForIssuerTrust(t, b, "bob")
 	session := func() session {
