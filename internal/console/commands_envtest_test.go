@@ -2,6 +2,7 @@ package console
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,5 +93,27 @@ func TestButtonsFollowThePhaseAndThePersonsRights(t *testing.T) {
 				t.Errorf("Buttons (-want +got):\n%s", diff)
 			}
 		})
+	}
+
+	// What waits for them: bob's approval, erin's acceptance; nothing for alice.
+	for person, want := range map[string][]string{
+		bob:  {"release-0 approveAs rnd-lead"},
+		erin: {"release-2 acceptAs business-owner"},
+	} {
+		personCtx := withIdentity(ctx, people[person])
+		access := newAccessReviews(c.console.client)
+		var got []string
+		for _, phase := range phases {
+			asks, err := asksOf(personCtx, access, requests[phase], nil, person)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range asks {
+				got = append(got, a.Name+" "+a.What+" "+strings.Join(a.Roles, ","))
+			}
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("What waits for %s (-want +got):\n%s", person, diff)
+		}
 	}
 }
