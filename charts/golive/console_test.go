@@ -76,6 +76,12 @@ func TestConsoleDeploymentIsHardenedAndApart(t *testing.T) {
 	if backend := ingress.Spec.Rules[0].HTTP.Paths[0].Backend.Service; backend == nil || backend.Name != service.Name {
 		t.Errorf("the Ingress does not lead to the console's Service: %+v", ingress.Spec.Rules)
 	}
+	// Its NetworkPolicy admits only its HTTP port, to its own pods.
+	policy := named[networkingv1.NetworkPolicy](t, in, "NetworkPolicy", "golive-console")
+	if !selects(policy.Spec.PodSelector.MatchLabels, podLabels) || len(policy.Spec.Ingress) != 1 ||
+		len(policy.Spec.Ingress[0].Ports) != 1 || policy.Spec.Ingress[0].Ports[0].Port.String() != "http" {
+		t.Errorf("the console's NetworkPolicy does not admit just its HTTP port: %+v", policy.Spec)
+	}
 	// No rights of its own: nothing binds its ServiceAccount.
 	for _, kind := range []string{"RoleBinding", "ClusterRoleBinding"} {
 		for _, binding := range in.ofKind(kind) {
