@@ -225,3 +225,31 @@ func TestFormatTimeShowsTheViewersZoneAndUTC(t *testing.T) {
 		t.Errorf("formatTime of no time = %q, want -", got)
 	}
 }
+
+func TestLogoutNeedsTheCSRFTokenAndEndsTheSession(t *testing.T) {
+	s := newTestServer(t, Options{})
+	cookie, sess := withSession(s)
+	logout := func(token string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/logout", strings.NewReader(url.Values{"csrf": {token}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(cookie)
+		return serve(s, req)
+	}
+	if resp := logout("forged"); resp.Code != http.StatusForbidden {
+		t.Errorf("A logout with a forged CSRF token got %d, want 403", resp.Code)
+	}
+	if s.store.session(cookie.Value, time.Now()) == nil {
+		t.Fatal("A forged logout ended the session")
+	}
+	resp := logout(sess.CSRF)
+	if resp.Code != http.StatusSeeOther || resp.Header().Get("Location") != "/logged-out" {
+		t.Errorf("The logout got %d to %q, want 303 to /logged-out", resp.Code, resp.Header().Get("Location"))
+	}
+	if s.store.session(cookie.Value, time.Now()) != nil {
+		t.Error("The session outlived the logout")
+	}
+	cleared := resp.Result().Cookies()
+	if len(cleared) != 1 || cleared[0].Name != sessionCookie || cleared[0].MaxAge >= 0 {
+		t.Errorf("The logout did not clear the session cookie: %+v", cleared)
+	}
+}
