@@ -138,8 +138,15 @@ controlplane: ## Build kube-apiserver, controller-manager, scheduler, etcd, kwok
 csi: ## Build the CSI snapshot sidecars (snapshot-controller, csi-snapshotter, csi-provisioner) from source (cached).
 	hack/build-csi.sh
 
+.PHONY: chromium
+chromium: ## Install Debian's chromium (and CJK fonts, for the screenshots) for the console's browser test, when missing.
+	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q . ; } || { \
+		echo "chromium or a Chinese font is missing: installing the Debian packages chromium and fonts-noto-cjk with apt-get (the console's browser test drives it)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update && $$SUDO apt-get install -y chromium fonts-noto-cjk; }
+
 .PHONY: test
-test: controlplane csi prometheus vet chart-test image ## Run every test: unit and envtest (real kube-apiserver + etcd), the chart's, the image and release, then end to end (kwok cluster).
+test: controlplane csi prometheus vet chart-test image chromium ## Run every test: unit and envtest (real kube-apiserver + etcd), the chart's, the image and release, then end to end (kwok cluster).
 	@# `image` first: a cold cross-compile of the manager can outlast go test's
 	@# 10-minute timeout; afterwards hack/release's test rebuilds from the cache.
 	KUBEBUILDER_ASSETS=$(CONTROLPLANE_DIR) go test -count=1 $$(go list ./... | grep -v -e '/test/' -e '/charts/')

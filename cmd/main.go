@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"flag"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -69,6 +70,14 @@ var (
 const accessReviewTTL = 10 * time.Second
 
 func main() {
+	// `golive console` runs the approver console instead of the manager.
+	if len(os.Args) > 1 && os.Args[1] == "console" {
+		if err := runConsole(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "golive console:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	var (
 		metricsAddr             string
 		metricsSecure           bool

@@ -75,8 +75,9 @@ type Env struct {
 type Option func(*options)
 
 type options struct {
-	webhooks     bool
-	snapshotCRDs bool
+	webhooks      bool
+	snapshotCRDs  bool
+	apiServerArgs map[string]string
 }
 
 // WithWebhooks also installs golive's admission webhooks from
@@ -92,6 +93,17 @@ func WithWebhooks() Option {
 // client module that go.mod requires, read from the module cache.
 func WithSnapshotCRDs() Option {
 	return func(o *options) { o.snapshotCRDs = true }
+}
+
+// WithAPIServerArg sets a flag of the kube-apiserver, such as
+// authentication-config for a test that logs people in through an OIDC issuer.
+func WithAPIServerArg(name, value string) Option {
+	return func(o *options) {
+		if o.apiServerArgs == nil {
+			o.apiServerArgs = map[string]string{}
+		}
+		o.apiServerArgs[name] = value
+	}
 }
 
 // snapshotClientModule is the module whose config/crd holds the VolumeSnapshot CRDs.
@@ -165,6 +177,9 @@ func Start(ctx context.Context, opts ...Option) (*Env, error) {
 		Scheme:                scheme,
 	}
 	env := &Env{Scheme: scheme, environment: environment}
+	for name, value := range o.apiServerArgs {
+		environment.ControlPlane.GetAPIServer().Configure().Set(name, value)
+	}
 	if o.webhooks {
 		// The webhooks' address must be known before the API server starts:
 		// its admission configuration names the client certificate for it.

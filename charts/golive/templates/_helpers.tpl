@@ -156,3 +156,25 @@ sees none). Sorted and without duplicates, so that renderings compare.
 {{- end }}
 {{- $names | uniq | sortAlpha | toJson }}
 {{- end }}
+
+{{/* The console's Deployment, Service, Ingress and ServiceAccount. */}}
+{{- define "golive.consoleName" -}}
+{{- printf "%s-console" (include "golive.fullname" .) }}
+{{- end }}
+
+{{/* The console's Pods: apart from the manager's, whose selector must not match them. */}}
+{{- define "golive.consoleSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "golive.name" . }}-console
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "golive.consoleLabels" -}}
+helm.sh/chart: {{ include "golive.chart" . }}
+{{ include "golive.consoleSelectorLabels" . }}
+{{- if .Chart.AppVersion }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+{{- end }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: golive
+app.kubernetes.io/component: console
+{{- end }}
