@@ -98,3 +98,35 @@ func TestReportShowsTheReleaseContent(t *testing.T) {
 		}
 	}
 }
+
+// A report of a request that has not ended compares the configuration with
+// what production runs now, as status does, a Secret by its keys only.
+func TestReportShowsTheConfigDiff(t *testing.T) {
+	current := []productionConfig{
+		{Object: "billing-config", Data: map[string]string{"LOG_LEVEL": "debug", "SCHEMA": "42"}},
+		{Object: "billing-credentials", Keys: []string{"password", "legacy"}},
+	}
+	var out bytes.Buffer
+	if err := writeReportAgainst(&out, contentRequest(), utc("2026-12-04T08:00:00Z"), current); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for _, want := range []string{
+		"What the release changes against what production runs now (a Secret by its keys only):",
+		"- ConfigMap billing-config → billing-config-0123456789, against billing-config in production",
+		`  - \~ LOG\_LEVEL: debug → info`,
+		`  - \+ NEW=yes`,
+		`  - \- legacy`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the report lacks %q:\n%s", want, got)
+		}
+	}
+	var without bytes.Buffer
+	if err := writeReport(&without, contentRequest(), utc("2026-12-04T08:00:00Z")); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(without.String(), "against what production runs now") {
+		t.Error("a report without production's configuration compares with it")
+	}
+}

@@ -46,7 +46,13 @@ also after the request was deleted.`,
 			if err != nil {
 				return err
 			}
-			return writeReport(o.streams.Out, request, o.clock.Now())
+			// While production may still change, the report shows what the
+			// configuration changes against what production runs now.
+			var current []productionConfig
+			if len(request.Spec.Config) > 0 && !request.Status.Phase.IsTerminal() {
+				current = readProductionConfig(cmd.Context(), c, request)
+			}
+			return writeReportAgainst(o.streams.Out, request, o.clock.Now(), current)
 		},
 	}
 	cmd.Flags().BoolVar(&fromRecord, "record", false, "NAME is a ReleaseRecord in the archive namespace, not an UpdateRequest.")
@@ -96,6 +102,13 @@ func cellText(s string) string {
 // writeReport writes the record of a request as Markdown. generated is when
 // the report was made: a request that has not ended may still change.
 func writeReport(out io.Writer, request *golivev1alpha1.UpdateRequest, generated time.Time) error {
+	return writeReportAgainst(out, request, generated, nil)
+}
+
+// writeReportAgainst writes the report with, for each entry of spec.config,
+// what the release changes against current, what production runs now; nil
+// leaves the comparison out (an ended request, a record).
+func writeReportAgainst(out io.Writer, request *golivev1alpha1.UpdateRequest, generated time.Time, current []productionConfig) error {
 	m := &markdown{out: out}
 	spec, status := &request.Spec, &request.Status
 	m.printf("# UpdateRequest %s/%s: release %s\n\n", request.Namespace, request.Name, markdownText(spec.Release))
@@ -145,7 +158,7 @@ func writeReport(out io.Writer, request *golivev1alpha1.UpdateRequest, generated
 	}
 
 	writeTargets(m, request)
-	writeContent(m, request)
+	writeContent(m, request, current)
 	writeTimelineSection(m, status.Timeline)
 	writeApprovalsSection(m, request)
 	writeEnvironment(m, "Staging", spec.Staging.Namespace, status.Staging)
@@ -394,7 +407,7 @@ func timeText(t *metav1.Time) string {
 
 // writeContent lists the configuration the release carried, with the copies
 // golive made (a Secret by its keys only), and its migrations.
-func writeContent(m *markdown, request *golivev1alpha1.UpdateRequest) {
+func writeContent(m *markdown, request *golivev1alpha1.UpdateRequest, current []productionConfig) {
 	if len(request.Spec.Config) == 0 && len(request.Spec.Migrations) == 0 {
 		return
 	}
@@ -410,6 +423,17 @@ func writeContent(m *markdown, request *golivev1alpha1.UpdateRequest) {
 		}
 		m.table([]string{"Kind", "Name", "From", "Copy", "Keys"}, rows)
 		m.printf("\n")
+		if current != nil {
+			m.printf("What the release changes against what production runs now (a Secret by its keys only):\n\n")
+			for _, line := range configLines(request, current) {
+				indent := ""
+				if strings.HasPrefix(line, "  ") {
+					indent = "  "
+				}
+				m.printf("%s- %s\n", indent, escapeBlockStart(markdownText(strings.TrimSpace(line))))
+			}
+			m.printf("\n")
+		}
 	}
 	if len(request.Spec.Migrations) > 0 {
 		names := make([]string, len(request.Spec.Migrations))
