@@ -174,7 +174,10 @@ func Start(ctx context.Context, opts ...Option) (*Env, error) {
 	environment := &envtest.Environment{
 		CRDDirectoryPaths:     crdPaths,
 		ErrorIfCRDPathMissing: true,
-		Scheme:                scheme,
+		// envtest waits 10 s by default for the CRDs to be served; the
+		// UpdateRequest CRD (full Job templates) takes longer on a busy 2-core machine.
+		CRDInstallOptions: envtest.CRDInstallOptions{MaxTime: 2 * time.Minute},
+		Scheme:            scheme,
 	}
 	env := &Env{Scheme: scheme, environment: environment}
 	for name, value := range o.apiServerArgs {
