@@ -84,6 +84,10 @@ const (
 	// supervision role says go in AwaitingGo, and production starts.
 	AnnotationGo = "golive.dev/go"
 
+	// AnnotationRetry is the command "[comment]": a person who may abort the
+	// request retries a verification stalled as VerificationInconclusive.
+	AnnotationRetry = "golive.dev/retry"
+
 	// AnnotationAbort is the command "<reason>": abort the request.
 	AnnotationAbort = "golive.dev/abort"
 

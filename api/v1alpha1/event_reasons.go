@@ -23,6 +23,9 @@ const (
 	// ReasonStagingTooOld: production would start, but staging was last verified longer ago than a GoLivePolicy's staging.maxAge; staging is verified again first.
 	ReasonStagingTooOld = "StagingTooOld"
 
+	// ReasonVerificationRetried: a person retried a verification stalled as VerificationInconclusive; its inconclusive checks measure again and verify.timeout counts from the retry.
+	ReasonVerificationRetried = "VerificationRetried"
+
 	// ReasonStagingReverified: staging passed its verification again; the request is scheduled again.
 	ReasonStagingReverified = "StagingReverified"
 

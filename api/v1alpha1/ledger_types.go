@@ -19,6 +19,8 @@ const (
 	LedgerAccept LedgerAction = "accept"
 	// LedgerGo says go in AwaitingGo, for a GoLivePolicy's supervision role.
 	LedgerGo LedgerAction = "go"
+	// LedgerRetry retries a verification stalled as VerificationInconclusive.
+	LedgerRetry LedgerAction = "retry"
 	// LedgerAbort aborts the request: Aborted before BackingUp, RollingBack after.
 	LedgerAbort LedgerAction = "abort"
 )

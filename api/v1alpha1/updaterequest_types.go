@@ -800,6 +800,11 @@ type EnvironmentStatus struct {
 	// Staging only.
 	// +optional
 	ReverifiedAt *metav1.Time `json:"reverifiedAt,omitempty"`
+	// retriedAt is when the golive.dev/retry command that golive last acted
+	// on in the environment was signed: the verification runs again from
+	// then, and no command at or before it counts again.
+	// +optional
+	RetriedAt *metav1.Time `json:"retriedAt,omitempty"`
 	// targetsApplied counts the targets, in spec order, whose new images were applied.
 	// +optional
 	TargetsApplied int32 `json:"targetsApplied,omitempty"`

@@ -325,6 +325,10 @@ func (in *EnvironmentStatus) DeepCopyInto(out *EnvironmentStatus) {
 		in, out := &in.ReverifiedAt, &out.ReverifiedAt
 		*out = (*in).DeepCopy()
 	}
+	if in.RetriedAt != nil {
+		in, out := &in.RetriedAt, &out.RetriedAt
+		*out = (*in).DeepCopy()
+	}
 	if in.Migrations != nil {
 		in, out := &in.Migrations, &out.Migrations
 		*out = make([]CheckStatus, len(*in))

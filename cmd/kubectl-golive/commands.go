@@ -268,6 +268,27 @@ window's opening it was given in.`,
 	return cmd
 }
 
+func newRetryCommand(o *rootOptions) *cobra.Command {
+	var comment string
+	cmd := newCommand(o, &cobra.Command{
+		Use:   "retry NAME [--comment TEXT]",
+		Short: "Retry a verification that stopped as inconclusive",
+		Long: `Retry a verification that stopped for a person because a metric check was
+inconclusive past its inconclusiveLimit (Stalled, reason
+VerificationInconclusive), in staging or production. Whoever may abort the
+request may retry it (RBAC verb "update" on the request). The inconclusive
+checks measure again from scratch, and verify.timeout counts from the retry.`,
+		Example: `  kubectl golive retry billing-2-4-0 -n billing --comment "Prometheus is back"`,
+	}, annotationCommand{
+		annotation: golivev1alpha1.AnnotationRetry,
+		done:       "retried",
+		value:      func() (string, error) { return strings.TrimSpace(comment), nil },
+		detail:     func() string { return "" },
+	})
+	cmd.Flags().StringVar(&comment, "comment", "", "A comment for the record.")
+	return cmd
+}
+
 func newAbortCommand(o *rootOptions) *cobra.Command {
 	var reason string
 	cmd := newCommand(o, &cobra.Command{

@@ -16,6 +16,7 @@ import (
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/rest"
@@ -440,6 +441,42 @@ func TestRejectAndAbortAreRecorded(t *testing.T) {
 		if got := f.decide(name).Status.Phase; got != tc.phase {
 			t.Errorf("%s: golive decided %s, want %s", name, got, tc.phase)
 		}
+	}
+}
+
+// A retry is refused until a verification stalls as inconclusive, then
+// recorded as a signed entry by the person.
+func TestRetryIsRecorded(t *testing.T) {
+	f := newFixture(t)
+	spec := newRequest(f.namespace, "").Spec
+	status := awaitingApproval(&spec)
+	status.Phase = golivev1alpha1.PhaseVerifying
+	status.GateRecords = nil
+	stalledAt := metav1.Time{Time: f.clock.Now().Add(-time.Hour)}
+	status.Production = &golivev1alpha1.EnvironmentStatus{StartedAt: &stalledAt, Checks: []golivev1alpha1.CheckStatus{
+		{Name: golivev1alpha1.RolloutCheckName, Result: golivev1alpha1.CheckPassed},
+		{Name: "error-rate", Result: golivev1alpha1.CheckInconclusive, Message: "2 inconclusive (limit 1)"},
+	}}
+	status.Backup = &golivev1alpha1.BackupStatus{CompletedAt: &stalledAt, SavedSpecs: "retried-saved-specs"}
+	f.createRequest("retried", status)
+
+	_, stderr, code := f.kubectlGolive("retry", "retried", "-n", f.namespace, "--as", alice)
+	if want := "retry is possible only while the verification is stalled as VerificationInconclusive"; code == 0 || !strings.Contains(stderr, want) {
+		t.Errorf("retry before a stall: exit %d, stderr %q; want non-zero and %q", code, stderr, want)
+	}
+	stalled := f.get("retried")
+	meta.SetStatusCondition(&stalled.Status.Conditions, metav1.Condition{Type: golivev1alpha1.ConditionStalled, Status: metav1.ConditionTrue,
+		Reason: golivev1alpha1.ReasonVerificationInconclusive, Message: "production verification is inconclusive", LastTransitionTime: stalledAt})
+	if err := f.env.Client.Status().Update(t.Context(), stalled); err != nil {
+		t.Fatal(err)
+	}
+	if stdout := f.mustSucceed("retry", "retried", "-n", f.namespace, "--as", alice, "--comment", "Prometheus is back"); !strings.Contains(stdout, "retried") {
+		t.Errorf("retry wrote %q", stdout)
+	}
+	stored := f.get("retried")
+	valid, _ := ledger.Verify(ledgerKey, stored, ledger.SpecHash(&stored.Spec))
+	if len(valid) != 1 || valid[0].User != alice || valid[0].Action != golivev1alpha1.LedgerRetry || valid[0].Comment != "Prometheus is back" {
+		t.Errorf("the ledger holds %+v, want alice's retry", valid)
 	}
 }
 

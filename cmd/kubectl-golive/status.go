@@ -14,6 +14,7 @@ import (
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/freetext"
+	"github.com/golive-dev/golive/internal/lifecycle"
 	"github.com/golive-dev/golive/internal/window"
 )
 
@@ -110,6 +111,9 @@ func writeStatus(out io.Writer, in statusInput) error {
 
 	label, text := currentActivity(status)
 	w.line(label, text)
+	if next := personCommands(request); next != "" {
+		w.line("Next", next)
+	}
 	for _, d := range deadlines(request) {
 		w.line("Until", instant(d.At, in.Now)+": "+d.What)
 	}
@@ -194,6 +198,16 @@ func currentActivity(status *golivev1alpha1.UpdateRequestStatus) (label, text st
 		return "Needs a person", text
 	}
 	return "Now", text
+}
+
+// personCommands says which commands move on a request that stopped for a
+// person, when one of them is a retry; "" otherwise.
+func personCommands(request *golivev1alpha1.UpdateRequest) string {
+	if lifecycle.CommandAllowed(request, lifecycle.ActionRetry, "", request.Status.SpecHash) != nil {
+		return ""
+	}
+	target := request.Name + " -n " + request.Namespace
+	return "kubectl golive retry " + target + " to measure the inconclusive checks again, or kubectl golive abort " + target + " --reason TEXT"
 }
 
 // currentChecks are the checks of the environment being verified now.

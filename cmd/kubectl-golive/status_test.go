@@ -228,3 +228,27 @@ func TestWriteStatusStripsControlCharacters(t *testing.T) {
 		}
 	}
 }
+
+// A verification stalled as inconclusive names the commands that move it on;
+// another stall does not offer a retry.
+func TestStatusOffersARetryForAnInconclusiveVerification(t *testing.T) {
+	inconclusive := makeRequest().Mutate(inPhase(golivev1alpha1.PhaseVerifying, golivev1alpha1.ReasonVerificationInconclusive,
+		"production verification is inconclusive: metric check error-rate is inconclusive (query up): connection refused")).
+		Mutate(toStalled).Obj()
+	next := "Next:           kubectl golive retry billing-2-4-0 -n billing to measure the inconclusive checks again, or kubectl golive abort billing-2-4-0 -n billing --reason TEXT\n"
+	for name, tc := range map[string]struct {
+		request *golivev1alpha1.UpdateRequest
+		want    bool
+	}{
+		"inconclusive":  {inconclusive, true},
+		"another stall": {statusCases()["stalled"].Request, false},
+	} {
+		var out bytes.Buffer
+		if err := writeStatus(&out, statusInput{Request: tc.request, Window: thursdayEvening(), Now: monday, TimelineEntries: 5}); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(out.String(), next); got != tc.want {
+			t.Errorf("%s: status offers a retry: %v, want %v:\n%s", name, got, tc.want, out.String())
+		}
+	}
+}

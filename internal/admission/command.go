@@ -23,20 +23,21 @@ var commandAnnotations = []commandAnnotation{
 	{golivev1alpha1.AnnotationReject, golivev1alpha1.LedgerReject},
 	{golivev1alpha1.AnnotationAccept, golivev1alpha1.LedgerAccept},
 	{golivev1alpha1.AnnotationGo, golivev1alpha1.LedgerGo},
+	{golivev1alpha1.AnnotationRetry, golivev1alpha1.LedgerRetry},
 	{golivev1alpha1.AnnotationAbort, golivev1alpha1.LedgerAbort},
 }
 
 // Command is one parsed command annotation.
 type Command struct {
 	Action golivev1alpha1.LedgerAction
-	// Role is the role named by approve and reject; accept, go and abort name none.
+	// Role is the role named by approve and reject; accept, go, retry and abort name none.
 	Role string
-	// Comment is the text after the role, the accept or go comment, or the abort reason.
+	// Comment is the text after the role, the accept, go or retry comment, or the abort reason.
 	Comment string
 }
 
 // ParseCommand reads the value of a command annotation: "<role>[; comment]"
-// for approve and reject, "[comment]" for accept and go, "<reason>" for abort.
+// for approve and reject, "[comment]" for accept, go and retry, "<reason>" for abort.
 func ParseCommand(action golivev1alpha1.LedgerAction, value string) (Command, error) {
 	command := Command{Action: action}
 	value = strings.TrimSpace(value)
@@ -50,7 +51,7 @@ func ParseCommand(action golivev1alpha1.LedgerAction, value string) (Command, er
 		if !isRoleName(command.Role) {
 			return command, fmt.Errorf("%q is not a role name (lower-case letters, digits and '-', at most 63): the value is \"<role>[; comment]\"", command.Role)
 		}
-	case golivev1alpha1.LedgerAccept, golivev1alpha1.LedgerGo:
+	case golivev1alpha1.LedgerAccept, golivev1alpha1.LedgerGo, golivev1alpha1.LedgerRetry:
 		command.Comment = value
 	case golivev1alpha1.LedgerAbort:
 		command.Comment = value

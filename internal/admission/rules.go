@@ -45,7 +45,7 @@ type commandInput struct {
 // abort). An error is a refusal; its message says why.
 func checkCommand(in commandInput) (string, error) {
 	request, command := in.Request, in.Command
-	if command.Action != golivev1alpha1.LedgerAbort && isServiceAccount(in.User) {
+	if command.Action != golivev1alpha1.LedgerAbort && command.Action != golivev1alpha1.LedgerRetry && isServiceAccount(in.User) {
 		return "", fmt.Errorf("%s is a ServiceAccount: approvals, rejections, acceptances and go come from people, never from a ServiceAccount "+
 			"(a GitOps identity may create requests on behalf of a person once GoLivePolicy spec.trustedSubmitters names it)", in.User)
 	}
@@ -121,7 +121,8 @@ func checkCommand(in commandInput) (string, error) {
 		// The role is the first supervision role user holds that still waits (supervisionRole).
 		return "", nil
 
-	case golivev1alpha1.LedgerAbort:
+	case golivev1alpha1.LedgerAbort, golivev1alpha1.LedgerRetry:
+		// Whoever may abort a stalled verification may retry it instead.
 		if err := phaseAllows(); err != nil {
 			return "", err
 		}
@@ -195,9 +196,9 @@ func acceptanceRole(request *golivev1alpha1.UpdateRequest) string {
 
 // accessFor is the right a command needs, for a SubjectAccessReview: verb
 // approve on approvalroles.golive.dev/<role> for approve, reject and accept;
-// verb update on the request for abort.
+// verb update on the request for abort and retry.
 func accessFor(request *golivev1alpha1.UpdateRequest, action golivev1alpha1.LedgerAction, role string) authorizationv1.ResourceAttributes {
-	if action == golivev1alpha1.LedgerAbort {
+	if action == golivev1alpha1.LedgerAbort || action == golivev1alpha1.LedgerRetry {
 		return authorizationv1.ResourceAttributes{
 			Namespace: request.Namespace, Verb: "update",
 			Group: golivev1alpha1.GroupVersion.Group, Resource: "updaterequests", Name: request.Name,
@@ -211,9 +212,9 @@ func accessFor(request *golivev1alpha1.UpdateRequest, action golivev1alpha1.Ledg
 
 // describeMissingRight says which right user lacks, in a refusal.
 func describeMissingRight(user string, action golivev1alpha1.LedgerAction, attributes authorizationv1.ResourceAttributes) string {
-	if action == golivev1alpha1.LedgerAbort {
-		return fmt.Sprintf("%s may not abort this request: that needs the verb update on updaterequests.%s/%s in namespace %s",
-			user, attributes.Group, attributes.Name, attributes.Namespace)
+	if action == golivev1alpha1.LedgerAbort || action == golivev1alpha1.LedgerRetry {
+		return fmt.Sprintf("%s may not %s this request: that needs the verb update on updaterequests.%s/%s in namespace %s",
+			user, action, attributes.Group, attributes.Name, attributes.Namespace)
 	}
 	verb := string(action)
 	if action == golivev1alpha1.LedgerGo {

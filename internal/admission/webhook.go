@@ -169,9 +169,9 @@ func checkCreateAnnotations(request *golivev1alpha1.UpdateRequest) error {
 		return refused("%s is written by golive only: remove it", golivev1alpha1.AnnotationLedger)
 	}
 	if carriesCommand(request.Annotations) {
-		return refused("commands act on an existing request: create it without %s, %s, %s, %s and %s, then annotate it",
+		return refused("commands act on an existing request: create it without %s, %s, %s, %s, %s and %s, then annotate it",
 			golivev1alpha1.AnnotationApprove, golivev1alpha1.AnnotationReject, golivev1alpha1.AnnotationAccept, golivev1alpha1.AnnotationGo,
-			golivev1alpha1.AnnotationAbort)
+			golivev1alpha1.AnnotationRetry, golivev1alpha1.AnnotationAbort)
 	}
 	return nil
 }
@@ -552,9 +552,9 @@ func appendedEntry(before, after string) (*golivev1alpha1.LedgerEntry, error) {
 	if before == after {
 		return nil, nil
 	}
-	directEdit := fmt.Errorf("%s is written by golive only: it appends one signed entry per command given with %s, %s, %s, %s or %s",
+	directEdit := fmt.Errorf("%s is written by golive only: it appends one signed entry per command given with %s, %s, %s, %s, %s or %s",
 		golivev1alpha1.AnnotationLedger, golivev1alpha1.AnnotationApprove, golivev1alpha1.AnnotationReject,
-		golivev1alpha1.AnnotationAccept, golivev1alpha1.AnnotationGo, golivev1alpha1.AnnotationAbort)
+		golivev1alpha1.AnnotationAccept, golivev1alpha1.AnnotationGo, golivev1alpha1.AnnotationRetry, golivev1alpha1.AnnotationAbort)
 	old, err := ledger.Parse(before)
 	if err != nil {
 		return nil, fmt.Errorf("%w (the stored ledger cannot be read: %v)", directEdit, err)

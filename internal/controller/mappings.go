@@ -51,6 +51,8 @@ func commandActionOf(action golivev1alpha1.LedgerAction) (lifecycle.CommandActio
 		return lifecycle.ActionAccept, nil
 	case golivev1alpha1.LedgerGo:
 		return lifecycle.ActionGo, nil
+	case golivev1alpha1.LedgerRetry:
+		return lifecycle.ActionRetry, nil
 	case golivev1alpha1.LedgerAbort:
 		return lifecycle.ActionAbort, nil
 	}

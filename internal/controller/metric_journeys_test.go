@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -142,7 +143,7 @@ func TestMetricChecksAgainstPrometheus(t *testing.T) {
 		}
 	})
 
-	t.Run("a Prometheus that cannot be reached stops the request for a person, who aborts it", func(t *testing.T) {
+	t.Run("a Prometheus that cannot be reached stops the request for a person, who retries and then aborts it", func(t *testing.T) {
 		address := testprometheus.UnreachableAddress(t)
 		j := startProduction(t, errorRateCheck(address), exporter, nil, 0)
 		j.measureNext(j.waitForMeasurements(1))
@@ -155,8 +156,53 @@ func TestMetricChecksAgainstPrometheus(t *testing.T) {
 		check := verify.FindCheck(request.Status.Production.Checks, "error-rate")
 		wantMeasurements(t, check, golivev1alpha1.MeasurementInconclusive, golivev1alpha1.MeasurementInconclusive)
 
-		// The timeout no longer runs: an hour later, the abort is what rolls production back.
+		// The timeout no longer runs: an hour later, a retry measures again
+		// from scratch, with verify.timeout counting from the retry.
 		j.stepClockTo(j.clock.Now().Add(time.Hour))
+		retriedAt := j.clock.Now().Truncate(time.Second)
+		j.command("dave", "", golivev1alpha1.LedgerRetry, "Prometheus restarted")
+		var retried golivev1alpha1.CheckStatus
+		eventually(t, func(context.Context) string {
+			request = j.current()
+			retried = verify.FindCheck(request.Status.Production.Checks, "error-rate")
+			if meta.IsStatusConditionTrue(request.Status.Conditions, golivev1alpha1.ConditionStalled) || len(retried.Measurements) != 1 ||
+				retried.Measurements[0].At.Before(&metav1.Time{Time: retriedAt}) {
+				return fmt.Sprintf("check %+v, want one measurement since the retry and no stall (request: %s)", retried, j.describe())
+			}
+			return ""
+		})
+		if request.Status.Phase != golivev1alpha1.PhaseVerifying {
+			t.Errorf("phase %s after the retry, want Verifying: the timeout counts from the retry", request.Status.Phase)
+		}
+		if got := request.Status.Production.RetriedAt; got == nil || !got.Time.Equal(retriedAt) {
+			t.Errorf("production.retriedAt = %v, want %v", got, retriedAt)
+		}
+		if !slices.ContainsFunc(request.Status.Timeline, func(e golivev1alpha1.TimelineEntry) bool {
+			return e.Event == golivev1alpha1.ReasonVerificationRetried && e.Actor == "dave" && strings.Contains(e.Message, "Prometheus restarted")
+		}) {
+			t.Errorf("timeline %+v, want dave's retry", request.Status.Timeline)
+		}
+		// Still unreachable: past inconclusiveLimit again, it stops again, and the abort rolls production back.
+		j.measureNext(retried)
+		// The controller may ask to be woken on the fake clock only after the
+		// test saw the measurement and moved the clock: then the clock moves
+		// on by an interval again, now and then, well within the timeout.
+		stepped := time.Now()
+		eventually(t, func(context.Context) string {
+			request = j.current()
+			if stalled := meta.FindStatusCondition(request.Status.Conditions, golivev1alpha1.ConditionStalled); stalled == nil ||
+				stalled.Reason != golivev1alpha1.ReasonVerificationInconclusive {
+				if time.Since(stepped) > 3*time.Second {
+					j.clock.Step(metricInterval)
+					stepped = time.Now()
+				}
+				return fmt.Sprintf("Stalled = %+v, want VerificationInconclusive again (check %+v; request: %s)",
+					stalled, verify.FindCheck(request.Status.Production.Checks, "error-rate"), j.describe())
+			}
+			return ""
+		})
+		wantMeasurements(t, verify.FindCheck(request.Status.Production.Checks, "error-rate"),
+			golivev1alpha1.MeasurementInconclusive, golivev1alpha1.MeasurementInconclusive)
 		j.command("dave", "", golivev1alpha1.LedgerAbort, "Prometheus is down; roll back")
 		request = j.waitForPhase(golivev1alpha1.PhaseRollingBack)
 		if request.Status.Rollback == nil || !strings.Contains(request.Status.Rollback.Reason, "Aborted by dave") {

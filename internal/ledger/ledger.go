@@ -165,7 +165,7 @@ func CheckEntry(entry golivev1alpha1.LedgerEntry) error {
 		if entry.Role == "" {
 			problems = append(problems, fmt.Errorf("no role for %s", entry.Action))
 		}
-	case golivev1alpha1.LedgerAbort:
+	case golivev1alpha1.LedgerAbort, golivev1alpha1.LedgerRetry:
 	default:
 		problems = append(problems, fmt.Errorf("unknown action %q", entry.Action))
 	}

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 )
@@ -29,7 +30,8 @@ func (r *CommandRefusal) Error() string { return r.Message }
 // commands") to a command for role: approvals only once staging is verified
 // for the spec with hash specHash and until production starts; a rejection
 // before production, or by the acceptance role in AwaitingAcceptance; an
-// acceptance only in AwaitingAcceptance; a go only in AwaitingGo; an abort
+// acceptance only in AwaitingAcceptance; a go only in AwaitingGo; a retry
+// only while a verification is stalled as VerificationInconclusive; an abort
 // until the request ends. It
 // returns nil or a *CommandRefusal. Who may give the command is not its
 // concern: that is for RBAC and the webhook.
@@ -42,6 +44,11 @@ func CommandAllowed(request *golivev1alpha1.UpdateRequest, action CommandAction,
 		meta.IsStatusConditionTrue(request.Status.Conditions, golivev1alpha1.ConditionStagingVerified)
 	if refusal := phaseAllows(phase, &request.Spec, verified, action, role); refusal != nil {
 		return refusal
+	}
+	if action == ActionRetry && inconclusiveStall(&request.Status) == nil {
+		return &CommandRefusal{Message: fmt.Sprintf(
+			"retry is possible only while the verification is stalled as %s (Stalled condition); the request in %s is not",
+			golivev1alpha1.ReasonVerificationInconclusive, phase)}
 	}
 	return nil
 }
@@ -89,6 +96,11 @@ func phaseAllows(phase golivev1alpha1.Phase, spec *golivev1alpha1.UpdateRequestS
 			refusal.Later = !phase.TouchesProduction()
 			return refusal
 		}
+	case ActionRetry:
+		if phase != golivev1alpha1.PhaseVerifyingStaging && phase != golivev1alpha1.PhaseVerifying {
+			return refuse("retry is possible only while a verification is stalled as %s in %s or %s; the request is in %s",
+				golivev1alpha1.ReasonVerificationInconclusive, golivev1alpha1.PhaseVerifyingStaging, golivev1alpha1.PhaseVerifying, phase)
+		}
 	case ActionAbort:
 	default:
 		return refuse("unknown command %q", action)
@@ -102,4 +114,14 @@ func acceptanceRole(spec *golivev1alpha1.UpdateRequestSpec) string {
 		return ""
 	}
 	return spec.Acceptance.Role
+}
+
+// inconclusiveStall is the Stalled condition of status when it says the
+// verification is inconclusive, else nil.
+func inconclusiveStall(status *golivev1alpha1.UpdateRequestStatus) *metav1.Condition {
+	stalled := meta.FindStatusCondition(status.Conditions, golivev1alpha1.ConditionStalled)
+	if stalled == nil || stalled.Status != metav1.ConditionTrue || stalled.Reason != golivev1alpha1.ReasonVerificationInconclusive {
+		return nil
+	}
+	return stalled
 }

@@ -18,6 +18,9 @@ func TestCommandAllowed(t *testing.T) {
 	verified := func(phase golivev1alpha1.Phase) *golivev1alpha1.UpdateRequest {
 		return request(phase).Condition(golivev1alpha1.ConditionStagingVerified, metav1.ConditionTrue, golivev1alpha1.ReasonSucceeded, "").Obj()
 	}
+	inconclusive := func(phase golivev1alpha1.Phase) *golivev1alpha1.UpdateRequest {
+		return request(phase).Condition(golivev1alpha1.ConditionStalled, metav1.ConditionTrue, golivev1alpha1.ReasonVerificationInconclusive, "").Obj()
+	}
 	for _, tc := range []struct {
 		name    string
 		request *golivev1alpha1.UpdateRequest
@@ -48,6 +51,17 @@ func TestCommandAllowed(t *testing.T) {
 			want: &CommandRefusal{Message: "acceptance is possible only in AwaitingAcceptance; the request is in Succeeded"}},
 		{name: "accept without an acceptance step", request: testfixtures.MakeUpdateRequest("billing", "r").Phase(golivev1alpha1.PhaseAwaitingAcceptance).Obj(),
 			action: ActionAccept, want: &CommandRefusal{Message: "this request has no acceptance step (spec.acceptance)"}},
+		{name: "retry an inconclusive staging verification", request: inconclusive(golivev1alpha1.PhaseVerifyingStaging), action: ActionRetry},
+		{name: "retry an inconclusive production verification", request: inconclusive(golivev1alpha1.PhaseVerifying), action: ActionRetry},
+		{name: "retry a verification that is not stalled", request: request(golivev1alpha1.PhaseVerifying).Obj(), action: ActionRetry,
+			want: &CommandRefusal{Message: "retry is possible only while the verification is stalled as VerificationInconclusive (Stalled condition); the request in Verifying is not"}},
+		{name: "retry a verification stalled for another reason", action: ActionRetry,
+			request: request(golivev1alpha1.PhaseVerifyingStaging).Condition(golivev1alpha1.ConditionStalled, metav1.ConditionTrue, golivev1alpha1.ReasonPlantedObject, "").Obj(),
+			want:    &CommandRefusal{Message: "retry is possible only while the verification is stalled as VerificationInconclusive (Stalled condition); the request in VerifyingStaging is not"}},
+		{name: "retry outside a verification", request: inconclusive(golivev1alpha1.PhaseRollingBack), action: ActionRetry,
+			want: &CommandRefusal{Message: "retry is possible only while a verification is stalled as VerificationInconclusive in VerifyingStaging or Verifying; the request is in RollingBack"}},
+		{name: "retry once ended", request: inconclusive(golivev1alpha1.PhaseAborted), action: ActionRetry,
+			want: &CommandRefusal{Message: "the request has ended (Aborted)"}},
 		{name: "abort during a rollback", request: request(golivev1alpha1.PhaseRollingBack).Obj(), action: ActionAbort},
 		{name: "abort once ended", request: request(golivev1alpha1.PhaseAborted).Obj(), action: ActionAbort,
 			want: &CommandRefusal{Message: "the request has ended (Aborted)"}},

@@ -82,7 +82,8 @@ func Deadlines(request *golivev1alpha1.UpdateRequest) []Deadline {
 }
 
 // VerificationStart is when env's verify.timeout starts counting: staging
-// from its first change, production from the end of the backup. The
+// from its first change, production from the end of the backup, either from
+// a person's retry (golive.dev/retry) when that came later. The
 // verification's HTTP checks count their intervals from it too.
 func VerificationStart(request *golivev1alpha1.UpdateRequest, env Environment) time.Time {
 	return verificationStart(&request.Status, env)
@@ -90,12 +91,22 @@ func VerificationStart(request *golivev1alpha1.UpdateRequest, env Environment) t
 
 func verificationStart(status *golivev1alpha1.UpdateRequestStatus, env Environment) time.Time {
 	if env == Production {
-		return status.Backup.CompletedAt.Time
+		return retriedSince(status.Production, status.Backup.CompletedAt.Time)
 	}
 	if reverifying(status) {
-		return status.Staging.ReverificationStartedAt.Time
+		return retriedSince(status.Staging, status.Staging.ReverificationStartedAt.Time)
 	}
-	return status.Staging.StartedAt.Time
+	return retriedSince(status.Staging, status.Staging.StartedAt.Time)
+}
+
+// retriedSince is started, or the environment's last retry
+// (golive.dev/retry) when that came later: a retried verification runs
+// from the retry.
+func retriedSince(record *golivev1alpha1.EnvironmentStatus, started time.Time) time.Time {
+	if record == nil || record.RetriedAt == nil {
+		return started
+	}
+	return latest(started, record.RetriedAt.Time)
 }
 
 // verificationDeadline is when env's verify.timeout, rollouts included, runs out.

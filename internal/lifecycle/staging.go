@@ -115,9 +115,13 @@ func (d *decider) verify(env environment) (passed bool, failure string) {
 	case VerificationFailed:
 		return false, fmt.Sprintf("%s verification failed: %s", env.name, observation.Verification.Message)
 	case VerificationInconclusive:
+		if retry, ok := d.pendingRetry(record); ok {
+			d.retryVerification(env, record, retry)
+			return false, ""
+		}
 		// Neither passed nor failed: a person decides, and the timeout waits.
-		d.stall(golivev1alpha1.ReasonVerificationInconclusive, fmt.Sprintf("%s verification is inconclusive: %s; abort the request with %s",
-			env.name, observation.Verification.Message, golivev1alpha1.AnnotationAbort))
+		d.stall(golivev1alpha1.ReasonVerificationInconclusive, fmt.Sprintf("%s verification is inconclusive: %s; retry it with %s or abort the request with %s",
+			env.name, observation.Verification.Message, golivev1alpha1.AnnotationRetry, golivev1alpha1.AnnotationAbort))
 		return false, ""
 	}
 	deadline := verificationDeadline(d.spec, &d.status, env.name)

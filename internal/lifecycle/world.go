@@ -257,6 +257,7 @@ const (
 	ActionReject  CommandAction = "reject"
 	ActionAccept  CommandAction = "accept"
 	ActionGo      CommandAction = "go"
+	ActionRetry   CommandAction = "retry"
 	ActionAbort   CommandAction = "abort"
 )
 

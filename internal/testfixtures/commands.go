@@ -5,7 +5,7 @@ import golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 // CommandTry is a command someone might give a request of States.
 type CommandTry struct {
 	Action golivev1alpha1.LedgerAction
-	// Role is the role the command names; accept and abort name none.
+	// Role is the role the command names; accept, go, retry and abort name none.
 	Role string
 }
 
@@ -18,6 +18,7 @@ func CommandTries() []CommandTry {
 		{Action: golivev1alpha1.LedgerReject, Role: "business"},
 		{Action: golivev1alpha1.LedgerAccept},
 		{Action: golivev1alpha1.LedgerGo},
+		{Action: golivev1alpha1.LedgerRetry},
 		{Action: golivev1alpha1.LedgerAbort},
 	}
 }
