@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -217,8 +218,14 @@ func productionFailureRestoresTheVolumes(t *testing.T, retained golivev1alpha1.R
 		t.Errorf("the failed version's volume %s: %v, reclaim policy %s; want it kept with Retain", oldVolume, err, kept.Spec.PersistentVolumeReclaimPolicy)
 	}
 	// The volume controller: its claim is gone, so the volume is Released.
-	kept.Status.Phase = corev1.VolumeReleased
-	if err := env.Client.Status().Update(ctx, &kept); err != nil {
+	// (golive may update the volume meanwhile: read it again on a conflict.)
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: oldVolume}, &kept); err != nil {
+			return err
+		}
+		kept.Status.Phase = corev1.VolumeReleased
+		return env.Client.Status().Update(ctx, &kept)
+	}); err != nil {
 		t.Fatal(err)
 	}
 	// A volume that says this request retained it but is bound to a claim again.
