@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	authorizationv1 "k8s.io/api/authorization/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/testfixtures"
@@ -32,7 +34,7 @@ func TestButtonsFollowThePhaseAndThePersonsRights(t *testing.T) {
 		t.Fatal(err)
 	}
 	phases := []golivev1alpha1.Phase{golivev1alpha1.PhaseAwaitingApproval, golivev1alpha1.PhaseUpdating,
-		golivev1alpha1.PhaseAwaitingAcceptance, golivev1alpha1.PhaseSucceeded}
+		golivev1alpha1.PhaseAwaitingAcceptance, golivev1alpha1.PhaseSucceeded, golivev1alpha1.PhaseVerifying}
 	requests := map[golivev1alpha1.Phase]*golivev1alpha1.UpdateRequest{}
 	for i, phase := range phases {
 		request := testfixtures.MakeUpdateRequest(c.namespace, fmt.Sprintf("release-%d", i)).Release("2.4.0").
@@ -44,6 +46,11 @@ func TestButtonsFollowThePhaseAndThePersonsRights(t *testing.T) {
 		}
 		setAwaitingApproval(t, c.env, request)
 		request.Status.Phase = phase
+		if phase == golivev1alpha1.PhaseVerifying {
+			// A metric check was inconclusive past its limit: a person may retry.
+			meta.SetStatusCondition(&request.Status.Conditions, metav1.Condition{Type: golivev1alpha1.ConditionStalled,
+				Status: metav1.ConditionTrue, Reason: golivev1alpha1.ReasonVerificationInconclusive, Message: "error-rate is inconclusive"})
+		}
 		if err := c.env.Client.Status().Update(ctx, request); err != nil {
 			t.Fatal(err)
 		}
@@ -73,6 +80,7 @@ func TestButtonsFollowThePhaseAndThePersonsRights(t *testing.T) {
 		{erin, golivev1alpha1.PhaseUpdating, []string{"abort"}},
 		{erin, golivev1alpha1.PhaseAwaitingAcceptance, []string{"reject business-owner", "accept", "abort"}},
 		{erin, golivev1alpha1.PhaseSucceeded, nil},
+		{bob, golivev1alpha1.PhaseVerifying, []string{"retry", "abort"}},
 	} {
 		t.Run(tc.person+" in "+string(tc.phase), func(t *testing.T) {
 			personCtx := withIdentity(ctx, people[tc.person])

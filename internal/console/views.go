@@ -161,11 +161,12 @@ var commandAnnotations = map[lifecycle.CommandAction]string{
 	lifecycle.ActionAccept:  golivev1alpha1.AnnotationAccept,
 	lifecycle.ActionGo:      golivev1alpha1.AnnotationGo,
 	lifecycle.ActionAbort:   golivev1alpha1.AnnotationAbort,
+	lifecycle.ActionRetry:   golivev1alpha1.AnnotationRetry,
 }
 
 // commandsFor are the commands me may give on request now: each shown only
 // when lifecycle.CommandAllowed allows it for a role me holds (or, for an
-// abort, when me may update the request). The webhook decides in the end.
+// abort or a retry, when me may update the request). The webhook decides in the end.
 func commandsFor(ctx context.Context, access *accessReviews, request *golivev1alpha1.UpdateRequest,
 	window *golivev1alpha1.GoLiveWindow, me string) ([]command, error) {
 	hash := ledger.SpecHash(&request.Spec)
@@ -216,6 +217,16 @@ func commandsFor(ctx context.Context, access *accessReviews, request *golivev1al
 	if len(goRoles) > 0 {
 		commands = append(commands, command{Action: lifecycle.ActionGo})
 	}
+	if lifecycle.CommandAllowed(request, lifecycle.ActionRetry, "", hash) == nil {
+		// A retry needs the right of an abort.
+		may, err := access.mayAbort(ctx, request.Namespace, request.Name)
+		if err != nil {
+			return nil, err
+		}
+		if may {
+			commands = append(commands, command{Action: lifecycle.ActionRetry})
+		}
+	}
 	if lifecycle.CommandAllowed(request, lifecycle.ActionAbort, "", hash) == nil {
 		may, err := access.mayAbort(ctx, request.Namespace, request.Name)
 		if err != nil {
@@ -247,7 +258,7 @@ func commandValue(action lifecycle.CommandAction, role, text string) (string, er
 			return "", fmt.Errorf("an abort needs a reason")
 		}
 		return text, nil
-	case lifecycle.ActionAccept, lifecycle.ActionGo:
+	case lifecycle.ActionAccept, lifecycle.ActionGo, lifecycle.ActionRetry:
 		return text, nil
 	}
 	return "", fmt.Errorf("unknown command %q", action)

@@ -22,6 +22,7 @@ func TestCommandValue(t *testing.T) {
 		{lifecycle.ActionGo, "", "", "", false},
 		{lifecycle.ActionAbort, "", "", "", true},
 		{lifecycle.ActionAbort, "", "wrong image", "wrong image", false},
+		{lifecycle.ActionRetry, "", " Prometheus is back ", "Prometheus is back", false},
 		{"delete", "", "", "", true},
 	} {
 		got, err := commandValue(tc.action, tc.role, tc.text)
