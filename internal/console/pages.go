@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/configdiff"
 	"github.com/golive-dev/golive/internal/lifecycle"
 	"github.com/golive-dev/golive/internal/window"
 )
@@ -120,6 +121,11 @@ func (s *Server) showRequest(w http.ResponseWriter, r *http.Request, ctx context
 	}
 	view := newRequestView(request, glw)
 	view.Refusal, view.Comment = refusal, comment
+	view.Migrations = migrationResults(request)
+	if len(request.Spec.Config) > 0 && !request.Status.Phase.IsTerminal() {
+		// Read with the person's own rights: what they may not read says so.
+		view.Config = configdiff.Lines(request, configdiff.ReadProduction(ctx, s.client, request))
+	}
 	if r.URL.Query().Get("recorded") != "" {
 		view.Recorded = lastEntryBy(request, sess.User)
 	}

@@ -278,6 +278,10 @@ type requestView struct {
 	Refusal    string
 	Comment    string
 	WindowName string
+	// Config compares spec.config with what production runs now, while
+	// production may still change; Migrations are their results per environment.
+	Config     []string
+	Migrations []string
 }
 
 type imageRow struct{ Target, Container, Image string }
@@ -329,4 +333,28 @@ func timeOf(t *metav1.Time) time.Time {
 		return time.Time{}
 	}
 	return t.Time
+}
+
+// migrationResults is each migration of the request with its result in each
+// environment that ran it.
+func migrationResults(request *golivev1alpha1.UpdateRequest) []string {
+	var rows []string
+	for _, migration := range request.Spec.Migrations {
+		row := migration.Name
+		for _, env := range []struct {
+			name   string
+			status *golivev1alpha1.EnvironmentStatus
+		}{{"staging", request.Status.Staging}, {"production", request.Status.Production}} {
+			if env.status == nil {
+				continue
+			}
+			for _, result := range env.status.Migrations {
+				if result.Name == migration.Name {
+					row += fmt.Sprintf(" · %s: %s", env.name, result.Result)
+				}
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows
 }
