@@ -2,16 +2,12 @@ package ledgerkey
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/golive-dev/golive/internal/keysecret"
 )
 
 const (
@@ -30,40 +26,13 @@ const (
 // replaced only deliberately (delete and restart, see docs/approvals.md). The
 // key is never logged.
 func LoadOrCreate(ctx context.Context, reader client.Reader, writer client.Writer, secret types.NamespacedName) ([]byte, error) {
-	var existing corev1.Secret
-	err := reader.Get(ctx, secret, &existing)
-	if apierrors.IsNotFound(err) {
-		key := make([]byte, keyBytes)
-		if _, err := rand.Read(key); err != nil {
-			return nil, fmt.Errorf("generating a ledger key: %w", err)
-		}
-		created := &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{
-				Name: secret.Name, Namespace: secret.Namespace,
-				Labels: map[string]string{"app.kubernetes.io/name": "golive", "app.kubernetes.io/component": "ledger-key"},
-			},
-			Type:      corev1.SecretTypeOpaque,
-			Immutable: ptr.To(true),
-			Data:      map[string][]byte{Field: key},
-		}
-		err = writer.Create(ctx, created)
-		if err == nil {
-			log.FromContext(ctx).Info("Created the ledger key Secret", "secret", secret)
-			return key, nil
-		}
-		if !apierrors.IsAlreadyExists(err) {
-			return nil, fmt.Errorf("creating the ledger key Secret %s: %w", secret, err)
-		}
-		// Another replica created it first.
-		err = reader.Get(ctx, secret, &existing)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading the ledger key Secret %s: %w", secret, err)
-	}
-	key := existing.Data[Field]
-	if len(key) < keyBytes {
-		return nil, fmt.Errorf("the ledger key Secret %s has %d bytes in data.%s; at least %d are needed",
-			secret, len(key), Field, keyBytes)
-	}
-	return key, nil
+	return keysecret.LoadOrCreate(ctx, reader, writer, secret, keysecret.Key{
+		What: "ledger key", Field: Field, Size: keyBytes, Component: "ledger-key",
+		Check: func(key []byte) string {
+			if len(key) < keyBytes {
+				return fmt.Sprintf("at least %d are needed", keyBytes)
+			}
+			return ""
+		},
+	})
 }

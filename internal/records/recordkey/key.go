@@ -7,17 +7,16 @@ package recordkey
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/golive-dev/golive/internal/keysecret"
 	"github.com/golive-dev/golive/internal/records"
 )
 
@@ -36,40 +35,17 @@ const (
 // key is made by deleting it and restarting golive (docs/records.md). The
 // key is never logged.
 func LoadOrCreate(ctx context.Context, reader client.Reader, writer client.Writer, secret types.NamespacedName) (ed25519.PrivateKey, error) {
-	var existing corev1.Secret
-	err := reader.Get(ctx, secret, &existing)
-	if apierrors.IsNotFound(err) {
-		seed := make([]byte, ed25519.SeedSize)
-		if _, err := rand.Read(seed); err != nil {
-			return nil, fmt.Errorf("generating a record signing key: %w", err)
-		}
-		created := &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{
-				Name: secret.Name, Namespace: secret.Namespace,
-				Labels: map[string]string{"app.kubernetes.io/name": "golive", "app.kubernetes.io/component": "record-signing-key"},
-			},
-			Type:      corev1.SecretTypeOpaque,
-			Immutable: ptr.To(true),
-			Data:      map[string][]byte{Field: seed},
-		}
-		err = writer.Create(ctx, created)
-		if err == nil {
-			log.FromContext(ctx).Info("Created the record signing key Secret", "secret", secret)
-			return ed25519.NewKeyFromSeed(seed), nil
-		}
-		if !apierrors.IsAlreadyExists(err) {
-			return nil, fmt.Errorf("creating the record signing key Secret %s: %w", secret, err)
-		}
-		// Another replica created it first.
-		err = reader.Get(ctx, secret, &existing)
-	}
+	seed, err := keysecret.LoadOrCreate(ctx, reader, writer, secret, keysecret.Key{
+		What: "record signing key", Field: Field, Size: ed25519.SeedSize, Component: "record-signing-key",
+		Check: func(seed []byte) string {
+			if len(seed) != ed25519.SeedSize {
+				return fmt.Sprintf("an Ed25519 seed has %d", ed25519.SeedSize)
+			}
+			return ""
+		},
+	})
 	if err != nil {
-		return nil, fmt.Errorf("reading the record signing key Secret %s: %w", secret, err)
-	}
-	seed := existing.Data[Field]
-	if len(seed) != ed25519.SeedSize {
-		return nil, fmt.Errorf("the record signing key Secret %s has %d bytes in data.%s; an Ed25519 seed has %d",
-			secret, len(seed), Field, ed25519.SeedSize)
+		return nil, err
 	}
 	return ed25519.NewKeyFromSeed(seed), nil
 }
