@@ -162,7 +162,8 @@ func TestFailedProductionRestoresData(t *testing.T) {
 	})
 
 	t.Run("the request's Events tell its story", func(t *testing.T) {
-		var want []string
+		// An Event for every entry of the timeline, and one when its record is written.
+		want := []string{golivev1alpha1.ReasonRecordWritten}
 		for _, entry := range request.Status.Timeline {
 			want = append(want, entry.Event)
 		}

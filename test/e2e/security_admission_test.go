@@ -86,15 +86,15 @@ func TestSecurityAdmission(t *testing.T) {
 		if err := lift(carol); err != nil {
 			t.Fatalf("carol, the window admin, changing the window: %v", err)
 		}
-		testenv.Eventually(t, func(ctx context.Context) string {
+		cluster.Eventually(t, timeout, "golive to record carol's change of the window", func(ctx context.Context) (bool, string, error) {
 			if err := c.Get(ctx, key, &glw); err != nil {
-				return err.Error()
+				return false, err.Error(), nil
 			}
 			changes := glw.Status.Changes
 			if len(changes) == 0 || changes[len(changes)-1].By != carol.user || changes[len(changes)-1].Summary != "maxConcurrent" {
-				return fmt.Sprintf("status.changes = %+v, want carol's change of maxConcurrent last", changes)
+				return false, fmt.Sprintf("status.changes = %+v, want carol's change of maxConcurrent last", changes), nil
 			}
-			return ""
+			return true, "", nil
 		})
 		if stamp := glw.Annotations[golivev1alpha1.AnnotationLastChangedBy]; !strings.HasPrefix(stamp, carol.user+" at ") {
 			t.Errorf("%s = %q, want carol's stamp", golivev1alpha1.AnnotationLastChangedBy, stamp)
