@@ -60,20 +60,14 @@ type WorkloadProtectionReconciler struct {
 
 // Reconcile brings the protected list of the namespace req.Name up to date.
 func (r *WorkloadProtectionReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
-	namespace := &metav1.PartialObjectMetadata{}
-	namespace.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
-	if err := r.Get(ctx, client.ObjectKey{Name: req.Name}, namespace); err != nil {
+	protectedBy, err := r.protectingPolicy(ctx, req.Name)
+	if err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
-	var policies golivev1alpha1.GoLivePolicyList
-	if err := r.List(ctx, &policies); err != nil {
-		return reconcile.Result{}, fmt.Errorf("listing the GoLivePolicies: %w", err)
-	}
-	protectedBy := policy.Merge(policy.Selecting(policies.Items, namespace.Labels)).ProtectWorkloadsBy
 
 	list := &corev1.ConfigMap{}
 	key := client.ObjectKey{Namespace: req.Name, Name: workload.ProtectedList}
-	err := r.LiveReader.Get(ctx, key, list)
+	err = r.LiveReader.Get(ctx, key, list)
 	switch {
 	case protectedBy == "" && (apierrors.IsNotFound(err) || apierrors.IsForbidden(err)):
 		// Nothing protected, or a namespace golive may not manage (--namespaced-rbac).
@@ -113,6 +107,21 @@ func (r *WorkloadProtectionReconciler) Reconcile(ctx context.Context, req reconc
 		}
 	}
 	return reconcile.Result{}, r.writeList(ctx, req.Name, list, data)
+}
+
+// protectingPolicy names the GoLivePolicy whose protectWorkloads governs
+// namespace, or "" when none does, from the cache.
+func (r *WorkloadProtectionReconciler) protectingPolicy(ctx context.Context, namespace string) (string, error) {
+	meta := &metav1.PartialObjectMetadata{}
+	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+	if err := r.Get(ctx, client.ObjectKey{Name: namespace}, meta); err != nil {
+		return "", err
+	}
+	var policies golivev1alpha1.GoLivePolicyList
+	if err := r.List(ctx, &policies); err != nil {
+		return "", fmt.Errorf("listing the GoLivePolicies: %w", err)
+	}
+	return policy.Merge(policy.Selecting(policies.Items, meta.Labels)).ProtectWorkloadsBy, nil
 }
 
 // checkSpec compares a protected workload's pod template and replicas with
@@ -228,12 +237,20 @@ func (r *WorkloadProtectionReconciler) unprotect(ctx context.Context, list *core
 	return nil
 }
 
-// SetupWithManager reconciles a namespace when a request there is created,
-// changed or deleted, when a Deployment or StatefulSet there changes its
-// spec, when its labels change, and, when a policy changes, every namespace
+// SetupWithManager reconciles a namespace a policy protects when a request
+// there is created, changed or deleted, or a Deployment or StatefulSet there
+// changes its spec; any namespace when its labels change; and, when a policy changes, every namespace
 // with requests or a list.
 func (r *WorkloadProtectionReconciler) SetupWithManager(mgr manager.Manager, options controller.Options) error {
-	ofNamespace := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
+	// A request or a workload matters only where a policy protects
+	// workloads: elsewhere there is nothing to list, and a list left from an
+	// earlier policy goes when a policy or the namespace's labels change
+	// (watched below). Skipping the rest saves a live read of the list per
+	// workload change in every namespace no policy governs.
+	ofGovernedNamespace := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+		if protectedBy, err := r.protectingPolicy(ctx, obj.GetNamespace()); err == nil && protectedBy == "" {
+			return nil
+		}
 		return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: obj.GetNamespace()}}}
 	})
 	namespace := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
@@ -266,9 +283,9 @@ func (r *WorkloadProtectionReconciler) SetupWithManager(mgr manager.Manager, opt
 		Named("workloadprotection").
 		WatchesMetadata(&corev1.Namespace{}, namespace, builder.WithPredicates(predicate.LabelChangedPredicate{})).
 		Watches(&golivev1alpha1.GoLivePolicy{}, withRequestsOrList, specChanged).
-		Watches(&golivev1alpha1.UpdateRequest{}, ofNamespace, specChanged).
-		Watches(&appsv1.Deployment{}, ofNamespace, specChanged).
-		Watches(&appsv1.StatefulSet{}, ofNamespace, specChanged).
+		Watches(&golivev1alpha1.UpdateRequest{}, ofGovernedNamespace, specChanged).
+		Watches(&appsv1.Deployment{}, ofGovernedNamespace, specChanged).
+		Watches(&appsv1.StatefulSet{}, ofGovernedNamespace, specChanged).
 		WithOptions(options).
 		Complete(r)
 }
