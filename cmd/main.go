@@ -69,6 +69,11 @@ var (
 // accessReviewTTL is how long an allowed SubjectAccessReview answer is remembered.
 const accessReviewTTL = 10 * time.Second
 
+// sharedReadsTTL is how long the mutating webhook's reads for an update stay
+// for the validating webhook's call for the same update, which follows within
+// milliseconds.
+const sharedReadsTTL = 10 * time.Second
+
 func main() {
 	// `golive console` runs the approver console instead of the manager.
 	if len(os.Args) > 1 && os.Args[1] == "console" {
@@ -311,7 +316,7 @@ func main() {
 	// The validating webhook repeats the mutating one's access check milliseconds later.
 	access := admission.NewCachedAccessReviewer(admission.SubjectAccessReviewer{Client: mgr.GetClient()}, accessReviewTTL, realClock)
 	webhooks := &admission.Webhooks{
-		Reader:  mgr.GetAPIReader(),
+		Reader:  admission.NewSharedReads(mgr.GetAPIReader(), sharedReadsTTL, realClock),
 		Access:  access,
 		Key:     ledgerKey,
 		Clock:   realClock,

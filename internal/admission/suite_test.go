@@ -165,7 +165,7 @@ func (s *webhookSuite) installClusterRoles(ctx context.Context) error {
 func (s *webhookSuite) startWebhooks(ctx context.Context) error {
 	stop, err := s.env.ServeWebhooks(ctx, func(mgr ctrl.Manager) {
 		(&Webhooks{
-			Reader:  mgr.GetAPIReader(),
+			Reader:  NewSharedReads(mgr.GetAPIReader(), 10*time.Second, s.clock),
 			Access:  SubjectAccessReviewer{Client: mgr.GetClient()},
 			Key:     s.key,
 			Clock:   s.clock,

@@ -58,8 +58,10 @@ const entrySkew = time.Minute
 
 // Webhooks are the mutating and validating admission webhooks for UpdateRequests.
 type Webhooks struct {
-	// Reader reads namespaces and windows. An uncached reader answers with
-	// what is stored now, so a label set just before is seen.
+	// Reader reads namespaces, policies and windows. An uncached reader
+	// answers with what is stored now, so a label set just before is seen;
+	// SharedReads around it lets the two webhooks' calls for one update share
+	// their reads.
 	Reader client.Reader
 	// Access checks a user's rights with the API server.
 	Access AccessReviewer
@@ -184,6 +186,7 @@ func (m mutator) update(ctx context.Context, req admission.Request) admission.Re
 	if err := m.Decoder.DecodeRaw(req.OldObject, &stored); err != nil {
 		return admission.Errored(http.StatusBadRequest, err)
 	}
+	ctx = withSharedReads(ctx, &stored, req.UserInfo)
 	given, stale := newCommands(request.Annotations, stored.Annotations)
 	removeStale := func(annotations map[string]string) {
 		for _, annotation := range stale {
@@ -400,6 +403,7 @@ func (v validator) Handle(ctx context.Context, req admission.Request) admission.
 		if err := v.Decoder.DecodeRaw(req.OldObject, &stored); err != nil {
 			return admission.Errored(http.StatusBadRequest, err)
 		}
+		ctx = withSharedReads(ctx, &stored, req.UserInfo)
 		err = v.validateUpdate(ctx, &stored, &request, req.UserInfo)
 		specIsNew = ledger.SpecHash(&request.Spec) != ledger.SpecHash(&stored.Spec)
 	}

@@ -1,0 +1,109 @@
+package admission
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	clocktesting "k8s.io/utils/clock/testing"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+)
+
+// TestSharedReadsShareOnlyWithinOneUpdate: the validating webhook's call for
+// an update answers from the mutating one's reads; another update, another
+// person, a call without a scope, a failed read and an expired read all ask
+// the API server.
+func TestSharedReadsShareOnlyWithinOneUpdate(t *testing.T) {
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	namespace := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "billing", Labels: map[string]string{"tier": "gold"}}}
+	api := fake.NewClientBuilder().WithScheme(scheme).WithObjects(namespace).Build()
+	clock := clocktesting.NewFakePassiveClock(time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC))
+	reads := NewSharedReads(api, 10*time.Second, clock)
+
+	stored := &golivev1alpha1.UpdateRequest{ObjectMeta: metav1.ObjectMeta{Namespace: "billing", Name: "r", ResourceVersion: "7"}}
+	bob := authenticationv1.UserInfo{Username: "bob", UID: "b"}
+	update := withSharedReads(t.Context(), stored, bob)
+	tier := func(ctx context.Context) string {
+		t.Helper()
+		var got corev1.Namespace
+		if err := reads.Get(ctx, client.ObjectKey{Name: "billing"}, &got); err != nil {
+			t.Fatal(err)
+		}
+		return got.Labels["tier"]
+	}
+	if got := tier(update); got != "gold" {
+		t.Fatalf("first read: tier %q, want gold", got)
+	}
+	// The namespace changes between the two webhooks' calls.
+	namespace.Labels["tier"] = "silver"
+	if err := api.Update(t.Context(), namespace); err != nil {
+		t.Fatal(err)
+	}
+	if got := tier(update); got != "gold" {
+		t.Errorf("the same update's second call read tier %q, want the first call's gold", got)
+	}
+	if got := tier(t.Context()); got != "silver" {
+		t.Errorf("a read outside an update got tier %q, want silver from the API server", got)
+	}
+	newer := stored.DeepCopy()
+	newer.ResourceVersion = "8"
+	if got := tier(withSharedReads(t.Context(), newer, bob)); got != "silver" {
+		t.Errorf("the next update read tier %q, want silver", got)
+	}
+	if got := tier(withSharedReads(t.Context(), stored, authenticationv1.UserInfo{Username: "carol"})); got != "silver" {
+		t.Errorf("another person's update read tier %q, want silver", got)
+	}
+
+	// Metadata reads of another kind with the same name are another read.
+	var metadata metav1.PartialObjectMetadata
+	metadata.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+	if err := reads.Get(update, client.ObjectKey{Name: "billing"}, &metadata); err != nil {
+		t.Fatal(err)
+	}
+	var other metav1.PartialObjectMetadata
+	other.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ConfigMap"))
+	if err := reads.Get(update, client.ObjectKey{Name: "billing"}, &other); err == nil {
+		t.Errorf("a ConfigMap named billing was answered from the namespace's read: %+v", other)
+	}
+
+	// A failed read is not kept: the object created afterwards is found.
+	var missing corev1.ConfigMap
+	key := client.ObjectKey{Namespace: "billing", Name: "later"}
+	if err := reads.Get(update, key, &missing); err == nil {
+		t.Fatal("found a ConfigMap that does not exist")
+	}
+	if err := api.Create(t.Context(), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "billing", Name: "later"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := reads.Get(update, key, &missing); err != nil {
+		t.Errorf("a ConfigMap created after a failed read: %v", err)
+	}
+
+	// Lists of other namespaces are other reads.
+	var inBilling, inPayroll corev1.ConfigMapList
+	if err := reads.List(update, &inBilling, client.InNamespace("billing")); err != nil {
+		t.Fatal(err)
+	}
+	if err := reads.List(update, &inPayroll, client.InNamespace("payroll")); err != nil {
+		t.Fatal(err)
+	}
+	if len(inBilling.Items) != 1 || len(inPayroll.Items) != 0 {
+		t.Errorf("lists: %d in billing (want 1), %d in payroll (want 0)", len(inBilling.Items), len(inPayroll.Items))
+	}
+
+	clock.SetTime(clock.Now().Add(11 * time.Second))
+	if got := tier(update); got != "silver" {
+		t.Errorf("after the reads expired the update read tier %q, want silver", got)
+	}
+}
