@@ -126,11 +126,15 @@ func (r *UpdateRequestReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		windowKey := types.NamespacedName{Namespace: request.Namespace, Name: request.Spec.Window.Name}
 		gate = r.gate.lock(windowKey)
 		release = gate.unlock
-		// The window is read from the API server: its records of emergency
-		// starts must include the ones this gate wrote a moment ago.
+		// An emergency start reads the window from the API server: its
+		// records of emergency starts must include the ones this gate wrote a
+		// moment ago. Only an emergency update counts them, so the others
+		// start without that round trip.
 		var glw golivev1alpha1.GoLiveWindow
-		if err := r.LiveReader.Get(ctx, windowKey, &glw); err != nil {
-			return ctrl.Result{}, fmt.Errorf("reading GoLiveWindow %s: %w", windowKey.Name, err)
+		if request.Spec.Emergency != nil {
+			if err := r.LiveReader.Get(ctx, windowKey, &glw); err != nil {
+				return ctrl.Result{}, fmt.Errorf("reading GoLiveWindow %s: %w", windowKey.Name, err)
+			}
 		}
 		usage, err := gate.usage(ctx, r.Client, windowKey, glw.Status.EmergencyStarts, window.EmergencyPeriod(world.Window.Spec), now)
 		if err != nil {
