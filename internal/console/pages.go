@@ -200,7 +200,9 @@ type windowRow struct {
 	Invalid                   string
 }
 
-// serveWindows shows the next openings and freezes of the windows the person may read.
+// serveWindows shows the windows the person may read: whether each is open
+// and its next opening, and a calendar of the next days' openings and
+// freezes in the viewer's time zone and UTC.
 func (s *Server) serveWindows(w http.ResponseWriter, r *http.Request) {
 	sess, ctx, ok := s.person(w, r)
 	if !ok {
@@ -230,6 +232,7 @@ func (s *Server) serveWindows(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, r, http.StatusOK, "windows", pageData{User: sess.User, CSRF: sess.CSRF, Page: map[string]any{
 		"Namespace": namespace, "Windows": rows, "Now": now.Truncate(time.Minute),
+		"Calendar": buildCalendar(list.Items, now, zoneOf(r), calendarDays), "Days": calendarDays,
 	}})
 }
 
