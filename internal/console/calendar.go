@@ -21,8 +21,10 @@ type calendarEntry struct {
 	window.Interval
 	// Name and Reason are a freeze's.
 	Name, Reason string
-	// Open is true for the opening running now.
+	// Open is true for the opening running now; on a day, for that day's only.
 	Open bool
+	// AllDay is true on a day the entry covers whole.
+	AllDay bool
 }
 
 // calendarDay is one day in the viewer's zone with what overlaps it.
@@ -79,14 +81,20 @@ func buildCalendar(windows []golivev1alpha1.GoLiveWindow, now time.Time, zone *t
 	for day := first; day.Before(end); day = day.AddDate(0, 0, 1) {
 		next := day.AddDate(0, 0, 1)
 		entry := calendarDay{Date: day}
+		today := !now.Before(day) && now.Before(next)
+		onTheDay := func(e calendarEntry) calendarEntry {
+			e.Open = e.Open && today
+			e.AllDay = (e.Start.IsZero() || !e.Start.After(day)) && (e.End.IsZero() || !e.End.Before(next))
+			return e
+		}
 		for _, o := range openings {
 			if overlaps(o.Interval, day, next) {
-				entry.Openings = append(entry.Openings, o)
+				entry.Openings = append(entry.Openings, onTheDay(o))
 			}
 		}
 		for _, f := range out.Freezes {
 			if overlaps(f.Interval, day, next) {
-				entry.Freezes = append(entry.Freezes, f)
+				entry.Freezes = append(entry.Freezes, onTheDay(f))
 			}
 		}
 		out.Days = append(out.Days, entry)

@@ -43,6 +43,13 @@ func TestCalendarOfTheNextDays(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("openings (-want +got):\n%s", diff)
 	}
+	for _, day := range calendar.Days {
+		for _, f := range day.Freezes {
+			if all := day.Date.Format("01-02") != "12-22"; f.AllDay != all {
+				t.Errorf("The freeze on %s: all day %v, want %v", day.Date.Format("01-02"), f.AllDay, all)
+			}
+		}
+	}
 	if len(calendar.Freezes) != 1 || calendar.Freezes[0].Name != "year-end" ||
 		!calendar.Freezes[0].Start.Equal(time.Date(2026, 12, 21, 23, 0, 0, 0, time.UTC)) {
 		t.Errorf("freezes to come: %+v, want year-end from 2026-12-21 23:00 UTC", calendar.Freezes)
@@ -55,6 +62,19 @@ func TestCalendarOfTheNextDays(t *testing.T) {
 	}
 	if frozenDays[0] != "12-22" || frozenDays[len(frozenDays)-1] != "12-27" || len(frozenDays) != 6 {
 		t.Errorf("frozen days %v, want 12-22 to 12-27", frozenDays)
+	}
+}
+
+// An opening that runs on for days is open now on today alone, and all
+// day on the days it covers whole.
+func TestCalendarOfAWindowAlwaysOpen(t *testing.T) {
+	windows := []golivev1alpha1.GoLiveWindow{*testfixtures.MakeGoLiveWindow("billing", "always").AlwaysOpen().Obj()}
+	now := time.Date(2026, 12, 14, 10, 0, 0, 0, time.UTC)
+	calendar := buildCalendar(windows, now, time.UTC, 3)
+	for i, day := range calendar.Days {
+		if len(day.Openings) != 1 || !day.Openings[0].AllDay || day.Openings[0].Open != (i == 0) {
+			t.Errorf("Day %d: %+v, want one opening all day, open now on the first day only", i, day.Openings)
+		}
 	}
 }
 
