@@ -43,13 +43,22 @@ func (s *Server) serveRequestReport(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusNotFound, translate(languageOf(r), "notFound"))
 		return
 	}
+	now := s.clock.Now()
+	var out bytes.Buffer
 	request := &golivev1alpha1.UpdateRequest{}
 	if err := s.client.Get(ctx, key, request); err != nil {
+		// A deleted request keeps its record.
+		if record := s.lastRecordOf(ctx, key); apierrors.IsNotFound(err) && record != nil {
+			if err := report.WriteRecord(&out, record, now); err != nil {
+				s.apiError(w, r, err)
+				return
+			}
+			s.sendMarkdown(w, key.Namespace+"-"+key.Name+".md", out.Bytes())
+			return
+		}
 		s.readError(w, r, err, "notFound")
 		return
 	}
-	now := s.clock.Now()
-	var out bytes.Buffer
 	if request.Status.Phase.IsTerminal() {
 		record := &golivev1alpha1.ReleaseRecord{}
 		name := records.Name(request.Namespace, request.Name, string(request.UID))
@@ -77,6 +86,22 @@ func (s *Server) serveRequestReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.sendMarkdown(w, key.Namespace+"-"+key.Name+".md", out.Bytes())
+}
+
+// lastRecordOf is the latest record of the requests named key (a name may
+// be used again after a deletion), nil when the person may read none.
+func (s *Server) lastRecordOf(ctx context.Context, key client.ObjectKey) *golivev1alpha1.ReleaseRecord {
+	archived, err := s.listRecords(ctx, key.Namespace)
+	if err != nil {
+		return nil
+	}
+	var last *golivev1alpha1.ReleaseRecord
+	for _, a := range archived {
+		if a.record.Spec.Request.Name == key.Name && (last == nil || !a.record.Spec.RecordedAt.Before(&last.Spec.RecordedAt)) {
+			last = a.record
+		}
+	}
+	return last
 }
 
 // serveRecordReport downloads the report of a ReleaseRecord.

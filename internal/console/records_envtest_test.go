@@ -174,6 +174,18 @@ func TestReportsAndRecordsAreReadAsThePerson(t *testing.T) {
 		t.Errorf("The report of an ended request is not its record's (%d):\n%s", recorded.Status, recorded.Body)
 	}
 
+	// A deleted request keeps its record, and so its report.
+	if err := c.env.Client.Delete(ctx, ended[1]); err != nil {
+		t.Fatal(err)
+	}
+	deleted := b.get(c.consoleURL + "/requests/" + c.namespace + "/billing-2-3-0/report.md")
+	if deleted.Status != http.StatusOK || !strings.Contains(deleted.Body, "- **ReleaseRecord:** "+testArchive+"/"+names[1]+"\n") {
+		t.Errorf("The report of a deleted request is not its record's (%d):\n%s", deleted.Status, deleted.Body)
+	}
+	if missing := b.get(c.consoleURL + "/requests/" + c.namespace + "/billing-9-9-9/report.md"); missing.Status != http.StatusNotFound {
+		t.Errorf("The report of a request that never was: %d, want 404", missing.Status)
+	}
+
 	// The records page: both records, the first verifies, the altered one does not.
 	list := b.get(c.consoleURL + "/records")
 	if list.Status != http.StatusOK {
