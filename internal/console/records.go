@@ -154,7 +154,8 @@ func (s *Server) readError(w http.ResponseWriter, r *http.Request, err error, mi
 
 // apiMessage is the API server's message of a refusal.
 func apiMessage(err error) string {
-	if status, ok := err.(apierrors.APIStatus); ok || errorAs(err, &status) {
+	var status apierrors.APIStatus
+	if errorAs(err, &status) {
 		return status.Status().Message
 	}
 	return err.Error()
