@@ -34,7 +34,7 @@ func runConsole(args []string) error {
 	flags := flag.NewFlagSet("console", flag.ContinueOnError)
 	var (
 		bind, issuer, clientID, secretFile, redirectURL, scopes, issuerCA string
-		tlsCert, tlsKey, namespaces                                       string
+		tlsCert, tlsKey, namespaces, archive                              string
 		impersonate, insecureCookies                                      bool
 		usernameClaim, usernamePrefix, groupsClaim, groupsPrefix          string
 		sessionLifetime                                                   time.Duration
@@ -53,6 +53,8 @@ func runConsole(args []string) error {
 	flags.StringVar(&tlsKey, "tls-key-file", "", "Key of --tls-cert-file.")
 	flags.StringVar(&namespaces, "namespaces", "",
 		"Comma-separated namespaces \"waiting for me\" looks in; empty looks in all (people then need to list update requests cluster-wide).")
+	flags.StringVar(&archive, "archive-namespace", console.DefaultArchiveNamespace,
+		"The namespace golive keeps its ReleaseRecords and their public keys (ConfigMap golive-record-key) in.")
 	flags.BoolVar(&impersonate, "impersonate", false,
 		"Fallback for clusters that cannot trust the issuer: impersonate the verified user and groups with the console's own "+
 			"ServiceAccount (needs the impersonate right; see docs/console.md).")
@@ -90,7 +92,7 @@ func runConsole(args []string) error {
 	server, err := console.New(ctx, console.Options{
 		Issuer: issuer, ClientID: clientID, ClientSecret: secret, RedirectURL: redirectURL,
 		Scopes: splitList(scopes), IssuerHTTPClient: issuerClient, Namespaces: splitList(namespaces),
-		API: api, Scheme: consoleScheme(),
+		API: api, Scheme: consoleScheme(), ArchiveNamespace: archive,
 		Impersonate: impersonate, UsernameClaim: usernameClaim, UsernamePrefix: usernamePrefix,
 		GroupsClaim: groupsClaim, GroupsPrefix: groupsPrefix,
 		InsecureCookies: insecureCookies, SessionLifetime: sessionLifetime,

@@ -21,14 +21,6 @@ func configLines(request *golivev1alpha1.UpdateRequest, current []productionConf
 	return configdiff.Lines(request, current)
 }
 
-func copyOf(request *golivev1alpha1.UpdateRequest, entry golivev1alpha1.ConfigEntry) string {
-	return configdiff.CopyOf(request, entry)
-}
-
-func keysOf(request *golivev1alpha1.UpdateRequest, entry golivev1alpha1.ConfigEntry) []string {
-	return configdiff.KeysOf(request, entry)
-}
-
 // migrationLines are the results of the migrations in each environment that ran them.
 func migrationLines(request *golivev1alpha1.UpdateRequest) []string {
 	var lines []string

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/report"
 )
 
 // contentRequest carries billing-config, billing-credentials and a schema
@@ -82,7 +83,7 @@ func TestConfigLinesWithoutProduction(t *testing.T) {
 // The report lists the copies golive made, keys only, and each environment's migrations.
 func TestReportShowsTheReleaseContent(t *testing.T) {
 	var out bytes.Buffer
-	if err := writeReport(&out, contentRequest(), utc("2026-12-04T08:00:00Z")); err != nil {
+	if err := report.Write(&out, contentRequest(), utc("2026-12-04T08:00:00Z"), nil); err != nil {
 		t.Fatal(err)
 	}
 	got := out.String()
@@ -107,7 +108,7 @@ func TestReportShowsTheConfigDiff(t *testing.T) {
 		{Object: "billing-credentials", Keys: []string{"password", "legacy"}},
 	}
 	var out bytes.Buffer
-	if err := writeReportAgainst(&out, contentRequest(), utc("2026-12-04T08:00:00Z"), current); err != nil {
+	if err := report.Write(&out, contentRequest(), utc("2026-12-04T08:00:00Z"), current); err != nil {
 		t.Fatal(err)
 	}
 	got := out.String()
@@ -123,7 +124,7 @@ func TestReportShowsTheConfigDiff(t *testing.T) {
 		}
 	}
 	var without bytes.Buffer
-	if err := writeReport(&without, contentRequest(), utc("2026-12-04T08:00:00Z")); err != nil {
+	if err := report.Write(&without, contentRequest(), utc("2026-12-04T08:00:00Z"), nil); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(without.String(), "against what production runs now") {

@@ -18,16 +18,15 @@ import (
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/cli-runtime/pkg/printers"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/records"
+	"github.com/golive-dev/golive/internal/report"
 )
 
 // defaultArchiveNamespace is golive's archive namespace unless the
@@ -251,11 +250,11 @@ func exportRecords(ctx context.Context, c client.Client, archive, dir string, ar
 		return err
 	}
 	for _, a := range archived {
-		var report bytes.Buffer
-		if err := writeRecordReport(&report, a, archive, now); err != nil {
+		var markdown bytes.Buffer
+		if err := writeRecordReport(&markdown, a, now); err != nil {
 			return fmt.Errorf("writing the report of %s: %w", a.object.GetName(), err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, a.object.GetName()+".md"), report.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, a.object.GetName()+".md"), markdown.Bytes(), 0o644); err != nil {
 			return err
 		}
 	}
@@ -281,61 +280,9 @@ func exportRecords(ctx context.Context, c client.Client, archive, dir string, ar
 	return err
 }
 
-// requestOfRecord is the request as its record keeps it, for the report:
-// spec and status as they were, the whole timeline, the ledger.
-func requestOfRecord(record *golivev1alpha1.ReleaseRecord) (*golivev1alpha1.UpdateRequest, error) {
-	spec := &record.Spec
-	request := &golivev1alpha1.UpdateRequest{ObjectMeta: metav1.ObjectMeta{
-		Namespace: spec.Request.Namespace, Name: spec.Request.Name, UID: types.UID(spec.Request.UID),
-		CreationTimestamp: spec.Request.CreatedAt,
-		Annotations:       map[string]string{golivev1alpha1.AnnotationLedger: spec.Ledger},
-	}}
-	if len(spec.RequestSpec.Raw) > 0 {
-		if err := json.Unmarshal(spec.RequestSpec.Raw, &request.Spec); err != nil {
-			return nil, fmt.Errorf("reading the recorded spec: %w", err)
-		}
-	}
-	if len(spec.RequestStatus.Raw) > 0 {
-		if err := json.Unmarshal(spec.RequestStatus.Raw, &request.Status); err != nil {
-			return nil, fmt.Errorf("reading the recorded status: %w", err)
-		}
-	}
-	request.Status.Timeline = spec.Timeline
-	request.Status.RequestedBy, request.Status.SubmittedBy = spec.RequestedBy, spec.SubmittedBy
-	return request, nil
-}
-
 // writeRecordReport writes the report of a recorded request, then what the record itself says.
-func writeRecordReport(out io.Writer, a archivedRecord, archive string, generated time.Time) error {
-	request, err := requestOfRecord(a.record)
-	if err != nil {
-		return err
-	}
-	if err := writeReport(out, request, generated); err != nil {
-		return err
-	}
-	m := &markdown{out: out}
-	spec := &a.record.Spec
-	m.heading("Record")
-	if spec.Outcome.Deleted && !spec.Outcome.Ended {
-		m.printf("The request was deleted before it ended, in phase %s.\n\n", spec.Outcome.Phase)
-	}
-	previous := spec.Chain.Previous
-	if previous == "" {
-		previous = "none: the first record of the namespace"
-	}
-	for _, item := range [][]string{
-		{"ReleaseRecord", archive + "/" + a.object.GetName()},
-		{"Place in the chain of " + spec.Request.Namespace, fmt.Sprintf("#%d", spec.Chain.Sequence)},
-		{"Digest of the previous record", previous},
-		{"Signed with key", spec.Signature.KeyID},
-		{"Recorded", timeText(&spec.RecordedAt)},
-		{"Written by golive", spec.GoliveVersion},
-	} {
-		m.printf("- **%s:** %s\n", item[0], cellText(item[1]))
-	}
-	m.printf("\nCheck the signature and the chain with `kubectl golive verify-records`.\n")
-	return m.err
+func writeRecordReport(out io.Writer, a archivedRecord, generated time.Time) error {
+	return report.WriteRecord(out, a.record, generated)
 }
 
 func newVerifyRecordsCommand(o *rootOptions) *cobra.Command {
@@ -373,13 +320,13 @@ records come from.`,
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
-			report := records.Verify(stored, keys)
-			for _, problem := range report.Problems {
+			verified := records.Verify(stored, keys)
+			for _, problem := range verified.Problems {
 				fmt.Fprintf(o.streams.Out, "%s: %s\n", problem.Kind, problem.Message)
 			}
-			fmt.Fprintln(o.streams.Out, report.Summary())
-			if len(report.Problems) > 0 {
-				return fmt.Errorf("%d of the records' signatures or links do not hold", len(report.Problems))
+			fmt.Fprintln(o.streams.Out, verified.Summary())
+			if len(verified.Problems) > 0 {
+				return fmt.Errorf("%d of the records' signatures or links do not hold", len(verified.Problems))
 			}
 			return nil
 		},
@@ -428,5 +375,5 @@ func reportOfRecord(ctx context.Context, c client.Client, archive, name string, 
 	if err != nil {
 		return err
 	}
-	return writeRecordReport(out, a, archive, now)
+	return writeRecordReport(out, a, now)
 }

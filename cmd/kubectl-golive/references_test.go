@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/report"
 )
 
 // withReferencesAndPolicies gives a request the documents it comes with and
@@ -38,8 +39,8 @@ func TestStatusAndReportNameTheReferencesAndPolicies(t *testing.T) {
 		}
 	}
 
-	var report bytes.Buffer
-	if err := writeReport(&report, request, monday); err != nil {
+	var markdown bytes.Buffer
+	if err := report.Write(&markdown, request, monday, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
@@ -48,8 +49,8 @@ func TestStatusAndReportNameTheReferencesAndPolicies(t *testing.T) {
 		"- **Policies production started under:** production-apps (generation 3), payments (generation 1)\n",
 		"- **Submitted by:** system:serviceaccount:argocd:argocd-application-controller (a trusted submitter, on the requester's behalf)\n",
 	} {
-		if !strings.Contains(report.String(), want) {
-			t.Errorf("the report lacks %q:\n%s", want, report.String())
+		if !strings.Contains(markdown.String(), want) {
+			t.Errorf("the report lacks %q:\n%s", want, markdown.String())
 		}
 	}
 }
@@ -63,23 +64,5 @@ func TestStatusOmitsReferencesAndPoliciesARequestDoesNotHave(t *testing.T) {
 		if strings.Contains(status.String(), absent) {
 			t.Errorf("the status of a request without them says %q:\n%s", absent, status.String())
 		}
-	}
-}
-
-func TestReportSaysStagingWasVerifiedAgain(t *testing.T) {
-	request := makeRequest().Mutate(inPhase(golivev1alpha1.PhaseSucceeded, golivev1alpha1.ReasonSucceeded, "Release 2.4.0 is in production")).
-		Mutate(verifiedStaging("2026-11-18T09:10:00Z")).
-		Mutate(func(r *golivev1alpha1.UpdateRequest) {
-			r.Status.Staging.Reverifications = 1
-			r.Status.Staging.ReverificationStartedAt = at("2026-11-26T19:00:00Z")
-			r.Status.Staging.ReverifiedAt = at("2026-11-26T19:04:00Z")
-		}).Obj()
-	var report bytes.Buffer
-	if err := writeReport(&report, request, monday); err != nil {
-		t.Fatal(err)
-	}
-	want := "Verified again 1 time(s), as a GoLivePolicy's staging.maxAge asked: the latest began 2026-11-26T19:00:00Z and passed 2026-11-26T19:04:00Z."
-	if !strings.Contains(report.String(), want) {
-		t.Errorf("the report lacks %q:\n%s", want, report.String())
 	}
 }

@@ -15,6 +15,7 @@ import (
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/freetext"
 	"github.com/golive-dev/golive/internal/lifecycle"
+	"github.com/golive-dev/golive/internal/report"
 	"github.com/golive-dev/golive/internal/window"
 )
 
@@ -86,20 +87,20 @@ func writeStatus(out io.Writer, in statusInput) error {
 	}
 	w.line("Phase", phase)
 	if request.Spec.Emergency != nil {
-		w.line("Emergency", emergencyText(request.Spec.Emergency))
+		w.line("Emergency", report.EmergencyText(request.Spec.Emergency))
 		if approval := request.Status.EmergencyApproval; approval != nil {
-			w.line("Emergency by", emergencyApprovalText(approval, request.Spec.Window.Name))
+			w.line("Emergency by", report.EmergencyApprovalText(approval, request.Spec.Window.Name))
 		}
 	}
-	w.line("Requested by", orDash(requester(request)))
-	if submitter := submitterOf(request); submitter != "" {
+	w.line("Requested by", orDash(report.Requester(request)))
+	if submitter := report.SubmitterOf(request); submitter != "" {
 		w.line("Submitted by", submitter+", a trusted submitter, on the requester's behalf")
 	}
 	for _, reference := range request.Spec.References {
-		w.line("Reference", referenceText(reference))
+		w.line("Reference", report.ReferenceText(reference))
 	}
 	if len(status.Policies) > 0 {
-		w.line("Policies", policiesText(status.Policies))
+		w.line("Policies", report.PoliciesText(status.Policies))
 	}
 	if request.Spec.Suspend {
 		w.line("Suspended", "spec.suspend is true: the request stops at the next gate")
@@ -288,7 +289,7 @@ func writeApprovals(w *labelled, request *golivev1alpha1.UpdateRequest, glw *gol
 		return
 	}
 	rule := "Each person counts once."
-	if requestedBy := requester(request); requestedBy != "" && !request.Spec.Approvals.AllowSelfApproval {
+	if requestedBy := report.Requester(request); requestedBy != "" && !request.Spec.Approvals.AllowSelfApproval {
 		rule = requestedBy + " requested this update and may not approve it; each person counts once."
 	}
 	w.item(rule)
@@ -400,43 +401,6 @@ func phaseSince(status *golivev1alpha1.UpdateRequestStatus) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
-}
-
-// requester is who created the request, from the status or the annotation the webhook stamps.
-// submitterOf is the trusted submitter that created request for its requester.
-func submitterOf(request *golivev1alpha1.UpdateRequest) string {
-	if request.Status.SubmittedBy != "" {
-		return request.Status.SubmittedBy
-	}
-	return request.Annotations[golivev1alpha1.AnnotationSubmittedBy]
-}
-
-func requester(request *golivev1alpha1.UpdateRequest) string {
-	if request.Status.RequestedBy != "" {
-		return request.Status.RequestedBy
-	}
-	return request.Annotations[golivev1alpha1.AnnotationRequestedBy]
-}
-
-// emergencyApprovalText says whose approval an emergency needs and whose
-// rules say so, as golive counted them.
-func emergencyApprovalText(approval *golivev1alpha1.EmergencyApprovalStatus, window string) string {
-	text := "no emergency role applies"
-	if len(approval.Roles) > 0 {
-		text = "one approval of " + strings.Join(approval.Roles, " or ")
-	}
-	if approval.Policy != "" {
-		return text + ", by GoLivePolicy " + approval.Policy + " (its emergency rules replace window " + window + "'s)"
-	}
-	return text + ", by window " + window
-}
-
-func emergencyText(emergency *golivev1alpha1.Emergency) string {
-	text := emergency.Justification
-	if emergency.Incident != "" {
-		text += " (incident " + emergency.Incident + ")"
-	}
-	return text
 }
 
 // instant is an instant in UTC with how long ago or ahead it is.

@@ -13,6 +13,7 @@ import (
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/ledger"
+	"github.com/golive-dev/golive/internal/report"
 )
 
 func newWaitingCommand(o *rootOptions) *cobra.Command {
@@ -90,7 +91,7 @@ func asksOf(ctx context.Context, r listedRequest, me string, holdsRole holdsRole
 	request := r.Request
 	target := request.Name + " -n " + request.Namespace
 	var asks []ask
-	if person := needsPerson(request); person != "" && sameUser(requester(request), me) {
+	if person := needsPerson(request); person != "" && sameUser(report.Requester(request), me) {
 		asks = append(asks, ask{r, "your request needs you: " + person, "kubectl golive status " + target})
 	}
 	if r.acceptanceOpen() {
@@ -103,7 +104,7 @@ func asksOf(ctx context.Context, r listedRequest, me string, holdsRole holdsRole
 			asks = append(asks, ask{r, "accept or reject as " + role, "kubectl golive accept " + target})
 		}
 	}
-	if r.goOpen() && r.Request.Status.Supervision != nil && !sameUser(requester(request), me) &&
+	if r.goOpen() && r.Request.Status.Supervision != nil && !sameUser(report.Requester(request), me) &&
 		!slices.ContainsFunc(r.Request.Status.Supervision.Given, func(given golivev1alpha1.ApprovalRecord) bool { return sameUser(given.User, me) }) {
 		var roles []string
 		for _, role := range missingGoRoles(r.Request.Status.Supervision) {
@@ -120,7 +121,7 @@ func asksOf(ctx context.Context, r listedRequest, me string, holdsRole holdsRole
 		}
 	}
 	missing := r.missingQuorums()
-	if len(missing) == 0 || approvedAlready(r, me) || (sameUser(requester(request), me) && !request.Spec.Approvals.AllowSelfApproval) {
+	if len(missing) == 0 || approvedAlready(r, me) || (sameUser(report.Requester(request), me) && !request.Spec.Approvals.AllowSelfApproval) {
 		return asks, nil
 	}
 	var roles, counts []string

@@ -67,6 +67,7 @@ func (r *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 type page struct {
 	URL    *url.URL
 	Status int
+	Header http.Header
 	Body   string
 }
 
@@ -81,7 +82,7 @@ func (b *browser) do(req *http.Request) page {
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	return page{URL: resp.Request.URL, Status: resp.StatusCode, Body: string(body)}
+	return page{URL: resp.Request.URL, Status: resp.StatusCode, Header: resp.Header, Body: string(body)}
 }
 
 func (b *browser) get(address string) page {

@@ -118,13 +118,15 @@ func loginInBrowser(t *testing.T, tab context.Context, consoleURL, user string) 
 
 func TestBrowserApprovalInChromium(t *testing.T) {
 	const alice, bob = "alice", "bob"
-	c := startConsoleCluster(t, alice, bob)
+	c := startConsoleClusterWith(t, func(o *Options) { o.ArchiveNamespace = testArchive }, alice, bob)
 	ctx := t.Context()
+	c.setUpArchive(t, bob)
 	c.env.BindClusterRole(t, c.namespace, "golive-approver-rnd-lead", alice, bob)
 	c.env.WaitForAccess(t, bob, authorizationv1.ResourceAttributes{Namespace: c.namespace, Verb: "approve",
 		Group: "golive.dev", Resource: "approvalroles", Name: "rnd-lead"})
 	request := c.createAlicesRequest(t, ctx)
 	requestURL := c.consoleURL + "/requests/" + c.namespace + "/" + request.Name
+	recordNames := writeRecords(t, c.env, nil, c.endedRequests(t, "billing-2-2-0", "billing-2-3-0")...)
 	// The API server loads the issuer's keys in the background.
 	c.waitForIssuerTrust(t, newBrowser(t, c.issuer.CertPool()), bob)
 
@@ -150,8 +152,27 @@ func TestBrowserApprovalInChromium(t *testing.T) {
 		t.Errorf("The confirmation does not name bob: %q", recorded)
 	}
 	screenshot(t, bobsTab, "approved")
-	do(t, bobsTab, "Opening the windows", chromedp.Navigate(c.consoleURL+"/windows"), chromedp.WaitVisible(chromedp.ID("windows")))
+	// A window of Thursday evenings in Berlin with a freeze, seen from Berlin.
+	thursdays := testfixtures.MakeGoLiveWindow(c.namespace, "thursday-evening").TimeZone("Europe/Berlin").
+		Opening([]golivev1alpha1.Weekday{golivev1alpha1.Thursday}, "20:00", 3*time.Hour).
+		Freeze(golivev1alpha1.Freeze{Name: "year-end", Start: "2026-12-18T00:00", End: "2027-01-06T00:00", Reason: "Year-end closing"}).Obj()
+	if err := c.env.Client.Create(ctx, thursdays); err != nil {
+		t.Fatal(err)
+	}
+	do(t, bobsTab, "Opening the windows in Berlin time",
+		chromedp.Navigate(c.consoleURL+"/preferences?tz=Europe/Berlin&next=/windows"), chromedp.WaitVisible(chromedp.ID("calendar")))
+	if calendar := textOf(t, bobsTab, "#calendar"); !strings.Contains(calendar, c.namespace+"/evening: all day") ||
+		!strings.Contains(calendar, c.namespace+"/thursday-evening: 20:00–23:00 CET (19:00–22:00 UTC)") {
+		t.Errorf("The calendar does not show the windows' openings in Berlin time and UTC: %q", calendar)
+	}
 	screenshot(t, bobsTab, "windows")
+	do(t, bobsTab, "Opening the records", chromedp.Click(chromedp.CSS(`nav a[href="/records"]`)), chromedp.WaitVisible(chromedp.ID("records")))
+	if records := textOf(t, bobsTab, "#records"); strings.Count(records, "signature and chain hold") != len(recordNames) {
+		t.Errorf("The records page does not verify the %d records: %q", len(recordNames), records)
+	}
+	screenshot(t, bobsTab, "records")
+	do(t, bobsTab, "Opening a record", chromedp.Click(chromedp.CSS("#records a")), chromedp.WaitVisible(chromedp.ID("record")))
+	screenshot(t, bobsTab, "record")
 
 	var stored golivev1alpha1.UpdateRequest
 	if err := c.env.Client.Get(ctx, client.ObjectKeyFromObject(request), &stored); err != nil {

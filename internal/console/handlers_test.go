@@ -253,3 +253,28 @@ func TestLogoutNeedsTheCSRFTokenAndEndsTheSession(t *testing.T) {
 		t.Errorf("The logout did not clear the session cookie: %+v", cleared)
 	}
 }
+
+// Names from a URL are checked as Kubernetes names before any API call (this
+// server's API address answers nothing): a bad one is simply not found.
+func TestReportAndRecordPathsCheckNames(t *testing.T) {
+	s := newTestServer(t, Options{})
+	cookie, _ := withSession(s)
+	for _, path := range []string{
+		"/requests/Billing/billing-2-4-0/report.md",
+		"/requests/billing/billing_2_4_0/report.md",
+		"/records/golive-system/..%2F..%2Fetc",
+		"/records/golive-system/UPPER/report.md",
+		"/records/golive_system/billing.billing-2-4-0.6f1c2a9e",
+	} {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.AddCookie(cookie)
+		resp := serve(s, req)
+		if resp.Code != http.StatusNotFound || resp.Header().Get("Content-Disposition") != "" {
+			t.Errorf("GET %s: %d (%q), want 404 and no download:\n%s", path, resp.Code, resp.Header().Get("Content-Disposition"), resp.Body)
+		}
+	}
+	resp := serve(s, httptest.NewRequest(http.MethodGet, "/records", nil))
+	if resp.Code != http.StatusFound || !strings.HasPrefix(resp.Header().Get("Location"), "/login?next=%2Frecords") {
+		t.Errorf("GET /records without a session: %d to %q, want the login", resp.Code, resp.Header().Get("Location"))
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -87,6 +88,8 @@ func newPersonClient(base *rest.Config, scheme *runtime.Scheme, impersonate bool
 		golivev1alpha1.GroupVersion.WithKind("UpdateRequest"),
 		golivev1alpha1.GroupVersion.WithKind("GoLiveWindow"),
 		golivev1alpha1.GroupVersion.WithKind("GoLivePolicy"),
+		golivev1alpha1.GroupVersion.WithKind("ReleaseRecord"),
+		corev1.SchemeGroupVersion.WithKind("ConfigMap"),
 	} {
 		scope := meta.RESTScopeNamespace
 		if gvk.Kind == "GoLivePolicy" {

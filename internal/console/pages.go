@@ -200,7 +200,9 @@ type windowRow struct {
 	Invalid                   string
 }
 
-// serveWindows shows the next openings and freezes of the windows the person may read.
+// serveWindows shows the windows the person may read: whether each is open
+// and its next opening, and a calendar of the next days' openings and
+// freezes in the viewer's time zone and UTC.
 func (s *Server) serveWindows(w http.ResponseWriter, r *http.Request) {
 	sess, ctx, ok := s.person(w, r)
 	if !ok {
@@ -210,10 +212,24 @@ func (s *Server) serveWindows(w http.ResponseWriter, r *http.Request) {
 	if len(validation.IsDNS1123Label(namespace)) > 0 {
 		namespace = ""
 	}
+	// Like "waiting for me": the namespace asked for, else the console's, else all.
+	namespaces := s.opts.Namespaces
+	if namespace != "" || len(namespaces) == 0 {
+		namespaces = []string{namespace}
+	}
 	var list golivev1alpha1.GoLiveWindowList
-	if err := s.client.List(ctx, &list, client.InNamespace(namespace)); err != nil && !apierrors.IsForbidden(err) {
-		s.apiError(w, r, err)
-		return
+	var refusals []string
+	for _, ns := range namespaces {
+		var windows golivev1alpha1.GoLiveWindowList
+		if err := s.client.List(ctx, &windows, client.InNamespace(ns)); err != nil {
+			if !apierrors.IsForbidden(err) {
+				s.apiError(w, r, err)
+				return
+			}
+			refusals = append(refusals, apiMessage(err))
+			continue
+		}
+		list.Items = append(list.Items, windows.Items...)
 	}
 	now := s.clock.Now()
 	rows := make([]windowRow, 0, len(list.Items))
@@ -229,7 +245,8 @@ func (s *Server) serveWindows(w http.ResponseWriter, r *http.Request) {
 		rows = append(rows, row)
 	}
 	s.render(w, r, http.StatusOK, "windows", pageData{User: sess.User, CSRF: sess.CSRF, Page: map[string]any{
-		"Namespace": namespace, "Windows": rows, "Now": now.Truncate(time.Minute),
+		"Namespace": namespace, "Windows": rows, "Now": now.Truncate(time.Minute), "Refusals": refusals,
+		"Calendar": buildCalendar(list.Items, now, zoneOf(r), calendarDays), "Days": calendarDays,
 	}})
 }
 

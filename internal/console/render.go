@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/golive-dev/golive/internal/window"
 )
 
 // pageData is what every page template gets; Page holds the page's own view.
@@ -24,19 +26,26 @@ type pageData struct {
 	Page  any
 }
 
-// parsePages parses each page template together with the layout.
+// parsePages parses each page template together with the layout and the
+// parts pages share (the files whose names start with "_").
 func parsePages() (map[string]*template.Template, error) {
 	names, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
+	shared := []string{"templates/layout.html"}
+	for _, name := range names {
+		if strings.HasPrefix(path.Base(name), "_") {
+			shared = append(shared, name)
+		}
+	}
 	pages := map[string]*template.Template{}
 	for _, name := range names {
 		base := strings.TrimSuffix(path.Base(name), ".html")
-		if base == "layout" {
+		if base == "layout" || strings.HasPrefix(base, "_") {
 			continue
 		}
-		page, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFiles, "templates/layout.html", name)
+		page, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFiles, append(shared, name)...)
 		if err != nil {
 			return nil, fmt.Errorf("parsing %s: %w", name, err)
 		}
@@ -51,6 +60,8 @@ var templateFuncs = template.FuncMap{
 	"T":           func(string) string { return "" },
 	"Tf":          func(string, ...any) string { return "" },
 	"when":        func(any) string { return "" },
+	"span":        func(window.Interval, time.Time) string { return "" },
+	"weekday":     func(time.Time) string { return "" },
 	"zoneChoices": func() []string { return zoneChoices },
 	"rolesOf":     rolesOf,
 }
@@ -83,6 +94,10 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 			"T":    func(key string) string { return translate(data.Lang, key) },
 			"Tf":   func(key string, args ...any) string { return fmt.Sprintf(translate(data.Lang, key), args...) },
 			"when": func(t any) string { return formatTime(t, data.Zone) },
+			"span": func(i window.Interval, day time.Time) string {
+				return formatSpan(i, day, day.AddDate(0, 0, 1), data.Zone)
+			},
+			"weekday": func(t time.Time) string { return translate(data.Lang, "day"+t.Weekday().String()[:3]) },
 		})
 		var out bytes.Buffer
 		if err = t.Execute(&out, data); err == nil {

@@ -59,6 +59,9 @@ type Options struct {
 	// none; empty looks in all namespaces (which needs the right to list
 	// update requests cluster-wide).
 	Namespaces []string
+	// ArchiveNamespace is where golive keeps its ReleaseRecords and the
+	// public keys that verify them; empty is golive-system.
+	ArchiveNamespace string
 	// Impersonate is the fallback for clusters that cannot trust the issuer:
 	// the console's own credentials impersonate the verified user and groups.
 	Impersonate bool
@@ -82,6 +85,10 @@ type Options struct {
 	Clock  clock.PassiveClock
 	Logger logr.Logger
 }
+
+// DefaultArchiveNamespace is golive's archive namespace unless the
+// installation chose another (the chart's records.archiveNamespace).
+const DefaultArchiveNamespace = "golive-system"
 
 // Server serves the console.
 type Server struct {
@@ -118,6 +125,9 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	}
 	if opts.LoginRate == 0 {
 		opts.LoginRate, opts.LoginBurst = rate.Every(6*time.Second), 10
+	}
+	if opts.ArchiveNamespace == "" {
+		opts.ArchiveNamespace = DefaultArchiveNamespace
 	}
 	if opts.UsernameClaim == "" {
 		opts.UsernameClaim = "sub"
@@ -170,6 +180,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /logged-out", s.serveLoggedOut)
 	mux.HandleFunc("GET /requests/{namespace}/{name}", s.serveRequest)
 	mux.HandleFunc("POST /requests/{namespace}/{name}", s.serveCommand)
+	mux.HandleFunc("GET /requests/{namespace}/{name}/report.md", s.serveRequestReport)
+	mux.HandleFunc("GET /records", s.serveRecords)
+	mux.HandleFunc("GET /records/{namespace}/{name}", s.serveRecord)
+	mux.HandleFunc("GET /records/{namespace}/{name}/report.md", s.serveRecordReport)
 	mux.HandleFunc("GET /windows", s.serveWindows)
 	mux.HandleFunc("GET /preferences", s.servePreferences)
 	mux.HandleFunc("GET /static/console.css", func(w http.ResponseWriter, _ *http.Request) {

@@ -164,7 +164,7 @@ func Compile(spec v1alpha1.GoLiveWindowSpec) (*Calendar, error) {
 			continue
 		}
 		// Both ends may fall into one DST gap and resolve to the same instant.
-		if resolved := (Interval{Start: instantOf(location, start), End: instantOf(location, end)}); resolved.Start.Before(resolved.End) {
+		if resolved, ok := cal.FreezeInterval(freeze); ok {
 			cal.freezes = append(cal.freezes, resolved)
 		}
 	}
@@ -216,4 +216,18 @@ func parseClock(s string) (time.Duration, bool) {
 		return 0, false
 	}
 	return time.Duration(hour)*time.Hour + time.Duration(minute)*time.Minute, true
+}
+
+// FreezeInterval is when freeze, one of the window's, holds: its local
+// boundaries resolved in the window's zone by the rules Compile applies
+// (a boundary in a DST gap moves past it, one in a repeated hour takes the
+// first). ok is false for a freeze that cannot be read or resolves to nothing.
+func (c *Calendar) FreezeInterval(freeze v1alpha1.Freeze) (Interval, bool) {
+	start, startErr := time.Parse(localDateTimeLayout, freeze.Start)
+	end, endErr := time.Parse(localDateTimeLayout, freeze.End)
+	if startErr != nil || endErr != nil {
+		return Interval{}, false
+	}
+	resolved := Interval{Start: instantOf(c.location, start), End: instantOf(c.location, end)}
+	return resolved, resolved.Start.Before(resolved.End)
 }

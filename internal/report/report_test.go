@@ -1,8 +1,9 @@
-package main
+package report
 
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -71,7 +72,7 @@ func rolledBack(t *testing.T) *golivev1alpha1.UpdateRequest {
 
 func TestWriteReport(t *testing.T) {
 	var out bytes.Buffer
-	if err := writeReport(&out, rolledBack(t), utc("2026-12-04T08:00:00Z")); err != nil {
+	if err := Write(&out, rolledBack(t), utc("2026-12-04T08:00:00Z"), nil); err != nil {
 		t.Fatal(err)
 	}
 	want := `# UpdateRequest billing/billing-2-4-0: release 2.4.0
@@ -196,7 +197,7 @@ Stopped for the snapshots and scaled back: Deployment/billing-api (3 replicas), 
 // A request golive has not taken up yet has a report all the same, saying so.
 func TestWriteReportOfANewRequest(t *testing.T) {
 	var out bytes.Buffer
-	if err := writeReport(&out, makeRequest().Obj(), monday); err != nil {
+	if err := Write(&out, makeRequest().Obj(), monday, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
@@ -222,7 +223,7 @@ func TestWriteReportShowsTheGo(t *testing.T) {
 			Given: []golivev1alpha1.ApprovalRecord{{Role: "operations-supervisor", User: "sam@example.com", At: metav1.NewTime(utc("2026-11-26T19:02:00Z")), Comment: "on the bridge"}}}
 	}).Obj()
 	var out bytes.Buffer
-	if err := writeReport(&out, request, monday); err != nil {
+	if err := Write(&out, request, monday, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
@@ -232,5 +233,23 @@ func TestWriteReportShowsTheGo(t *testing.T) {
 		if !bytes.Contains(out.Bytes(), []byte(want)) {
 			t.Errorf("the report does not say %q:\n%s", want, out.String())
 		}
+	}
+}
+
+func TestReportSaysStagingWasVerifiedAgain(t *testing.T) {
+	request := makeRequest().Mutate(inPhase(golivev1alpha1.PhaseSucceeded, golivev1alpha1.ReasonSucceeded, "Release 2.4.0 is in production")).
+		Mutate(verifiedStaging("2026-11-18T09:10:00Z")).
+		Mutate(func(r *golivev1alpha1.UpdateRequest) {
+			r.Status.Staging.Reverifications = 1
+			r.Status.Staging.ReverificationStartedAt = at("2026-11-26T19:00:00Z")
+			r.Status.Staging.ReverifiedAt = at("2026-11-26T19:04:00Z")
+		}).Obj()
+	var out bytes.Buffer
+	if err := Write(&out, request, monday, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := "Verified again 1 time(s), as a GoLivePolicy's staging.maxAge asked: the latest began 2026-11-26T19:00:00Z and passed 2026-11-26T19:04:00Z."
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("the report lacks %q:\n%s", want, out.String())
 	}
 }
