@@ -90,6 +90,12 @@ type Options struct {
 	// AuditPolicy, when set, is the kube-apiserver's audit policy (YAML); the
 	// audit log is written to AuditLogPath.
 	AuditPolicy []byte
+	// OIDCUsers, when set, starts the local OIDC provider ($OIDC_PROVIDER)
+	// first, where these people log in with OIDCPassword (each name is the
+	// ID token's sub), and has the kube-apiserver trust its ID tokens
+	// through its structured authentication configuration: Cluster.OIDC,
+	// for StartConsole.
+	OIDCUsers []string
 }
 
 // Cluster is a running kwok cluster of one test.
@@ -113,6 +119,11 @@ type Cluster struct {
 	webhookClientCA string
 	// webhookCallers is that CA, which golive's webhook server trusts.
 	webhookCallers *testenv.ClientCA
+	// OIDC is the cluster's OIDC provider (Options.OIDCUsers), else nil.
+	OIDC *OIDCProvider
+	// consoleAddress is where StartConsole serves: the provider allows
+	// redirects there, so it is chosen before the provider starts.
+	consoleAddress string
 }
 
 // dirs are where the binaries are, as the Makefile exports them, and the repository.
@@ -170,6 +181,10 @@ func Start(t *testing.T, opts Options) *Cluster {
 		args = append(args, "--disable-qps-limits")
 	}
 	args = append(args, "--extra-args", "kube-apiserver=admission-control-config-file="+c.webhookClientAuth(t))
+	if len(opts.OIDCUsers) > 0 {
+		c.consoleAddress = freeAddress(t)
+		args = append(args, "--extra-args", "kube-apiserver=authentication-config="+c.startOIDCProvider(t, opts.OIDCUsers))
+	}
 	if opts.AuditPolicy != nil {
 		policy := filepath.Join(work, "audit-policy.yaml")
 		if err := os.WriteFile(policy, opts.AuditPolicy, 0o644); err != nil {
