@@ -3,12 +3,15 @@
 // kube-controller-manager, kube-scheduler and etcd, fake nodes that kwok
 // plays, optionally the CSI snapshot chain (hack/csi.sh) and golive itself,
 // installed with its Helm chart, built from the work tree and run out of
-// cluster as the chart's ServiceAccount.
+// cluster as the chart's ServiceAccount; optionally the local OIDC provider,
+// which the kube-apiserver trusts, and golive's console logging people in
+// there (oidc.go).
 // Everything started is stopped and deleted when the test ends, passed or
 // not; on failure the logs of what ran are printed.
 //
-// The binaries come from the Makefile (CONTROLPLANE_DIR, KWOK_DIR, CSI_DIR, HELM):
-// a test fails without them, and GOLIVE_SKIP_E2E=1 skips it.
+// The binaries come from the Makefile (CONTROLPLANE_DIR, KWOK_DIR, CSI_DIR, HELM,
+// and OIDC_PROVIDER for a cluster with the provider): a test fails without
+// them, and GOLIVE_SKIP_E2E=1 skips it.
 package cluster
 
 import (
