@@ -10,6 +10,8 @@ EXTERNAL_SNAPSHOTTER_VERSION ?= v8.7.0
 EXTERNAL_PROVISIONER_VERSION ?= v6.3.0
 HELM_VERSION ?= v4.3.1
 PROMETHEUS_VERSION ?= v0.316.0
+# go.mod requires the same; hack/build-oidc-provider.sh refuses a mismatch.
+ZITADEL_OIDC_VERSION ?= v3.52.0
 
 # Everything built from source is cached by version outside the work tree, so
 # a fresh clone on the same machine builds nothing twice.
@@ -24,11 +26,18 @@ HELM ?= $(GOLIVE_CACHE)/tools/helm-$(HELM_VERSION)
 # Prometheus, built from source by hack/build-prometheus.sh; the tests of
 # metric checks run it as a local process through $PROMETHEUS.
 PROMETHEUS ?= $(GOLIVE_CACHE)/tools/prometheus-$(PROMETHEUS_VERSION)
+# The local cluster's OIDC provider (hack/oidc-provider on zitadel/oidc), built
+# by hack/build-oidc-provider.sh; the demo and the console's end-to-end test
+# run it through $OIDC_PROVIDER. A hash of its source names it, so an edit
+# builds it again.
+OIDC_PROVIDER_SOURCE_HASH := $(shell cat $(filter-out %_test.go,$(wildcard hack/oidc-provider/*.go internal/oidcprovider/*.go)) go.sum 2>/dev/null | sha256sum | cut -c1-12)
+OIDC_PROVIDER ?= $(GOLIVE_CACHE)/tools/oidc-provider-$(ZITADEL_OIDC_VERSION)-$(OIDC_PROVIDER_SOURCE_HASH)
 
 export KUBERNETES_VERSION ETCD_VERSION KWOK_VERSION GOLIVE_CACHE CONTROLPLANE_DIR KWOK_DIR
 export EXTERNAL_SNAPSHOTTER_VERSION EXTERNAL_PROVISIONER_VERSION CSI_DIR
 export HELM_VERSION HELM
 export PROMETHEUS_VERSION PROMETHEUS
+export ZITADEL_OIDC_VERSION OIDC_PROVIDER
 
 # The release: where `make release` publishes and under which version. The
 # version is the chart's appVersion; the chart's default image
@@ -146,7 +155,7 @@ chromium: ## Install Debian's chromium (and CJK fonts, for the screenshots) for 
 		$$SUDO apt-get update && $$SUDO apt-get install -y chromium fonts-noto-cjk; }
 
 .PHONY: test
-test: controlplane csi prometheus vet chart-test image chromium ## Run every test: unit and envtest (real kube-apiserver + etcd), the chart's, the image and release, then end to end (kwok cluster).
+test: controlplane csi prometheus oidc-provider vet chart-test image chromium ## Run every test: unit and envtest (real kube-apiserver + etcd), the chart's, the image and release, then end to end (kwok cluster).
 	@# `image` first: a cold cross-compile of the manager can outlast go test's
 	@# 10-minute timeout; afterwards hack/release's test rebuilds from the cache.
 	KUBEBUILDER_ASSETS=$(CONTROLPLANE_DIR) go test -count=1 $$(go list ./... | grep -v -e '/test/' -e '/charts/')
@@ -175,7 +184,7 @@ print-assets: ## Print the KUBEBUILDER_ASSETS folder, for running go test by han
 ##@ Demo
 
 .PHONY: demo
-demo: controlplane csi manifests ## Start a local kwok cluster with real control-plane components and show golive on it.
+demo: controlplane csi oidc-provider manifests ## Start a local kwok cluster with real control-plane components and show golive on it.
 	hack/demo.sh up
 
 .PHONY: demo-down
@@ -189,6 +198,12 @@ helm: $(HELM) ## Build helm from source (cached by version).
 
 .PHONY: prometheus
 prometheus: $(PROMETHEUS) ## Build Prometheus from source (cached by version), for the tests of metric checks.
+
+.PHONY: oidc-provider
+oidc-provider: $(OIDC_PROVIDER) ## Build the local cluster's OIDC provider (hack/oidc-provider on zitadel/oidc, cached by version and source hash), for the demo and the console's end-to-end test.
+
+$(OIDC_PROVIDER):
+	hack/build-oidc-provider.sh
 
 $(PROMETHEUS):
 	hack/build-prometheus.sh

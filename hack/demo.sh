@@ -4,12 +4,16 @@
 # kube-apiserver, kube-controller-manager, kube-scheduler and etcd (built from
 # source by hack/build-controlplane.sh), fake nodes, the CSI snapshot chain of
 # hack/csi.sh, golive's CRDs, RBAC, admission policy and admission webhooks,
-# and golive running out of cluster as its own ServiceAccount. Then:
+# and golive running out of cluster as its own ServiceAccount; the local OIDC
+# provider (hack/oidc-provider), whose ID tokens the kube-apiserver trusts
+# (--authentication-config), and the approver console (golive console) that
+# logs people in through it. Then:
 #   the organisation's rules: the sample GoLivePolicy of procedure 004 and
 #   config/demo/policy.yaml, the same rules at demo speed, for billing;
 #   release 2.4.0: refused without its test report, then admitted; staging,
-#   verification, two approvals with comments (the requester's own and one
-#   without a comment are refused), the notice lead, the supervisor's go (the
+#   verification, two approvals with comments, bob's and carol's made through
+#   the console (the requester's own and one without a comment are refused
+#   with kubectl), the notice lead, the supervisor's go (the
 #   requester's own is refused), backup (quiesce, VolumeSnapshot), production,
 #   verification, acceptance -> Succeeded;
 #   release 2.5.0: new settings (a ConfigMap golive copies) and a schema
@@ -27,6 +31,7 @@ set -euo pipefail
 : "${KWOK_DIR:?run through make}"
 : "${GOLIVE_CACHE:?run through make}"
 : "${KUBERNETES_VERSION:?run through make}"
+: "${OIDC_PROVIDER:?run through make}"
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cluster=${GOLIVE_DEMO_CLUSTER:-golive-demo}
@@ -46,6 +51,14 @@ webhook_port=9443
 metrics_port=18080
 probe_port=18081
 unhealthy_port=18082
+# The OIDC provider (https, a certificate of its own in $oidc_dir) and the
+# console (http on 127.0.0.1), where people log in with demo_password.
+oidc_port=18443
+console_port=18090
+oidc_dir="$demo_dir/oidc"
+issuer="https://127.0.0.1:$oidc_port"
+console_url="http://127.0.0.1:$console_port"
+demo_password=golive-demo
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 note() { printf '    %s\n' "$*"; }
@@ -87,29 +100,36 @@ SAR
 	if [ "$allowed" = true ]; then echo yes; else echo no; fi
 }
 
-# golive_pid: the pid of the golive this demo started, if it still runs.
-golive_pid() {
+# demo_pid NAME COMMAND: the pid of NAME (golive, console, oidc-provider)
+# this demo started, if it still runs COMMAND.
+demo_pid() {
 	local pid
-	pid=$(cat "$demo_dir/golive.pid" 2>/dev/null) || return 1
-	[ -n "$pid" ] && [[ $(ps -p "$pid" -o args= 2>/dev/null) == "$demo_dir/golive "* ]] || return 1
+	pid=$(cat "$demo_dir/$1.pid" 2>/dev/null) || return 1
+	[ -n "$pid" ] && [[ $(ps -p "$pid" -o args= 2>/dev/null) == "$2 "* ]] || return 1
 	echo "$pid"
 }
 
-down() {
+# stop NAME COMMAND: stop what demo_pid finds, SIGKILL after 20 s.
+stop() {
 	local pid deadline
-	if pid=$(golive_pid); then
+	if pid=$(demo_pid "$1" "$2"); then
 		kill "$pid" 2>/dev/null || true
 		deadline=$((SECONDS + 20))
 		while kill -0 "$pid" 2>/dev/null; do
 			if [ $SECONDS -ge $deadline ]; then
-				echo "golive (pid $pid) did not stop on SIGTERM; killing it" >&2
+				echo "$1 (pid $pid) did not stop on SIGTERM; killing it" >&2
 				kill -9 "$pid" 2>/dev/null || true
 				break
 			fi
 			sleep 0.2
 		done
 	fi
-	rm -f "$demo_dir/golive.pid"
+	rm -f "$demo_dir/$1.pid"
+}
+
+down() {
+	stop console "$demo_dir/golive console"
+	stop golive "$demo_dir/golive"
 	if [ -d "$csi_work" ]; then
 		csi down
 	fi
@@ -119,6 +139,7 @@ down() {
 	if grep -qx "$cluster" <<<"$clusters"; then
 		"$kwokctl" delete cluster --v=WARN --name "$cluster" --kubeconfig "$kubeconfig" >&2
 	fi
+	stop oidc-provider "$OIDC_PROVIDER"
 	rm -rf "$demo_dir"
 }
 
@@ -151,6 +172,10 @@ on_exit() {
 		if [ -f "$demo_dir/golive.log" ]; then
 			echo "The end of golive's log ($demo_dir/golive.log):"
 			tail -n 20 "$demo_dir/golive.log"
+		fi
+		if [ -f "$demo_dir/console.log" ]; then
+			echo "The end of the console's log ($demo_dir/console.log):"
+			tail -n 10 "$demo_dir/console.log"
 		fi
 		echo "The cluster is left up to look at (export KUBECONFIG=$kubeconfig); make demo-down removes it."
 	} >&2
@@ -244,6 +269,28 @@ approve() {
 	local person=$1 name=$2 role=$3 comment=$4
 	echo "\$ kubectl annotate ur $name -n billing golive.dev/approve=\"$role; $comment\" --as ${person_user[$person]}"
 	as "$person" -n billing annotate ur "$name" "golive.dev/approve=$role; $comment"
+	show_ledger_entry "$person" "$name" "$role"
+}
+
+# approve_in_console PERSON REQUEST ROLE COMMENT: PERSON opens the console,
+# logs in at the OIDC provider, opens the request's page and approves with a
+# comment (hack/consoledriver does what a browser does); the console calls the
+# API server with PERSON's own ID token, so the webhook signs PERSON.
+approve_in_console() {
+	local person=$1 name=$2 role=$3 comment=$4 confirmation
+	echo "# ${person_user[$person]} opens $console_url/requests/billing/$name, logs in at $issuer and approves as $role: \"$comment\""
+	confirmation=$("$demo_dir/consoledriver" --console "$console_url" --issuer "$issuer" --issuer-ca-file "$oidc_dir/ca.crt" \
+		--user "${person_user[$person]}" --password-file "$oidc_dir/password" \
+		--request "billing/$name" --action approve --role "$role" --comment "$comment" 2>&1) ||
+		fail "${person_user[$person]}'s approval through the console failed: $confirmation"
+	note "the console says: $confirmation"
+	show_ledger_entry "$person" "$name" "$role"
+}
+
+# show_ledger_entry PERSON REQUEST ROLE: check that the last ledger entry of
+# REQUEST is PERSON's approval as ROLE and show it.
+show_ledger_entry() {
+	local person=$1 name=$2 role=$3
 	local ledger
 	ledger=$(ur_field "$name" '{.metadata.annotations.golive\.dev/ledger}')
 	[[ $ledger == *"\"user\":\"${person_user[$person]}\""*"\"role\":\"$role\""* ]] ||
@@ -339,6 +386,29 @@ up() {
 	trap 'on_exit $?' EXIT
 	local started=$SECONDS
 
+	say "Starting the OIDC provider at $issuer (hack/oidc-provider on zitadel/oidc): the people log in there"
+	for port in $oidc_port $console_port; do
+		if listening "$port"; then
+			fail "something already listens on localhost:$port, which the OIDC provider or the console needs"
+		fi
+	done
+	mkdir -p "$oidc_dir"
+	echo "$demo_password" >"$oidc_dir/password"
+	od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$oidc_dir/client-secret"
+	# It writes a self-signed certificate (ca.crt) and the kube-apiserver's
+	# AuthenticationConfiguration trusting its ID tokens for the console's client.
+	nohup "$OIDC_PROVIDER" --address "127.0.0.1:$oidc_port" \
+		--cert-file "$oidc_dir/ca.crt" --key-file "$oidc_dir/ca.key" \
+		--users alice@example.com,bob@example.com,carol@example.com,erin@example.com,sam@example.com \
+		--password-file "$oidc_dir/password" \
+		--client-id golive-console --client-secret-file "$oidc_dir/client-secret" \
+		--redirect-url "$console_url/callback" \
+		--authentication-config "$oidc_dir/authentication-config.yaml" \
+		</dev/null >"$oidc_dir/provider.log" 2>&1 &
+	echo $! >"$demo_dir/oidc-provider.pid"
+	wait_for "the OIDC provider to serve" curl -fsS --cacert "$oidc_dir/ca.crt" "$issuer/.well-known/openid-configuration"
+	note "users alice, bob, carol, erin, sam @example.com; the ID token's sub is the user name the API server sees"
+
 	say "Starting cluster $cluster: kube-apiserver, kube-controller-manager, kube-scheduler $KUBERNETES_VERSION, etcd, kwok"
 	# The kube-apiserver authenticates to golive's webhooks with a client certificate.
 	local admission_config
@@ -346,6 +416,7 @@ up() {
 	"$kwokctl" create cluster --v=WARN --name "$cluster" --runtime binary \
 		--kubeconfig "$kubeconfig" \
 		--extra-args "kube-apiserver=admission-control-config-file=$admission_config" \
+		--extra-args "kube-apiserver=authentication-config=$oidc_dir/authentication-config.yaml" \
 		--kube-authorization \
 		--etcd-binary "$CONTROLPLANE_DIR/etcd" \
 		--kube-apiserver-binary "$CONTROLPLANE_DIR/kube-apiserver" \
@@ -354,6 +425,7 @@ up() {
 		--kwok-controller-binary "$KWOK_DIR/kwok" \
 		--wait 2m
 	k version
+	note "the kube-apiserver trusts the provider's ID tokens for the client golive-console (--authentication-config $oidc_dir/authentication-config.yaml: issuer, its CA, username claim sub)"
 
 	say "Adding fake nodes (kwok plays their kubelets: pods run, Job pods complete)"
 	for node in kwok-node-0 kwok-node-1; do
@@ -399,7 +471,8 @@ NODE
 	token=$(k -n golive-system create token golive --duration 24h)
 	"$kubectl" --kubeconfig "$golive_kubeconfig" config set-credentials golive --token "$token" >/dev/null
 	"$kubectl" --kubeconfig "$golive_kubeconfig" config set-context --current --user golive >/dev/null
-	(cd "$repo" && go build -o "$demo_dir/golive" ./cmd && go build -o "$demo_dir/kubectl-golive" ./cmd/kubectl-golive)
+	(cd "$repo" && go build -o "$demo_dir/golive" ./cmd && go build -o "$demo_dir/kubectl-golive" ./cmd/kubectl-golive &&
+		go build -o "$demo_dir/consoledriver" ./hack/consoledriver)
 	for port in $webhook_port $metrics_port $probe_port; do
 		if listening "$port"; then
 			fail "something already listens on localhost:$port, which golive needs"
@@ -431,6 +504,22 @@ NODE
 	k get mutatingwebhookconfigurations,validatingwebhookconfigurations \
 		-o custom-columns='NAME:.metadata.name,WEBHOOKS:.webhooks[*].name,URLS:.webhooks[*].clientConfig.url'
 	note "golive's CA is in both (clientConfig.caBundle); its certificate is issued for localhost too"
+
+	say "Starting the approver console (golive console) at $console_url"
+	# The admin kubeconfig only tells the console where the API server is: it
+	# drops those credentials and calls it with the logged-in person's ID token.
+	KUBECONFIG="$kubeconfig" nohup "$demo_dir/golive" console \
+		--bind-address 127.0.0.1 --port "$console_port" --insecure-cookies \
+		--issuer "$issuer" --issuer-ca-file "$oidc_dir/ca.crt" \
+		--client-id golive-console --client-secret-file "$oidc_dir/client-secret" \
+		--redirect-url "$console_url/callback" --namespaces billing \
+		</dev/null >"$demo_dir/console.log" 2>&1 &
+	echo $! >"$demo_dir/console.pid"
+	wait_for "the console to serve" curl -fsS "$console_url/healthz"
+	note "open $console_url and log in as bob@example.com, carol@example.com, alice@example.com, ... with the password $demo_password"
+	if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && command -v xdg-open >/dev/null; then
+		xdg-open "$console_url" >/dev/null 2>&1 || true
+	fi
 
 	say "The billing app in billing (production) and billing-grey (its grey twin, opted in by a label)"
 	k apply --server-side -f "$repo/config/samples/namespaces.yaml"
@@ -561,7 +650,7 @@ WINDOW
 	note "requested-by, stamped by the webhook: $(ur_field billing-2-4-0 '{.metadata.annotations.golive\.dev/requested-by}')"
 	follow billing-2-4-0 Soaking AwaitingApproval
 
-	say "Approvals: the requester's own is refused (four eyes), bob and carol approve"
+	say "Approvals: the requester's own is refused (four eyes), bob and carol approve in the console"
 	echo "\$ kubectl annotate ur billing-2-4-0 -n billing golive.dev/approve=\"rnd-lead; my own work\" --as alice@example.com --as-group billing-rnd-leads"
 	if refusal=$(as alice -n billing annotate ur billing-2-4-0 "golive.dev/approve=rnd-lead; my own work" 2>&1); then
 		fail "golive accepted alice's approval of her own request"
@@ -574,8 +663,9 @@ WINDOW
 	fi
 	echo "$refusal"
 	[[ $refusal == *"billing-demo"*"comment"* ]] || fail "the refusal does not name the policy: $refusal"
-	approve bob billing-2-4-0 rnd-lead "staging looks good"
-	approve carol billing-2-4-0 operations-office "backup plan checked"
+	approve_in_console bob billing-2-4-0 rnd-lead "staging looks good"
+	approve_in_console carol billing-2-4-0 operations-office "backup plan checked"
+	note "the API server authenticated bob and carol by their own ID tokens (groups: only system:authenticated, no impersonation), so golive's webhook signed them, not the console"
 	show_approvals billing-2-4-0
 
 	say "The notice: production may start only a minute after it was announced (notice.minLead)"
@@ -704,6 +794,7 @@ DATA
 	cat <<DONE
 
 The demo ran through in $((took / 60))m$((took % 60))s. The cluster stays up; look around with:
+  open $console_url    # the approver console: log in as bob@example.com (password $demo_password)
   export KUBECONFIG=$kubeconfig
   export PATH=$demo_dir:$CONTROLPLANE_DIR:\$PATH    # kubectl $KUBERNETES_VERSION and the kubectl golive plugin
   kubectl get ur,glw -A; kubectl get glp               # requests, windows, the policies
@@ -714,7 +805,7 @@ The demo ran through in $((took / 60))m$((took % 60))s. The cluster stays up; lo
   kubectl get ur -n billing billing-2-4-0 -o yaml        # the whole record: approvals, checks, backup, timeline
   kubectl get volumesnapshot,pvc -n billing; kubectl get pv
   ls $csi_work/data/volumes                              # the volumes' data
-  tail -f $demo_dir/golive.log
+  tail -f $demo_dir/golive.log $demo_dir/console.log
 Stop it with:
   make demo-down
 DONE

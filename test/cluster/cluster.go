@@ -3,12 +3,15 @@
 // kube-controller-manager, kube-scheduler and etcd, fake nodes that kwok
 // plays, optionally the CSI snapshot chain (hack/csi.sh) and golive itself,
 // installed with its Helm chart, built from the work tree and run out of
-// cluster as the chart's ServiceAccount.
+// cluster as the chart's ServiceAccount; optionally the local OIDC provider,
+// which the kube-apiserver trusts, and golive's console logging people in
+// there (oidc.go).
 // Everything started is stopped and deleted when the test ends, passed or
 // not; on failure the logs of what ran are printed.
 //
-// The binaries come from the Makefile (CONTROLPLANE_DIR, KWOK_DIR, CSI_DIR, HELM):
-// a test fails without them, and GOLIVE_SKIP_E2E=1 skips it.
+// The binaries come from the Makefile (CONTROLPLANE_DIR, KWOK_DIR, CSI_DIR, HELM,
+// and OIDC_PROVIDER for a cluster with the provider): a test fails without
+// them, and GOLIVE_SKIP_E2E=1 skips it.
 package cluster
 
 import (
@@ -90,6 +93,12 @@ type Options struct {
 	// AuditPolicy, when set, is the kube-apiserver's audit policy (YAML); the
 	// audit log is written to AuditLogPath.
 	AuditPolicy []byte
+	// OIDCUsers, when set, starts the local OIDC provider ($OIDC_PROVIDER)
+	// first, where these people log in with OIDCPassword (each name is the
+	// ID token's sub), and has the kube-apiserver trust its ID tokens
+	// through its structured authentication configuration: Cluster.OIDC,
+	// for StartConsole.
+	OIDCUsers []string
 }
 
 // Cluster is a running kwok cluster of one test.
@@ -113,6 +122,11 @@ type Cluster struct {
 	webhookClientCA string
 	// webhookCallers is that CA, which golive's webhook server trusts.
 	webhookCallers *testenv.ClientCA
+	// OIDC is the cluster's OIDC provider (Options.OIDCUsers), else nil.
+	OIDC *OIDCProvider
+	// consoleAddress is where StartConsole serves: the provider allows
+	// redirects there, so it is chosen before the provider starts.
+	consoleAddress string
 }
 
 // dirs are where the binaries are, as the Makefile exports them, and the repository.
@@ -170,6 +184,10 @@ func Start(t *testing.T, opts Options) *Cluster {
 		args = append(args, "--disable-qps-limits")
 	}
 	args = append(args, "--extra-args", "kube-apiserver=admission-control-config-file="+c.webhookClientAuth(t))
+	if len(opts.OIDCUsers) > 0 {
+		c.consoleAddress = freeAddress(t)
+		args = append(args, "--extra-args", "kube-apiserver=authentication-config="+c.startOIDCProvider(t, opts.OIDCUsers))
+	}
 	if opts.AuditPolicy != nil {
 		policy := filepath.Join(work, "audit-policy.yaml")
 		if err := os.WriteFile(policy, opts.AuditPolicy, 0o644); err != nil {

@@ -114,11 +114,7 @@ func (c *Cluster) StartGoliveWith(t *testing.T, opts GoliveOptions) *Golive {
 		return err == nil, out, err
 	})
 
-	binary := filepath.Join(c.work, "golive")
-	runIn(t, c.dirs.repo, os.Environ(), "go", "build", "-o", binary, "./cmd")
-	if t.Failed() {
-		t.FailNow()
-	}
+	binary := c.goliveBinary(t)
 	var kubeconfig string
 	if opts.ServiceAccountToken {
 		kubeconfig = c.tokenKubeconfig(t, g.Namespace, GoliveServiceAccount)
@@ -239,7 +235,7 @@ func (g *Golive) start(t *testing.T) {
 			return false, "", Permanent(fmt.Errorf("golive exited: %v", g.waitErr))
 		default:
 		}
-		if err := ready(ctx, "http://"+g.probe+"/readyz"); err != nil {
+		if err := get(ctx, http.DefaultClient, "http://"+g.probe+"/readyz"); err != nil {
 			return false, "readyz: " + err.Error(), nil
 		}
 		var lease coordinationv1.Lease
@@ -341,25 +337,6 @@ func (c *Cluster) kubeconfigAs(t *testing.T, file string, user func(admin *clien
 		t.Fatal(err)
 	}
 	return path
-}
-
-// ready asks a health endpoint whether it is ready.
-func ready(ctx context.Context, url string) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	request, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	response, err := http.DefaultClient.Do(request)
-	if err != nil {
-		return err
-	}
-	_ = response.Body.Close()
-	if response.StatusCode != http.StatusOK {
-		return fmt.Errorf("answered %s", response.Status)
-	}
-	return nil
 }
 
 // freeAddress is a 127.0.0.1 address with a port free at the moment.
