@@ -317,6 +317,7 @@ func main() {
 	access := admission.NewCachedAccessReviewer(admission.SubjectAccessReviewer{Client: mgr.GetClient()}, accessReviewTTL, realClock)
 	webhooks := &admission.Webhooks{
 		Reader:  admission.NewSharedReads(mgr.GetAPIReader(), sharedReadsTTL, realClock),
+		Cached:  mgr.GetClient(),
 		Access:  access,
 		Key:     ledgerKey,
 		Clock:   realClock,

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -15,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/testfixtures"
 )
 
 // TestSharedReadsShareOnlyWithinOneUpdate: the validating webhook's call for
@@ -105,5 +107,56 @@ func TestSharedReadsShareOnlyWithinOneUpdate(t *testing.T) {
 	clock.SetTime(clock.Now().Add(11 * time.Second))
 	if got := tier(update); got != "silver" {
 		t.Errorf("after the reads expired the update read tier %q, want silver", got)
+	}
+}
+
+// TestWarningsConfirmTheCacheWithTheAPIServer: warnings read the cache
+// first, but only the API server's answer warns, so a target or a window
+// created just before the request (not yet in the cache) draws no warning,
+// and one the cache still holds after it went does.
+func TestWarningsConfirmTheCacheWithTheAPIServer(t *testing.T) {
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	if err := golivev1alpha1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	deployment := func(namespace string) *appsv1.Deployment {
+		return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: "billing"},
+			Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app"}}}}}}
+	}
+	glw := testfixtures.MakeGoLiveWindow("billing", "evening").TimeZone("UTC").AlwaysOpen().Obj()
+	request := &golivev1alpha1.UpdateRequest{ObjectMeta: metav1.ObjectMeta{Namespace: "billing", Name: "r"}, Spec: golivev1alpha1.UpdateRequestSpec{
+		Staging: golivev1alpha1.Staging{Namespace: "billing-grey"},
+		Window:  golivev1alpha1.WindowReference{Name: "evening"},
+		Targets: []golivev1alpha1.Target{{Kind: golivev1alpha1.TargetDeployment, Name: "billing", Images: map[string]golivev1alpha1.Image{"app": "billing:2"}}},
+	}}
+	api := fake.NewClientBuilder().WithScheme(scheme).WithObjects(deployment("billing"), deployment("billing-grey"), glw).Build()
+	emptyCache := fake.NewClientBuilder().WithScheme(scheme).Build()
+	v := validator{&Webhooks{Reader: api, Cached: emptyCache, Clock: clocktesting.NewFakePassiveClock(time.Now())}}
+	if warnings, err := v.targetWarnings(t.Context(), request); err != nil || len(warnings) != 0 {
+		t.Errorf("targets the cache lacks but the API server has: warnings %v, error %v; want none", warnings, err)
+	}
+	if warnings, err := v.windowWarnings(t.Context(), request); err != nil || len(warnings) != 0 {
+		t.Errorf("a window the cache lacks but the API server has: warnings %v, error %v; want none", warnings, err)
+	}
+
+	// The cache still holds a container the API server's Deployment renamed: no warning either.
+	renamed := deployment("billing")
+	renamed.Spec.Template.Spec.Containers[0].Name = "main"
+	staleCache := fake.NewClientBuilder().WithScheme(scheme).WithObjects(renamed, deployment("billing-grey")).Build()
+	v = validator{&Webhooks{Reader: api, Cached: staleCache, Clock: clocktesting.NewFakePassiveClock(time.Now())}}
+	if warnings, err := v.targetWarnings(t.Context(), request); err != nil || len(warnings) != 0 {
+		t.Errorf("a container the cache has not seen renamed yet: warnings %v, error %v; want none", warnings, err)
+	}
+
+	// Missing from both: the warnings stand.
+	v = validator{&Webhooks{Reader: emptyCache, Cached: emptyCache, Clock: clocktesting.NewFakePassiveClock(time.Now())}}
+	if warnings, _ := v.targetWarnings(t.Context(), request); len(warnings) != 2 {
+		t.Errorf("targets in neither: warnings %v, want one per namespace", warnings)
+	}
+	if warnings, _ := v.windowWarnings(t.Context(), request); len(warnings) != 1 {
+		t.Errorf("a window in neither: warnings %v, want one", warnings)
 	}
 }

@@ -166,6 +166,7 @@ func (s *webhookSuite) startWebhooks(ctx context.Context) error {
 	stop, err := s.env.ServeWebhooks(ctx, func(mgr ctrl.Manager) {
 		(&Webhooks{
 			Reader:  NewSharedReads(mgr.GetAPIReader(), 10*time.Second, s.clock),
+			Cached:  mgr.GetClient(),
 			Access:  SubjectAccessReviewer{Client: mgr.GetClient()},
 			Key:     s.key,
 			Clock:   s.clock,

@@ -51,33 +51,57 @@ func (v validator) targetWarnings(ctx context.Context, request *golivev1alpha1.U
 	var warnings []string
 	for i, target := range request.Spec.Targets {
 		for _, namespace := range []string{request.Namespace, request.Spec.Staging.Namespace} {
-			containers, found, err := v.podTemplateContainers(ctx, target.Kind, namespace, target.Name)
+			found, err := v.targetWarningsIn(ctx, v.advisoryReader(), i, target, namespace)
+			if err == nil && len(found) > 0 && v.Cached != nil {
+				// The cache may lag behind a target created or changed just
+				// before the request: only the API server's answer warns.
+				found, err = v.targetWarningsIn(ctx, v.Reader, i, target, namespace)
+			}
 			if err != nil {
 				return warnings, err
 			}
-			if !found {
-				names, err := v.namesOf(ctx, target.Kind, namespace)
-				if err != nil {
-					return warnings, err
-				}
-				warnings = append(warnings, fmt.Sprintf("spec.targets[%d]: %s %q not found in namespace %s%s; golive waits until it exists",
-					i, target.Kind, target.Name, namespace, didYouMean(target.Name, names)))
-				continue
-			}
-			for _, container := range sortedKeys(target.Images) {
-				if !slices.Contains(containers, container) {
-					warnings = append(warnings, fmt.Sprintf("spec.targets[%d].images.%s: %s %q in namespace %s has no container %q; its containers: %s",
-						i, container, target.Kind, target.Name, namespace, container, strings.Join(containers, ", ")))
-				}
-			}
+			warnings = append(warnings, found...)
+		}
+	}
+	return warnings, nil
+}
+
+// advisoryReader reads what only warnings need: the cache where there is one.
+func (v validator) advisoryReader() client.Reader {
+	if v.Cached != nil {
+		return v.Cached
+	}
+	return v.Reader
+}
+
+// targetWarningsIn warns about spec.targets[i] in namespace, read with reader.
+func (v validator) targetWarningsIn(ctx context.Context, reader client.Reader, i int, target golivev1alpha1.Target, namespace string) ([]string, error) {
+	containers, found, err := podTemplateContainers(ctx, reader, target.Kind, namespace, target.Name)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		names, err := v.namesOf(ctx, target.Kind, namespace)
+		if err != nil {
+			return nil, err
+		}
+		return []string{fmt.Sprintf("spec.targets[%d]: %s %q not found in namespace %s%s; golive waits until it exists",
+			i, target.Kind, target.Name, namespace, didYouMean(target.Name, names))}, nil
+	}
+	var warnings []string
+	for _, container := range sortedKeys(target.Images) {
+		if !slices.Contains(containers, container) {
+			warnings = append(warnings, fmt.Sprintf("spec.targets[%d].images.%s: %s %q in namespace %s has no container %q; its containers: %s",
+				i, container, target.Kind, target.Name, namespace, container, strings.Join(containers, ", ")))
 		}
 	}
 	return warnings, nil
 }
 
 // podTemplateContainers lists the containers (init containers included) of a
-// target's pod template, and whether the target exists.
-func (v validator) podTemplateContainers(ctx context.Context, kind golivev1alpha1.TargetKind, namespace, name string) ([]string, bool, error) {
+// target's pod template, and whether the target exists. The cache's
+// workloads are trimmed, but keep every container's name.
+func podTemplateContainers(ctx context.Context, reader client.Reader, kind golivev1alpha1.TargetKind, namespace, name string) ([]string, bool, error) {
 	var template *corev1.PodTemplateSpec
 	var object client.Object
 	switch kind {
@@ -93,7 +117,7 @@ func (v validator) podTemplateContainers(ctx context.Context, kind golivev1alpha
 	default:
 		return nil, false, fmt.Errorf("unknown target kind %q", kind)
 	}
-	if err := v.Reader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, object); err != nil {
+	if err := reader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, object); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, false, nil
 		}
@@ -123,12 +147,23 @@ func (v validator) namesOf(ctx context.Context, kind golivev1alpha1.TargetKind, 
 // windowWarnings names a missing window, and a plan it can never take
 // (lifecycle.ImpossiblePlan, which Pending stalls on).
 func (v validator) windowWarnings(ctx context.Context, request *golivev1alpha1.UpdateRequest) ([]string, error) {
+	found, err := v.windowWarningsWith(ctx, v.advisoryReader(), request)
+	if err == nil && len(found) > 0 && v.Cached != nil {
+		// Only the API server's answer warns: the cache may lag behind a
+		// window created or changed just before the request.
+		return v.windowWarningsWith(ctx, v.Reader, request)
+	}
+	return found, err
+}
+
+// windowWarningsWith is windowWarnings, read with reader.
+func (v validator) windowWarningsWith(ctx context.Context, reader client.Reader, request *golivev1alpha1.UpdateRequest) ([]string, error) {
 	name := request.Spec.Window.Name
 	var glw golivev1alpha1.GoLiveWindow
-	err := v.Reader.Get(ctx, client.ObjectKey{Namespace: request.Namespace, Name: name}, &glw)
+	err := reader.Get(ctx, client.ObjectKey{Namespace: request.Namespace, Name: name}, &glw)
 	if apierrors.IsNotFound(err) {
 		var windows golivev1alpha1.GoLiveWindowList
-		if err := v.Reader.List(ctx, &windows, client.InNamespace(request.Namespace), client.Limit(500)); err != nil {
+		if err := reader.List(ctx, &windows, client.InNamespace(request.Namespace), client.Limit(500)); err != nil {
 			return nil, err
 		}
 		var names []string

@@ -63,6 +63,10 @@ type Webhooks struct {
 	// SharedReads around it lets the two webhooks' calls for one update share
 	// their reads.
 	Reader client.Reader
+	// Cached reads what only warnings need (targets, windows) from the
+	// manager's cache; a warning is given only once Reader confirms it.
+	// nil reads everything with Reader.
+	Cached client.Reader
 	// Access checks a user's rights with the API server.
 	Access AccessReviewer
 	// Key signs and verifies ledger entries.
