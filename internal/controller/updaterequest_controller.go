@@ -250,9 +250,9 @@ func (r *UpdateRequestReconciler) SetupWithManager(mgr ctrl.Manager, options con
 	return b.
 		// Spec changes and commands (annotations) matter; our own status patches do not.
 		For(&golivev1alpha1.UpdateRequest{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
-		Watches(&appsv1.Deployment{}, requestsOfWorkload).
-		Watches(&appsv1.StatefulSet{}, requestsOfWorkload).
-		Watches(&appsv1.DaemonSet{}, requestsOfWorkload).
+		Watches(&appsv1.Deployment{}, requestsOfWorkload, builder.WithPredicates(observedWorkloadChanged)).
+		Watches(&appsv1.StatefulSet{}, requestsOfWorkload, builder.WithPredicates(observedWorkloadChanged)).
+		Watches(&appsv1.DaemonSet{}, requestsOfWorkload, builder.WithPredicates(observedWorkloadChanged)).
 		// The saved specs; a Job in the staging namespace has no owner, so it is mapped by labels.
 		Owns(&corev1.ConfigMap{}).
 		Watches(&batchv1.Job{}, handler.EnqueueRequestsFromMapFunc(requestOfLabels)).

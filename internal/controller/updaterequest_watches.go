@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"maps"
 	"slices"
 
 	"k8s.io/apimachinery/pkg/types"
@@ -15,6 +16,7 @@ import (
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/lifecycle"
+	"github.com/golive-dev/golive/internal/workload"
 )
 
 // What wakes an UpdateRequest besides its own changes: the requests a
@@ -131,4 +133,23 @@ func (r *UpdateRequestReconciler) requestsOfClaims() handler.EventHandler {
 	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, claim client.Object) []reconcile.Request {
 		return r.requestsWhere(ctx, readsClaims, client.InNamespace(claim.GetNamespace()))
 	})
+}
+
+// observedWorkloadChanged passes the changes of a workload that can change
+// what a request observes of it: its spec (generation), its labels, its
+// deletion, and its rollout's state (workload.Rollout). A rollout in progress
+// updates its status once per replica; those counts appear only in the
+// message of a failure, which a change of state or a deadline brings, so
+// they wake no request: each would cost a reconcile that decides nothing.
+var observedWorkloadChanged = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		before, after := e.ObjectOld, e.ObjectNew
+		if before == nil || after == nil {
+			return true
+		}
+		return before.GetGeneration() != after.GetGeneration() ||
+			!before.GetDeletionTimestamp().Equal(after.GetDeletionTimestamp()) ||
+			!maps.Equal(before.GetLabels(), after.GetLabels()) ||
+			workload.Rollout(before).State != workload.Rollout(after).State
+	},
 }
