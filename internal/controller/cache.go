@@ -1,6 +1,8 @@
 package controller
 
 import (
+	"maps"
+
 	snapshotv1 "github.com/kubernetes-csi/external-snapshotter/client/v8/apis/volumesnapshot/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -46,7 +48,31 @@ func CacheOptions(volumeSnapshots bool) cache.Options {
 	for _, kind := range []client.Object{&appsv1.Deployment{}, &appsv1.StatefulSet{}, &appsv1.DaemonSet{}} {
 		byObject[kind] = cache.ByObject{Transform: TrimWorkload}
 	}
+	byObject[&golivev1alpha1.UpdateRequest{}] = cache.ByObject{Transform: TrimUpdateRequest}
 	return cache.Options{ByObject: byObject, DefaultTransform: cache.TransformStripManagedFields()}
+}
+
+// lastAppliedAnnotation is where client-side kubectl apply (and GitOps tools
+// that apply so) keep a copy of the whole object as applied.
+const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
+
+// TrimUpdateRequest drops of a cached UpdateRequest what golive never reads:
+// its managedFields and the copy of the applied object client-side apply
+// keeps in an annotation, which doubles a request in the cache (its spec may
+// carry whole Job templates). golive only patches requests, so a patch made
+// from a trimmed copy leaves both as they are.
+func TrimUpdateRequest(in any) (any, error) {
+	object, ok := in.(client.Object)
+	if !ok {
+		return in, nil
+	}
+	object.SetManagedFields(nil)
+	if annotations := object.GetAnnotations(); annotations[lastAppliedAnnotation] != "" {
+		kept := maps.Clone(annotations)
+		delete(kept, lastAppliedAnnotation)
+		object.SetAnnotations(kept)
+	}
+	return in, nil
 }
 
 // TrimWorkload keeps of a Deployment, StatefulSet or DaemonSet what golive

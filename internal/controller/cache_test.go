@@ -84,3 +84,28 @@ func TestTrimWorkloadKeepsWhatGoliveReads(t *testing.T) {
 		})
 	}
 }
+
+// A cached request keeps everything golive reads, its ledger among its
+// annotations, and loses only client-side apply's copy and managedFields.
+func TestTrimUpdateRequestKeepsWhatGoliveReads(t *testing.T) {
+	request := &golivev1alpha1.UpdateRequest{ObjectMeta: metav1.ObjectMeta{Name: "billing-2-4-0", Namespace: "billing",
+		Annotations: map[string]string{
+			golivev1alpha1.AnnotationLedger:                    `[{"user":"bob"}]`,
+			golivev1alpha1.AnnotationRequestedBy:               "alice",
+			"kubectl.kubernetes.io/last-applied-configuration": `{"spec":"a large document"}`,
+		},
+		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}},
+		Spec:   golivev1alpha1.UpdateRequestSpec{Release: "2.4.0"},
+		Status: golivev1alpha1.UpdateRequestStatus{Phase: golivev1alpha1.PhaseAwaitingApproval},
+	}
+	want := request.DeepCopy()
+	want.ManagedFields = nil
+	delete(want.Annotations, "kubectl.kubernetes.io/last-applied-configuration")
+	trimmed, err := TrimUpdateRequest(request)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, trimmed); diff != "" {
+		t.Errorf("trimmed request (-want +got):\n%s", diff)
+	}
+}
