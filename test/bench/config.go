@@ -44,6 +44,9 @@ type Config struct {
 	Replicas int32
 	// Workers is how many API calls the driver makes at once.
 	Workers int
+	// Argo is the binary of Argo Rollouts' controller (ARGO_ROLLOUTS, set by
+	// `make bench`): the peer measured beside golive. Empty, it is not.
+	Argo string
 }
 
 // The environment variables of a Config, and their defaults.
@@ -75,7 +78,7 @@ func ConfigFromEnv() (Config, error) {
 		}
 		return fallback
 	}
-	cfg := Config{Replicas: defaultReplicas, Workers: defaultWorkers}
+	cfg := Config{Replicas: defaultReplicas, Workers: defaultWorkers, Argo: strings.TrimSpace(os.Getenv(envArgo))}
 	var err error
 	if cfg.Releases, err = parseCounts(envReleases, get(envReleases, defaultReleases), 1); err != nil {
 		return Config{}, err
