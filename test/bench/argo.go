@@ -19,6 +19,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/utils/ptr"
@@ -72,7 +74,21 @@ func startArgo(t *testing.T, cl *cluster.Cluster, binary string) *argoRollouts {
 	if t.Failed() {
 		t.FailNow()
 	}
-	cl.Kubectl(t, "wait", "--for=condition=Established", "--timeout=60s", "crd/rollouts.argoproj.io")
+	// kubectl wait fails at once on a CRD without status yet, so the driver asks.
+	cluster.Eventually(t, time.Minute, "the Rollout CRD to be established", func(ctx context.Context) (bool, string, error) {
+		crd := &unstructured.Unstructured{}
+		crd.SetGroupVersionKind(schema.GroupVersionKind{Group: "apiextensions.k8s.io", Version: "v1", Kind: "CustomResourceDefinition"})
+		if err := cl.Client.Get(ctx, client.ObjectKey{Name: "rollouts.argoproj.io"}, crd); err != nil {
+			return false, "", err
+		}
+		conditions, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
+		for _, condition := range conditions {
+			if c, ok := condition.(map[string]any); ok && c["type"] == "Established" && c["status"] == "True" {
+				return true, "", nil
+			}
+		}
+		return false, "not established yet", nil
+	})
 	kubeconfig := argoKubeconfig(t, cl)
 	metrics, healthz := testenv.FreePort(t), testenv.FreePort(t)
 	a.metricsURL = "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(metrics)) + "/metrics"

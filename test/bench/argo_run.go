@@ -208,9 +208,7 @@ func (d *driver) measureArgoWaiting() []WaitingResult {
 	for _, count := range d.cfg.Waiting {
 		start := d.clock.Now()
 		d.addArgoWaiting(count)
-		// Argo has no work queue metric to settle on: the Rollouts are all
-		// paused, and it is given settleQuiet more.
-		d.pause(settleQuiet)
+		d.settleArgo()
 		result := WaitingResult{Waiting: count, Settled: d.since(start)}
 		from := d.clock.Now()
 		d.pause(d.cfg.Idle)
@@ -267,6 +265,35 @@ func (d *driver) addArgoWaiting(count int) {
 	d.waitRollouts(keys, image, pausedTimes)
 	d.argoWaiting = count
 	d.t.Logf("Added %d paused Rollouts in %s", count-from, d.since(start))
+}
+
+// settleArgo waits until Argo Rollouts is quiet: no request of its in the
+// audit log, lease renewals apart, for settleQuiet. Its Events of the
+// pauses trail the Rollouts' status by seconds.
+func (d *driver) settleArgo() {
+	d.t.Helper()
+	// The audit log is read once per settleQuiet, not at every poll: it is long.
+	checked := d.clock.Now()
+	state := "not checked yet"
+	cluster.Eventually(d.t, 5*time.Minute, "Argo Rollouts to settle", func(context.Context) (bool, string, error) {
+		now := d.clock.Now()
+		if now.Sub(checked) < settleQuiet {
+			return false, state, nil
+		}
+		checked = now
+		api, err := countAudit(d.cl.AuditLogPath(), argoUser, now.Add(-settleQuiet), now)
+		if err != nil {
+			return false, "", err
+		}
+		requests := 0
+		for call, count := range api {
+			if !call.background() {
+				requests += count
+			}
+		}
+		state = fmt.Sprintf("%d requests in the last %s", requests, settleQuiet)
+		return requests == 0, state, nil
+	})
 }
 
 // pause waits for what is measured, not for something.
