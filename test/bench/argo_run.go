@@ -128,7 +128,13 @@ type argoRunResult struct {
 	promoteCalls       []time.Duration
 	api                map[apiCall]int
 	cpuSeconds         float64
+	// reconciles is how many Rollout reconciles Argo counted.
+	reconciles float64
 }
+
+// metricArgoReconciles is Argo's histogram of Rollout reconciles (its _count
+// counts them).
+const metricArgoReconciles = "rollout_reconcile_count"
 
 // argoRun changes the image of n Rollouts, waits until all are paused,
 // promotes them all and waits until all are healthy with it.
@@ -170,7 +176,9 @@ func (d *driver) argoRun(n int, tag string) argoRunResult {
 		d.t.Fatal(err)
 	}
 	r.api = api
-	r.cpuSeconds = d.scrapeArgo().total(metricCPU) - before.total(metricCPU)
+	after := d.scrapeArgo()
+	r.cpuSeconds = after.total(metricCPU) - before.total(metricCPU)
+	r.reconciles = after.total(metricArgoReconciles) - before.total(metricArgoReconciles)
 	return r
 }
 
@@ -211,8 +219,11 @@ func (d *driver) measureArgoWaiting() []WaitingResult {
 		d.settleArgo()
 		result := WaitingResult{Waiting: count, Settled: d.since(start)}
 		from := d.clock.Now()
+		before := d.scrapeArgo()
 		d.pause(d.cfg.Idle)
 		after := d.scrapeArgo()
+		result.IdleReconciles = delta(map[string]float64{"rollout": before.total(metricArgoReconciles)},
+			map[string]float64{"rollout": after.total(metricArgoReconciles)})
 		result.Idle = d.since(from)
 		api, err := countAudit(d.cl.AuditLogPath(), argoUser, from, d.clock.Now())
 		if err != nil {

@@ -90,8 +90,9 @@ type ReleaseResult struct {
 	// them, by verb and resource, over the runs' Argo parts (from the first
 	// image change to the last Rollout healthy), lease renewals left out.
 	ArgoAPI map[apiCall]float64
-	// ArgoCPUSeconds is Argo's CPU time per release.
-	ArgoCPUSeconds float64
+	// ArgoCPUSeconds is Argo's CPU time per release; ArgoReconciles its
+	// Rollout reconciles per release.
+	ArgoCPUSeconds, ArgoReconciles float64
 }
 
 // RunResult is one run of N releases: the floor's times, golive's and,
@@ -271,6 +272,7 @@ func (d *driver) measureReleases(n int) ReleaseResult {
 			}
 		}
 		result.ArgoCPUSeconds += r.argo.cpuSeconds / float64(n*d.cfg.Runs)
+		result.ArgoReconciles += r.argo.reconciles / float64(n*d.cfg.Runs)
 	}
 	result.ArgoStartLatency = latencies(argoStartLatencies)
 	result.ArgoPromoteCall = latencies(argoPromoteCalls)

@@ -156,8 +156,8 @@ func checkArgoComplete(t *testing.T, cfg Config, r Results) {
 		if release.ArgoAPI[apiCall{Verb: "create", Resource: "apps/replicasets"}] <= 0 && release.ArgoAPI[apiCall{Verb: "update", Resource: "apps/replicasets"}] <= 0 {
 			t.Errorf("%s: the audit log shows no ReplicaSet write of Argo's: %v", name, release.ArgoAPI)
 		}
-		if !(release.ArgoCPUSeconds > 0) {
-			t.Errorf("%s: CPU per release %v", name, release.ArgoCPUSeconds)
+		if !(release.ArgoCPUSeconds > 0) || !(release.ArgoReconciles > 0) {
+			t.Errorf("%s: CPU per release %v, reconciles per release %v", name, release.ArgoCPUSeconds, release.ArgoReconciles)
 		}
 	}
 	if len(r.ArgoWaiting) != len(cfg.Waiting) {

@@ -13,8 +13,12 @@
 // API shows, golive's own metrics endpoint (controller-runtime's and
 // client-go's metrics) counts reconciles and requests, /proc gives its
 // memory, and the kube-apiserver's audit log names each request golive made.
+// With Config.Argo set (`make bench` sets it), the same four are measured of
+// Argo Rollouts, the peer, promoting paused Rollouts on the same cluster in
+// the same run (argo*.go).
+//
 // `make bench` runs TestBench; TestBenchSmoke runs the same with tiny
-// numbers in `make test`.
+// numbers in `make test`, without the peer.
 package bench
 
 import (

@@ -295,17 +295,18 @@ func Render(r Results) string {
 	}
 	if argo {
 		p("\nArgo Rollouts with Rollouts paused at their pause step, measured the same way after golive's part:\n\n")
-		p("| Rollouts paused | VmRSS | VmHWM | Go heap in use | Go heap live | added and settled in | API requests in %s idle |\n", r.Config.Idle)
-		p("|---:|---:|---:|---:|---:|---:|---:|\n")
+		p("| Rollouts paused | VmRSS | VmHWM | Go heap in use | Go heap live | added and settled in | reconciles in %s idle | API requests in %s idle |\n", r.Config.Idle, r.Config.Idle)
+		p("|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, waiting := range r.ArgoWaiting {
-			p("| %d | %s | %s | %s | %s | %s | %d |\n", waiting.Waiting, mebibytes(float64(waiting.Memory.RSS)), mebibytes(float64(waiting.Memory.HWM)),
-				mebibytes(waiting.HeapInuse), mebibytes(waiting.HeapLive), waiting.Settled.Round(time.Second), sumCalls(waiting.IdleAPI))
+			p("| %d | %s | %s | %s | %s | %s | %s | %d |\n", waiting.Waiting, mebibytes(float64(waiting.Memory.RSS)), mebibytes(float64(waiting.Memory.HWM)),
+				mebibytes(waiting.HeapInuse), mebibytes(waiting.HeapLive), waiting.Settled.Round(time.Second), figures(waiting.IdleReconciles), sumCalls(waiting.IdleAPI))
 		}
 		argoRSS, argoHeapInuse, argoHeapLive, argoMost := r.ArgoMemoryPerWaiting()
 		p("\nMemory per paused Rollout, from 0 to %d: %s resident (VmRSS), %s of Go heap in use, %s of Go heap live.\n",
 			argoMost, kibibytes(argoRSS), kibibytes(argoHeapInuse), kibibytes(argoHeapLive))
 		p("golive / Argo per waiting release: %.2f resident, %.2f live heap.\n", rss/argoRSS, heapLive/argoHeapLive)
-		p("Argo is restarted before; each Rollout (no replicas, 50 to a namespace) asks for a new image and waits at its pause step.\n")
+		p("Argo is restarted before; each Rollout (no replicas, 50 to a namespace) asks for a new image and waits at its pause step;\n")
+		p("it settled when the audit log showed none of Argo's requests for %s. Reconciles from Argo's `rollout_reconcile` histogram.\n", settleQuiet)
 		last := r.ArgoWaiting[len(r.ArgoWaiting)-1]
 		p("Argo's idle requests by verb and resource with %d paused: %s.\n", last.Waiting, callList(last.IdleAPI))
 	}
@@ -363,9 +364,10 @@ func Render(r Results) string {
 		}
 		p("\n\n")
 		for _, release := range r.Releases {
-			p("- %d releases: all requests per release, golive %.2f, Argo %.2f (golive / Argo %.2f); CPU time per release, golive %s, Argo %s.\n",
+			p("- %d releases: all requests per release, golive %.2f, Argo %.2f (golive / Argo %.2f); CPU time per release, golive %s, Argo %s;\n",
 				release.N, sumFigures(release.API), sumFigures(release.ArgoAPI), sumFigures(release.API)/sumFigures(release.ArgoAPI),
 				duration(time.Duration(release.CPUSeconds*float64(time.Second))), duration(time.Duration(release.ArgoCPUSeconds*float64(time.Second))))
+			p("  reconciles per release, golive %.2f, Argo %.2f (Rollout reconciles).\n", sum(release.Reconciles), release.ArgoReconciles)
 		}
 	}
 	return b.String()
