@@ -12,6 +12,7 @@ HELM_VERSION ?= v4.3.1
 PROMETHEUS_VERSION ?= v0.316.0
 # go.mod requires the same; hack/build-oidc-provider.sh refuses a mismatch.
 ZITADEL_OIDC_VERSION ?= v3.52.0
+ARGO_ROLLOUTS_VERSION ?= v1.10.2
 
 # Everything built from source is cached by version outside the work tree, so
 # a fresh clone on the same machine builds nothing twice.
@@ -32,12 +33,17 @@ PROMETHEUS ?= $(GOLIVE_CACHE)/tools/prometheus-$(PROMETHEUS_VERSION)
 # builds it again.
 OIDC_PROVIDER_SOURCE_HASH := $(shell cat $(filter-out %_test.go,$(wildcard hack/oidc-provider/*.go internal/oidcprovider/*.go)) go.sum 2>/dev/null | sha256sum | cut -c1-12)
 OIDC_PROVIDER ?= $(GOLIVE_CACHE)/tools/oidc-provider-$(ZITADEL_OIDC_VERSION)-$(OIDC_PROVIDER_SOURCE_HASH)
+# Argo Rollouts' controller, built from source by hack/build-argo-rollouts.sh
+# (its CRDs and ClusterRole in $(ARGO_ROLLOUTS)-manifests); `make bench` runs
+# it as golive's peer through $ARGO_ROLLOUTS. No test needs it.
+ARGO_ROLLOUTS ?= $(GOLIVE_CACHE)/tools/argo-rollouts-$(ARGO_ROLLOUTS_VERSION)
 
 export KUBERNETES_VERSION ETCD_VERSION KWOK_VERSION GOLIVE_CACHE CONTROLPLANE_DIR KWOK_DIR
 export EXTERNAL_SNAPSHOTTER_VERSION EXTERNAL_PROVISIONER_VERSION CSI_DIR
 export HELM_VERSION HELM
 export PROMETHEUS_VERSION PROMETHEUS
 export ZITADEL_OIDC_VERSION OIDC_PROVIDER
+export ARGO_ROLLOUTS_VERSION
 
 # The release: where `make release` publishes and under which version. The
 # version is the chart's appVersion; the chart's default image
@@ -164,8 +170,8 @@ test: controlplane csi prometheus oidc-provider vet chart-test image chromium ##
 	go test -count=1 -p 1 -timeout 60m ./test/...
 
 .PHONY: bench
-bench: controlplane helm ## Measure golive against the bare-Kubernetes floor on a local kwok cluster (not part of test); writes docs/benchmarks.md. Set BENCH_N, BENCH_RUNS, BENCH_WAITING, BENCH_IDLE to change it.
-	GOLIVE_BENCH=1 BENCH_OUTPUT=$(CURDIR)/docs/benchmarks.md go test -count=1 -timeout 6h -run '^TestBench$$' -v ./test/bench
+bench: controlplane helm argo-rollouts ## Measure golive against the bare-Kubernetes floor and Argo Rollouts on a local kwok cluster (not part of test); writes docs/benchmarks.md. Set BENCH_N, BENCH_RUNS, BENCH_WAITING, BENCH_IDLE to change it.
+	GOLIVE_BENCH=1 BENCH_OUTPUT=$(CURDIR)/docs/benchmarks.md ARGO_ROLLOUTS=$(ARGO_ROLLOUTS) go test -count=1 -timeout 6h -run '^TestBench$$' -v ./test/bench
 
 .PHONY: chart-test
 chart-test: $(HELM) controlplane ## Lint and render the Helm chart (defaults and charts/golive/ci values); its Go test also applies it to a real API server.
@@ -207,6 +213,10 @@ $(OIDC_PROVIDER):
 
 $(PROMETHEUS):
 	hack/build-prometheus.sh
+
+.PHONY: argo-rollouts
+argo-rollouts: ## Build Argo Rollouts' controller from source (cached by version), golive's peer in `make bench`.
+	ARGO_ROLLOUTS=$(ARGO_ROLLOUTS) hack/build-argo-rollouts.sh
 
 $(HELM):
 	hack/build-helm.sh

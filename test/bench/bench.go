@@ -39,6 +39,9 @@ type Results struct {
 	Releases []ReleaseResult
 	// Waiting holds one result per number of waiting requests (measurement 3).
 	Waiting []WaitingResult
+	// ArgoWaiting holds Argo Rollouts' figures per number of Rollouts paused
+	// (measurement 3 of the peer), when Config.Argo is set.
+	ArgoWaiting []WaitingResult
 }
 
 // ReleaseResult is what N releases at once showed.
@@ -78,11 +81,27 @@ type ReleaseResult struct {
 	// BackgroundPerMinute are the requests made whatever golive does (lease
 	// renewals), per minute, left out of API.
 	BackgroundPerMinute map[apiCall]float64
+
+	// The peer's figures, when Config.Argo is set. ArgoStartLatency is, per
+	// Rollout and run, the time from its promotion to Argo scaling up its
+	// new ReplicaSet; ArgoPromoteCall how long one promotion took.
+	ArgoStartLatency, ArgoPromoteCall Latencies
+	// ArgoAPI are Argo's API requests per release as the audit log names
+	// them, by verb and resource, over the runs' Argo parts (from the first
+	// image change to the last Rollout healthy), lease renewals left out.
+	ArgoAPI map[apiCall]float64
+	// ArgoCPUSeconds is Argo's CPU time per release; ArgoReconciles its
+	// Rollout reconciles per release.
+	ArgoCPUSeconds, ArgoReconciles float64
 }
 
-// RunResult is one run of N releases: the floor's times and golive's.
+// RunResult is one run of N releases: the floor's times, golive's and,
+// when measured, Argo Rollouts': from the first image change to the last
+// Rollout paused (ArgoPaused), from the first promotion to the last Rollout
+// healthy (ArgoProduction).
 type RunResult struct {
 	FloorStaging, GoliveStaging, FloorProduction, GoliveProduction time.Duration
+	ArgoPaused, ArgoProduction                                     time.Duration
 }
 
 // WaitingResult is golive with a number of requests waiting in Scheduled
@@ -117,6 +136,12 @@ type driver struct {
 	admin, alice, bob, carol client.Client
 	// releases is how many release namespaces exist; waiting how many waiting requests.
 	releases, waiting int
+	// argo is the peer, Argo Rollouts, nil unless Config.Argo is set;
+	// rollouts watches its Rollouts; argoReleases and argoWaiting are how
+	// many Rollouts of each scenario exist.
+	argo                      *argoRollouts
+	rollouts                  *rolloutWatcher
+	argoReleases, argoWaiting int
 }
 
 // Run starts a kwok cluster sized for cfg (QPS limits lifted, golive's
@@ -136,18 +161,34 @@ func Run(t *testing.T, cfg Config) Results {
 		DisableQPSLimits: true, AuditPolicy: auditPolicy})
 	golive := cl.StartGoliveWith(t, cluster.GoliveOptions{Metrics: true, ServiceAccountToken: true})
 	d := newDriver(t, cfg, cl, golive, clk)
+	if cfg.Argo != "" {
+		d.argo = startArgo(t, cl, cfg.Argo)
+		rollouts, err := startRolloutWatcher(t.Context(), d.config(rest.ImpersonationConfig{}), cl.Client.Scheme(), clk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.rollouts = rollouts
+	}
 	for _, n := range cfg.Releases {
 		results.Releases = append(results.Releases, d.measureReleases(n))
 	}
 	results.Waiting = d.measureWaiting()
+	if d.argo != nil {
+		results.ArgoWaiting = d.measureArgoWaiting()
+	}
 	results.Elapsed = clk.Since(results.Date)
 	return results
 }
 
 // nodesFor is how many fake nodes hold the largest run: every pod of both
-// environments, with a surge pod each during a rollout, and a node spare.
+// environments and of Argo's Rollouts, with a surge pod each during a
+// rollout, and a node spare.
 func nodesFor(cfg Config) int {
-	pods := 2 * cfg.maxReleases() * int(cfg.Replicas+1)
+	workloads := 2
+	if cfg.Argo != "" {
+		workloads = 3
+	}
+	pods := workloads * cfg.maxReleases() * int(cfg.Replicas+1)
 	return (pods+podsPerNode-1)/podsPerNode + 1
 }
 
@@ -194,8 +235,11 @@ func timeoutFor(n int) time.Duration { return 3*time.Minute + time.Duration(n)*t
 func (d *driver) measureReleases(n int) ReleaseResult {
 	d.t.Helper()
 	d.ensureReleases(n)
-	result := ReleaseResult{N: n, API: map[apiCall]float64{}, BackgroundPerMinute: map[apiCall]float64{}}
-	var approvalLatencies, approvalCalls []time.Duration
+	if d.argo != nil {
+		d.ensureArgoReleases(n)
+	}
+	result := ReleaseResult{N: n, API: map[apiCall]float64{}, BackgroundPerMinute: map[apiCall]float64{}, ArgoAPI: map[apiCall]float64{}}
+	var approvalLatencies, approvalCalls, argoStartLatencies, argoPromoteCalls []time.Duration
 	var reconcileSum, reconcileCount, queueSum, queueCount map[string]float64
 	var golive time.Duration
 	for number := 1; number <= d.cfg.Runs; number++ {
@@ -220,7 +264,18 @@ func (d *driver) measureReleases(n int) ReleaseResult {
 		queueCount = add(queueCount, r.delta(metricQueueDuration+"_count", "name"))
 		result.CPUSeconds += r.after.total(metricCPU) - r.before.total(metricCPU)
 		result.Workers = r.after.by(metricWorkers, "controller")
+		argoStartLatencies = append(argoStartLatencies, r.argo.startLatencies...)
+		argoPromoteCalls = append(argoPromoteCalls, r.argo.promoteCalls...)
+		for call, count := range r.argo.api {
+			if !call.background() {
+				result.ArgoAPI[call] += float64(count) / float64(n*d.cfg.Runs)
+			}
+		}
+		result.ArgoCPUSeconds += r.argo.cpuSeconds / float64(n*d.cfg.Runs)
+		result.ArgoReconciles += r.argo.reconciles / float64(n*d.cfg.Runs)
 	}
+	result.ArgoStartLatency = latencies(argoStartLatencies)
+	result.ArgoPromoteCall = latencies(argoPromoteCalls)
 	perRelease := float64(n * d.cfg.Runs)
 	result.Reconciles = scaled(result.Reconciles, perRelease)
 	result.ClientRequests = scaled(result.ClientRequests, perRelease)
@@ -292,6 +347,8 @@ type run struct {
 	before, after                    metricSample
 	from, to                         time.Time
 	api                              map[apiCall]int
+	// argo is the run's Argo part, zero unless measured.
+	argo argoRunResult
 }
 
 // delta is what the metric name counted during the run's golive part, by the labels named.
@@ -345,6 +402,11 @@ func (d *driver) overheadRun(n, number int) run {
 	d.deleteRequests(requests)
 	d.t.Logf("Run %d of %d releases: floor staging %s, golive %s; floor production %s, golive %s",
 		number, n, r.FloorStaging, r.GoliveStaging, r.FloorProduction, r.GoliveProduction)
+	if d.argo != nil {
+		r.argo = d.argoRun(n, tag)
+		r.ArgoPaused, r.ArgoProduction = r.argo.paused, r.argo.production
+		d.t.Logf("Run %d of %d releases: Argo paused all in %s, promoted and healthy in %s", number, n, r.ArgoPaused, r.ArgoProduction)
+	}
 	return r
 }
 

@@ -131,7 +131,46 @@ func checkComplete(t *testing.T, cfg Config, r Results) bool {
 	if rss, heapInuse, heapLive, _ := r.MemoryPerWaiting(); math.IsNaN(rss) || math.IsNaN(heapInuse) || math.IsNaN(heapLive) {
 		t.Errorf("no memory per waiting request")
 	}
+	if cfg.Argo != "" {
+		checkArgoComplete(t, cfg, r)
+	}
 	return !t.Failed()
+}
+
+// checkArgoComplete fails the test for every figure of the peer, Argo
+// Rollouts, missing or impossible.
+func checkArgoComplete(t *testing.T, cfg Config, r Results) {
+	t.Helper()
+	for _, release := range r.Releases {
+		name := fmt.Sprintf("Argo, %d releases", release.N)
+		for i, run := range release.Runs {
+			if run.ArgoPaused <= 0 || run.ArgoProduction <= 0 {
+				t.Errorf("%s, run %d: a time is not positive: %+v", name, i+1, run)
+			}
+		}
+		if argoFloor, goliveArgo := release.ArgoRatios(); len(argoFloor) != cfg.Runs || len(goliveArgo) != cfg.Runs {
+			t.Errorf("%s: ratios %v and %v, want %d of each", name, argoFloor, goliveArgo, cfg.Runs)
+		}
+		checkLatencies(t, name+", promotion → production start", release.ArgoStartLatency, release.N*cfg.Runs, false)
+		checkLatencies(t, name+", one promotion", release.ArgoPromoteCall, release.N*cfg.Runs, false)
+		if release.ArgoAPI[apiCall{Verb: "create", Resource: "apps/replicasets"}] <= 0 && release.ArgoAPI[apiCall{Verb: "update", Resource: "apps/replicasets"}] <= 0 {
+			t.Errorf("%s: the audit log shows no ReplicaSet write of Argo's: %v", name, release.ArgoAPI)
+		}
+		if !(release.ArgoCPUSeconds > 0) || !(release.ArgoReconciles > 0) {
+			t.Errorf("%s: CPU per release %v, reconciles per release %v", name, release.ArgoCPUSeconds, release.ArgoReconciles)
+		}
+	}
+	if len(r.ArgoWaiting) != len(cfg.Waiting) {
+		t.Errorf("%d Argo waiting results, want %d", len(r.ArgoWaiting), len(cfg.Waiting))
+	}
+	for _, waiting := range r.ArgoWaiting {
+		if waiting.Memory.RSS == 0 || waiting.Memory.HWM < waiting.Memory.RSS || waiting.HeapInuse <= 0 || waiting.HeapLive <= 0 {
+			t.Errorf("Argo, %d paused: memory %+v, heap in use %v, live %v", waiting.Waiting, waiting.Memory, waiting.HeapInuse, waiting.HeapLive)
+		}
+	}
+	if rss, _, heapLive, _ := r.ArgoMemoryPerWaiting(); math.IsNaN(rss) || math.IsNaN(heapLive) {
+		t.Errorf("no memory per paused Rollout")
+	}
 }
 
 // checkLatencies fails unless there are count values in order; from the
@@ -258,5 +297,50 @@ func TestWriteReportKeepsTheProse(t *testing.T) {
 	want := prose + "\n" + reportBegin + "\n\nsecond figures\n" + reportEnd + "\n"
 	if string(got) != want {
 		t.Errorf("the report file:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestRenderWithArgo renders made-up results with the peer's figures: every
+// table of Argo Rollouts is there, beside golive's, and nothing is NaN.
+func TestRenderWithArgo(t *testing.T) {
+	waiting := func(count int, rss uint64, heap float64) WaitingResult {
+		return WaitingResult{Waiting: count, Memory: memory{RSS: rss, HWM: rss}, HeapInuse: heap, HeapLive: heap / 2,
+			Settled: time.Second, Idle: 5 * time.Second, IdleAPI: map[apiCall]int{{Verb: "update", Resource: "coordination.k8s.io/leases"}: 3}}
+	}
+	second := Latencies{Count: 2, P50: time.Second, P99: 2 * time.Second, Max: 2 * time.Second}
+	r := Results{
+		Config:  Config{Releases: []int{2}, Runs: 1, Waiting: []int{0, 10}, Idle: 5 * time.Second, Replicas: 2, Workers: 4, Argo: "rollouts-controller"},
+		Machine: Machine{Cores: 2, CPU: "test", Memory: 1 << 30},
+		Releases: []ReleaseResult{{
+			N: 2,
+			Runs: []RunResult{{FloorStaging: time.Second, GoliveStaging: 2 * time.Second, FloorProduction: time.Second,
+				GoliveProduction: 2 * time.Second, ArgoPaused: time.Second, ArgoProduction: 4 * time.Second}},
+			ApprovalLatency: second, WindowLatency: second, ApprovalCall: second, ArgoStartLatency: second, ArgoPromoteCall: second,
+			Phases:  10,
+			API:     map[apiCall]float64{{Verb: "patch", Resource: "golive.dev/updaterequests/status"}: 5},
+			ArgoAPI: map[apiCall]float64{{Verb: "create", Resource: "apps/replicasets"}: 1, {Verb: "update", Resource: "argoproj.io/rollouts/status"}: 4},
+		}},
+		Waiting:     []WaitingResult{waiting(0, 10<<20, 4<<20), waiting(10, 11<<20, 5<<20)},
+		ArgoWaiting: []WaitingResult{waiting(0, 20<<20, 8<<20), waiting(10, 22<<20, 9<<20)},
+	}
+	rendered := Render(r)
+	for _, want := range []string{
+		"| 2 | 1.0 s (1.0–1.0) | 2.0 s (2.0–2.0) | 4.0 s (4.0–4.0) | 2.00 (2.00–2.00) | 4.00 (4.00–4.00) | 0.50 (0.50–0.50) | 1.0 s (1.0–1.0) |",
+		"| 2 | 1.00 s | 2.00 s | 1.00 s | 2.00 s | 2.00 s |",
+		"Memory per paused Rollout, from 0 to 10: 204.8 KiB resident",
+		"golive / Argo per waiting release: 0.50 resident, 1.00 live heap.",
+		"| update | argoproj.io/rollouts/status | 4.00 |",
+		"all requests per release, golive 5.00, Argo 5.00 (golive / Argo 1.00)",
+	} {
+		if !strings.Contains(rendered, want) {
+			t.Errorf("the report has no %q:\n%s", want, rendered)
+		}
+	}
+	if strings.Contains(rendered, "NaN") || strings.Contains(rendered, "Inf") {
+		t.Errorf("the report shows NaN or Inf:\n%s", rendered)
+	}
+	r.Config.Argo, r.ArgoWaiting = "", nil
+	if rendered := Render(r); !strings.Contains(rendered, "was not measured") || strings.Contains(rendered, "Argo production") {
+		t.Errorf("without the peer, the report:\n%s", rendered)
 	}
 }

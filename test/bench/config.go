@@ -13,8 +13,12 @@
 // API shows, golive's own metrics endpoint (controller-runtime's and
 // client-go's metrics) counts reconciles and requests, /proc gives its
 // memory, and the kube-apiserver's audit log names each request golive made.
+// With Config.Argo set (`make bench` sets it), the same four are measured of
+// Argo Rollouts, the peer, promoting paused Rollouts on the same cluster in
+// the same run (argo*.go).
+//
 // `make bench` runs TestBench; TestBenchSmoke runs the same with tiny
-// numbers in `make test`.
+// numbers in `make test`, without the peer.
 package bench
 
 import (
@@ -44,6 +48,9 @@ type Config struct {
 	Replicas int32
 	// Workers is how many API calls the driver makes at once.
 	Workers int
+	// Argo is the binary of Argo Rollouts' controller (ARGO_ROLLOUTS, set by
+	// `make bench`): the peer measured beside golive. Empty, it is not.
+	Argo string
 }
 
 // The environment variables of a Config, and their defaults.
@@ -75,7 +82,7 @@ func ConfigFromEnv() (Config, error) {
 		}
 		return fallback
 	}
-	cfg := Config{Replicas: defaultReplicas, Workers: defaultWorkers}
+	cfg := Config{Replicas: defaultReplicas, Workers: defaultWorkers, Argo: strings.TrimSpace(os.Getenv(envArgo))}
 	var err error
 	if cfg.Releases, err = parseCounts(envReleases, get(envReleases, defaultReleases), 1); err != nil {
 		return Config{}, err

@@ -60,14 +60,15 @@ const (
 // golive's ServiceAccount, as the audit log names it.
 const goliveUser = "system:serviceaccount:golive-system:golive"
 
-// auditPolicy logs golive's requests only, without bodies: cheap enough not
-// to slow down the API server that the floor is measured on.
+// auditPolicy logs golive's and Argo Rollouts' requests only, without
+// bodies: cheap enough not to slow down the API server that the floor is
+// measured on.
 var auditPolicy = []byte(`apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: [RequestReceived]
 rules:
 - level: Metadata
-  users: ["` + goliveUser + `"]
+  users: ["` + goliveUser + `", "` + argoUser + `"]
 - level: None
 `)
 

@@ -126,6 +126,19 @@ func (r ReleaseResult) Ratios() (staging, production []float64) {
 	return staging, production
 }
 
+// ArgoRatios are, per run, Argo Rollouts' production time over the floor's
+// and golive's over Argo's; none unless Argo was measured.
+func (r ReleaseResult) ArgoRatios() (argoFloor, goliveArgo []float64) {
+	for _, run := range r.Runs {
+		if run.ArgoProduction <= 0 {
+			continue
+		}
+		argoFloor = append(argoFloor, run.ArgoProduction.Seconds()/run.FloorProduction.Seconds())
+		goliveArgo = append(goliveArgo, run.GoliveProduction.Seconds()/run.ArgoProduction.Seconds())
+	}
+	return argoFloor, goliveArgo
+}
+
 // Writes is golive's API writes per release, without the workload patches,
 // and without Events too.
 func (r ReleaseResult) Writes() (writes, withoutEvents float64) {
@@ -145,10 +158,19 @@ func (r ReleaseResult) Writes() (writes, withoutEvents float64) {
 // from none to the most, in bytes: resident (VmRSS), Go heap in use, Go
 // heap live after the last GC.
 func (r Results) MemoryPerWaiting() (rss, heapInuse, heapLive float64, waiting int) {
-	if len(r.Waiting) < 2 {
+	return memoryPerWaiting(r.Waiting)
+}
+
+// ArgoMemoryPerWaiting is the same of Argo Rollouts per paused Rollout.
+func (r Results) ArgoMemoryPerWaiting() (rss, heapInuse, heapLive float64, waiting int) {
+	return memoryPerWaiting(r.ArgoWaiting)
+}
+
+func memoryPerWaiting(results []WaitingResult) (rss, heapInuse, heapLive float64, waiting int) {
+	if len(results) < 2 {
 		return math.NaN(), math.NaN(), math.NaN(), 0
 	}
-	first, last := r.Waiting[0], r.Waiting[len(r.Waiting)-1]
+	first, last := results[0], results[len(results)-1]
 	n := float64(last.Waiting - first.Waiting)
 	return (float64(last.Memory.RSS) - float64(first.Memory.RSS)) / n, (last.HeapInuse - first.HeapInuse) / n, (last.HeapLive - first.HeapLive) / n, last.Waiting
 }
@@ -158,9 +180,13 @@ func (r Results) MemoryPerWaiting() (rss, heapInuse, heapLive float64, waiting i
 func Render(r Results) string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	p("Measured on %s (UTC) in %s with\n`%s`\non %d cores (%s) and %s of memory; Kubernetes %s (kwok), %s.\n\n",
+	p("Measured on %s (UTC) in %s with\n`%s`\non %d cores (%s) and %s of memory; Kubernetes %s (kwok), %s",
 		r.Date.UTC().Format("2006-01-02 15:04"), r.Elapsed.Round(time.Second), r.Config.Command(),
 		r.Machine.Cores, r.Machine.CPU, gibibytes(float64(r.Machine.Memory)), kubernetesVersion(), runtime.Version())
+	if r.Config.Argo != "" {
+		p("; the peer Argo Rollouts %s", argoVersion())
+	}
+	p(".\n\n")
 
 	p("### 1. Overhead over the floor\n\n")
 	p("Median of %d run(s), smallest–largest in brackets.\n\n", r.Config.Runs)
@@ -187,6 +213,36 @@ func Render(r Results) string {
 		p("%d releases: one approval took p50 %s, p99 %s; ", release.N, duration(release.ApprovalCall.P50), duration(release.ApprovalCall.P99))
 	}
 	p("%d workers).\n\n", r.Config.Workers)
+	argo := r.Config.Argo != ""
+	if argo {
+		p("Production beside the peer, Argo Rollouts, on the same cluster in the same runs:\n\n")
+		p("| releases | floor production | golive production | Argo production | golive / floor | Argo / floor | golive / Argo | Argo: image change → all paused |\n")
+		p("|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, release := range r.Releases {
+			var floorProduction, goliveProduction, argoProduction, argoPaused []float64
+			for _, run := range release.Runs {
+				floorProduction = append(floorProduction, run.FloorProduction.Seconds())
+				goliveProduction = append(goliveProduction, run.GoliveProduction.Seconds())
+				argoProduction = append(argoProduction, run.ArgoProduction.Seconds())
+				argoPaused = append(argoPaused, run.ArgoPaused.Seconds())
+			}
+			_, production := release.Ratios()
+			argoFloor, goliveArgo := release.ArgoRatios()
+			p("| %d | %s | %s | %s | %s | %s | %s | %s |\n", release.N,
+				seconds(spreadOf(floorProduction)), seconds(spreadOf(goliveProduction)), seconds(spreadOf(argoProduction)),
+				ratio(spreadOf(production)), ratio(spreadOf(argoFloor)), ratio(spreadOf(goliveArgo)), seconds(spreadOf(argoPaused)))
+		}
+		p("\nArgo production: from the first promotion to the last Rollout seen `Healthy`, every replica running the\n")
+		p("new image, available, the promotions included (one per release, as `kubectl argo rollouts promote` makes\n")
+		p("it: a read and a status patch; ")
+		for _, release := range r.Releases {
+			p("%d releases: one promotion took p50 %s, p99 %s; ", release.N, duration(release.ArgoPromoteCall.P50), duration(release.ArgoPromoteCall.P99))
+		}
+		p("%d workers). Before it, the driver changed the\n", r.Config.Workers)
+		p("Rollouts' image and waited until all were `Paused` at their pause step (last column; nothing new runs then).\n\n")
+	} else {
+		p("The peer, Argo Rollouts, was not measured (`%s` unset; `make bench` sets it).\n\n", envArgo)
+	}
 
 	p("### 2. Reaction latency\n\n")
 	p("| releases | last approval → production start p50 | p99 | max | window opening → production start p50 | p99 | max |\n")
@@ -200,6 +256,16 @@ func Render(r Results) string {
 	p("approval: the webhook accepted a release's second approval (every release of the runs above). Window\n")
 	p("opening: the releases, approved while their windows were closed, wait in `Scheduled`; the windows are\n")
 	p("then set to open at the next whole minute at least %s later (one more pass).\n\n", windowLead)
+	if argo {
+		p("| releases | golive: last approval → production start p50 | p99 | Argo: promotion → production start p50 | p99 | max |\n")
+		p("|---:|---:|---:|---:|---:|---:|\n")
+		for _, release := range r.Releases {
+			a, g := release.ApprovalLatency, release.ArgoStartLatency
+			p("| %d | %s | %s | %s | %s | %s |\n", release.N, duration(a.P50), duration(a.P99), duration(g.P50), duration(g.P99), duration(g.Max))
+		}
+		p("\nArgo's production start: the driver's watch sees the Rollout's new ReplicaSet asked for replicas, from\n")
+		p("the promotion's status patch answered (every release of the runs above).\n\n")
+	}
 
 	p("### 3. Memory and idle cost\n\n")
 	p("| requests waiting | VmRSS | VmHWM | Go heap in use | Go heap live | added and settled in | reconciles in %s idle | API requests in %s idle |\n", r.Config.Idle, r.Config.Idle)
@@ -227,6 +293,23 @@ func Render(r Results) string {
 		last := r.Waiting[len(r.Waiting)-1]
 		p("Idle requests by verb and resource with %d waiting: %s.\n", last.Waiting, callList(last.IdleAPI))
 	}
+	if argo {
+		p("\nArgo Rollouts with Rollouts paused at their pause step, measured the same way after golive's part:\n\n")
+		p("| Rollouts paused | VmRSS | VmHWM | Go heap in use | Go heap live | added and settled in | reconciles in %s idle | API requests in %s idle |\n", r.Config.Idle, r.Config.Idle)
+		p("|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, waiting := range r.ArgoWaiting {
+			p("| %d | %s | %s | %s | %s | %s | %s | %d |\n", waiting.Waiting, mebibytes(float64(waiting.Memory.RSS)), mebibytes(float64(waiting.Memory.HWM)),
+				mebibytes(waiting.HeapInuse), mebibytes(waiting.HeapLive), waiting.Settled.Round(time.Second), figures(waiting.IdleReconciles), sumCalls(waiting.IdleAPI))
+		}
+		argoRSS, argoHeapInuse, argoHeapLive, argoMost := r.ArgoMemoryPerWaiting()
+		p("\nMemory per paused Rollout, from 0 to %d: %s resident (VmRSS), %s of Go heap in use, %s of Go heap live.\n",
+			argoMost, kibibytes(argoRSS), kibibytes(argoHeapInuse), kibibytes(argoHeapLive))
+		p("golive / Argo per waiting release: %.2f resident, %.2f live heap.\n", rss/argoRSS, heapLive/argoHeapLive)
+		p("Argo is restarted before; each Rollout (no replicas, 50 to a namespace) asks for a new image and waits at its pause step;\n")
+		p("it settled when the audit log showed none of Argo's requests for %s. Reconciles from Argo's `rollout_reconcile` histogram.\n", settleQuiet)
+		last := r.ArgoWaiting[len(r.ArgoWaiting)-1]
+		p("Argo's idle requests by verb and resource with %d paused: %s.\n", last.Waiting, callList(last.IdleAPI))
+	}
 
 	p("\n### 4. API cost per release\n\n")
 	p("golive's requests per release, from the kube-apiserver's audit log (user `%s`), over the\n", goliveUser)
@@ -245,11 +328,7 @@ func Render(r Results) string {
 	}
 	p("| **all** | |")
 	for _, release := range r.Releases {
-		total := 0.0
-		for _, count := range release.API {
-			total += count
-		}
-		p(" **%.2f** |", total)
+		p(" **%.2f** |", sumFigures(release.API))
 	}
 	p("\n\n")
 	for _, release := range r.Releases {
@@ -262,6 +341,34 @@ func Render(r Results) string {
 			meanSeconds(release.QueueSeconds), percents(release.Busy), figures(release.Workers))
 		p("  golive's CPU time per release: %s. client-go's requests per release: %s. Lease renewals: %s per minute.\n",
 			duration(time.Duration(release.CPUSeconds*float64(time.Second))), figures(release.ClientRequests), callFigures(release.BackgroundPerMinute))
+	}
+	if argo {
+		p("\nArgo Rollouts' requests per release, from the audit log (user `%s`), over the runs' Argo parts\n", argoUser)
+		p("(first image change to last Rollout `Healthy`); lease renewals left out. Argo scales its ReplicaSets itself,\n")
+		p("which kube-controller-manager does for golive's Deployments (not counted there).\n\n")
+		p("| verb | resource |")
+		for _, release := range r.Releases {
+			p(" %d releases |", release.N)
+		}
+		p("\n|---|---|%s\n", strings.Repeat("---:|", len(r.Releases)))
+		for _, call := range allArgoCalls(r.Releases) {
+			p("| %s | %s |", call.Verb, call.Resource)
+			for _, release := range r.Releases {
+				p(" %.2f |", release.ArgoAPI[call])
+			}
+			p("\n")
+		}
+		p("| **all** | |")
+		for _, release := range r.Releases {
+			p(" **%.2f** |", sumFigures(release.ArgoAPI))
+		}
+		p("\n\n")
+		for _, release := range r.Releases {
+			p("- %d releases: all requests per release, golive %.2f, Argo %.2f (golive / Argo %.2f); CPU time per release, golive %s, Argo %s;\n",
+				release.N, sumFigures(release.API), sumFigures(release.ArgoAPI), sumFigures(release.API)/sumFigures(release.ArgoAPI),
+				duration(time.Duration(release.CPUSeconds*float64(time.Second))), duration(time.Duration(release.ArgoCPUSeconds*float64(time.Second))))
+			p("  reconciles per release, golive %.2f, Argo %.2f (Rollout reconciles).\n", sum(release.Reconciles), release.ArgoReconciles)
+		}
 	}
 	return b.String()
 }
@@ -287,11 +394,20 @@ func WriteReport(path, rendered string) error {
 	return os.WriteFile(path, []byte(text), 0o644)
 }
 
-// allCalls are the kinds of request any result made, by resource and verb.
+// allCalls are the kinds of request golive made in any result, by resource and verb.
 func allCalls(releases []ReleaseResult) []apiCall {
+	return sortedCalls(releases, func(r ReleaseResult) map[apiCall]float64 { return r.API })
+}
+
+// allArgoCalls are those Argo Rollouts made.
+func allArgoCalls(releases []ReleaseResult) []apiCall {
+	return sortedCalls(releases, func(r ReleaseResult) map[apiCall]float64 { return r.ArgoAPI })
+}
+
+func sortedCalls(releases []ReleaseResult, of func(ReleaseResult) map[apiCall]float64) []apiCall {
 	var calls []apiCall
 	for _, release := range releases {
-		for call := range release.API {
+		for call := range of(release) {
 			if !slices.Contains(calls, call) {
 				calls = append(calls, call)
 			}
@@ -311,6 +427,13 @@ func kubernetesVersion() string {
 		return v
 	}
 	return "(KUBERNETES_VERSION unset)"
+}
+
+func argoVersion() string {
+	if v := os.Getenv("ARGO_ROLLOUTS_VERSION"); v != "" {
+		return v
+	}
+	return "(ARGO_ROLLOUTS_VERSION unset)"
 }
 
 func seconds(s spread) string {
@@ -373,6 +496,14 @@ func sumCalls(counts map[apiCall]int) int {
 	total := 0
 	for _, count := range counts {
 		total += count
+	}
+	return total
+}
+
+func sumFigures(byCall map[apiCall]float64) float64 {
+	total := 0.0
+	for _, value := range byCall {
+		total += value
 	}
 	return total
 }
