@@ -8,6 +8,7 @@ import (
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/cache"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -20,8 +21,9 @@ import (
 // the same reads (namespace, policies, window): sharing them halves what a
 // command costs the API server. Reads are shared only between the calls for
 // one update of one request by one person (the request's stored
-// resourceVersion, its name and the user), for a few seconds; every other read,
-// and every read that failed, goes to the Reader.
+// resourceVersion, its name and the user), or within one call (a creation's
+// checks), for a few seconds; every other read, and every read that failed,
+// goes to the Reader.
 type SharedReads struct {
 	reader client.Reader
 	ttl    time.Duration
@@ -41,8 +43,15 @@ type sharedReadsScope struct{}
 // withSharedReads scopes the reads made with ctx to the update of stored by
 // user: both webhooks' calls for one update share that scope.
 func withSharedReads(ctx context.Context, stored client.Object, user authenticationv1.UserInfo) context.Context {
-	scope := fmt.Sprintf("%s/%s@%s|%s|%s", stored.GetNamespace(), stored.GetName(), stored.GetResourceVersion(), user.Username, user.UID)
+	scope := fmt.Sprintf("update %s/%s@%s|%s|%s", stored.GetNamespace(), stored.GetName(), stored.GetResourceVersion(), user.Username, user.UID)
 	return context.WithValue(ctx, sharedReadsScope{}, scope)
+}
+
+// withCallReads scopes the reads made with ctx to one webhook call (its
+// admission UID): a creation's checks read the same namespace and policies
+// more than once.
+func withCallReads(ctx context.Context, uid types.UID) context.Context {
+	return context.WithValue(ctx, sharedReadsScope{}, "call "+string(uid))
 }
 
 // Get implements client.Reader.

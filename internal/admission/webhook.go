@@ -132,6 +132,7 @@ func unreadable(err error) admission.Response {
 }
 
 func (m mutator) create(ctx context.Context, req admission.Request) admission.Response {
+	ctx = withCallReads(ctx, req.UID)
 	var request golivev1alpha1.UpdateRequest
 	if err := m.Decoder.DecodeRaw(req.Object, &request); err != nil {
 		return unreadable(err)
@@ -400,6 +401,7 @@ func (v validator) Handle(ctx context.Context, req admission.Request) admission.
 	specIsNew := false
 	switch req.Operation {
 	case admissionv1.Create:
+		ctx = withCallReads(ctx, req.UID)
 		err = v.validateCreate(ctx, &request, req.UserInfo)
 		specIsNew = true
 	case admissionv1.Update:
