@@ -8,7 +8,6 @@ import (
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/cache"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -19,19 +18,20 @@ import (
 // update. The API server calls both for one change, each with an admission
 // UID of its own, and the validating webhook decides a command again with
 // the same reads (namespace, policies, window): sharing them halves what a
-// command costs the API server. Reads are shared only between the calls for
-// one update of one request by one person (the request's stored
-// resourceVersion, its name and the user), or within one call (a creation's
-// checks), for a few seconds; every other read, and every read that failed,
-// goes to the Reader.
+// command costs the API server. Reads are shared only between the two calls
+// for one command on one request by one person (the request's stored
+// resourceVersion, its name and the user), for a few seconds; every other
+// read (a creation's, a spec change's: their lists of RBAC objects can be
+// large), and every read that failed, goes to the Reader.
 type SharedReads struct {
 	reader client.Reader
 	ttl    time.Duration
 	reads  *cache.LRUExpireCache
 }
 
-// sharedReadEntries bounds the reads remembered: a command makes a handful.
-const sharedReadEntries = 4096
+// sharedReadEntries bounds the reads remembered: a command makes a handful,
+// and an expired read stays until its place is needed.
+const sharedReadEntries = 1024
 
 // NewSharedReads shares reader's answers for ttl by clock.
 func NewSharedReads(reader client.Reader, ttl time.Duration, clock clock.PassiveClock) *SharedReads {
@@ -45,13 +45,6 @@ type sharedReadsScope struct{}
 func withSharedReads(ctx context.Context, stored client.Object, user authenticationv1.UserInfo) context.Context {
 	scope := fmt.Sprintf("update %s/%s@%s|%s|%s", stored.GetNamespace(), stored.GetName(), stored.GetResourceVersion(), user.Username, user.UID)
 	return context.WithValue(ctx, sharedReadsScope{}, scope)
-}
-
-// withCallReads scopes the reads made with ctx to one webhook call (its
-// admission UID): a creation's checks read the same namespace and policies
-// more than once.
-func withCallReads(ctx context.Context, uid types.UID) context.Context {
-	return context.WithValue(ctx, sharedReadsScope{}, "call "+string(uid))
 }
 
 // Get implements client.Reader.

@@ -132,7 +132,6 @@ func unreadable(err error) admission.Response {
 }
 
 func (m mutator) create(ctx context.Context, req admission.Request) admission.Response {
-	ctx = withCallReads(ctx, req.UID)
 	var request golivev1alpha1.UpdateRequest
 	if err := m.Decoder.DecodeRaw(req.Object, &request); err != nil {
 		return unreadable(err)
@@ -191,7 +190,6 @@ func (m mutator) update(ctx context.Context, req admission.Request) admission.Re
 	if err := m.Decoder.DecodeRaw(req.OldObject, &stored); err != nil {
 		return admission.Errored(http.StatusBadRequest, err)
 	}
-	ctx = withSharedReads(ctx, &stored, req.UserInfo)
 	given, stale := newCommands(request.Annotations, stored.Annotations)
 	removeStale := func(annotations map[string]string) {
 		for _, annotation := range stale {
@@ -209,6 +207,8 @@ func (m mutator) update(ctx context.Context, req admission.Request) admission.Re
 		return respond(ctx, refused("give one command at a time: this update sets %s", strings.Join(given, ", ")))
 	}
 	annotation := given[0]
+	// The validating call for this command reads the same again: it shares these reads.
+	ctx = withSharedReads(ctx, &stored, req.UserInfo)
 	entry, err := m.acceptCommand(ctx, &stored, &request, annotation, req.UserInfo)
 	if err != nil {
 		var refusal *refusal
@@ -401,7 +401,6 @@ func (v validator) Handle(ctx context.Context, req admission.Request) admission.
 	specIsNew := false
 	switch req.Operation {
 	case admissionv1.Create:
-		ctx = withCallReads(ctx, req.UID)
 		err = v.validateCreate(ctx, &request, req.UserInfo)
 		specIsNew = true
 	case admissionv1.Update:
@@ -409,7 +408,6 @@ func (v validator) Handle(ctx context.Context, req admission.Request) admission.
 		if err := v.Decoder.DecodeRaw(req.OldObject, &stored); err != nil {
 			return admission.Errored(http.StatusBadRequest, err)
 		}
-		ctx = withSharedReads(ctx, &stored, req.UserInfo)
 		err = v.validateUpdate(ctx, &stored, &request, req.UserInfo)
 		specIsNew = ledger.SpecHash(&request.Spec) != ledger.SpecHash(&stored.Spec)
 	}
@@ -476,7 +474,8 @@ func (v validator) validateUpdate(ctx context.Context, stored, request *golivev1
 		if specChanged {
 			return refused("a command cannot come with a spec change")
 		}
-		if err := v.checkAppended(ctx, stored, *entry, user); err != nil {
+		// Decided again with the mutating call's reads for this command.
+		if err := v.checkAppended(withSharedReads(ctx, stored, user), stored, *entry, user); err != nil {
 			return err
 		}
 	}
