@@ -60,7 +60,7 @@ const entrySkew = time.Minute
 type Webhooks struct {
 	// Reader reads namespaces, policies and windows. An uncached reader
 	// answers with what is stored now, so a label set just before is seen;
-	// SharedReads around it lets the two webhooks' calls for one update share
+	// SharedReads around it lets the two webhooks' calls for one command share
 	// their reads.
 	Reader client.Reader
 	// Cached reads what only warnings need (targets, windows) from the
