@@ -63,12 +63,15 @@ func (j *journey) setSuspend(suspend bool) {
 	}
 }
 
-// stepClockTo moves the fake clock forward to at.
+// stepClockTo moves the fake clock forward to at, once the operator is
+// quiet: a reconcile that read the clock before the step would otherwise
+// ask to be woken after a delay counted from the new time, too late.
 func (j *journey) stepClockTo(at time.Time) {
 	j.t.Helper()
 	if !at.After(j.clock.Now()) {
 		j.t.Fatalf("the clock is at %s, not before %s", j.clock.Now(), at)
 	}
+	eventually(j.t, func(context.Context) string { return j.operator.quiet() })
 	j.clock.SetTime(at)
 }
 

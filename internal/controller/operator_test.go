@@ -43,6 +43,10 @@ type operator struct {
 	// archive, when set, has each manager write ReleaseRecords there (newRecordWriter).
 	archive string
 
+	// queues are the work queues of every manager started, for quiet.
+	queuesMu sync.Mutex
+	queues   []*fakeClockQueue
+
 	writes atomic.Int32
 	// kills counts the kills after killAfterWrite that happened.
 	kills    atomic.Int32
@@ -140,10 +144,14 @@ func (o *operator) start() (*instance, error) {
 		Clock: o.clock, HTTPClient: http.DefaultClient, LedgerKey: ledgerKey, VolumeSnapshots: true, Records: records,
 		Notifier: dispatcher, Metrics: o.metrics, MaxConcurrentReconciles: 4,
 		NewQueue: func(name string, limiter workqueue.TypedRateLimiter[reconcile.Request]) workqueue.TypedRateLimitingInterface[reconcile.Request] {
-			return &fakeClockQueue{
+			queue := &fakeClockQueue{
 				TypedRateLimitingInterface: workqueue.NewTypedRateLimitingQueueWithConfig(limiter, workqueue.TypedRateLimitingQueueConfig[reconcile.Request]{Name: name}),
 				clock:                      o.clock,
 			}
+			o.queuesMu.Lock()
+			o.queues = append(o.queues, queue)
+			o.queuesMu.Unlock()
+			return queue
 		},
 		UpdateRequestClient: &killableClient{Client: mgr.GetClient(), operator: o, instance: self},
 	})
@@ -239,6 +247,40 @@ func (s *killableStatus) Update(ctx context.Context, obj client.Object, opts ...
 type fakeClockQueue struct {
 	workqueue.TypedRateLimitingInterface[reconcile.Request]
 	clock *clocktesting.FakeClock
+	// processing counts the items a worker took and has not yet marked done.
+	processing atomic.Int32
+}
+
+func (q *fakeClockQueue) Get() (reconcile.Request, bool) {
+	item, shutdown := q.TypedRateLimitingInterface.Get()
+	if !shutdown {
+		q.processing.Add(1)
+	}
+	return item, shutdown
+}
+
+func (q *fakeClockQueue) Done(item reconcile.Request) {
+	q.TypedRateLimitingInterface.Done(item)
+	q.processing.Add(-1)
+}
+
+// idle is true when nothing waits to be reconciled and no reconcile runs.
+// A reconcile asks to be woken (AddAfter) before its item is done, so an
+// idle queue has registered every wake on the fake clock.
+func (q *fakeClockQueue) idle() bool {
+	return q.ShuttingDown() || (q.Len() == 0 && q.processing.Load() == 0)
+}
+
+// quiet describes what still runs, or returns "" once every queue is idle.
+func (o *operator) quiet() string {
+	o.queuesMu.Lock()
+	defer o.queuesMu.Unlock()
+	for _, queue := range o.queues {
+		if !queue.idle() {
+			return fmt.Sprintf("a work queue holds %d items, %d being reconciled", queue.Len(), queue.processing.Load())
+		}
+	}
+	return ""
 }
 
 func (q *fakeClockQueue) AddAfter(item reconcile.Request, delay time.Duration) {
