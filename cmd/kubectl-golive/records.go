@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,13 +18,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/printers"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/records"
+	recordarchive "github.com/golive-dev/golive/internal/records/archive"
 	"github.com/golive-dev/golive/internal/report"
 )
 
@@ -38,22 +37,6 @@ const (
 	exportRecordsFile = "records.json"
 	exportKeysFile    = "public-keys.pem"
 )
-
-// archivedRecord is a record as the API server returned it (kept whole,
-// for -o and exports, so that its signature still verifies) and as golive's
-// types read it (for tables and reports).
-type archivedRecord struct {
-	object *unstructured.Unstructured
-	record *golivev1alpha1.ReleaseRecord
-}
-
-// ended is when the recorded request ended, else when it was recorded (a request deleted before it ended).
-func (a archivedRecord) ended() time.Time {
-	if completed := a.record.Spec.Outcome.CompletedAt; completed != nil {
-		return completed.Time
-	}
-	return a.record.Spec.RecordedAt.Time
-}
 
 type recordsOptions struct {
 	*rootOptions
@@ -147,57 +130,23 @@ func parseTimeFlag(flag, value string, now time.Time) (time.Time, error) {
 
 // listRecords reads the records of archive, of source's requests (all when
 // empty) that ended in [since, until), in chain order per source namespace.
-func listRecords(ctx context.Context, c client.Client, archive, source string, since, until time.Time) ([]archivedRecord, error) {
-	list := &unstructured.UnstructuredList{}
-	list.SetGroupVersionKind(golivev1alpha1.GroupVersion.WithKind("ReleaseRecordList"))
-	options := []client.ListOption{client.InNamespace(archive)}
-	if source != "" {
-		options = append(options, client.MatchingLabels{golivev1alpha1.LabelSourceNamespace: source})
-	}
-	if err := c.List(ctx, list, options...); err != nil {
+func listRecords(ctx context.Context, c client.Client, archive, source string, since, until time.Time) ([]records.Archived, error) {
+	listed, err := recordarchive.List(ctx, c, archive, source)
+	if err != nil {
 		return nil, err
 	}
-	var out []archivedRecord
-	for i := range list.Items {
-		a, err := readArchived(&list.Items[i])
-		if err != nil {
-			return nil, err
-		}
-		// The label is not signed; the record's own content is.
-		if source != "" && a.record.Spec.Request.Namespace != source {
-			continue
-		}
-		if ended := a.ended(); (!since.IsZero() && ended.Before(since)) || (!until.IsZero() && !ended.Before(until)) {
-			continue
-		}
-		out = append(out, a)
-	}
-	slices.SortStableFunc(out, chainOrder)
-	return out, nil
-}
-
-func readArchived(object *unstructured.Unstructured) (archivedRecord, error) {
-	var record golivev1alpha1.ReleaseRecord
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(object.Object, &record); err != nil {
-		return archivedRecord{}, fmt.Errorf("reading ReleaseRecord %s: %w", object.GetName(), err)
-	}
-	return archivedRecord{object: object, record: &record}, nil
-}
-
-// chainOrder sorts by source namespace, then place in the chain.
-func chainOrder(a, b archivedRecord) int {
-	return cmp.Or(
-		cmp.Compare(a.record.Spec.Request.Namespace, b.record.Spec.Request.Namespace),
-		cmp.Compare(a.record.Spec.Chain.Sequence, b.record.Spec.Chain.Sequence),
-		cmp.Compare(a.object.GetName(), b.object.GetName()))
+	return slices.DeleteFunc(listed, func(a records.Archived) bool {
+		ended := a.EndedAt()
+		return (!since.IsZero() && ended.Before(since)) || (!until.IsZero() && !ended.Before(until))
+	}), nil
 }
 
 // recordList is archived as a ReleaseRecordList, each record as the API server returned it.
-func recordList(archived []archivedRecord) *unstructured.UnstructuredList {
+func recordList(archived []records.Archived) *unstructured.UnstructuredList {
 	list := &unstructured.UnstructuredList{}
 	list.SetGroupVersionKind(golivev1alpha1.GroupVersion.WithKind("ReleaseRecordList"))
 	for _, a := range archived {
-		item := a.object.DeepCopy()
+		item := a.Object.DeepCopy()
 		item.SetGroupVersionKind(golivev1alpha1.GroupVersion.WithKind("ReleaseRecord"))
 		item.SetManagedFields(nil)
 		list.Items = append(list.Items, *item)
@@ -205,7 +154,7 @@ func recordList(archived []archivedRecord) *unstructured.UnstructuredList {
 	return list
 }
 
-func printRecords(out io.Writer, format string, archived []archivedRecord) error {
+func printRecords(out io.Writer, format string, archived []records.Archived) error {
 	data, err := json.MarshalIndent(recordList(archived), "", "    ")
 	if err != nil {
 		return err
@@ -221,24 +170,24 @@ func printRecords(out io.Writer, format string, archived []archivedRecord) error
 	return err
 }
 
-func writeRecordsTable(out io.Writer, archived []archivedRecord) error {
+func writeRecordsTable(out io.Writer, archived []records.Archived) error {
 	tw := printers.GetNewTabWriter(out)
 	fmt.Fprintln(tw, "SOURCE\tREQUEST\tRELEASE\tOUTCOME\t#\tENDED\tRECORD")
 	for _, a := range archived {
-		spec := &a.record.Spec
+		spec := &a.Record.Spec
 		outcome := string(spec.Outcome.Phase)
 		if spec.Outcome.Deleted && !spec.Outcome.Ended {
 			outcome = "Deleted in " + outcome
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", spec.Request.Namespace, spec.Request.Name, oneLine(orDash(spec.Request.Release)),
-			outcome, spec.Chain.Sequence, a.ended().UTC().Format(time.RFC3339), a.object.GetName())
+			outcome, spec.Chain.Sequence, a.EndedAt().UTC().Format(time.RFC3339), a.Object.GetName())
 	}
 	return tw.Flush()
 }
 
 // exportRecords writes archived into dir: records.json, a report per
 // record, and the published public keys when they can be read.
-func exportRecords(ctx context.Context, c client.Client, archive, dir string, archived []archivedRecord, now time.Time, out io.Writer) error {
+func exportRecords(ctx context.Context, c client.Client, archive, dir string, archived []records.Archived, now time.Time, out io.Writer) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -252,9 +201,9 @@ func exportRecords(ctx context.Context, c client.Client, archive, dir string, ar
 	for _, a := range archived {
 		var markdown bytes.Buffer
 		if err := writeRecordReport(&markdown, a, now); err != nil {
-			return fmt.Errorf("writing the report of %s: %w", a.object.GetName(), err)
+			return fmt.Errorf("writing the report of %s: %w", a.Object.GetName(), err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, a.object.GetName()+".md"), markdown.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, a.Object.GetName()+".md"), markdown.Bytes(), 0o644); err != nil {
 			return err
 		}
 	}
@@ -281,8 +230,8 @@ func exportRecords(ctx context.Context, c client.Client, archive, dir string, ar
 }
 
 // writeRecordReport writes the report of a recorded request, then what the record itself says.
-func writeRecordReport(out io.Writer, a archivedRecord, generated time.Time) error {
-	return report.WriteRecord(out, a.record, generated)
+func writeRecordReport(out io.Writer, a records.Archived, generated time.Time) error {
+	return report.WriteRecord(out, a.Record, generated)
 }
 
 func newVerifyRecordsCommand(o *rootOptions) *cobra.Command {
@@ -371,7 +320,7 @@ func reportOfRecord(ctx context.Context, c client.Client, archive, name string, 
 	if err := c.Get(ctx, client.ObjectKey{Namespace: archive, Name: name}, object); err != nil {
 		return err
 	}
-	a, err := readArchived(object)
+	a, err := records.ReadArchived(object)
 	if err != nil {
 		return err
 	}

@@ -2,10 +2,8 @@ package console
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"crypto/ed25519"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"mime"
@@ -17,13 +15,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/configdiff"
 	"github.com/golive-dev/golive/internal/records"
+	recordarchive "github.com/golive-dev/golive/internal/records/archive"
 	"github.com/golive-dev/golive/internal/report"
 )
 
@@ -34,13 +32,8 @@ const recordKeyConfigMap = "golive-record-key"
 // person's own rights. A request that ended and has its ReleaseRecord gets
 // the record's report, as `kubectl golive report --record` writes it.
 func (s *Server) serveRequestReport(w http.ResponseWriter, r *http.Request) {
-	_, ctx, ok := s.person(w, r)
+	_, ctx, key, ok := s.personAndName(w, r, "notFound")
 	if !ok {
-		return
-	}
-	key, valid := requestKey(r)
-	if !valid {
-		s.renderError(w, r, http.StatusNotFound, translate(languageOf(r), "notFound"))
 		return
 	}
 	now := s.clock.Now()
@@ -97,8 +90,8 @@ func (s *Server) lastRecordOf(ctx context.Context, key client.ObjectKey) *golive
 	}
 	var last *golivev1alpha1.ReleaseRecord
 	for _, a := range archived {
-		if a.record.Spec.Request.Name == key.Name && (last == nil || !a.record.Spec.RecordedAt.Before(&last.Spec.RecordedAt)) {
-			last = a.record
+		if a.Record.Spec.Request.Name == key.Name && (last == nil || !a.Record.Spec.RecordedAt.Before(&last.Spec.RecordedAt)) {
+			last = a.Record
 		}
 	}
 	return last
@@ -106,13 +99,8 @@ func (s *Server) lastRecordOf(ctx context.Context, key client.ObjectKey) *golive
 
 // serveRecordReport downloads the report of a ReleaseRecord.
 func (s *Server) serveRecordReport(w http.ResponseWriter, r *http.Request) {
-	_, ctx, ok := s.person(w, r)
+	_, ctx, key, ok := s.personAndName(w, r, "recordNotFound")
 	if !ok {
-		return
-	}
-	key, valid := requestKey(r)
-	if !valid {
-		s.renderError(w, r, http.StatusNotFound, translate(languageOf(r), "recordNotFound"))
 		return
 	}
 	record := &golivev1alpha1.ReleaseRecord{}
@@ -126,6 +114,22 @@ func (s *Server) serveRecordReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.sendMarkdown(w, key.Name+".md", out.Bytes())
+}
+
+// personAndName opens a handler of one named object: the person, as person
+// does, and the object's key from the path; a key that cannot name one is
+// answered 404 with the message notFound names.
+func (s *Server) personAndName(w http.ResponseWriter, r *http.Request, notFound string) (*session, context.Context, client.ObjectKey, bool) {
+	sess, ctx, ok := s.person(w, r)
+	if !ok {
+		return nil, nil, client.ObjectKey{}, false
+	}
+	key, valid := requestKey(r)
+	if !valid {
+		s.renderError(w, r, http.StatusNotFound, translate(languageOf(r), notFound))
+		return nil, nil, client.ObjectKey{}, false
+	}
+	return sess, ctx, key, true
 }
 
 // sendMarkdown sends a report as a download named filename (made of
@@ -159,22 +163,6 @@ func apiMessage(err error) string {
 		return status.Status().Message
 	}
 	return err.Error()
-}
-
-// archivedRecord is a record as the API server returned it (its spec is
-// verified as it is, not as golive's Go types read it) and as those types
-// read it (for the page).
-type archivedRecord struct {
-	stored records.Stored
-	record *golivev1alpha1.ReleaseRecord
-}
-
-// ended is when the recorded request ended, else when it was recorded.
-func (a archivedRecord) ended() time.Time {
-	if completed := a.record.Spec.Outcome.CompletedAt; completed != nil {
-		return completed.Time
-	}
-	return a.record.Spec.RecordedAt.Time
 }
 
 // recordRow is one record on the records page.
@@ -249,13 +237,8 @@ type recordPage struct {
 // serveRecord shows one record with whether it verifies, checked within
 // its source namespace's chain.
 func (s *Server) serveRecord(w http.ResponseWriter, r *http.Request) {
-	sess, ctx, ok := s.person(w, r)
+	sess, ctx, key, ok := s.personAndName(w, r, "recordNotFound")
 	if !ok {
-		return
-	}
-	key, valid := requestKey(r)
-	if !valid {
-		s.renderError(w, r, http.StatusNotFound, translate(languageOf(r), "recordNotFound"))
 		return
 	}
 	object := &unstructured.Unstructured{}
@@ -264,29 +247,29 @@ func (s *Server) serveRecord(w http.ResponseWriter, r *http.Request) {
 		s.readError(w, r, err, "recordNotFound")
 		return
 	}
-	this, err := readArchived(object)
+	this, err := records.ReadArchived(object)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
 	}
 	// The chain of its source namespace, as the person may list it.
-	chain := []archivedRecord{this}
-	if listed, err := s.listRecordsIn(ctx, key.Namespace, this.record.Spec.Request.Namespace); err == nil {
+	chain := []records.Archived{this}
+	if listed, err := recordarchive.List(ctx, s.client, key.Namespace, this.Record.Spec.Request.Namespace); err == nil {
 		chain = listed
 	}
 	rows, verified := s.verifyRecords(ctx, chain)
-	page := &recordPage{Archive: key.Namespace, Record: this.record, Verification: verified}
+	page := &recordPage{Archive: key.Namespace, Record: this.Record, Verification: verified}
 	for _, row := range rows {
-		if row.Name == this.record.Name {
+		if row.Name == this.Record.Name {
 			page.Row = row
 		}
 	}
 	if page.Row.Name == "" { // not in the list the person could read
 		page.Row = rowOf(this)
 	}
-	source := client.ObjectKey{Namespace: this.record.Spec.Request.Namespace, Name: this.record.Spec.Request.Name}
+	source := client.ObjectKey{Namespace: this.Record.Spec.Request.Namespace, Name: this.Record.Spec.Request.Name}
 	if request := (&golivev1alpha1.UpdateRequest{}); s.client.Get(ctx, source, request) == nil &&
-		string(request.UID) == this.record.Spec.Request.UID {
+		string(request.UID) == this.Record.Spec.Request.UID {
 		page.RequestLink = "/requests/" + source.Namespace + "/" + source.Name
 	}
 	s.render(w, r, http.StatusOK, "record", pageData{User: sess.User, CSRF: sess.CSRF, Page: page})
@@ -294,57 +277,14 @@ func (s *Server) serveRecord(w http.ResponseWriter, r *http.Request) {
 
 // listRecords reads the records of the archive namespace, of source's
 // requests (all when empty), in chain order per source namespace.
-func (s *Server) listRecords(ctx context.Context, source string) ([]archivedRecord, error) {
-	return s.listRecordsIn(ctx, s.opts.ArchiveNamespace, source)
-}
-
-func (s *Server) listRecordsIn(ctx context.Context, archive, source string) ([]archivedRecord, error) {
-	list := &unstructured.UnstructuredList{}
-	list.SetGroupVersionKind(golivev1alpha1.GroupVersion.WithKind("ReleaseRecordList"))
-	options := []client.ListOption{client.InNamespace(archive)}
-	if source != "" {
-		options = append(options, client.MatchingLabels{golivev1alpha1.LabelSourceNamespace: source})
-	}
-	if err := s.client.List(ctx, list, options...); err != nil {
-		return nil, err
-	}
-	var out []archivedRecord
-	for i := range list.Items {
-		a, err := readArchived(&list.Items[i])
-		if err != nil {
-			return nil, err
-		}
-		// The label is not signed; the record's own content is.
-		if source != "" && a.record.Spec.Request.Namespace != source {
-			continue
-		}
-		out = append(out, a)
-	}
-	slices.SortStableFunc(out, func(a, b archivedRecord) int {
-		return cmp.Or(
-			cmp.Compare(a.record.Spec.Request.Namespace, b.record.Spec.Request.Namespace),
-			cmp.Compare(a.record.Spec.Chain.Sequence, b.record.Spec.Chain.Sequence),
-			cmp.Compare(a.record.Name, b.record.Name))
-	})
-	return out, nil
-}
-
-func readArchived(object *unstructured.Unstructured) (archivedRecord, error) {
-	var record golivev1alpha1.ReleaseRecord
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(object.Object, &record); err != nil {
-		return archivedRecord{}, fmt.Errorf("reading ReleaseRecord %s: %w", object.GetName(), err)
-	}
-	spec, err := json.Marshal(object.Object["spec"])
-	if err != nil {
-		return archivedRecord{}, fmt.Errorf("reading ReleaseRecord %s: %w", object.GetName(), err)
-	}
-	return archivedRecord{stored: records.Stored{Name: object.GetName(), Spec: spec}, record: &record}, nil
+func (s *Server) listRecords(ctx context.Context, source string) ([]records.Archived, error) {
+	return recordarchive.List(ctx, s.client, s.opts.ArchiveNamespace, source)
 }
 
 // verifyRecords checks the records (whole chains, in chain order) with the
 // public keys golive publishes in the archive, as verify-records does, and
 // says of each record whether it verifies.
-func (s *Server) verifyRecords(ctx context.Context, archived []archivedRecord) ([]recordRow, verification) {
+func (s *Server) verifyRecords(ctx context.Context, archived []records.Archived) ([]recordRow, verification) {
 	rows := make([]recordRow, len(archived))
 	for i, a := range archived {
 		rows[i] = rowOf(a)
@@ -357,7 +297,11 @@ func (s *Server) verifyRecords(ctx context.Context, archived []archivedRecord) (
 	}
 	stored := make([]records.Stored, len(archived))
 	for i, a := range archived {
-		stored[i] = a.stored
+		var err error
+		if stored[i], err = a.Stored(); err != nil {
+			// Verify finds the record's spec missing and says so.
+			stored[i] = records.Stored{Name: a.Object.GetName()}
+		}
 	}
 	result := records.Verify(stored, keys)
 	verified.Summary = result.Summary()
@@ -377,11 +321,11 @@ func (s *Server) verifyRecords(ctx context.Context, archived []archivedRecord) (
 }
 
 // recordKeys reads the public keys of the archives the records are in, as the person.
-func (s *Server) recordKeys(ctx context.Context, archived []archivedRecord) (map[string]ed25519.PublicKey, error) {
+func (s *Server) recordKeys(ctx context.Context, archived []records.Archived) (map[string]ed25519.PublicKey, error) {
 	keys := map[string]ed25519.PublicKey{}
 	archives := map[string]bool{}
 	for _, a := range archived {
-		archives[a.record.Namespace] = true
+		archives[a.Record.Namespace] = true
 	}
 	for _, archive := range slices.Sorted(maps.Keys(archives)) {
 		var configMap corev1.ConfigMap
@@ -401,11 +345,11 @@ func (s *Server) recordKeys(ctx context.Context, archived []archivedRecord) (map
 	return keys, nil
 }
 
-func rowOf(a archivedRecord) recordRow {
-	spec := &a.record.Spec
+func rowOf(a records.Archived) recordRow {
+	spec := &a.Record.Spec
 	return recordRow{
-		Name: a.record.Name, SourceNamespace: spec.Request.Namespace, Request: spec.Request.Name,
+		Name: a.Record.Name, SourceNamespace: spec.Request.Namespace, Request: spec.Request.Name,
 		Release: spec.Request.Release, Outcome: spec.Outcome.Phase, Deleted: spec.Outcome.Deleted && !spec.Outcome.Ended,
-		Sequence: spec.Chain.Sequence, Ended: a.ended(),
+		Sequence: spec.Chain.Sequence, Ended: a.EndedAt(),
 	}
 }
