@@ -21,7 +21,7 @@ import (
 // not make an approver. Other authorizers (webhooks) may grant it too: this
 // only warns.
 
-// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles;clusterrolebindings;roles;rolebindings,verbs=list
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles;clusterrolebindings;roles;rolebindings,verbs=list;watch
 
 // roleWarnings names the approval and acceptance roles nobody may act as in
 // the request's namespace.
@@ -37,7 +37,13 @@ func (v validator) roleWarnings(ctx context.Context, request *golivev1alpha1.Upd
 	if len(roles) == 0 {
 		return nil, nil
 	}
-	granted, all, err := v.grantedApprovalRoles(ctx, request.Namespace)
+	// The cache may lag behind a binding made just before the request: it
+	// spares the API server four cluster-wide lists per request, and only
+	// the API server's answer warns.
+	granted, all, err := v.grantedApprovalRoles(ctx, v.advisoryReader(), request.Namespace)
+	if err == nil && !all && v.Cached != nil && slices.ContainsFunc(roles, func(r wanted) bool { return !granted.Has(r.role) }) {
+		granted, all, err = v.grantedApprovalRoles(ctx, v.Reader, request.Namespace)
+	}
 	if err != nil || all {
 		return nil, err
 	}
@@ -53,8 +59,9 @@ func (v validator) roleWarnings(ctx context.Context, request *golivev1alpha1.Upd
 }
 
 // grantedApprovalRoles lists the approval roles some bound subject may act
-// as in namespace; all is true when a binding grants every role.
-func (v validator) grantedApprovalRoles(ctx context.Context, namespace string) (granted sets.Set[string], all bool, err error) {
+// as in namespace, as reader has the RBAC objects; all is true when a
+// binding grants every role.
+func (v validator) grantedApprovalRoles(ctx context.Context, reader client.Reader, namespace string) (granted sets.Set[string], all bool, err error) {
 	var clusterRoles rbacv1.ClusterRoleList
 	var roles rbacv1.RoleList
 	var clusterBindings rbacv1.ClusterRoleBindingList
@@ -67,7 +74,7 @@ func (v validator) grantedApprovalRoles(ctx context.Context, namespace string) (
 		{&roles, []client.ListOption{client.InNamespace(namespace)}},
 		{&bindings, []client.ListOption{client.InNamespace(namespace)}},
 	} {
-		if err := v.Reader.List(ctx, list.list, list.opts...); err != nil {
+		if err := reader.List(ctx, list.list, list.opts...); err != nil {
 			return nil, false, err
 		}
 	}
@@ -109,7 +116,7 @@ func (v validator) grantedApprovalRoles(ctx context.Context, namespace string) (
 // administrators act as anyone, which makes them no approver by design.
 func grantsApprove(rule rbacv1.PolicyRule) bool {
 	return (slices.Contains(rule.APIGroups, golivev1alpha1.GroupVersion.Group) || slices.Contains(rule.APIGroups, rbacv1.APIGroupAll)) &&
-		slices.Contains(rule.Resources, "approvalroles") &&
+		slices.Contains(rule.Resources, golivev1alpha1.ApprovalRoleResource) &&
 		slices.Contains(rule.Verbs, golivev1alpha1.ApproveVerb)
 }
 

@@ -8,6 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -158,5 +159,23 @@ func TestWarningsConfirmTheCacheWithTheAPIServer(t *testing.T) {
 	}
 	if warnings, _ := v.windowWarnings(t.Context(), request); len(warnings) != 1 {
 		t.Errorf("a window in neither: warnings %v, want one", warnings)
+	}
+
+	// An approval role bound just before the request, not yet in the cache: no warning.
+	request.Spec.Approvals.Required = []golivev1alpha1.RoleQuorum{{Role: "rnd-lead", Count: 1}}
+	approver := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "rnd-lead-approver"}, Rules: []rbacv1.PolicyRule{{
+		APIGroups: []string{golivev1alpha1.GroupVersion.Group}, Resources: []string{golivev1alpha1.ApprovalRoleResource},
+		ResourceNames: []string{"rnd-lead"}, Verbs: []string{golivev1alpha1.ApproveVerb}}}}
+	binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "billing", Name: "bob-rnd-lead"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: approver.Name},
+		Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: "bob"}}}
+	bound := fake.NewClientBuilder().WithScheme(scheme).WithObjects(approver, binding).Build()
+	v = validator{&Webhooks{Reader: bound, Cached: emptyCache, Clock: clocktesting.NewFakePassiveClock(time.Now())}}
+	if warnings, err := v.roleWarnings(t.Context(), request); err != nil || len(warnings) != 0 {
+		t.Errorf("a role the cache has not seen bound: warnings %v, error %v; want none", warnings, err)
+	}
+	v = validator{&Webhooks{Reader: emptyCache, Cached: emptyCache, Clock: clocktesting.NewFakePassiveClock(time.Now())}}
+	if warnings, _ := v.roleWarnings(t.Context(), request); len(warnings) != 1 {
+		t.Errorf("a role bound in neither: warnings %v, want one", warnings)
 	}
 }

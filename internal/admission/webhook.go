@@ -63,7 +63,7 @@ type Webhooks struct {
 	// SharedReads around it lets the two webhooks' calls for one command share
 	// their reads.
 	Reader client.Reader
-	// Cached reads what only warnings need (targets, windows) from the
+	// Cached reads what only warnings need (targets, windows, RBAC) from the
 	// manager's cache; a warning is given only once Reader confirms it.
 	// nil reads everything with Reader.
 	Cached client.Reader

@@ -2,11 +2,13 @@ package controller
 
 import (
 	"maps"
+	"slices"
 
 	snapshotv1 "github.com/kubernetes-csi/external-snapshotter/client/v8/apis/volumesnapshot/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -31,7 +33,7 @@ var requestLabelExists = func() labels.Selector {
 // the request), for their retention;
 // pods and claims are not cached at all (UncachedObjects), and namespaces only
 // as metadata (namespaces.CheckStaging reads them so). Workloads are
-// cached trimmed (TrimWorkload). No cached object keeps its managedFields:
+// cached trimmed (TrimWorkload), and RBAC objects too (TrimRBAC). No cached object keeps its managedFields:
 // golive never reads them, and they are often the larger part of an object.
 func CacheOptions(volumeSnapshots bool) cache.Options {
 	byObject := map[client.Object]cache.ByObject{
@@ -49,6 +51,10 @@ func CacheOptions(volumeSnapshots bool) cache.Options {
 		byObject[kind] = cache.ByObject{Transform: TrimWorkload}
 	}
 	byObject[&golivev1alpha1.UpdateRequest{}] = cache.ByObject{Transform: TrimUpdateRequest}
+	// The webhooks' role warnings read the cluster's RBAC from the cache.
+	for _, kind := range []client.Object{&rbacv1.ClusterRole{}, &rbacv1.Role{}, &rbacv1.ClusterRoleBinding{}, &rbacv1.RoleBinding{}} {
+		byObject[kind] = cache.ByObject{Transform: TrimRBAC}
+	}
 	return cache.Options{ByObject: byObject, DefaultTransform: cache.TransformStripManagedFields()}
 }
 
@@ -73,6 +79,36 @@ func TrimUpdateRequest(in any) (any, error) {
 		object.SetAnnotations(kept)
 	}
 	return in, nil
+}
+
+// TrimRBAC keeps of a role what the role warnings read, the rules that name
+// approval roles, and of a binding its role and subjects; every annotation
+// goes (the default roles' are large). golive reads RBAC for warnings only.
+func TrimRBAC(in any) (any, error) {
+	object, ok := in.(client.Object)
+	if !ok {
+		return in, nil
+	}
+	object.SetAnnotations(nil)
+	object.SetManagedFields(nil)
+	switch role := in.(type) {
+	case *rbacv1.ClusterRole:
+		role.Rules = approvalRules(role.Rules)
+		role.AggregationRule = nil
+	case *rbacv1.Role:
+		role.Rules = approvalRules(role.Rules)
+	}
+	return in, nil
+}
+
+func approvalRules(rules []rbacv1.PolicyRule) []rbacv1.PolicyRule {
+	var kept []rbacv1.PolicyRule
+	for _, rule := range rules {
+		if slices.Contains(rule.Resources, golivev1alpha1.ApprovalRoleResource) {
+			kept = append(kept, rule)
+		}
+	}
+	return kept
 }
 
 // TrimWorkload keeps of a Deployment, StatefulSet or DaemonSet what golive

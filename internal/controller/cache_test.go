@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -107,5 +108,32 @@ func TestTrimUpdateRequestKeepsWhatGoliveReads(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, trimmed); diff != "" {
 		t.Errorf("trimmed request (-want +got):\n%s", diff)
+	}
+}
+
+// A trimmed role keeps only the rules that name approval roles, which is
+// all the role warnings read; a binding keeps its role and subjects.
+func TestTrimRBACKeepsTheApprovalRules(t *testing.T) {
+	approve := rbacv1.PolicyRule{APIGroups: []string{golivev1alpha1.GroupVersion.Group}, Resources: []string{golivev1alpha1.ApprovalRoleResource},
+		ResourceNames: []string{"rnd-lead"}, Verbs: []string{golivev1alpha1.ApproveVerb}}
+	other := rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get"}}
+	meta := metav1.ObjectMeta{Name: "approver", Annotations: map[string]string{"rbac.authorization.kubernetes.io/autoupdate": "true"},
+		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}}
+	trimmedMeta := metav1.ObjectMeta{Name: "approver"}
+	for _, tc := range []struct{ original, want client.Object }{
+		{&rbacv1.ClusterRole{ObjectMeta: meta, Rules: []rbacv1.PolicyRule{other, approve},
+			AggregationRule: &rbacv1.AggregationRule{ClusterRoleSelectors: []metav1.LabelSelector{{}}}},
+			&rbacv1.ClusterRole{ObjectMeta: trimmedMeta, Rules: []rbacv1.PolicyRule{approve}}},
+		{&rbacv1.Role{ObjectMeta: meta, Rules: []rbacv1.PolicyRule{other}}, &rbacv1.Role{ObjectMeta: trimmedMeta}},
+		{&rbacv1.RoleBinding{ObjectMeta: meta, RoleRef: rbacv1.RoleRef{Kind: "ClusterRole", Name: "approver"}, Subjects: []rbacv1.Subject{{Kind: "User", Name: "bob"}}},
+			&rbacv1.RoleBinding{ObjectMeta: trimmedMeta, RoleRef: rbacv1.RoleRef{Kind: "ClusterRole", Name: "approver"}, Subjects: []rbacv1.Subject{{Kind: "User", Name: "bob"}}}},
+	} {
+		trimmed, err := TrimRBAC(tc.original.DeepCopyObject())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(tc.want, trimmed); diff != "" {
+			t.Errorf("TrimRBAC(%T) (-want +got):\n%s", tc.original, diff)
+		}
 	}
 }
