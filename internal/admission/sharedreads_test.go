@@ -179,3 +179,46 @@ func TestWarningsConfirmTheCacheWithTheAPIServer(t *testing.T) {
 		t.Errorf("a role bound in neither: warnings %v, want one", warnings)
 	}
 }
+
+// deadlineReader records the deadline of each read and fails it, as a
+// cache whose informer cannot sync fails once the deadline passes.
+type deadlineReader struct {
+	client.Reader
+	deadlines []time.Time
+}
+
+func (r *deadlineReader) Get(ctx context.Context, _ client.ObjectKey, _ client.Object, _ ...client.GetOption) error {
+	return r.read(ctx)
+}
+
+func (r *deadlineReader) List(ctx context.Context, _ client.ObjectList, _ ...client.ListOption) error {
+	return r.read(ctx)
+}
+
+func (r *deadlineReader) read(ctx context.Context) error {
+	deadline, _ := ctx.Deadline()
+	r.deadlines = append(r.deadlines, deadline)
+	return context.DeadlineExceeded
+}
+
+// The search for warnings gets a bounded time, however long the webhook's
+// own context lasts: a cache that cannot sync never holds an answer until
+// the API server gives up on the webhook.
+func TestWarningsAreBoundedInTime(t *testing.T) {
+	cached := &deadlineReader{}
+	v := validator{&Webhooks{Reader: cached, Cached: cached, Clock: clocktesting.NewFakePassiveClock(time.Now())}}
+	request := testfixtures.MakeUpdateRequest("billing", "r").Staging("billing-grey").Window("evening").Approval("rnd-lead", 1).
+		Target(golivev1alpha1.TargetDeployment, "billing", map[string]string{"app": "billing:2"}).Obj()
+	if warnings := v.specWarnings(t.Context(), request); len(warnings) != 0 {
+		t.Errorf("warnings %v from reads that all failed", warnings)
+	}
+	latest := time.Now().Add(warningsBudget)
+	if len(cached.deadlines) == 0 {
+		t.Fatal("no read was made")
+	}
+	for _, deadline := range cached.deadlines {
+		if deadline.IsZero() || deadline.After(latest) {
+			t.Errorf("a read's deadline is %v, want within %s", deadline, warningsBudget)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -28,10 +29,19 @@ import (
 // maxWarnings bounds the warnings of one answer; the API server limits their size.
 const maxWarnings = 10
 
+// warningsBudget bounds the time spent looking for warnings, well within
+// the webhooks' timeout (10 s in the chart).
+const warningsBudget = 3 * time.Second
+
 // specWarnings lists what the spec names that golive cannot find, and a plan
 // the window can never take. A failure to look is logged, never a refusal:
 // warnings are advice.
 func (v validator) specWarnings(ctx context.Context, request *golivev1alpha1.UpdateRequest) []string {
+	// A cache that cannot sync (golive's rights to watch taken away) would
+	// hold the answer until the API server gives up on the webhook: advice
+	// gets a bounded time.
+	ctx, cancel := context.WithTimeout(ctx, warningsBudget)
+	defer cancel()
 	var warnings []string
 	for _, check := range []func(context.Context, *golivev1alpha1.UpdateRequest) ([]string, error){
 		v.targetWarnings, v.windowWarnings, v.roleWarnings,
