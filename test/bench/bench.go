@@ -293,7 +293,7 @@ func contentReleases() *scenario {
 				return err
 			}
 			for _, namespace := range []string{production, stagingOf(production)} {
-				if err := c.Create(ctx, config(namespace)); err != nil {
+				if err := c.Create(ctx, initialConfig(namespace)); err != nil {
 					return err
 				}
 			}

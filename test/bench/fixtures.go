@@ -198,8 +198,8 @@ func configFrom() []corev1.EnvFromSource {
 	return []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: configName}}}}
 }
 
-// config is configName in namespace, as it is before any release.
-func config(namespace string) *corev1.ConfigMap {
+// initialConfig is configName in namespace, as it is before any release.
+func initialConfig(namespace string) *corev1.ConfigMap {
 	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: configName, Namespace: namespace}, Data: map[string]string{"RELEASE": "initial"}}
 }
 
