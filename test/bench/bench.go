@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
@@ -37,6 +38,10 @@ type Results struct {
 	Elapsed time.Duration
 	// Releases holds one result per number of releases (measurements 1, 2 and 4).
 	Releases []ReleaseResult
+	// Content holds the same per number of releases that also change their
+	// configuration and run a migration, under a GoLivePolicy; without the
+	// window opening and Argo Rollouts.
+	Content []ReleaseResult
 	// Waiting holds one result per number of waiting requests (measurement 3).
 	Waiting []WaitingResult
 	// ArgoWaiting holds Argo Rollouts' figures per number of Rollouts paused
@@ -134,8 +139,10 @@ type driver struct {
 	watch  *watcher
 	// admin, alice, bob and carol are clients without client-side QPS limits.
 	admin, alice, bob, carol client.Client
-	// releases is how many release namespaces exist; waiting how many waiting requests.
-	releases, waiting int
+	// plain and content are the scenarios of releases measured at each N.
+	plain, content *scenario
+	// waiting is how many waiting requests exist.
+	waiting int
 	// argo is the peer, Argo Rollouts, nil unless Config.Argo is set;
 	// rollouts watches its Rollouts; argoReleases and argoWaiting are how
 	// many Rollouts of each scenario exist.
@@ -170,7 +177,10 @@ func Run(t *testing.T, cfg Config) Results {
 		d.rollouts = rollouts
 	}
 	for _, n := range cfg.Releases {
-		results.Releases = append(results.Releases, d.measureReleases(n))
+		release := d.measureReleases(d.plain, n)
+		release.WindowLatency = d.windowRun(n)
+		results.Releases = append(results.Releases, release)
+		results.Content = append(results.Content, d.measureReleases(d.content, n))
 	}
 	results.Waiting = d.measureWaiting()
 	if d.argo != nil {
@@ -181,20 +191,22 @@ func Run(t *testing.T, cfg Config) Results {
 }
 
 // nodesFor is how many fake nodes hold the largest run: every pod of both
-// environments and of Argo's Rollouts, with a surge pod each during a
-// rollout, and a node spare.
+// environments of both scenarios and of Argo's Rollouts, with a surge pod
+// each during a rollout, a content release's migration pod in each
+// environment, and a node spare.
 func nodesFor(cfg Config) int {
-	workloads := 2
+	workloads := 4
 	if cfg.Argo != "" {
-		workloads = 3
+		workloads = 5
 	}
-	pods := workloads * cfg.maxReleases() * int(cfg.Replicas+1)
+	perRelease := workloads*int(cfg.Replicas+1) + 2
+	pods := cfg.maxReleases() * perRelease
 	return (pods+podsPerNode-1)/podsPerNode + 1
 }
 
 func newDriver(t *testing.T, cfg Config, cl *cluster.Cluster, golive *cluster.Golive, clk clock.Clock) *driver {
 	t.Helper()
-	d := &driver{t: t, cfg: cfg, cl: cl, golive: golive, clock: clk}
+	d := &driver{t: t, cfg: cfg, cl: cl, golive: golive, clock: clk, plain: plainReleases(), content: contentReleases()}
 	d.admin = d.client(rest.ImpersonationConfig{})
 	d.alice = d.client(rest.ImpersonationConfig{UserName: alice, Groups: []string{"system:authenticated"}})
 	d.bob = d.client(rest.ImpersonationConfig{UserName: bob, Groups: []string{"system:authenticated"}})
@@ -230,12 +242,79 @@ func (d *driver) client(impersonate rest.ImpersonationConfig) client.Client {
 // timeoutFor bounds a wait for n objects: generous, this is a busy 2-core machine.
 func timeoutFor(n int) time.Duration { return 3*time.Minute + time.Duration(n)*time.Second }
 
-// measureReleases measures n releases at once: cfg.Runs runs of the floor
-// and golive, then one with a window opening after the approvals.
-func (d *driver) measureReleases(n int) ReleaseResult {
+// scenario is a kind of release measured at each N: where its releases
+// live, what they are made of and what each request carries.
+type scenario struct {
+	// name is labelBench's value on its Deployments and requests.
+	name string
+	// namespace is release i's production namespace.
+	namespace func(i int) string
+	// create makes a release's namespaces, window and what its Deployments
+	// need, in production and its staging namespace.
+	create func(ctx context.Context, c client.Client, production string) error
+	// deployment is a release's Deployment in namespace.
+	deployment func(namespace string, replicas int32) *appsv1.Deployment
+	// request is alice's request to run image; tag names the run.
+	request func(production, name, image, tag string) *golivev1alpha1.UpdateRequest
+	// policy, if any, governs its namespaces; created with its first releases.
+	policy *golivev1alpha1.GoLivePolicy
+	// withArgo: Argo Rollouts makes the same releases beside it, when Config.Argo is set.
+	withArgo bool
+	// ready is how many of its releases exist.
+	ready int
+}
+
+// plainReleases change an image and nothing else.
+func plainReleases() *scenario {
+	return &scenario{
+		name:      scenarioRelease,
+		namespace: releaseNamespace,
+		create: func(ctx context.Context, c client.Client, production string) error {
+			return createNamespaces(ctx, c, production, nil, alwaysOpen())
+		},
+		deployment: func(namespace string, replicas int32) *appsv1.Deployment {
+			return deployment(namespace, appName, scenarioRelease, replicas)
+		},
+		request: func(production, name, image, _ string) *golivev1alpha1.UpdateRequest {
+			return updateRequest(production, name, appName, image, scenarioRelease)
+		},
+		withArgo: true,
+	}
+}
+
+// contentReleases change an image, the configuration the Deployment reads
+// and run a migration, in namespaces a GoLivePolicy governs.
+func contentReleases() *scenario {
+	return &scenario{
+		name:      scenarioContent,
+		namespace: contentNamespace,
+		create: func(ctx context.Context, c client.Client, production string) error {
+			if err := createNamespaces(ctx, c, production, map[string]string{labelGoverned: "true"}, alwaysOpen()); err != nil {
+				return err
+			}
+			for _, namespace := range []string{production, stagingOf(production)} {
+				if err := c.Create(ctx, initialConfig(namespace)); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		deployment: func(namespace string, replicas int32) *appsv1.Deployment {
+			return readingConfig(deployment(namespace, appName, scenarioContent, replicas))
+		},
+		request: func(production, name, image, tag string) *golivev1alpha1.UpdateRequest {
+			return contentRequest(production, name, appName, image, tag)
+		},
+		policy: benchPolicy(),
+	}
+}
+
+// measureReleases measures n releases of s at once: cfg.Runs runs of the
+// floor and golive.
+func (d *driver) measureReleases(s *scenario, n int) ReleaseResult {
 	d.t.Helper()
-	d.ensureReleases(n)
-	if d.argo != nil {
+	d.ensureReleases(s, n)
+	if d.argo != nil && s.withArgo {
 		d.ensureArgoReleases(n)
 	}
 	result := ReleaseResult{N: n, API: map[apiCall]float64{}, BackgroundPerMinute: map[apiCall]float64{}, ArgoAPI: map[apiCall]float64{}}
@@ -243,7 +322,7 @@ func (d *driver) measureReleases(n int) ReleaseResult {
 	var reconcileSum, reconcileCount, queueSum, queueCount map[string]float64
 	var golive time.Duration
 	for number := 1; number <= d.cfg.Runs; number++ {
-		r := d.overheadRun(n, number)
+		r := d.overheadRun(s, n, number)
 		result.Runs = append(result.Runs, r.RunResult)
 		approvalLatencies = append(approvalLatencies, r.approvalLatencies...)
 		approvalCalls = append(approvalCalls, r.approvalCalls...)
@@ -288,7 +367,6 @@ func (d *driver) measureReleases(n int) ReleaseResult {
 	}
 	result.ApprovalLatency = latencies(approvalLatencies)
 	result.ApprovalCall = latencies(approvalCalls)
-	result.WindowLatency = d.windowRun(n)
 	return result
 }
 
@@ -303,22 +381,27 @@ func means(sums, counts map[string]float64) map[string]float64 {
 	return result
 }
 
-// ensureReleases creates the namespaces, windows and Deployments of
-// releases up to n and waits until they run.
-func (d *driver) ensureReleases(n int) {
+// ensureReleases creates the namespaces, windows and Deployments of s's
+// releases up to n, and its policy with the first, and waits until they run.
+func (d *driver) ensureReleases(s *scenario, n int) {
 	d.t.Helper()
-	if n <= d.releases {
+	if n <= s.ready {
 		return
 	}
 	start := d.clock.Now()
-	from := d.releases
+	from := s.ready
+	if from == 0 && s.policy != nil {
+		if err := d.admin.Create(d.t.Context(), s.policy); err != nil {
+			d.t.Fatalf("creating GoLivePolicy %s: %v", s.policy.Name, err)
+		}
+	}
 	d.parallel("creating the release namespaces", n-from, func(ctx context.Context, i int) error {
-		production := releaseNamespace(from + i)
-		if err := createNamespaces(ctx, d.admin, production, alwaysOpen()); err != nil {
+		production := s.namespace(from + i)
+		if err := s.create(ctx, d.admin, production); err != nil {
 			return err
 		}
 		for _, namespace := range []string{production, stagingOf(production)} {
-			if err := d.admin.Create(ctx, deployment(namespace, appName, scenarioRelease, d.cfg.Replicas)); err != nil {
+			if err := d.admin.Create(ctx, s.deployment(namespace, d.cfg.Replicas)); err != nil {
 				return err
 			}
 		}
@@ -326,16 +409,16 @@ func (d *driver) ensureReleases(n int) {
 	})
 	var keys []types.NamespacedName
 	for i := from; i < n; i++ {
-		keys = append(keys, d.releaseTargets(i)...)
+		keys = append(keys, releaseTargets(s, i)...)
 	}
 	d.waitRolledOut(keys, initialImage)
-	d.releases = n
-	d.t.Logf("Created %d releases' namespaces, windows and Deployments in %s", n-from, d.since(start))
+	s.ready = n
+	d.t.Logf("Created releases' namespaces, windows and Deployments: scenario=%s releases=%d took=%s", s.name, n-from, d.since(start))
 }
 
 // releaseTargets are release i's Deployments: production, then staging.
-func (d *driver) releaseTargets(i int) []types.NamespacedName {
-	production := releaseNamespace(i)
+func releaseTargets(s *scenario, i int) []types.NamespacedName {
+	production := s.namespace(i)
 	return []types.NamespacedName{{Namespace: production, Name: appName}, {Namespace: stagingOf(production), Name: appName}}
 }
 
@@ -356,15 +439,15 @@ func (r run) delta(name string, labels ...string) map[string]float64 {
 	return delta(r.before.by(name, labels...), r.after.by(name, labels...))
 }
 
-// overheadRun changes the image of n releases bare (the floor: staging,
-// then production), then through golive: n requests created, all
+// overheadRun changes the image of n releases of s bare (the floor:
+// staging, then production), then through golive: n requests created, all
 // AwaitingApproval, all approved, all Succeeded.
-func (d *driver) overheadRun(n, number int) run {
+func (d *driver) overheadRun(s *scenario, n, number int) run {
 	d.t.Helper()
 	tag := fmt.Sprintf("n%d-r%d", n, number)
 	var production, staging []types.NamespacedName
 	for i := range n {
-		targets := d.releaseTargets(i)
+		targets := releaseTargets(s, i)
 		production, staging = append(production, targets[0]), append(staging, targets[1])
 	}
 	var r run
@@ -375,12 +458,12 @@ func (d *driver) overheadRun(n, number int) run {
 	image := imageRepo + ":golive-" + tag
 	requests := make([]types.NamespacedName, n)
 	for i := range n {
-		requests[i] = types.NamespacedName{Namespace: releaseNamespace(i), Name: "release-" + tag}
+		requests[i] = types.NamespacedName{Namespace: s.namespace(i), Name: "release-" + tag}
 	}
 	r.before = d.scrape()
 	r.from = d.clock.Now()
 	d.parallel("creating the requests", n, func(ctx context.Context, i int) error {
-		return d.alice.Create(ctx, updateRequest(requests[i].Namespace, requests[i].Name, appName, image, scenarioRelease))
+		return d.alice.Create(ctx, s.request(requests[i].Namespace, requests[i].Name, image, tag))
 	})
 	r.GoliveStaging = d.waitPhase(requests, golivev1alpha1.PhaseAwaitingApproval).Sub(r.from)
 
@@ -400,9 +483,9 @@ func (d *driver) overheadRun(n, number int) run {
 	}
 	r.api = api
 	d.deleteRequests(requests)
-	d.t.Logf("Run %d of %d releases: floor staging %s, golive %s; floor production %s, golive %s",
-		number, n, r.FloorStaging, r.GoliveStaging, r.FloorProduction, r.GoliveProduction)
-	if d.argo != nil {
+	d.t.Logf("Run: scenario=%s run=%d releases=%d floorStaging=%s goliveStaging=%s floorProduction=%s goliveProduction=%s",
+		s.name, number, n, r.FloorStaging, r.GoliveStaging, r.FloorProduction, r.GoliveProduction)
+	if d.argo != nil && s.withArgo {
 		r.argo = d.argoRun(n, tag)
 		r.ArgoPaused, r.ArgoProduction = r.argo.paused, r.argo.production
 		d.t.Logf("Run %d of %d releases: Argo paused all in %s, promoted and healthy in %s", number, n, r.ArgoPaused, r.ArgoProduction)
@@ -580,7 +663,7 @@ func (d *driver) addWaiting(count int) {
 		}
 	}
 	d.parallel("creating the waiting namespaces", len(namespaces), func(ctx context.Context, i int) error {
-		return createNamespaces(ctx, d.admin, namespaces[i], closed)
+		return createNamespaces(ctx, d.admin, namespaces[i], nil, closed)
 	})
 	var targets, requests []types.NamespacedName
 	for i := from; i < count; i++ {

@@ -67,45 +67,11 @@ func checkComplete(t *testing.T, cfg Config, r Results) bool {
 	if r.Machine.Cores == 0 || r.Machine.Memory == 0 {
 		t.Errorf("machine %+v: no cores or memory", r.Machine)
 	}
-	if len(r.Releases) != len(cfg.Releases) {
-		t.Errorf("%d release results, want %d", len(r.Releases), len(cfg.Releases))
-	}
-	for _, release := range r.Releases {
-		name := fmt.Sprintf("%d releases", release.N)
-		if len(release.Runs) != cfg.Runs {
-			t.Errorf("%s: %d runs, want %d", name, len(release.Runs), cfg.Runs)
-		}
-		for i, run := range release.Runs {
-			if run.FloorStaging <= 0 || run.GoliveStaging <= 0 || run.FloorProduction <= 0 || run.GoliveProduction <= 0 {
-				t.Errorf("%s, run %d: a time is not positive: %+v", name, i+1, run)
-			}
-		}
-		staging, production := release.Ratios()
-		for _, ratio := range append(staging, production...) {
-			if !(ratio > 0) || math.IsInf(ratio, 0) {
-				t.Errorf("%s: ratio golive / floor %v", name, ratio)
-			}
-		}
-		checkLatencies(t, name+", last approval → production start", release.ApprovalLatency, release.N*cfg.Runs, false)
-		checkLatencies(t, name+", window opening → production start", release.WindowLatency, release.N, true)
-		checkLatencies(t, name+", one approval", release.ApprovalCall, 2*release.N*cfg.Runs, false)
-		if release.Phases <= 0 {
-			t.Errorf("%s: %d phases", name, release.Phases)
-		}
-		if sum(release.Reconciles) <= 0 || release.ReconcileSeconds["updaterequest"] <= 0 || release.QueueSeconds["updaterequest"] <= 0 {
-			t.Errorf("%s: no reconciles of updaterequest counted: %v, %v, %v", name, release.Reconciles, release.ReconcileSeconds, release.QueueSeconds)
-		}
-		if sum(release.ClientRequests) <= 0 {
-			t.Errorf("%s: no client-go requests counted", name)
-		}
-		if release.API[apiCall{Verb: "patch", Resource: "golive.dev/updaterequests/status"}] <= 0 {
-			t.Errorf("%s: the audit log shows no status patch of golive's: %v", name, release.API)
-		}
-		if writes, _ := release.Writes(); writes <= 0 {
-			t.Errorf("%s: no writes counted: %v", name, release.API)
-		}
-		if !(release.CPUSeconds > 0) || !(release.Busy["updaterequest"] > 0) {
-			t.Errorf("%s: CPU per release %v, busy %v", name, release.CPUSeconds, release.Busy)
+	checkReleases(t, cfg, "", r.Releases, true)
+	checkReleases(t, cfg, contentLabel, r.Content, false)
+	for _, release := range r.Content {
+		if release.API[apiCall{Verb: "create", Resource: "batch/jobs"}] <= 0 || release.API[apiCall{Verb: "create", Resource: "core/configmaps"}] <= 0 {
+			t.Errorf("%d releases%s: the audit log shows no migration Job or configuration copy created: %v", release.N, contentLabel, release.API)
 		}
 	}
 	if len(r.Waiting) != len(cfg.Waiting) {
@@ -135,6 +101,56 @@ func checkComplete(t *testing.T, cfg Config, r Results) bool {
 		checkArgoComplete(t, cfg, r)
 	}
 	return !t.Failed()
+}
+
+// checkReleases fails the test for every figure of one scenario's releases
+// (named by label after N) missing or impossible; the window opening is
+// measured only withWindow.
+func checkReleases(t *testing.T, cfg Config, label string, releases []ReleaseResult, withWindow bool) {
+	t.Helper()
+	if len(releases) != len(cfg.Releases) {
+		t.Errorf("%d release results%s, want %d", len(releases), label, len(cfg.Releases))
+	}
+	for _, release := range releases {
+		name := fmt.Sprintf("%d releases%s", release.N, label)
+		if len(release.Runs) != cfg.Runs {
+			t.Errorf("%s: %d runs, want %d", name, len(release.Runs), cfg.Runs)
+		}
+		for i, run := range release.Runs {
+			if run.FloorStaging <= 0 || run.GoliveStaging <= 0 || run.FloorProduction <= 0 || run.GoliveProduction <= 0 {
+				t.Errorf("%s, run %d: a time is not positive: %+v", name, i+1, run)
+			}
+		}
+		staging, production := release.Ratios()
+		for _, ratio := range append(staging, production...) {
+			if !(ratio > 0) || math.IsInf(ratio, 0) {
+				t.Errorf("%s: ratio golive / floor %v", name, ratio)
+			}
+		}
+		checkLatencies(t, name+", last approval → production start", release.ApprovalLatency, release.N*cfg.Runs, false)
+		if withWindow {
+			checkLatencies(t, name+", window opening → production start", release.WindowLatency, release.N, true)
+		}
+		checkLatencies(t, name+", one approval", release.ApprovalCall, 2*release.N*cfg.Runs, false)
+		if release.Phases <= 0 {
+			t.Errorf("%s: %d phases", name, release.Phases)
+		}
+		if sum(release.Reconciles) <= 0 || release.ReconcileSeconds["updaterequest"] <= 0 || release.QueueSeconds["updaterequest"] <= 0 {
+			t.Errorf("%s: no reconciles of updaterequest counted: %v, %v, %v", name, release.Reconciles, release.ReconcileSeconds, release.QueueSeconds)
+		}
+		if sum(release.ClientRequests) <= 0 {
+			t.Errorf("%s: no client-go requests counted", name)
+		}
+		if release.API[apiCall{Verb: "patch", Resource: "golive.dev/updaterequests/status"}] <= 0 {
+			t.Errorf("%s: the audit log shows no status patch of golive's: %v", name, release.API)
+		}
+		if writes, _ := release.Writes(); writes <= 0 {
+			t.Errorf("%s: no writes counted: %v", name, release.API)
+		}
+		if !(release.CPUSeconds > 0) || !(release.Busy["updaterequest"] > 0) {
+			t.Errorf("%s: CPU per release %v, busy %v", name, release.CPUSeconds, release.Busy)
+		}
+	}
 }
 
 // checkArgoComplete fails the test for every figure of the peer, Argo
@@ -342,5 +358,45 @@ func TestRenderWithArgo(t *testing.T) {
 	r.Config.Argo, r.ArgoWaiting = "", nil
 	if rendered := Render(r); !strings.Contains(rendered, "was not measured") || strings.Contains(rendered, "Argo production") {
 		t.Errorf("without the peer, the report:\n%s", rendered)
+	}
+}
+
+// TestRenderWithContent renders made-up results of both scenarios: each
+// per-N table and list has a row of the content releases after the plain
+// ones, without the window opening they were not measured with.
+func TestRenderWithContent(t *testing.T) {
+	second := Latencies{Count: 2, P50: time.Second, P99: 2 * time.Second, Max: 2 * time.Second}
+	release := func(goliveProduction time.Duration, api float64) ReleaseResult {
+		return ReleaseResult{
+			N: 2,
+			Runs: []RunResult{{FloorStaging: time.Second, GoliveStaging: 2 * time.Second, FloorProduction: time.Second,
+				GoliveProduction: goliveProduction}},
+			ApprovalLatency: second, ApprovalCall: second, Phases: 10,
+			API: map[apiCall]float64{{Verb: "patch", Resource: "golive.dev/updaterequests/status"}: api},
+		}
+	}
+	plain := release(2*time.Second, 5)
+	plain.WindowLatency = second
+	r := Results{
+		Config:   Config{Releases: []int{2}, Runs: 1, Waiting: []int{0}, Idle: 5 * time.Second, Replicas: 2, Workers: 4},
+		Machine:  Machine{Cores: 2, CPU: "test", Memory: 1 << 30},
+		Releases: []ReleaseResult{plain},
+		Content:  []ReleaseResult{release(3*time.Second, 8)},
+		Waiting:  []WaitingResult{{Waiting: 0, Memory: memory{RSS: 1 << 20, HWM: 1 << 20}}},
+	}
+	rendered := Render(r)
+	for _, want := range []string{
+		"| 2 | 1.0 s (1.0–1.0) | 2.0 s (2.0–2.0) | 2.00 (2.00–2.00) | 1.0 s (1.0–1.0) | 2.0 s (2.0–2.0) | 2.00 (2.00–2.00) |\n" +
+			"| 2 + policy, config, migration | 1.0 s (1.0–1.0) | 2.0 s (2.0–2.0) | 2.00 (2.00–2.00) | 1.0 s (1.0–1.0) | 3.0 s (3.0–3.0) | 3.00 (3.00–3.00) |",
+		"2 releases + policy, config, migration: one approval took p50 1.00 s",
+		"| 2 | 1.00 s | 2.00 s | 2.00 s | 1.00 s | 2.00 s | 2.00 s |\n" +
+			"| 2 + policy, config, migration | 1.00 s | 2.00 s | 2.00 s | – | – | – |",
+		"| verb | resource | 2 releases | 2 releases + policy, config, migration |",
+		"| patch | golive.dev/updaterequests/status | 5.00 | 8.00 |",
+		"- 2 releases + policy, config, migration: 8.00 writes per release",
+	} {
+		if !strings.Contains(rendered, want) {
+			t.Errorf("the report has no %q:\n%s", want, rendered)
+		}
 	}
 }

@@ -9,6 +9,10 @@
 //     it does while nothing happens;
 //  4. the API requests golive makes per release, by verb and resource.
 //
+// 1, the approval's latency and 4 are measured again of releases that also
+// change the configuration their Deployment reads and run a migration Job,
+// in namespaces a GoLivePolicy governs: the report's second row at each N.
+//
 // Every figure comes from outside golive: the driver's watches time what the
 // API shows, golive's own metrics endpoint (controller-runtime's and
 // client-go's metrics) counts reconciles and requests, /proc gives its

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -27,7 +28,20 @@ const labelBench = "bench.golive.dev/scenario"
 // The scenarios, as values of labelBench.
 const (
 	scenarioRelease = "release"
+	scenarioContent = "content"
 	scenarioWaiting = "waiting"
+)
+
+// A content release carries, besides its image, a change of the
+// configuration its Deployment reads and a migration Job, in namespaces a
+// GoLivePolicy governs (issue #23's second row).
+const (
+	configName = "api-config"
+	// migrationName names the migration; golive's Job is "migrate-" it.
+	migrationName = "schema"
+	// labelGoverned marks the production namespaces benchPolicy selects.
+	labelGoverned = "bench.golive.dev/governed"
+	policyName    = "bench-content"
 )
 
 // Each release updates one Deployment, the same in production and staging.
@@ -55,6 +69,7 @@ const (
 	roleRnDLead      = "rnd-lead"
 	roleOperations   = "operations-office"
 	approverCommands = "bench-approver-commands"
+	requesterJobs    = "bench-requester-jobs"
 )
 
 // golive's ServiceAccount, as the audit log names it.
@@ -76,6 +91,9 @@ rules:
 // namespace is stagingOf it.
 func releaseNamespace(i int) string { return fmt.Sprintf("rel-%04d", i) }
 
+// contentNamespace is the production namespace of content release i.
+func contentNamespace(i int) string { return fmt.Sprintf("cnt-%04d", i) }
+
 // waitingNamespace is the production namespace of waiting request i.
 func waitingNamespace(i int) string { return fmt.Sprintf("wait-%03d", i/waitingPerNamespace) }
 
@@ -85,10 +103,17 @@ func waitingDeployment(i int) string { return fmt.Sprintf("api-%02d", i%waitingP
 func stagingOf(production string) string { return production + "-grey" }
 
 // grantPeople gives the people their rights cluster-wide: alice edits
-// requests (the chart's golive-updaterequest-editor), bob and carol hold
-// their approval roles and may give commands.
+// requests (the chart's golive-updaterequest-editor) and may create Jobs,
+// which the webhook asks of whoever adds migrations
+// (docs/release-content.md); bob and carol hold their approval roles and
+// may give commands.
 func grantPeople(ctx context.Context, c client.Client) error {
 	objects := []client.Object{
+		&rbacv1.ClusterRole{
+			ObjectMeta: metav1.ObjectMeta{Name: requesterJobs},
+			Rules:      []rbacv1.PolicyRule{{APIGroups: []string{"batch"}, Resources: []string{"jobs"}, Verbs: []string{"create"}}},
+		},
+		clusterRoleBinding(requesterJobs, alice),
 		&rbacv1.ClusterRole{
 			ObjectMeta: metav1.ObjectMeta{Name: approverCommands},
 			Rules: []rbacv1.PolicyRule{
@@ -128,11 +153,12 @@ func clusterRoleBinding(clusterRole string, users ...string) *rbacv1.ClusterRole
 	return binding
 }
 
-// createNamespaces creates a production namespace, its grey twin opted in as
-// its staging namespace, and the production namespace's window.
-func createNamespaces(ctx context.Context, c client.Client, production string, window golivev1alpha1.GoLiveWindowSpec) error {
+// createNamespaces creates a production namespace with labels, its grey
+// twin opted in as its staging namespace, and the production namespace's
+// window.
+func createNamespaces(ctx context.Context, c client.Client, production string, labels map[string]string, window golivev1alpha1.GoLiveWindowSpec) error {
 	objects := []client.Object{
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: production}},
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: production, Labels: labels}},
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: stagingOf(production),
 			Labels: map[string]string{golivev1alpha1.LabelStagingFor: production}}},
 		&golivev1alpha1.GoLiveWindow{ObjectMeta: metav1.ObjectMeta{Name: windowName, Namespace: production}, Spec: window},
@@ -157,6 +183,35 @@ func deployment(namespace, name, scenario string, replicas int32) *appsv1.Deploy
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
 				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: appContainer, Image: initialImage}}},
 			},
+		},
+	}
+}
+
+// readingConfig makes d's pods read configName's keys as environment
+// variables: what a release's config change reaches.
+func readingConfig(d *appsv1.Deployment) *appsv1.Deployment {
+	d.Spec.Template.Spec.Containers[0].EnvFrom = configFrom()
+	return d
+}
+
+func configFrom() []corev1.EnvFromSource {
+	return []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: configName}}}}
+}
+
+// initialConfig is configName in namespace, as it is before any release.
+func initialConfig(namespace string) *corev1.ConfigMap {
+	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: configName, Namespace: namespace}, Data: map[string]string{"RELEASE": "initial"}}
+}
+
+// benchPolicy governs the content releases' namespaces: the approvals their
+// requests ask for, nothing that would stop or slow a release (no
+// supervision, acceptance, references or notice).
+func benchPolicy() *golivev1alpha1.GoLivePolicy {
+	return &golivev1alpha1.GoLivePolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: policyName},
+		Spec: golivev1alpha1.GoLivePolicySpec{
+			NamespaceSelector: metav1.LabelSelector{MatchLabels: map[string]string{labelGoverned: "true"}},
+			Approvals:         &golivev1alpha1.PolicyApprovals{Required: requiredApprovals()},
 		},
 	}
 }
@@ -186,12 +241,32 @@ func updateRequest(production, name, target, image, scenario string) *golivev1al
 				Images: map[string]golivev1alpha1.Image{appContainer: golivev1alpha1.Image(image)}}},
 			Staging: golivev1alpha1.Staging{Namespace: stagingOf(production),
 				Verify: golivev1alpha1.Verification{Timeout: metav1.Duration{Duration: verifyTimeout}}},
-			Approvals: golivev1alpha1.Approvals{Required: []golivev1alpha1.RoleQuorum{
-				{Role: roleRnDLead, Count: 1}, {Role: roleOperations, Count: 1}}},
-			Window: golivev1alpha1.WindowReference{Name: windowName},
-			Verify: golivev1alpha1.Verification{Timeout: metav1.Duration{Duration: verifyTimeout}},
+			Approvals: golivev1alpha1.Approvals{Required: requiredApprovals()},
+			Window:    golivev1alpha1.WindowReference{Name: windowName},
+			Verify:    golivev1alpha1.Verification{Timeout: metav1.Duration{Duration: verifyTimeout}},
 		},
 	}
+}
+
+// requiredApprovals are the approvals of every request: an R&D lead and the
+// operations office.
+func requiredApprovals() []golivev1alpha1.RoleQuorum {
+	return []golivev1alpha1.RoleQuorum{{Role: roleRnDLead, Count: 1}, {Role: roleOperations, Count: 1}}
+}
+
+// contentRequest is updateRequest carrying also a change of configName,
+// different in each run (tag), and a migration Job, reading the release's
+// configuration, that kwok completes.
+func contentRequest(production, name, target, image, tag string) *golivev1alpha1.UpdateRequest {
+	request := updateRequest(production, name, target, image, scenarioContent)
+	request.Spec.Config = []golivev1alpha1.ConfigEntry{{Kind: golivev1alpha1.ConfigKindConfigMap, Name: configName,
+		Data: map[string]string{"RELEASE": tag}}}
+	request.Spec.Migrations = []golivev1alpha1.ReleaseJob{{Name: migrationName, Template: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{
+		BackoffLimit: ptr.To(int32(0)),
+		Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever,
+			Containers: []corev1.Container{{Name: migrationName, Image: image, Args: []string{"migrate"}, EnvFrom: configFrom()}}}},
+	}}}}
+	return request
 }
 
 // approve gives one approval as role through the admission webhook, as

@@ -175,6 +175,36 @@ func memoryPerWaiting(results []WaitingResult) (rss, heapInuse, heapLive float64
 	return (float64(last.Memory.RSS) - float64(first.Memory.RSS)) / n, (last.HeapInuse - first.HeapInuse) / n, (last.HeapLive - first.HeapLive) / n, last.Waiting
 }
 
+// contentLabel follows N where a figure is of the content scenario
+// (Results.Content).
+const contentLabel = " + policy, config, migration"
+
+// releaseRow is one scenario's figures at one N, with the label that tells
+// the scenario.
+type releaseRow struct {
+	ReleaseResult
+	label string
+}
+
+// count is the row's first cell: "500" or "500 + policy, config, migration".
+func (row releaseRow) count() string { return fmt.Sprintf("%d%s", row.N, row.label) }
+
+// releases names the row in prose and column heads.
+func (row releaseRow) releases() string { return fmt.Sprintf("%d releases%s", row.N, row.label) }
+
+// rows are the release results of both scenarios, each N's plain releases
+// followed by its content releases.
+func (r Results) rows() []releaseRow {
+	var rows []releaseRow
+	for i, release := range r.Releases {
+		rows = append(rows, releaseRow{ReleaseResult: release})
+		if i < len(r.Content) {
+			rows = append(rows, releaseRow{ReleaseResult: r.Content[i], label: contentLabel})
+		}
+	}
+	return rows
+}
+
 // Render writes the results as Markdown: the part of docs/benchmarks.md
 // between the markers.
 func Render(r Results) string {
@@ -192,7 +222,7 @@ func Render(r Results) string {
 	p("Median of %d run(s), smallest–largest in brackets.\n\n", r.Config.Runs)
 	p("| releases | floor staging | golive staging | golive / floor | floor production | golive production | golive / floor |\n")
 	p("|---:|---:|---:|---:|---:|---:|---:|\n")
-	for _, release := range r.Releases {
+	for _, release := range r.rows() {
 		var floorStaging, goliveStaging, floorProduction, goliveProduction []float64
 		for _, run := range release.Runs {
 			floorStaging = append(floorStaging, run.FloorStaging.Seconds())
@@ -201,7 +231,7 @@ func Render(r Results) string {
 			goliveProduction = append(goliveProduction, run.GoliveProduction.Seconds())
 		}
 		staging, production := release.Ratios()
-		p("| %d | %s | %s | %s | %s | %s | %s |\n", release.N,
+		p("| %s | %s | %s | %s | %s | %s | %s |\n", release.count(),
 			seconds(spreadOf(floorStaging)), seconds(spreadOf(goliveStaging)), ratio(spreadOf(staging)),
 			seconds(spreadOf(floorProduction)), seconds(spreadOf(goliveProduction)), ratio(spreadOf(production)))
 	}
@@ -209,10 +239,16 @@ func Render(r Results) string {
 	p("and times until the last runs it on every replica, available. golive staging: from the first request\n")
 	p("created to the last seen `AwaitingApproval`. golive production: from the first approval to the last\n")
 	p("request seen `Succeeded`, the approvals included (two per release, through the admission webhook;\n")
-	for _, release := range r.Releases {
-		p("%d releases: one approval took p50 %s, p99 %s; ", release.N, duration(release.ApprovalCall.P50), duration(release.ApprovalCall.P99))
+	for _, release := range r.rows() {
+		p("%s: one approval took p50 %s, p99 %s; ", release.releases(), duration(release.ApprovalCall.P50), duration(release.ApprovalCall.P99))
 	}
 	p("%d workers).\n\n", r.Config.Workers)
+	if len(r.Content) > 0 {
+		p("Rows \"+ policy, config, migration\": releases of other namespaces, each governed by a GoLivePolicy (the same two\n")
+		p("approvals required), its request also changing the ConfigMap its Deployment reads (`spec.config`, new data\n")
+		p("each run) and running a migration Job (`spec.migrations`) in each environment; the floor changes the\n")
+		p("image of those Deployments. Neither Argo Rollouts nor the window opening is measured for them.\n\n")
+	}
 	argo := r.Config.Argo != ""
 	if argo {
 		p("Production beside the peer, Argo Rollouts, on the same cluster in the same runs:\n\n")
@@ -247,10 +283,10 @@ func Render(r Results) string {
 	p("### 2. Reaction latency\n\n")
 	p("| releases | last approval → production start p50 | p99 | max | window opening → production start p50 | p99 | max |\n")
 	p("|---:|---:|---:|---:|---:|---:|---:|\n")
-	for _, release := range r.Releases {
+	for _, release := range r.rows() {
 		a, w := release.ApprovalLatency, release.WindowLatency
-		p("| %d | %s | %s | %s | %s | %s | %s |\n", release.N,
-			duration(a.P50), duration(a.P99), duration(a.Max), duration(w.P50), duration(w.P99), duration(w.Max))
+		p("| %s | %s | %s | %s | %s | %s | %s |\n", release.count(),
+			duration(a.P50), duration(a.P99), duration(a.Max), measured(w, w.P50), measured(w, w.P99), measured(w, w.Max))
 	}
 	p("\nProduction start: the driver's watch sees production's Deployment ask for the new image. Last\n")
 	p("approval: the webhook accepted a release's second approval (every release of the runs above). Window\n")
@@ -315,26 +351,26 @@ func Render(r Results) string {
 	p("golive's requests per release, from the kube-apiserver's audit log (user `%s`), over the\n", goliveUser)
 	p("runs' golive parts (first request created to last `Succeeded`); lease renewals left out.\n\n")
 	p("| verb | resource |")
-	for _, release := range r.Releases {
-		p(" %d releases |", release.N)
+	for _, release := range r.rows() {
+		p(" %s |", release.releases())
 	}
-	p("\n|---|---|%s\n", strings.Repeat("---:|", len(r.Releases)))
-	for _, call := range allCalls(r.Releases) {
+	p("\n|---|---|%s\n", strings.Repeat("---:|", len(r.rows())))
+	for _, call := range allCalls(slices.Concat(r.Releases, r.Content)) {
 		p("| %s | %s |", call.Verb, call.Resource)
-		for _, release := range r.Releases {
+		for _, release := range r.rows() {
 			p(" %.2f |", release.API[call])
 		}
 		p("\n")
 	}
 	p("| **all** | |")
-	for _, release := range r.Releases {
+	for _, release := range r.rows() {
 		p(" **%.2f** |", sumFigures(release.API))
 	}
 	p("\n\n")
-	for _, release := range r.Releases {
+	for _, release := range r.rows() {
 		writes, withoutEvents := release.Writes()
-		p("- %d releases: %.2f writes per release without the workload patches (%.2f without Events) over %d phases:\n",
-			release.N, writes, withoutEvents, release.Phases)
+		p("- %s: %.2f writes per release without the workload patches (%.2f without Events) over %d phases:\n",
+			release.releases(), writes, withoutEvents, release.Phases)
 		p("  %.2f writes per phase (%.2f without Events). Reconciles per release: %s; one reconcile took %s on average,\n",
 			writes/float64(release.Phases), withoutEvents/float64(release.Phases), figures(release.Reconciles), meanSeconds(release.ReconcileSeconds))
 		p("  an item waited %s in the work queue; the controllers reconciled during %s of the time, with %s worker(s).\n",
@@ -449,6 +485,14 @@ func duration(d time.Duration) string {
 		return fmt.Sprintf("%d ms", d.Milliseconds())
 	}
 	return fmt.Sprintf("%.2f s", d.Seconds())
+}
+
+// measured is d, or a dash where l holds nothing (not measured).
+func measured(l Latencies, d time.Duration) string {
+	if l.Count == 0 {
+		return "–"
+	}
+	return duration(d)
 }
 
 func percents(shares map[string]float64) string {
