@@ -33,7 +33,7 @@ func (r *UpdateRequestReconciler) observeContent(ctx context.Context, request *g
 		copies = recorded
 	}
 	var err error
-	if observation.ConfigCopied, observation.ConfigNotOurs, err = workload.ObserveConfigCopies(ctx, r.LiveReader, namespace, copies); err != nil {
+	if observation.ConfigCopied, observation.ConfigNotOurs, err = workload.ObserveConfigCopies(ctx, r.Client, r.LiveReader, namespace, copies); err != nil {
 		return err
 	}
 	var recorded []golivev1alpha1.CheckStatus

@@ -255,7 +255,7 @@ func (r *UpdateRequestReconciler) SetupWithManager(mgr ctrl.Manager, options con
 		Watches(&appsv1.DaemonSet{}, requestsOfWorkload, builder.WithPredicates(observedWorkloadChanged)).
 		// The saved specs; a Job in the staging namespace has no owner, so it is mapped by labels.
 		Owns(&corev1.ConfigMap{}).
-		Watches(&batchv1.Job{}, handler.EnqueueRequestsFromMapFunc(requestOfLabels)).
+		Watches(&batchv1.Job{}, handler.EnqueueRequestsFromMapFunc(requestOfLabels), builder.WithPredicates(observedJobChanged)).
 		// A request that ends (or goes) releases its targets to the requests waiting for them.
 		Watches(&golivev1alpha1.UpdateRequest{}, handler.EnqueueRequestsFromMapFunc(r.requestsWaitingFor),
 			builder.WithPredicates(releasesTargets)).

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 
+	batchv1 "k8s.io/api/batch/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -16,6 +17,7 @@ import (
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/lifecycle"
+	"github.com/golive-dev/golive/internal/verify"
 	"github.com/golive-dev/golive/internal/workload"
 )
 
@@ -151,5 +153,28 @@ var observedWorkloadChanged = predicate.Funcs{
 			!before.GetDeletionTimestamp().Equal(after.GetDeletionTimestamp()) ||
 			!maps.Equal(before.GetLabels(), after.GetLabels()) ||
 			workload.Rollout(before).State != workload.Rollout(after).State
+	},
+}
+
+// observedJobChanged passes the changes of a Job that can change what a
+// request observes of it: its spec (generation), labels, annotations (the
+// seal), deletion, and its result with the message of a running one
+// (verify.JobResult). The Job controller updates a Job's status several
+// times on the way to its result (start time, ready pods, pods counted as
+// they end); those change nothing golive reads, and each would cost a
+// reconcile that decides nothing.
+var observedJobChanged = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		before, isJob := e.ObjectOld.(*batchv1.Job)
+		after, stillJob := e.ObjectNew.(*batchv1.Job)
+		if !isJob || !stillJob {
+			return true
+		}
+		resultBefore, resultAfter := verify.JobResult(before), verify.JobResult(after)
+		return before.Generation != after.Generation ||
+			!before.DeletionTimestamp.Equal(after.DeletionTimestamp) ||
+			!maps.Equal(before.Labels, after.Labels) ||
+			!maps.Equal(before.Annotations, after.Annotations) ||
+			resultBefore.Result != resultAfter.Result || resultBefore.Message != resultAfter.Message
 	},
 }

@@ -86,12 +86,24 @@ func readSecretSource(ctx context.Context, live client.Reader, namespace, name, 
 var ErrNotACopy = errors.New("not a copy golive can use")
 
 // ObserveConfigCopies tells whether every copy exists in namespace with the
-// content its name says (read with live). notOurs says why an object at a
-// copy's name cannot be used.
-func ObserveConfigCopies(ctx context.Context, live client.Reader, namespace string, copies []v1alpha1.ConfigCopyStatus) (copied bool, notOurs string, err error) {
+// content its name says. notOurs says why an object at a copy's name cannot
+// be used. A ConfigMap copy is looked up in cached first (golive's cache
+// holds the ConfigMaps labelled with a request, and a copy is immutable, so
+// what it holds is what is stored); one the cache lacks or finds wrong is
+// read with live, which also sees a copy created a moment ago and an object
+// planted at its name. Secrets are read with live only: golive never
+// watches them.
+func ObserveConfigCopies(ctx context.Context, cached, live client.Reader, namespace string, copies []v1alpha1.ConfigCopyStatus) (copied bool, notOurs string, err error) {
 	copied = true
 	for _, copy := range copies {
-		object, err := getCopy(ctx, live, namespace, copy)
+		reader := live
+		if copy.Kind == v1alpha1.ConfigKindConfigMap {
+			reader = cached
+		}
+		object, err := getCopy(ctx, reader, namespace, copy)
+		if reader != live && err != nil {
+			object, err = getCopy(ctx, live, namespace, copy)
+		}
 		switch {
 		case apierrors.IsNotFound(err):
 			copied = false

@@ -1,6 +1,7 @@
 package workload_test
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -12,12 +13,27 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/releasecontent"
+	"github.com/golive-dev/golive/internal/testenv"
 	"github.com/golive-dev/golive/internal/testfixtures"
 	"github.com/golive-dev/golive/internal/workload"
 )
+
+// configMapGets counts the ConfigMaps read through it.
+type configMapGets struct {
+	client.Reader
+	gets int
+}
+
+func (r *configMapGets) Get(ctx context.Context, key client.ObjectKey, object client.Object, options ...client.GetOption) error {
+	if _, ok := object.(*corev1.ConfigMap); ok {
+		r.gets++
+	}
+	return r.Reader.Get(ctx, key, object, options...)
+}
 
 // readingConfig is billing-api reading ConfigMap configMap (envFrom) and Secret secret (a volume).
 func readingConfig(namespace, configMap, secret string) *appsv1.Deployment {
@@ -91,8 +107,18 @@ func TestConfigCopies(t *testing.T) {
 		if err := getObject(t, &secret, namespace, secretCopy); err != nil || !ptr.Deref(secret.Immutable, false) || string(secret.Data["password"]) != "s3cret" {
 			t.Errorf("Secret %s/%s = %+v, %v", namespace, secretCopy, secret, err)
 		}
-		if copied, notOurs, err := workload.ObserveConfigCopies(ctx, env.Client, namespace, copies); !copied || notOurs != "" || err != nil {
+		if copied, notOurs, err := workload.ObserveConfigCopies(ctx, env.Client, env.Client, namespace, copies); !copied || notOurs != "" || err != nil {
 			t.Errorf("ObserveConfigCopies(%s) = %v, %q, %v", namespace, copied, notOurs, err)
+		}
+		// The cache serves a ConfigMap copy without asking the API server.
+		live := &configMapGets{Reader: env.Client}
+		if copied, _, err := workload.ObserveConfigCopies(ctx, env.Client, live, namespace, copies); !copied || err != nil || live.gets != 0 {
+			t.Errorf("ObserveConfigCopies(%s) from the cache = %v, %v; %d ConfigMaps read from the API server, want 0", namespace, copied, err, live.gets)
+		}
+		// A cache that lacks it (lagging behind its creation) is confirmed by the API server.
+		emptyCache := fake.NewClientBuilder().WithScheme(testenv.NewScheme()).Build()
+		if copied, _, err := workload.ObserveConfigCopies(ctx, emptyCache, live, namespace, copies); !copied || err != nil || live.gets != 1 {
+			t.Errorf("ObserveConfigCopies(%s) past an empty cache = %v, %v; %d ConfigMaps read from the API server, want 1", namespace, copied, err, live.gets)
 		}
 	}
 
@@ -102,7 +128,7 @@ func TestConfigCopies(t *testing.T) {
 	if err := env.Client.Create(ctx, planted); err != nil {
 		t.Fatal(err)
 	}
-	if copied, notOurs, err := workload.ObserveConfigCopies(ctx, env.Client, elsewhere, copies); copied || !strings.Contains(notOurs, "holds other content than its name says") || err != nil {
+	if copied, notOurs, err := workload.ObserveConfigCopies(ctx, env.Client, env.Client, elsewhere, copies); copied || !strings.Contains(notOurs, "holds other content than its name says") || err != nil {
 		t.Errorf("ObserveConfigCopies() of a planted ConfigMap = %v, %q, %v", copied, notOurs, err)
 	}
 
