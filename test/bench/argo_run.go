@@ -212,35 +212,13 @@ func (d *driver) scrapeArgo() metricSample {
 func (d *driver) measureArgoWaiting() []WaitingResult {
 	d.t.Helper()
 	d.argo.restart(d.t)
-	var results []WaitingResult
-	for _, count := range d.cfg.Waiting {
-		start := d.clock.Now()
-		d.addArgoWaiting(count)
-		d.settleArgo()
-		result := WaitingResult{Waiting: count, Settled: d.since(start)}
-		from := d.clock.Now()
-		before := d.scrapeArgo()
-		d.pause(d.cfg.Idle)
-		after := d.scrapeArgo()
-		result.IdleReconciles = delta(map[string]float64{"rollout": before.total(metricArgoReconciles)},
-			map[string]float64{"rollout": after.total(metricArgoReconciles)})
-		result.Idle = d.since(from)
-		api, err := countAudit(d.cl.AuditLogPath(), argoUser, from, d.clock.Now())
-		if err != nil {
-			d.t.Fatal(err)
-		}
-		result.IdleAPI = api
-		if result.Memory, err = readMemory(d.argo.pid()); err != nil {
-			d.t.Fatal(err)
-		}
-		result.HeapInuse = after.total(metricHeapInuse)
-		result.HeapLive = after.total(metricHeapGoal) / 2
-		results = append(results, result)
-		d.t.Logf("Argo with %d Rollouts paused: VmRSS %s, VmHWM %s, heap in use %s; %d API requests in %s idle",
-			count, mebibytes(float64(result.Memory.RSS)), mebibytes(float64(result.Memory.HWM)), mebibytes(result.HeapInuse),
-			sumCalls(result.IdleAPI), result.Idle)
-	}
-	return results
+	return d.measureIdle(idleSubject{
+		name: "Argo", user: argoUser, what: "Rollouts paused",
+		add: d.addArgoWaiting, settle: d.settleArgo, scrape: d.scrapeArgo, pid: d.argo.pid,
+		reconciles: func(sample metricSample) map[string]float64 {
+			return map[string]float64{"rollout": sample.total(metricArgoReconciles)}
+		},
+	})
 }
 
 // addArgoWaiting adds Rollouts without replicas, 50 to a namespace, up to
@@ -305,14 +283,4 @@ func (d *driver) settleArgo() {
 		state = fmt.Sprintf("%d requests in the last %s", requests, settleQuiet)
 		return requests == 0, state, nil
 	})
-}
-
-// pause waits for what is measured, not for something.
-func (d *driver) pause(period time.Duration) {
-	d.t.Helper()
-	select {
-	case <-d.clock.After(period):
-	case <-d.t.Context().Done():
-		d.t.Fatal("the test ended during a measured period")
-	}
 }

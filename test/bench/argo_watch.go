@@ -10,16 +10,13 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -62,44 +59,21 @@ func newRolloutSeen() *rolloutSeen {
 // startRolloutWatcher watches the driver's Rollouts and their ReplicaSets
 // (those labelled labelBench) until ctx ends. The Rollout CRD must exist.
 func startRolloutWatcher(ctx context.Context, config *rest.Config, scheme *runtime.Scheme, clk clock.PassiveClock) (*rolloutWatcher, error) {
-	requirement, err := labels.NewRequirement(labelBench, selection.Exists, nil)
-	if err != nil {
-		return nil, err
-	}
-	selector := labels.NewSelector().Add(*requirement)
 	rollout := &unstructured.Unstructured{}
 	rollout.SetGroupVersionKind(rolloutKind)
-	informers, err := cache.New(config, cache.Options{Scheme: scheme, ByObject: map[client.Object]cache.ByObject{
-		rollout:              {Label: selector},
-		&appsv1.ReplicaSet{}: {Label: selector},
-	}})
-	if err != nil {
-		return nil, err
-	}
 	w := &rolloutWatcher{clock: clk, rollouts: map[types.NamespacedName]*rolloutSeen{}}
-	rollouts, err := informers.GetInformer(ctx, rollout)
+	err := watchLabelled(ctx, config, scheme, "the driver's watches of Rollouts", map[client.Object]toolscache.ResourceEventHandlerFuncs{
+		rollout: {
+			AddFunc:    func(object any) { w.sawRollout(object) },
+			UpdateFunc: func(_, object any) { w.sawRollout(object) },
+		},
+		&appsv1.ReplicaSet{}: {
+			AddFunc:    func(object any) { w.sawReplicaSet(object) },
+			UpdateFunc: func(_, object any) { w.sawReplicaSet(object) },
+		},
+	})
 	if err != nil {
 		return nil, err
-	}
-	if _, err := rollouts.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
-		AddFunc:    func(object any) { w.sawRollout(object) },
-		UpdateFunc: func(_, object any) { w.sawRollout(object) },
-	}); err != nil {
-		return nil, err
-	}
-	replicaSets, err := informers.GetInformer(ctx, &appsv1.ReplicaSet{})
-	if err != nil {
-		return nil, err
-	}
-	if _, err := replicaSets.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
-		AddFunc:    func(object any) { w.sawReplicaSet(object) },
-		UpdateFunc: func(_, object any) { w.sawReplicaSet(object) },
-	}); err != nil {
-		return nil, err
-	}
-	go func() { _ = informers.Start(ctx) }()
-	if !informers.WaitForCacheSync(ctx) {
-		return nil, fmt.Errorf("the driver's watches of Rollouts did not sync")
 	}
 	return w, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -608,38 +609,77 @@ func (d *driver) measureWaiting() []WaitingResult {
 	d.t.Helper()
 	d.golive.Kill(d.t)
 	d.golive.Restart(d.t)
+	return d.measureIdle(idleSubject{
+		name: "golive", user: goliveUser, what: "requests waiting",
+		add: d.addWaiting, settle: d.settle, scrape: d.scrape, pid: d.golive.PID,
+		reconciles: func(sample metricSample) map[string]float64 {
+			return sample.by(metricReconciles, "controller", "result")
+		},
+		clientRequests: func(sample metricSample) map[string]float64 {
+			return sample.by(metricClientRequests, "method", "code")
+		},
+	})
+}
+
+// pause waits for what is measured, not for something.
+func (d *driver) pause(period time.Duration) {
+	d.t.Helper()
+	select {
+	case <-d.clock.After(period):
+	case <-d.t.Context().Done():
+		d.t.Fatal("the test ended during a measured period")
+	}
+}
+
+// idleSubject is a controller measured with objects waiting: golive with
+// requests in Scheduled, or Argo Rollouts with paused Rollouts.
+type idleSubject struct {
+	// name and what name it and its waiting objects in the log; user is the
+	// audit log's name of it.
+	name, what, user string
+	// add adds waiting objects up to a count; settle waits until it is quiet.
+	add    func(count int)
+	settle func()
+	scrape func() metricSample
+	pid    func() int
+	// reconciles and clientRequests read its counters from a sample
+	// (clientRequests nil: not counted).
+	reconciles, clientRequests func(metricSample) map[string]float64
+}
+
+// measureIdle adds waiting objects up to each count of cfg.Waiting, and
+// measures the subject's memory and what it does while idle at each.
+func (d *driver) measureIdle(subject idleSubject) []WaitingResult {
+	d.t.Helper()
 	var results []WaitingResult
 	for _, count := range d.cfg.Waiting {
 		start := d.clock.Now()
-		d.addWaiting(count)
-		d.settle()
+		subject.add(count)
+		subject.settle()
 		result := WaitingResult{Waiting: count, Settled: d.since(start)}
 		from := d.clock.Now()
-		before := d.scrape()
-		// The idle period is what is measured, not a wait for something.
-		select {
-		case <-d.clock.After(d.cfg.Idle):
-		case <-d.t.Context().Done():
-			d.t.Fatal("the test ended during the idle period")
-		}
-		after := d.scrape()
+		before := subject.scrape()
+		d.pause(d.cfg.Idle)
+		after := subject.scrape()
 		result.Idle = d.since(from)
-		result.IdleReconciles = delta(before.by(metricReconciles, "controller", "result"), after.by(metricReconciles, "controller", "result"))
-		result.IdleClientRequests = delta(before.by(metricClientRequests, "method", "code"), after.by(metricClientRequests, "method", "code"))
-		api, err := countAudit(d.cl.AuditLogPath(), goliveUser, from, d.clock.Now())
+		result.IdleReconciles = delta(subject.reconciles(before), subject.reconciles(after))
+		if subject.clientRequests != nil {
+			result.IdleClientRequests = delta(subject.clientRequests(before), subject.clientRequests(after))
+		}
+		api, err := countAudit(d.cl.AuditLogPath(), subject.user, from, d.clock.Now())
 		if err != nil {
 			d.t.Fatal(err)
 		}
 		result.IdleAPI = api
-		if result.Memory, err = readMemory(d.golive.PID()); err != nil {
+		if result.Memory, err = readMemory(subject.pid()); err != nil {
 			d.t.Fatal(err)
 		}
 		result.HeapInuse = after.total(metricHeapInuse)
 		result.HeapLive = after.total(metricHeapGoal) / 2
 		results = append(results, result)
-		d.t.Logf("%d requests waiting: VmRSS %s, VmHWM %s, heap in use %s; %v reconciles and %d API requests in %s idle",
-			count, mebibytes(float64(result.Memory.RSS)), mebibytes(float64(result.Memory.HWM)), mebibytes(result.HeapInuse),
-			sum(result.IdleReconciles), sumCalls(result.IdleAPI), result.Idle)
+		d.t.Logf("Idle: subject=%s %s=%d VmRSS=%s VmHWM=%s heapInUse=%s reconciles=%v apiRequests=%d idle=%s",
+			subject.name, strings.ReplaceAll(subject.what, " ", "_"), count, mebibytes(float64(result.Memory.RSS)), mebibytes(float64(result.Memory.HWM)),
+			mebibytes(result.HeapInuse), sum(result.IdleReconciles), sumCalls(result.IdleAPI), result.Idle)
 	}
 	return results
 }

@@ -55,45 +55,55 @@ type deploymentSeen struct {
 // startWatcher watches the driver's Deployments and UpdateRequests (those
 // labelled labelBench) until ctx ends.
 func startWatcher(ctx context.Context, config *rest.Config, scheme *runtime.Scheme, clk clock.PassiveClock) (*watcher, error) {
+	w := &watcher{clock: clk, requests: map[types.NamespacedName]*requestSeen{}, deployments: map[types.NamespacedName]*deploymentSeen{}}
+	err := watchLabelled(ctx, config, scheme, "the driver's watches", map[client.Object]toolscache.ResourceEventHandlerFuncs{
+		&appsv1.Deployment{}: {
+			AddFunc:    func(object any) { w.sawDeployment(object) },
+			UpdateFunc: func(_, object any) { w.sawDeployment(object) },
+		},
+		&golivev1alpha1.UpdateRequest{}: {
+			AddFunc:    func(object any) { w.sawRequest(object) },
+			UpdateFunc: func(_, object any) { w.sawRequest(object) },
+			DeleteFunc: func(object any) { w.requestGone(object) },
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// watchLabelled watches the objects of each kind labelled labelBench with
+// its handlers until ctx ends, and returns once the watches synced.
+func watchLabelled(ctx context.Context, config *rest.Config, scheme *runtime.Scheme, what string,
+	handlers map[client.Object]toolscache.ResourceEventHandlerFuncs) error {
 	requirement, err := labels.NewRequirement(labelBench, selection.Exists, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	selector := labels.NewSelector().Add(*requirement)
-	informers, err := cache.New(config, cache.Options{Scheme: scheme, ByObject: map[client.Object]cache.ByObject{
-		&appsv1.Deployment{}:            {Label: selector},
-		&golivev1alpha1.UpdateRequest{}: {Label: selector},
-	}})
+	byObject := map[client.Object]cache.ByObject{}
+	for kind := range handlers {
+		byObject[kind] = cache.ByObject{Label: selector}
+	}
+	informers, err := cache.New(config, cache.Options{Scheme: scheme, ByObject: byObject})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	w := &watcher{clock: clk, requests: map[types.NamespacedName]*requestSeen{}, deployments: map[types.NamespacedName]*deploymentSeen{}}
-	deployments, err := informers.GetInformer(ctx, &appsv1.Deployment{})
-	if err != nil {
-		return nil, err
-	}
-	if _, err := deployments.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
-		AddFunc:    func(object any) { w.sawDeployment(object) },
-		UpdateFunc: func(_, object any) { w.sawDeployment(object) },
-	}); err != nil {
-		return nil, err
-	}
-	requests, err := informers.GetInformer(ctx, &golivev1alpha1.UpdateRequest{})
-	if err != nil {
-		return nil, err
-	}
-	if _, err := requests.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
-		AddFunc:    func(object any) { w.sawRequest(object) },
-		UpdateFunc: func(_, object any) { w.sawRequest(object) },
-		DeleteFunc: func(object any) { w.requestGone(object) },
-	}); err != nil {
-		return nil, err
+	for kind, handler := range handlers {
+		informer, err := informers.GetInformer(ctx, kind)
+		if err != nil {
+			return err
+		}
+		if _, err := informer.AddEventHandler(handler); err != nil {
+			return err
+		}
 	}
 	go func() { _ = informers.Start(ctx) }()
 	if !informers.WaitForCacheSync(ctx) {
-		return nil, fmt.Errorf("the driver's watches did not sync")
+		return fmt.Errorf("%s did not sync", what)
 	}
-	return w, nil
+	return nil
 }
 
 func (w *watcher) sawDeployment(object any) {
