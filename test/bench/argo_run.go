@@ -213,7 +213,7 @@ func (d *driver) measureArgoWaiting() []WaitingResult {
 	d.t.Helper()
 	d.argo.restart(d.t)
 	return d.measureIdle(idleSubject{
-		name: "Argo", user: argoUser, what: "Rollouts paused",
+		name: "Argo", user: argoUser, what: "rolloutsPaused",
 		add: d.addArgoWaiting, settle: d.settleArgo, scrape: d.scrapeArgo, pid: d.argo.pid,
 		reconciles: func(sample metricSample) map[string]float64 {
 			return map[string]float64{"rollout": sample.total(metricArgoReconciles)}

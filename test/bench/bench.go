@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -610,7 +609,7 @@ func (d *driver) measureWaiting() []WaitingResult {
 	d.golive.Kill(d.t)
 	d.golive.Restart(d.t)
 	return d.measureIdle(idleSubject{
-		name: "golive", user: goliveUser, what: "requests waiting",
+		name: "golive", user: goliveUser, what: "requestsWaiting",
 		add: d.addWaiting, settle: d.settle, scrape: d.scrape, pid: d.golive.PID,
 		reconciles: func(sample metricSample) map[string]float64 {
 			return sample.by(metricReconciles, "controller", "result")
@@ -634,7 +633,7 @@ func (d *driver) pause(period time.Duration) {
 // idleSubject is a controller measured with objects waiting: golive with
 // requests in Scheduled, or Argo Rollouts with paused Rollouts.
 type idleSubject struct {
-	// name and what name it and its waiting objects in the log; user is the
+	// name and what name it and its waiting objects (keys) in the log; user is the
 	// audit log's name of it.
 	name, what, user string
 	// add adds waiting objects up to a count; settle waits until it is quiet.
@@ -678,7 +677,7 @@ func (d *driver) measureIdle(subject idleSubject) []WaitingResult {
 		result.HeapLive = after.total(metricHeapGoal) / 2
 		results = append(results, result)
 		d.t.Logf("Idle: subject=%s %s=%d VmRSS=%s VmHWM=%s heapInUse=%s reconciles=%v apiRequests=%d idle=%s",
-			subject.name, strings.ReplaceAll(subject.what, " ", "_"), count, mebibytes(float64(result.Memory.RSS)), mebibytes(float64(result.Memory.HWM)),
+			subject.name, subject.what, count, mebibytes(float64(result.Memory.RSS)), mebibytes(float64(result.Memory.HWM)),
 			mebibytes(result.HeapInuse), sum(result.IdleReconciles), sumCalls(result.IdleAPI), result.Idle)
 	}
 	return results
