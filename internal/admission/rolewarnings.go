@@ -37,11 +37,11 @@ func (v validator) roleWarnings(ctx context.Context, request *golivev1alpha1.Upd
 	if len(roles) == 0 {
 		return nil, nil
 	}
-	// The cache may lag behind a binding made just before the request: it
-	// spares the API server four cluster-wide lists per request, and only
-	// the API server's answer warns.
+	// The cache may lag behind a binding made just before the request (or
+	// not serve the namespace): it spares the API server four cluster-wide
+	// lists per request, and only the API server's answer warns.
 	granted, all, err := v.grantedApprovalRoles(ctx, v.advisoryReader(), request.Namespace)
-	if err == nil && !all && v.Cached != nil && slices.ContainsFunc(roles, func(r wanted) bool { return !granted.Has(r.role) }) {
+	if v.Cached != nil && (err != nil || (!all && slices.ContainsFunc(roles, func(r wanted) bool { return !granted.Has(r.role) }))) {
 		granted, all, err = v.grantedApprovalRoles(ctx, v.Reader, request.Namespace)
 	}
 	if err != nil || all {

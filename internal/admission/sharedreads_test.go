@@ -178,6 +178,13 @@ func TestWarningsConfirmTheCacheWithTheAPIServer(t *testing.T) {
 	if warnings, _ := v.roleWarnings(t.Context(), request); len(warnings) != 1 {
 		t.Errorf("a role bound in neither: warnings %v, want one", warnings)
 	}
+	// A cache that cannot answer (a namespace it does not serve): the API server decides.
+	for api, want := range map[client.Reader]int{bound: 0, emptyCache: 1} {
+		v = validator{&Webhooks{Reader: api, Cached: &deadlineReader{}, Clock: clocktesting.NewFakePassiveClock(time.Now())}}
+		if warnings, err := v.roleWarnings(t.Context(), request); err != nil || len(warnings) != want {
+			t.Errorf("past a failing cache: warnings %v, error %v; want %d", warnings, err, want)
+		}
+	}
 }
 
 // deadlineReader records the deadline of each read and fails it, as a
