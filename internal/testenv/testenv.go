@@ -12,12 +12,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -458,14 +461,51 @@ func Eventually(t *testing.T, check func(ctx context.Context) string) {
 	}
 }
 
-// FreePort is a TCP port of 127.0.0.1 that is free at the moment; another
-// process may take it before it is used, which is unlikely enough for tests.
+// FreePort is a TCP port free at the moment on every interface, for a
+// server a test starts. It is taken below the kernel's range of ephemeral
+// ports, which outbound connections are given: a port from that range can be
+// given to a connection between the check and the server's bind ("address
+// already in use"). Each port is handed out once per test process.
 func FreePort(t *testing.T) int {
 	t.Helper()
-	listener, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	low, high := freePortRange()
+	for range 1000 {
+		port := low + rand.IntN(high-low)
+		if portsHandedOut[port] {
+			continue
+		}
+		listener, err := net.Listen("tcp", ":"+strconv.Itoa(port))
+		if err != nil {
+			continue
+		}
+		_ = listener.Close()
+		portsHandedOut[port] = true
+		return port
 	}
-	defer func() { _ = listener.Close() }()
-	return listener.Addr().(*net.TCPAddr).Port
+	t.Fatalf("no free TCP port in [%d, %d)", low, high)
+	return 0
+}
+
+var (
+	portsMu        sync.Mutex
+	portsHandedOut = map[int]bool{}
+)
+
+// freePortRange is [10000, the first ephemeral port), the first read from
+// /proc/sys/net/ipv4/ip_local_port_range; 32768, Linux's default, when it
+// cannot be read or leaves too little room.
+func freePortRange() (low, high int) {
+	low, high = 10000, 32768
+	data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return low, high
+	}
+	if fields := strings.Fields(string(data)); len(fields) == 2 {
+		if first, err := strconv.Atoi(fields[0]); err == nil && first > low+1000 {
+			high = first
+		}
+	}
+	return low, high
 }
