@@ -96,12 +96,13 @@ var ErrNotACopy = errors.New("not a copy golive can use")
 func ObserveConfigCopies(ctx context.Context, cached, live client.Reader, namespace string, copies []v1alpha1.ConfigCopyStatus) (copied bool, notOurs string, err error) {
 	copied = true
 	for _, copy := range copies {
+		fromCache := copy.Kind == v1alpha1.ConfigKindConfigMap
 		reader := live
-		if copy.Kind == v1alpha1.ConfigKindConfigMap {
+		if fromCache {
 			reader = cached
 		}
 		object, err := getCopy(ctx, reader, namespace, copy)
-		if reader != live && err != nil {
+		if fromCache && err != nil {
 			object, err = getCopy(ctx, live, namespace, copy)
 		}
 		switch {
