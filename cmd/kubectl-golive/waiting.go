@@ -13,6 +13,7 @@ import (
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/ledger"
+	"github.com/golive-dev/golive/internal/lifecycle"
 	"github.com/golive-dev/golive/internal/report"
 )
 
@@ -91,7 +92,7 @@ func asksOf(ctx context.Context, r listedRequest, me string, holdsRole holdsRole
 	request := r.Request
 	target := request.Name + " -n " + request.Namespace
 	var asks []ask
-	if person := needsPerson(request); person != "" && sameUser(report.Requester(request), me) {
+	if person := needsPerson(request); person != "" && lifecycle.SamePerson(report.Requester(request), me) {
 		asks = append(asks, ask{r, "your request needs you: " + person, "kubectl golive status " + target})
 	}
 	if r.acceptanceOpen() {
@@ -104,8 +105,8 @@ func asksOf(ctx context.Context, r listedRequest, me string, holdsRole holdsRole
 			asks = append(asks, ask{r, "accept or reject as " + role, "kubectl golive accept " + target})
 		}
 	}
-	if r.goOpen() && r.Request.Status.Supervision != nil && !sameUser(report.Requester(request), me) &&
-		!slices.ContainsFunc(r.Request.Status.Supervision.Given, func(given golivev1alpha1.ApprovalRecord) bool { return sameUser(given.User, me) }) {
+	if r.goOpen() && r.Request.Status.Supervision != nil && !lifecycle.SamePerson(report.Requester(request), me) &&
+		!slices.ContainsFunc(r.Request.Status.Supervision.Given, func(given golivev1alpha1.ApprovalRecord) bool { return lifecycle.SamePerson(given.User, me) }) {
 		var roles []string
 		for _, role := range missingGoRoles(r.Request.Status.Supervision) {
 			holds, err := holdsRole(ctx, request.Namespace, role)
@@ -121,7 +122,7 @@ func asksOf(ctx context.Context, r listedRequest, me string, holdsRole holdsRole
 		}
 	}
 	missing := r.missingQuorums()
-	if len(missing) == 0 || approvedAlready(r, me) || (sameUser(report.Requester(request), me) && !request.Spec.Approvals.AllowSelfApproval) {
+	if len(missing) == 0 || approvedAlready(r, me) || (lifecycle.SamePerson(report.Requester(request), me) && !request.Spec.Approvals.AllowSelfApproval) {
 		return asks, nil
 	}
 	var roles, counts []string
@@ -151,7 +152,7 @@ func asksOf(ctx context.Context, r listedRequest, me string, holdsRole holdsRole
 // webhook refuses a second approval by the same person whatever this says.
 func approvedAlready(r listedRequest, me string) bool {
 	for _, approval := range r.Request.Status.Approvals {
-		if sameUser(approval.User, me) {
+		if lifecycle.SamePerson(approval.User, me) {
 			return true
 		}
 	}
@@ -160,14 +161,8 @@ func approvedAlready(r listedRequest, me string) bool {
 		return false
 	}
 	return slices.ContainsFunc(claimed, func(entry golivev1alpha1.LedgerEntry) bool {
-		return entry.Action == golivev1alpha1.LedgerApprove && entry.SpecHash == r.SpecHash && sameUser(entry.User, me)
+		return entry.Action == golivev1alpha1.LedgerApprove && entry.SpecHash == r.SpecHash && lifecycle.SamePerson(entry.User, me)
 	})
-}
-
-// sameUser compares usernames as golive's webhook does for its four-eyes
-// rules: identity providers differ in case and may pad names.
-func sameUser(a, b string) bool {
-	return a != "" && strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
 }
 
 // writeWaiting writes the table of waiting.

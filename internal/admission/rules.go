@@ -67,13 +67,13 @@ func checkCommand(in commandInput) (string, error) {
 			case !known:
 				return "", fmt.Errorf("the request has no %s (it was created before golive's webhook was installed), so self-approval cannot be ruled out: re-create the request",
 					golivev1alpha1.AnnotationRequestedBy)
-			case sameUser(requester, in.User):
+			case lifecycle.SamePerson(requester, in.User):
 				return "", fmt.Errorf("%s requested this update and may not approve it (spec.approvals.allowSelfApproval is false)", in.User)
 			}
 		}
 		for _, entry := range in.Ledger {
 			expired := in.ApprovalExpiry > 0 && !in.Now.Before(entry.Time.Add(in.ApprovalExpiry))
-			if entry.Action == golivev1alpha1.LedgerApprove && sameUser(entry.User, in.User) && entry.SpecHash == in.SpecHash && !expired {
+			if entry.Action == golivev1alpha1.LedgerApprove && lifecycle.SamePerson(entry.User, in.User) && entry.SpecHash == in.SpecHash && !expired {
 				return "", fmt.Errorf("%s already approved this spec (as %s at %s): one person counts once",
 					in.User, entry.Role, entry.Time.UTC().Format(time.RFC3339))
 			}
@@ -107,12 +107,12 @@ func checkCommand(in commandInput) (string, error) {
 		case !known:
 			return "", fmt.Errorf("the request has no %s (it was created before golive's webhook was installed), so the requester cannot be ruled out: re-create the request",
 				golivev1alpha1.AnnotationRequestedBy)
-		case sameUser(requester, in.User):
+		case lifecycle.SamePerson(requester, in.User):
 			return "", fmt.Errorf("%s requested this update and may not say go for it: one executes, one supervises", in.User)
 		}
 		if supervision := request.Status.Supervision; supervision != nil {
 			for _, given := range supervision.Given {
-				if sameUser(given.User, in.User) {
+				if lifecycle.SamePerson(given.User, in.User) {
 					return "", fmt.Errorf("%s already said go in this opening (as %s at %s): one person counts once",
 						in.User, given.Role, given.At.UTC().Format(time.RFC3339))
 				}
@@ -139,12 +139,6 @@ const serviceAccountPrefix = "system:serviceaccount:"
 // namespace's ServiceAccounts cannot approve as one of them.
 func isServiceAccount(user string) bool {
 	return strings.HasPrefix(strings.TrimSpace(user), serviceAccountPrefix)
-}
-
-// sameUser reports whether two usernames name the same person for the
-// four-eyes rules: identity providers differ in case and may pad names.
-func sameUser(a, b string) bool {
-	return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
 }
 
 // checkRoleAsked refuses a role the request does not ask for: approvals come

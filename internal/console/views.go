@@ -70,7 +70,7 @@ func asksOf(ctx context.Context, access *accessReviews, request *golivev1alpha1.
 func approvalRolesHeld(ctx context.Context, access *accessReviews, request *golivev1alpha1.UpdateRequest,
 	window *golivev1alpha1.GoLiveWindow, hash, me string) ([]string, error) {
 	if lifecycle.CommandAllowed(request, lifecycle.ActionApprove, "", hash) != nil || approvedAlready(request, hash, me) ||
-		(sameUser(requester(request), me) && !request.Spec.Approvals.AllowSelfApproval) {
+		(lifecycle.SamePerson(requester(request), me) && !request.Spec.Approvals.AllowSelfApproval) {
 		return nil, nil
 	}
 	var roles []string
@@ -94,8 +94,8 @@ func approvalRolesHeld(ctx context.Context, access *accessReviews, request *goli
 // goRolesHeld are the supervision roles me holds that still owe a go, in AwaitingGo.
 func goRolesHeld(ctx context.Context, access *accessReviews, request *golivev1alpha1.UpdateRequest, hash, me string) ([]string, error) {
 	supervision := request.Status.Supervision
-	if supervision == nil || lifecycle.CommandAllowed(request, lifecycle.ActionGo, "", hash) != nil || sameUser(requester(request), me) ||
-		slices.ContainsFunc(supervision.Given, func(given golivev1alpha1.ApprovalRecord) bool { return sameUser(given.User, me) }) {
+	if supervision == nil || lifecycle.CommandAllowed(request, lifecycle.ActionGo, "", hash) != nil || lifecycle.SamePerson(requester(request), me) ||
+		slices.ContainsFunc(supervision.Given, func(given golivev1alpha1.ApprovalRecord) bool { return lifecycle.SamePerson(given.User, me) }) {
 		return nil, nil
 	}
 	var roles []string
@@ -118,7 +118,7 @@ func goRolesHeld(ctx context.Context, access *accessReviews, request *golivev1al
 // counted it, or the ledger says so (the webhook refuses a second approval
 // whatever this says).
 func approvedAlready(request *golivev1alpha1.UpdateRequest, hash, me string) bool {
-	if slices.ContainsFunc(request.Status.Approvals, func(a golivev1alpha1.ApprovalRecord) bool { return sameUser(a.User, me) }) {
+	if slices.ContainsFunc(request.Status.Approvals, func(a golivev1alpha1.ApprovalRecord) bool { return lifecycle.SamePerson(a.User, me) }) {
 		return true
 	}
 	entries, err := ledger.Parse(request.Annotations[golivev1alpha1.AnnotationLedger])
@@ -126,7 +126,7 @@ func approvedAlready(request *golivev1alpha1.UpdateRequest, hash, me string) boo
 		return false
 	}
 	return slices.ContainsFunc(entries, func(entry golivev1alpha1.LedgerEntry) bool {
-		return entry.Action == golivev1alpha1.LedgerApprove && entry.SpecHash == hash && sameUser(entry.User, me)
+		return entry.Action == golivev1alpha1.LedgerApprove && entry.SpecHash == hash && lifecycle.SamePerson(entry.User, me)
 	})
 }
 
@@ -136,11 +136,6 @@ func requester(request *golivev1alpha1.UpdateRequest) string {
 		return request.Status.RequestedBy
 	}
 	return request.Annotations[golivev1alpha1.AnnotationRequestedBy]
-}
-
-// sameUser compares usernames as golive's webhook does for its four-eyes rules.
-func sameUser(a, b string) bool {
-	return a != "" && strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
 }
 
 // command is a button on a request's page: an action, the roles it may be
@@ -320,7 +315,7 @@ func lastEntryBy(request *golivev1alpha1.UpdateRequest, user string) *golivev1al
 		return nil
 	}
 	for i := len(entries) - 1; i >= 0; i-- {
-		if sameUser(entries[i].User, user) {
+		if lifecycle.SamePerson(entries[i].User, user) {
 			return &entries[i]
 		}
 	}

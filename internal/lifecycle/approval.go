@@ -104,24 +104,24 @@ func share(quorums []Quorum, record golivev1alpha1.ApprovalRecord) bool {
 }
 
 // TallyApprovals counts the approve commands against spec's quorums: each
-// person once, towards the first quorum of a role they approved for that
+// person (SamePerson) once, towards the first quorum of a role they approved for that
 // still needs them, never requestedBy unless self-approval is allowed.
 // emergencyRoles are the window's emergency.roles; an emergency request
 // under a window that allows no emergencies (none) gets no emergency quorum,
 // as it stalls for that reason instead.
 func TallyApprovals(spec *golivev1alpha1.UpdateRequestSpec, requestedBy string, commands []Command, emergencyRoles []string) Tally {
 	tally := Tally{Quorums: quorumsOf(spec, emergencyRoles, spec.Emergency != nil && len(emergencyRoles) > 0)}
-	counted := map[string]bool{}
+	var counted []string
 	for _, command := range commands {
-		if command.Action != ActionApprove || counted[command.User] {
+		if command.Action != ActionApprove || countedPerson(counted, command.User) {
 			continue
 		}
-		if command.User == requestedBy && !spec.Approvals.AllowSelfApproval {
+		if SamePerson(command.User, requestedBy) && !spec.Approvals.AllowSelfApproval {
 			continue
 		}
 		record := golivev1alpha1.ApprovalRecord{Role: command.Role, User: command.User, At: metav1.NewTime(command.At), Comment: command.Comment}
 		if share(tally.Quorums, record) {
-			counted[command.User] = true
+			counted = append(counted, command.User)
 			tally.Counted = append(tally.Counted, record)
 			tally.LastAt = latest(tally.LastAt, command.At)
 		}

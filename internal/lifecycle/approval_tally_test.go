@@ -50,6 +50,22 @@ func TestTallyApprovals(t *testing.T) {
 			summary: "1/3", waiting: "Waiting for approvals: operations-office 0/2",
 		},
 		{
+			name: "a name in another case or padded is the same person, as the webhook judges it", spec: spec,
+			commands: []Command{
+				approve("Alice", "rnd-lead", early), approve("bob", "operations-office", early),
+				approve("Bob ", "operations-office", late), approve("carol", "rnd-lead", late),
+			},
+			want: Tally{
+				Quorums: []Quorum{
+					{Roles: []string{"rnd-lead"}, Required: 1, Approvals: []golivev1alpha1.ApprovalRecord{record("rnd-lead", "carol", late)}},
+					{Roles: []string{"operations-office"}, Required: 2, Approvals: []golivev1alpha1.ApprovalRecord{record("operations-office", "bob", early)}},
+				},
+				Counted: []golivev1alpha1.ApprovalRecord{record("operations-office", "bob", early), record("rnd-lead", "carol", late)},
+				LastAt:  late,
+			},
+			summary: "2/3", waiting: "Waiting for approvals: operations-office 1/2",
+		},
+		{
 			name: "an emergency needs one of the window's emergency roles", spec: emergency, emergencyRoles: []string{"cto", "ciso"},
 			commands: []Command{approve("bob", "rnd-lead", early), approve("frank", "ciso", late)},
 			want: Tally{

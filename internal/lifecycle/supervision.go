@@ -41,16 +41,17 @@ func (t GoTally) Missing() []string {
 }
 
 // TallyGoes counts the go commands for roles given at or after since (zero:
-// whenever) by anyone but requestedBy: one go per role, each person once.
+// whenever) by anyone but requestedBy: one go per role, each person
+// (SamePerson) once.
 func TallyGoes(commands []Command, roles []string, requestedBy string, since time.Time) GoTally {
 	tally := GoTally{Roles: roles}
-	counted := map[string]bool{}
+	var counted []string
 	for _, command := range commands {
-		if command.Action != ActionGo || command.User == requestedBy || counted[command.User] || command.At.Before(since) ||
-			!slices.Contains(tally.Missing(), command.Role) {
+		if command.Action != ActionGo || SamePerson(command.User, requestedBy) || countedPerson(counted, command.User) ||
+			command.At.Before(since) || !slices.Contains(tally.Missing(), command.Role) {
 			continue
 		}
-		counted[command.User] = true
+		counted = append(counted, command.User)
 		tally.Given = append(tally.Given, golivev1alpha1.ApprovalRecord{Role: command.Role, User: command.User, At: metav1.NewTime(command.At), Comment: command.Comment})
 	}
 	return tally

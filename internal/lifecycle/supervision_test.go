@@ -1,6 +1,7 @@
 package lifecycle
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -266,5 +267,25 @@ func TestAwaitingGoIsBeforeProduction(t *testing.T) {
 	if phase.TouchesProduction() || phase.IsTerminal() || RunsProductionUpdate(phase) || !ClaimsTargets(request) || !MayRemoveOnDelete(request) {
 		t.Errorf("AwaitingGo: touches production %t, terminal %t, runs an update %t, claims targets %t, may go on delete %t",
 			phase.TouchesProduction(), phase.IsTerminal(), RunsProductionUpdate(phase), ClaimsTargets(request), MayRemoveOnDelete(request))
+	}
+}
+
+// A go counts once per person and never the requester's, whatever the case
+// or padding of the names, by the rule the webhook judges them by.
+func TestTallyGoesJudgesPeopleBySamePerson(t *testing.T) {
+	at := plannedThursday
+	commands := []Command{
+		goCommand("Alice", "operations-supervisor", at),
+		goCommand("sam", "operations-supervisor", at),
+		goCommand("SAM ", "release-manager", at),
+		goCommand("erin", "release-manager", at),
+	}
+	tally := TallyGoes(commands, []string{"operations-supervisor", "release-manager"}, "alice", time.Time{})
+	var given []string
+	for _, record := range tally.Given {
+		given = append(given, record.Role+"="+record.User)
+	}
+	if want := []string{"operations-supervisor=sam", "release-manager=erin"}; !slices.Equal(given, want) {
+		t.Errorf("TallyGoes counted %v, want %v", given, want)
 	}
 }
