@@ -232,6 +232,10 @@ type recordPage struct {
 	Verification verification
 	// RequestLink is the recorded request's page while the request exists.
 	RequestLink string
+	// Given are the approvals and go commands the recorded status holds;
+	// StatusUnreadable says why they cannot be shown.
+	Given            approvalsGiven
+	StatusUnreadable string
 }
 
 // serveRecord shows one record with whether it verifies, checked within
@@ -266,6 +270,11 @@ func (s *Server) serveRecord(w http.ResponseWriter, r *http.Request) {
 	}
 	if page.Row.Name == "" { // not in the list the person could read
 		page.Row = rowOf(this)
+	}
+	if recorded, err := report.RequestOfRecord(this.Record); err != nil {
+		page.StatusUnreadable = err.Error()
+	} else {
+		page.Given = approvalsGivenIn(&recorded.Status)
 	}
 	source := client.ObjectKey{Namespace: this.Record.Spec.Request.Namespace, Name: this.Record.Spec.Request.Name}
 	if request := (&golivev1alpha1.UpdateRequest{}); s.client.Get(ctx, source, request) == nil &&

@@ -80,6 +80,11 @@ func endRequest(t *testing.T, env *testenv.Env, request *golivev1alpha1.UpdateRe
 	request.Status.Phase = golivev1alpha1.PhaseSucceeded
 	request.Status.RequestedBy = "alice"
 	request.Status.CompletedAt = &metav1.Time{Time: ended}
+	request.Status.Approvals = []golivev1alpha1.ApprovalRecord{
+		{Role: "rnd-lead", User: "bob", At: metav1.Time{Time: ended.Add(-40 * time.Minute)}, Comment: "Staging checks reviewed"},
+	}
+	request.Status.Supervision = &golivev1alpha1.SupervisionStatus{Roles: []string{"operations-supervisor"},
+		Given: []golivev1alpha1.ApprovalRecord{{Role: "operations-supervisor", User: "sam", At: metav1.Time{Time: ended.Add(-30 * time.Minute)}, Comment: "On call and watching"}}}
 	request.Status.Timeline = []golivev1alpha1.TimelineEntry{
 		{At: metav1.Time{Time: ended.Add(-time.Hour)}, Phase: golivev1alpha1.PhasePending, Actor: "golive", Event: "Created", Message: "Created"},
 		{At: metav1.Time{Time: ended}, Phase: golivev1alpha1.PhaseSucceeded, Actor: "golive", Event: "Succeeded", Message: "Release in production"},
@@ -203,6 +208,12 @@ func TestReportsAndRecordsAreReadAsThePerson(t *testing.T) {
 	if one.Status != http.StatusOK || !strings.Contains(one.Body, "signature and chain hold") ||
 		!strings.Contains(one.Body, records.KeyID(recordSigningKey.Public().(ed25519.PublicKey))) {
 		t.Errorf("The record's page (%d) does not say it verifies with golive's key:\n%s", one.Status, one.Body)
+	}
+	// The record's page names who approved and who said go, as the record keeps them.
+	for _, want := range []string{"<td>bob</td>", "Staging checks reviewed", "<td>sam</td>", "On call and watching"} {
+		if !strings.Contains(one.Body, want) {
+			t.Errorf("The record's page lacks %q of its approvals and go:\n%s", want, one.Body)
+		}
 	}
 	altered := b.get(c.consoleURL + "/records/" + testArchive + "/" + names[1])
 	if !strings.Contains(altered.Body, "does not verify") {

@@ -266,7 +266,7 @@ type requestView struct {
 	Submitter  string
 	Images     []imageRow
 	Quorums    []quorumRow
-	Approvals  []golivev1alpha1.ApprovalRecord
+	Given      approvalsGiven
 	Timeline   []golivev1alpha1.TimelineEntry
 	Commands   []command
 	Recorded   *golivev1alpha1.LedgerEntry
@@ -279,6 +279,20 @@ type requestView struct {
 	Migrations []string
 }
 
+// approvalsGiven are the approvals golive counted and the go commands of a
+// supervised opening, as a request's status (or its record's) holds them.
+type approvalsGiven struct {
+	Approvals, Goes []golivev1alpha1.ApprovalRecord
+}
+
+func approvalsGivenIn(status *golivev1alpha1.UpdateRequestStatus) approvalsGiven {
+	given := approvalsGiven{Approvals: status.Approvals}
+	if status.Supervision != nil {
+		given.Goes = status.Supervision.Given
+	}
+	return given
+}
+
 type imageRow struct{ Target, Container, Image string }
 
 type quorumRow struct {
@@ -288,7 +302,7 @@ type quorumRow struct {
 
 func newRequestView(request *golivev1alpha1.UpdateRequest, window *golivev1alpha1.GoLiveWindow) *requestView {
 	view := &requestView{Request: request, Requester: requester(request), WindowName: request.Spec.Window.Name,
-		Submitter: request.Status.SubmittedBy, Approvals: request.Status.Approvals}
+		Submitter: request.Status.SubmittedBy, Given: approvalsGivenIn(&request.Status)}
 	for _, target := range request.Spec.Targets {
 		containers := make([]string, 0, len(target.Images))
 		for container := range target.Images {
