@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -34,7 +35,7 @@ func runConsole(args []string) error {
 	flags := flag.NewFlagSet("console", flag.ContinueOnError)
 	var (
 		bind, issuer, clientID, secretFile, redirectURL, scopes, issuerCA string
-		tlsCert, tlsKey, namespaces, archive                              string
+		tlsCert, tlsKey, namespaces, archive, trustedProxies              string
 		impersonate, insecureCookies                                      bool
 		usernameClaim, usernamePrefix, groupsClaim, groupsPrefix          string
 		sessionLifetime                                                   time.Duration
@@ -63,11 +64,21 @@ func runConsole(args []string) error {
 	flags.StringVar(&groupsClaim, "groups-claim", "groups", "With --impersonate: the ID token claim listing the groups.")
 	flags.StringVar(&groupsPrefix, "groups-prefix", "", "With --impersonate: put in front of each group.")
 	flags.BoolVar(&insecureCookies, "insecure-cookies", false, "Cookies without Secure, for plain HTTP on 127.0.0.1 only.")
+	flags.StringVar(&trustedProxies, "trusted-proxies", "",
+		"Comma-separated CIDRs of the proxies in front of the console (the Ingress controller's pods) whose X-Forwarded-For "+
+			"names the client for the login rate limit; empty: every connection is its own client.")
 	flags.DurationVar(&sessionLifetime, "session-lifetime", 8*time.Hour, "A session ends after this however long its tokens live.")
 	logOptions := zap.Options{}
 	logOptions.BindFlags(flags)
 	if err := flags.Parse(args); err != nil {
 		return err
+	}
+	if insecureCookies && !isLoopback(bind) {
+		return fmt.Errorf("--insecure-cookies is for a console served on a loopback address only; --bind-address %q is not one", bind)
+	}
+	proxies, err := parsePrefixes(trustedProxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	logger := zap.New(zap.UseFlagOptions(&logOptions)).WithName("console")
 	ctrl.SetLogger(logger)
@@ -96,7 +107,7 @@ func runConsole(args []string) error {
 		Impersonate: impersonate, UsernameClaim: usernameClaim, UsernamePrefix: usernamePrefix,
 		GroupsClaim: groupsClaim, GroupsPrefix: groupsPrefix,
 		InsecureCookies: insecureCookies, SessionLifetime: sessionLifetime,
-		LoginRate: rate.Every(6 * time.Second), LoginBurst: 10,
+		LoginRate: rate.Every(6 * time.Second), LoginBurst: 10, TrustedProxies: proxies,
 		Logger: logger,
 	})
 	if err != nil {
@@ -161,4 +172,34 @@ func issuerHTTPClient(caFile string) (*http.Client, error) {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	return &http.Client{Transport: transport, Timeout: 30 * time.Second}, nil
+}
+
+// isLoopback tells whether host is a loopback address or localhost.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	addr, err := netip.ParseAddr(host)
+	return err == nil && addr.IsLoopback()
+}
+
+// parsePrefixes reads comma-separated CIDRs; a bare address is its own /32 or /128.
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var prefixes []netip.Prefix
+	for _, item := range splitList(list) {
+		if !strings.Contains(item, "/") {
+			addr, err := netip.ParseAddr(item)
+			if err != nil {
+				return nil, fmt.Errorf("%q is neither a CIDR nor an address", item)
+			}
+			prefixes = append(prefixes, netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen()))
+			continue
+		}
+		prefix, err := netip.ParsePrefix(item)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a CIDR: %w", item, err)
+		}
+		prefixes = append(prefixes, prefix.Masked())
+	}
+	return prefixes, nil
 }

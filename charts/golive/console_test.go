@@ -94,9 +94,16 @@ func TestConsoleDeploymentIsHardenedAndApart(t *testing.T) {
 
 // Every flag the chart passes to the console is one `golive console` defines.
 func TestConsoleAcceptsTheChartsFlags(t *testing.T) {
-	in := render(t, "golive-system", consoleValues, writeValues(t, "console:\n  impersonation:\n    enabled: true\n  issuerCA:\n    configMapName: issuer-ca\n"))
+	in := render(t, "golive-system", consoleValues, writeValues(t, "console:\n  replicas: 2\n  trustedProxies: [10.0.0.0/8, fd00::/8]\n"+
+		"  impersonation:\n    enabled: true\n  issuerCA:\n    configMapName: issuer-ca\n"))
 	console := named[appsv1.Deployment](t, in, "Deployment", "golive-console")
 	passed := flags(t, console.Spec.Template.Spec.Containers[0].Args[1:])
+	if got := passed["trusted-proxies"]; got != "10.0.0.0/8,fd00::/8" {
+		t.Errorf("console.trustedProxies passes --trusted-proxies=%q", got)
+	}
+	if service := named[corev1.Service](t, in, "Service", "golive-console"); service.Spec.SessionAffinity != corev1.ServiceAffinityClientIP {
+		t.Errorf("Two console replicas keep their sessions apart, but the Service's session affinity is %q", service.Spec.SessionAffinity)
+	}
 	binary := filepath.Join(t.TempDir(), "golive")
 	build := exec.Command("go", "build", "-o", binary, "./cmd")
 	build.Dir = repoRoot

@@ -175,12 +175,7 @@ func (s *Server) person(w http.ResponseWriter, r *http.Request) (*session, conte
 		sess = s.store.session(cookie.Value, now)
 	}
 	if sess != nil && !now.Add(refreshBefore).Before(sess.IDTokenExpiry) {
-		if sess, err = s.refresh(r.Context(), sess); err != nil {
-			s.log.Info("Ended a session: its ID token could not be refreshed", "error", err.Error())
-			s.store.deleteSession(cookie.Value)
-		} else {
-			s.store.updateSession(cookie.Value, sess)
-		}
+		sess = s.refreshSession(r.Context(), cookie.Value, now)
 	}
 	if sess == nil {
 		if r.Method == http.MethodGet {
@@ -191,6 +186,31 @@ func (s *Server) person(w http.ResponseWriter, r *http.Request) (*session, conte
 		return nil, nil, false
 	}
 	return sess, withIdentity(r.Context(), s.identityOf(sess)), true
+}
+
+// refreshSession refreshes the ID token of session id once, however many of
+// the person's requests find it about to expire at the same time: an issuer
+// that rotates refresh tokens accepts each one only once, so a second refresh
+// with the same token would end the session. nil when the session ended.
+func (s *Server) refreshSession(ctx context.Context, id string, now time.Time) *session {
+	refreshed, _, _ := s.refreshes.Do(id, func() (any, error) {
+		current := s.store.session(id, now)
+		if current == nil || now.Add(refreshBefore).Before(current.IDTokenExpiry) {
+			return current, nil // ended, or refreshed a moment ago
+		}
+		// The refresh serves every request waiting for it: one leaving must not cancel it.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		updated, err := s.refresh(ctx, current)
+		if err != nil {
+			s.log.Info("Ended a session: its ID token could not be refreshed", "error", err.Error())
+			s.store.deleteSession(id)
+			return (*session)(nil), nil
+		}
+		s.store.updateSession(id, updated)
+		return updated, nil
+	})
+	return refreshed.(*session)
 }
 
 // refresh gets a new ID token with the session's refresh token; an error ends the session.

@@ -309,8 +309,29 @@ func TestSessionRefreshesTheIDTokenAndEnds(t *testing.T) {
 	if before.Token.RefreshToken == "" {
 		t.Fatal("The provider gave no refresh token (offline_access)")
 	}
-	// The console's clock reaches the last minute of the ID token.
+	// The console's clock reaches the last minute of the ID token, and the
+	// person's browser asks for several pages at once: one refresh serves
+	// them all, and none of them ends the session.
 	clock.SetTime(before.IDTokenExpiry.Add(-30 * time.Second))
+	noRedirects := *b.client
+	noRedirects.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	statuses := make(chan int, 4)
+	for range cap(statuses) {
+		go func() {
+			resp, err := noRedirects.Get(c.consoleURL + "/windows")
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			resp.Body.Close()
+			statuses <- resp.StatusCode
+		}()
+	}
+	for range cap(statuses) {
+		if status := <-statuses; status != http.StatusOK {
+			t.Errorf("A page asked for while the ID token was refreshed got %d, want 200", status)
+		}
+	}
 	waiting := b.get(c.consoleURL + "/")
 	if waiting.Status != http.StatusOK || !strings.Contains(waiting.Body, `id="user">bob<`) {
 		t.Fatalf("After the refresh the waiting page is %d:\n%s", waiting.Status, waiting.Body)
@@ -325,8 +346,6 @@ func TestSessionRefreshesTheIDTokenAndEnds(t *testing.T) {
 
 	// Past the session's lifetime the person logs in again.
 	clock.SetTime(after.Expires.Add(time.Second))
-	noRedirects := *b.client
-	noRedirects.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err := noRedirects.Get(c.consoleURL + "/windows")
 	if err != nil {
 		t.Fatal(err)

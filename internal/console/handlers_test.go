@@ -3,6 +3,7 @@ package console
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -149,6 +150,65 @@ func TestLoginsAreRateLimitedPerAddress(t *testing.T) {
 	}
 	if diff := cmp.Diff([]int{http.StatusFound, http.StatusFound, http.StatusTooManyRequests}, codes); diff != "" {
 		t.Errorf("Login answers (-want +got):\n%s", diff)
+	}
+}
+
+// Behind a trusted proxy each browser has its own limit, taken from the
+// address the proxy appended; a browser's own X-Forwarded-For is not believed.
+func TestLoginsBehindATrustedProxyAreLimitedPerBrowser(t *testing.T) {
+	s := newTestServer(t, Options{LoginRate: 0.001, LoginBurst: 1, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/24")}})
+	login := func(peer string, forwardedFor ...string) int {
+		req := httptest.NewRequest(http.MethodGet, "/login", nil)
+		req.RemoteAddr = peer
+		for _, value := range forwardedFor {
+			req.Header.Add("X-Forwarded-For", value)
+		}
+		return serve(s, req).Code
+	}
+	steps := []struct {
+		name         string
+		peer         string
+		forwardedFor []string
+		want         int
+	}{
+		{"the first browser through the proxy", "10.0.0.7:4000", []string{"198.51.100.1"}, http.StatusFound},
+		{"a second browser through the proxy", "10.0.0.7:4001", []string{"198.51.100.2"}, http.StatusFound},
+		{"the first browser again, through another hop of the proxy", "10.0.0.8:4000", []string{"198.51.100.1, 10.0.0.7"}, http.StatusTooManyRequests},
+		{"the first browser claiming another address before its own", "10.0.0.7:4002", []string{"203.0.113.9", "198.51.100.1"}, http.StatusTooManyRequests},
+		{"an untrusted peer's claim is not believed", "192.0.2.5:4000", []string{"198.51.100.3"}, http.StatusFound},
+		{"nor its second claim", "192.0.2.5:4001", []string{"198.51.100.4"}, http.StatusTooManyRequests},
+	}
+	for _, step := range steps {
+		if got := login(step.peer, step.forwardedFor...); got != step.want {
+			t.Errorf("%s: %d, want %d", step.name, got, step.want)
+		}
+	}
+}
+
+func TestClientAddress(t *testing.T) {
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}
+	for _, tc := range []struct {
+		name, peer   string
+		forwardedFor []string
+		want         string
+	}{
+		{"a direct connection", "192.0.2.1:5000", nil, "192.0.2.1"},
+		{"a direct connection's claim", "192.0.2.1:5000", []string{"198.51.100.1"}, "192.0.2.1"},
+		{"through the proxy", "10.1.2.3:5000", []string{"198.51.100.1"}, "198.51.100.1"},
+		{"through two hops of the proxy", "10.1.2.3:5000", []string{"198.51.100.1,10.9.9.9"}, "198.51.100.1"},
+		{"a forged left part", "10.1.2.3:5000", []string{"203.0.113.7, 198.51.100.1"}, "198.51.100.1"},
+		{"an IPv6 proxy and an IPv4-mapped client", "[fd00::1]:5000", []string{"::ffff:198.51.100.1"}, "198.51.100.1"},
+		{"the proxy without the header", "10.1.2.3:5000", nil, "10.1.2.3"},
+		{"only proxies in the header", "10.1.2.3:5000", []string{"10.4.4.4"}, "10.4.4.4"},
+	} {
+		req := httptest.NewRequest(http.MethodGet, "/login", nil)
+		req.RemoteAddr = tc.peer
+		for _, value := range tc.forwardedFor {
+			req.Header.Add("X-Forwarded-For", value)
+		}
+		if got := clientAddress(req, trusted); got != tc.want {
+			t.Errorf("%s: clientAddress() = %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }
 

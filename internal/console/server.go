@@ -15,6 +15,8 @@ import (
 	"html/template"
 	"net"
 	"net/http"
+	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +24,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/go-logr/logr"
 	"golang.org/x/oauth2"
+	"golang.org/x/sync/singleflight"
 	"golang.org/x/time/rate"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
@@ -81,6 +84,10 @@ type Options struct {
 	// LoginRate and LoginBurst bound the logins started per client address.
 	LoginRate  rate.Limit
 	LoginBurst int
+	// TrustedProxies are the addresses of the proxies in front of the
+	// console (an Ingress controller's pods) whose X-Forwarded-For is
+	// believed; a connection from anywhere else is its own client address.
+	TrustedProxies []netip.Prefix
 
 	Clock  clock.PassiveClock
 	Logger logr.Logger
@@ -104,6 +111,8 @@ type Server struct {
 
 	limitersMu sync.Mutex
 	limiters   map[string]*rate.Limiter
+	// refreshes lets one refresh of a session's tokens serve all its requests.
+	refreshes singleflight.Group
 }
 
 // New discovers the issuer and prepares the console.
@@ -214,10 +223,7 @@ func securityHeaders(next http.Handler) http.Handler {
 
 // allowLogin applies the per-address login rate limit.
 func (s *Server) allowLogin(r *http.Request) bool {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
+	host := clientAddress(r, s.opts.TrustedProxies)
 	s.limitersMu.Lock()
 	defer s.limitersMu.Unlock()
 	limiter, ok := s.limiters[host]
@@ -239,4 +245,45 @@ func localPath(next string) string {
 		return "/"
 	}
 	return next
+}
+
+// clientAddress is the address of the person's browser: the connection's
+// peer, unless that peer is a trusted proxy; then the nearest address in
+// X-Forwarded-For that is not a trusted proxy. Addresses further left are
+// the client's own claim and never believed, so a browser cannot pick its
+// own rate limit by sending the header.
+func clientAddress(r *http.Request, trusted []netip.Prefix) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	isTrusted := func(address string) bool {
+		addr, err := netip.ParseAddr(strings.TrimSpace(address))
+		if err != nil {
+			return false
+		}
+		addr = addr.Unmap()
+		return slices.ContainsFunc(trusted, func(p netip.Prefix) bool { return p.Contains(addr) })
+	}
+	if !isTrusted(host) {
+		return host
+	}
+	var hops []string
+	for _, header := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(header, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := strings.TrimSpace(hops[i])
+		if hop == "" {
+			continue
+		}
+		if !isTrusted(hop) {
+			if addr, err := netip.ParseAddr(hop); err == nil {
+				return addr.Unmap().String()
+			}
+			return hop
+		}
+		host = hop
+	}
+	return host
 }
