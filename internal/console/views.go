@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/durationfmt"
 	"github.com/golive-dev/golive/internal/ledger"
 	"github.com/golive-dev/golive/internal/lifecycle"
 )
@@ -273,6 +274,9 @@ type requestView struct {
 	Refusal    string
 	Comment    string
 	WindowName string
+	// Soak is spec.staging.soak, SoakEnds when it ends (once staging is verified).
+	Soak     string
+	SoakEnds *time.Time
 	// Config compares spec.config with what production runs now, while
 	// production may still change; Migrations are their results per environment.
 	Config     []string
@@ -303,6 +307,12 @@ type quorumRow struct {
 func newRequestView(request *golivev1alpha1.UpdateRequest, window *golivev1alpha1.GoLiveWindow) *requestView {
 	view := &requestView{Request: request, Requester: requester(request), WindowName: request.Spec.Window.Name,
 		Submitter: request.Status.SubmittedBy, Given: approvalsGivenIn(&request.Status)}
+	if soak := request.Spec.Staging.Soak.Duration; soak > 0 && request.Spec.Emergency == nil { // an emergency does not soak
+		view.Soak = durationfmt.Short(soak)
+		if end, ok := lifecycle.SoakEnd(request); ok {
+			view.SoakEnds = &end
+		}
+	}
 	for _, target := range request.Spec.Targets {
 		containers := make([]string, 0, len(target.Images))
 		for container := range target.Images {

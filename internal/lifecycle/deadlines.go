@@ -118,6 +118,16 @@ func verificationDeadline(spec *golivev1alpha1.UpdateRequestSpec, status *golive
 	return verificationStart(status, env).Add(timeout)
 }
 
+// SoakEnd is when request's soak ends: staging's verification plus
+// spec.staging.soak (at once for an emergency). false until staging is
+// verified for the current spec.
+func SoakEnd(request *golivev1alpha1.UpdateRequest) (time.Time, bool) {
+	if request.Status.Staging == nil || request.Status.Staging.VerifiedAt == nil {
+		return time.Time{}, false
+	}
+	return soakEnd(&request.Spec, &request.Status), true
+}
+
 // soakEnd is when production may start at the earliest after staging
 // verified; an emergency does not soak.
 func soakEnd(spec *golivev1alpha1.UpdateRequestSpec, status *golivev1alpha1.UpdateRequestStatus) time.Time {

@@ -93,3 +93,16 @@ func TestVerificationStart(t *testing.T) {
 		}
 	}
 }
+
+func TestSoakEnd(t *testing.T) {
+	request := testfixtures.MakeUpdateRequest("billing", "billing-2-4-0").Staging("billing-grey").Soak(48 * time.Hour)
+	if _, ok := SoakEnd(request.Phase(golivev1alpha1.PhaseStaging).Obj()); ok {
+		t.Error("SoakEnd before staging verified: want none")
+	}
+	if got, ok := SoakEnd(request.Phase(golivev1alpha1.PhaseAwaitingApproval).StagingVerified(monday).Obj()); !ok || !got.Equal(monday.Add(48*time.Hour)) {
+		t.Errorf("SoakEnd = %v, %t; want %v", got, ok, monday.Add(48*time.Hour))
+	}
+	if got, ok := SoakEnd(request.Emergency("outage").Obj()); !ok || !got.Equal(monday) {
+		t.Errorf("SoakEnd of an emergency = %v, %t; want staging's verification %v", got, ok, monday)
+	}
+}
