@@ -83,10 +83,10 @@ func Evaluate(now, startedAt time.Time, spec v1alpha1.Verification, checks []Che
 			checkNames(open), len(outcome.Checks)-len(open), len(outcome.Checks))
 		outcome.WakeAt = outcome.Deadline
 		for _, check := range duePending(now, startedAt, spec, outcome.Checks, false) {
-			outcome.WakeAt = earliest(outcome.WakeAt, nextProbeAt(FindCheck(outcome.Checks, check.Name), check, now))
+			outcome.WakeAt = earliest(outcome.WakeAt, dueAt(FindCheck(outcome.Checks, check.Name), periodOf(check), now))
 		}
 		for _, check := range dueMetrics(now, startedAt, spec, outcome.Checks, false) {
-			outcome.WakeAt = earliest(outcome.WakeAt, nextMeasurementAt(FindCheck(outcome.Checks, check.Name), check, now))
+			outcome.WakeAt = earliest(outcome.WakeAt, dueAt(FindCheck(outcome.Checks, check.Name), intervalOf(check), now))
 		}
 		outcome.RequeueAfter = max(outcome.WakeAt.Sub(now), minimumRequeueAfter)
 	}
@@ -137,7 +137,7 @@ func dueMetrics(now, startedAt time.Time, spec v1alpha1.Verification, checks []C
 	var due []v1alpha1.MetricCheck
 	for _, check := range spec.Metrics {
 		state := FindCheck(checks, check.Name)
-		if IsFinal(state) || (onlyDue && nextMeasurementAt(state, check, now).After(now)) {
+		if IsFinal(state) || (onlyDue && dueAt(state, intervalOf(check), now).After(now)) {
 			continue
 		}
 		due = append(due, check)
@@ -170,7 +170,7 @@ func duePending(now, startedAt time.Time, spec v1alpha1.Verification, checks []C
 	var due []v1alpha1.HTTPCheck
 	for _, check := range spec.HTTP {
 		state := FindCheck(checks, check.Name)
-		if IsFinal(state) || (onlyDue && nextProbeAt(state, check, now).After(now)) {
+		if IsFinal(state) || (onlyDue && dueAt(state, periodOf(check), now).After(now)) {
 			continue
 		}
 		due = append(due, check)

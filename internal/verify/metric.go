@@ -249,20 +249,8 @@ func describeMeasurement(m v1alpha1.Measurement) string {
 	return text
 }
 
-// nextMeasurementAt is when check is due to be measured again; a check never
-// measured is due at once.
-func nextMeasurementAt(state CheckState, check v1alpha1.MetricCheck, now time.Time) time.Time {
-	if state.LastProbeAt == nil {
-		return now
-	}
-	return state.LastProbeAt.Add(intervalOf(check))
-}
-
 func intervalOf(check v1alpha1.MetricCheck) time.Duration {
-	if check.Interval.Duration == 0 {
-		return defaultInterval
-	}
-	return max(check.Interval.Duration, minimumPeriod)
+	return repeatEvery(check.Interval.Duration, defaultInterval)
 }
 
 func countOf(check v1alpha1.MetricCheck) int32 {

@@ -102,20 +102,26 @@ func NextHTTPState(prev CheckState, check v1alpha1.HTTPCheck, probedAt time.Time
 	return next
 }
 
-// nextProbeAt is when check is due to be probed again; a check never probed
-// is due at once.
-func nextProbeAt(state CheckState, check v1alpha1.HTTPCheck, now time.Time) time.Time {
+// dueAt is when a check last probed or measured in state is due again, every
+// apart; a check never probed is due at once. HTTP and metric checks share it.
+func dueAt(state CheckState, every time.Duration, now time.Time) time.Time {
 	if state.LastProbeAt == nil {
 		return now
 	}
-	return state.LastProbeAt.Add(periodOf(check))
+	return state.LastProbeAt.Add(every)
+}
+
+// repeatEvery is a check's period as configured, fallback when unset, and
+// never below minimumPeriod.
+func repeatEvery(configured, fallback time.Duration) time.Duration {
+	if configured == 0 {
+		return fallback
+	}
+	return max(configured, minimumPeriod)
 }
 
 func periodOf(check v1alpha1.HTTPCheck) time.Duration {
-	if check.Period.Duration == 0 {
-		return defaultPeriod
-	}
-	return max(check.Period.Duration, minimumPeriod)
+	return repeatEvery(check.Period.Duration, defaultPeriod)
 }
 
 func successThresholdOf(check v1alpha1.HTTPCheck) int32 {
