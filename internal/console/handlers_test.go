@@ -86,6 +86,20 @@ func TestCommandWithoutTheSessionsCSRFTokenIsRefused(t *testing.T) {
 	}
 }
 
+// A form larger than any the console serves is refused as too large, with
+// the session's own CSRF token in it, before a handler reads it.
+func TestOversizedFormIsRefused(t *testing.T) {
+	s := newTestServer(t, Options{})
+	cookie, sess := withSession(s)
+	form := url.Values{"csrf": {sess.CSRF}, "action": {"approve"}, "role": {"rnd-lead"}, "comment": {strings.Repeat("a", maxFormBytes)}}
+	req := httptest.NewRequest(http.MethodPost, "/requests/billing/billing-2-4-0", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(cookie)
+	if resp := serve(s, req); resp.Code != http.StatusRequestEntityTooLarge || !strings.Contains(resp.Body.String(), "too large") {
+		t.Errorf("An oversized form got %d, want 413 saying it is too large:\n%s", resp.Code, resp.Body)
+	}
+}
+
 func TestCrossSiteFormPostIsRefused(t *testing.T) {
 	s := newTestServer(t, Options{})
 	cookie, sess := withSession(s)

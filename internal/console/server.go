@@ -201,7 +201,32 @@ func (s *Server) Handler() http.Handler {
 		_, _ = w.Write(stylesheet)
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	return securityHeaders(http.NewCrossOriginProtection().Handler(mux))
+	return securityHeaders(http.NewCrossOriginProtection().Handler(readForms(mux)))
+}
+
+// maxFormBytes bounds a form's body: a comment is at most 1 KiB, and a
+// larger body is refused before it is read into memory.
+const maxFormBytes = 64 << 10
+
+// readForms reads the form of every POST, at most maxFormBytes, and refuses
+// one it cannot read with the reason, before any handler looks at it (a
+// handler's PostFormValue would otherwise see an empty form and refuse it
+// for the wrong reason).
+func readForms(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+			if err := r.ParseForm(); err != nil {
+				status := http.StatusBadRequest
+				if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+					status = http.StatusRequestEntityTooLarge
+				}
+				http.Error(w, "The form could not be read: "+err.Error(), status)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // contentSecurityPolicy allows the console's own stylesheet and forms, and
