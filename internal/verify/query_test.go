@@ -1,7 +1,12 @@
 package verify
 
 import (
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/golive-dev/golive/api/v1alpha1"
@@ -74,5 +79,66 @@ func TestQueryAgainstPrometheus(t *testing.T) {
 	measurement := Measure(check, t0, Query(t.Context(), nil, MetricQuery{Check: check, Query: query}))
 	if measurement.Result != "Failed" || !strings.HasPrefix(measurement.Value, "0.2") {
 		t.Errorf("an error rate of 25%% against result < 0.01: %+v, want Failed with the value", measurement)
+	}
+}
+
+// TestQueryWithABearerToken queries a real Prometheus behind a proxy that
+// demands a bearer token over https, as kube-rbac-proxy or a hosted
+// Prometheus does: the check's token opens it, a wrong or missing one is
+// refused with the proxy's status, and a redirect is not followed with the
+// token.
+func TestQueryWithABearerToken(t *testing.T) {
+	exporter := testprometheus.StartExporter(t)
+	exporter.SetErrorRate("billing", 0.25)
+	prometheus := testprometheus.Start(t, exporter)
+	prometheus.WaitForValue(t, testprometheus.ErrorRate("billing"), func(v float64) bool { return v > 0.2 && v < 0.3 })
+	upstream, err := url.Parse(prometheus.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const token = "s3cr3t-token"
+	var elsewhere atomic.Int32
+	stranger := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			elsewhere.Add(1)
+		}
+		http.Error(w, "not here", http.StatusNotFound)
+	}))
+	t.Cleanup(stranger.Close)
+	forward := httputil.NewSingleHostReverseProxy(upstream)
+	proxy := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/moved/") {
+			http.Redirect(w, r, stranger.URL+r.URL.Path, http.StatusTemporaryRedirect)
+			return
+		}
+		if r.Header.Get("Authorization") != "Bearer "+token {
+			http.Error(w, "Unauthorized", http.StatusUnauthorized)
+			return
+		}
+		forward.ServeHTTP(w, r)
+	}))
+	t.Cleanup(proxy.Close)
+	// The proxy and the stranger share httptest's certificate.
+	client := proxy.Client()
+
+	query, err := RenderQuery(testprometheus.ErrorRateQuery, NewQueryVars("billing", "billing-2-4-0", EnvironmentProduction, []string{"billing-api"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := makeMetricCheck(func(c *v1alpha1.MetricCheck) { c.Prometheus.Address = proxy.URL })
+	if got := Query(t.Context(), client, MetricQuery{Check: check, Query: query, Token: token}); got.Error != "" || len(got.Values) != 1 {
+		t.Errorf("with the token: %+v, want one value", got)
+	}
+	for name, wrong := range map[string]string{"without a token": "", "with another token": "guess"} {
+		if got := Query(t.Context(), client, MetricQuery{Check: check, Query: query, Token: wrong}); !strings.Contains(got.Error, "401") {
+			t.Errorf("%s: %+v, want the proxy's 401", name, got)
+		}
+	}
+	moved := makeMetricCheck(func(c *v1alpha1.MetricCheck) { c.Prometheus.Address = proxy.URL + "/moved" })
+	if got := Query(t.Context(), client, MetricQuery{Check: moved, Query: query, Token: token}); got.Error == "" {
+		t.Errorf("a redirect answered as if it were Prometheus: %+v", got)
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Errorf("the token followed a redirect to another server %d times", n)
 	}
 }
