@@ -128,7 +128,7 @@ func TestRecordsListExportReportAndVerify(t *testing.T) {
 	}
 	exported := filepath.Join(dir, exportRecordsFile)
 	keys := filepath.Join(dir, exportKeysFile)
-	if out := f.mustSucceed("verify-records", exported, "--keys", keys); !strings.Contains(out, "Verified 3 records in 1 chains") {
+	if out := f.mustSucceed("verify-records", exported, "--keys", keys); !strings.Contains(out, "Verified 3 records in 1 chain") {
 		t.Errorf("verify-records of the untouched export:\n%s", out)
 	}
 

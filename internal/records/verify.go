@@ -212,7 +212,7 @@ func missingRange(from, to int64) string {
 // Summary is a one-line account of report.
 func (r Report) Summary() string {
 	if len(r.Problems) == 0 {
-		return fmt.Sprintf("Verified %d records in %d chains: every signature and every link holds.", r.Records, r.Chains)
+		return fmt.Sprintf("Verified %s in %s: every signature and every link holds.", counted(r.Records, "record"), counted(r.Chains, "chain"))
 	}
 	kinds := map[string]int{}
 	for _, p := range r.Problems {
@@ -224,5 +224,14 @@ func (r Report) Summary() string {
 			parts = append(parts, fmt.Sprintf("%d %s", n, strings.ToLower(kind)))
 		}
 	}
-	return fmt.Sprintf("Checked %d records in %d chains: %d problems (%s).", r.Records, r.Chains, len(r.Problems), strings.Join(parts, ", "))
+	return fmt.Sprintf("Checked %s in %s: %s (%s).", counted(r.Records, "record"), counted(r.Chains, "chain"),
+		counted(len(r.Problems), "problem"), strings.Join(parts, ", "))
+}
+
+// counted is n and noun, plural unless n is 1.
+func counted(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -258,7 +258,7 @@ func TestVerifyMessagesNameTheRecords(t *testing.T) {
 			t.Errorf("messages lack %q:\n%s", want, text)
 		}
 	}
-	if got, want := report.Summary(), "Checked 2 records in 1 chains: 2 problems (1 missing, 1 altered)."; got != want {
+	if got, want := report.Summary(), "Checked 2 records in 1 chain: 2 problems (1 missing, 1 altered)."; got != want {
 		t.Errorf("Summary() = %q, want %q", got, want)
 	}
 }
