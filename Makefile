@@ -77,7 +77,8 @@ CHART_SOURCES := config/rbac/role.yaml config/rbac/leader_election_role.yaml \
 	config/admission/owned_objects_policy.yaml \
 	config/admission/cleanup_finalizer_policy.yaml \
 	config/admission/protected_workloads_policy.yaml \
-	config/admission/record_writers_policy.yaml
+	config/admission/record_writers_policy.yaml \
+	config/admission/record_configmaps_policy.yaml
 # Values sets chart-test lints and renders besides the defaults.
 CHART_CI_VALUES := $(wildcard charts/golive/ci/*-values.yaml)
 

@@ -724,6 +724,9 @@ func TestAdmissionPolicyEqualsConfig(t *testing.T) {
 		file, name string
 		// identities maps what config/ names to what the chart must name instead.
 		identities map[string]string
+		// archive, when set, is the namespace the chart's policy must select
+		// instead of config/'s golive-system.
+		archive string
 	}{
 		{file: "validating_admission_policy.yaml", name: "golive-updaterequest-namespaces"},
 		{file: "owned_objects_policy.yaml", name: "golive-owned-objects", identities: map[string]string{
@@ -739,6 +742,13 @@ func TestAdmissionPolicyEqualsConfig(t *testing.T) {
 		{file: "protected_workloads_policy.yaml", name: "golive-protected-workloads-list", identities: map[string]string{
 			"system:serviceaccount:golive-system:golive": "system:serviceaccount:team-golive:golive",
 		}},
+		{file: "record_writers_policy.yaml", name: "golive-record-writers", identities: map[string]string{
+			"system:serviceaccount:golive-system:golive": "system:serviceaccount:team-golive:golive",
+		}},
+		// The archive is the release namespace by default.
+		{file: "record_configmaps_policy.yaml", name: "golive-record-configmaps", identities: map[string]string{
+			"system:serviceaccount:golive-system:golive": "system:serviceaccount:team-golive:golive",
+		}, archive: "team-golive"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			in := render(t, "team-golive")
@@ -748,6 +758,9 @@ func TestAdmissionPolicyEqualsConfig(t *testing.T) {
 				for from, to := range tt.identities {
 					want.Spec.Variables[i].Expression = strings.ReplaceAll(variable.Expression, from, to)
 				}
+			}
+			if tt.archive != "" {
+				want.Spec.MatchConstraints.NamespaceSelector.MatchLabels[corev1.LabelMetadataName] = tt.archive
 			}
 			object := in.find("ValidatingAdmissionPolicy", tt.name)
 			if object == nil {
@@ -802,6 +815,44 @@ func TestBreakGlassGroupIsTheChartsValue(t *testing.T) {
 				t.Errorf("policy %s: variable %s = %q, want %q", name, variable, got[variable], expression)
 			}
 		}
+	}
+}
+
+// The chain's head and the public keys are guarded where golive keeps them,
+// records.archiveNamespace, and golive is the release's ServiceAccount.
+func TestRecordConfigMapsPolicyGuardsTheArchive(t *testing.T) {
+	values := filepath.Join(t.TempDir(), "values.yaml")
+	if err := os.WriteFile(values, []byte("records:\n  archiveNamespace: audit-archive\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in := render(t, "golive-ops", values)
+	policy := named[admissionregistrationv1.ValidatingAdmissionPolicy](t, in, "ValidatingAdmissionPolicy", "golive-record-configmaps")
+	if got := policy.Spec.MatchConstraints.NamespaceSelector.MatchLabels; !cmp.Equal(got, map[string]string{corev1.LabelMetadataName: "audit-archive"}) {
+		t.Errorf("the policy selects namespaces %v, want the archive audit-archive alone", got)
+	}
+	var names []string
+	for _, rule := range policy.Spec.MatchConstraints.ResourceRules {
+		names = append(names, rule.ResourceNames...)
+	}
+	if want := []string{"golive-record-chain", "golive-record-key"}; !cmp.Equal(names, want) {
+		t.Errorf("the policy matches ConfigMaps %v, want %v", names, want)
+	}
+	manager := ""
+	for _, variable := range policy.Spec.Variables {
+		if variable.Name == "manager" {
+			manager = variable.Expression
+		}
+	}
+	if want := "'system:serviceaccount:golive-ops:golive'"; manager != want {
+		t.Errorf("the policy's manager is %q, want %q", manager, want)
+	}
+	binding := named[admissionregistrationv1.ValidatingAdmissionPolicyBinding](t, in, "ValidatingAdmissionPolicyBinding", "golive-record-configmaps")
+	if binding.Spec.PolicyName != policy.Name {
+		t.Errorf("the binding binds %q, want %q", binding.Spec.PolicyName, policy.Name)
+	}
+	deployment := only[appsv1.Deployment](t, in, "Deployment")
+	if got := flags(t, managerContainer(t, deployment).Args)["archive-namespace"]; got != "audit-archive" {
+		t.Errorf("the manager writes its records into %q, want audit-archive, the namespace the policy guards", got)
 	}
 }
 

@@ -253,29 +253,42 @@ func specTemplate(doc document, name, comment string, omit []string, add func(te
 	if err != nil {
 		return fmt.Errorf("%s: %w", doc, err)
 	}
-	return add(template{name: name, comment: comment, body: templateIdentities(body)})
+	body = templateIdentities(body)
+	// Anywhere else, config/'s namespace would install as it is, whatever
+	// namespace the release and its archive are in.
+	if strings.Contains(body, managerNamespaceInManifests) {
+		return fmt.Errorf("%s: names %s other than in golive's ServiceAccount or as the archive's namespace selector, which the chart cannot replace",
+			doc, managerNamespaceInManifests)
+	}
+	return add(template{name: name, comment: comment, body: body})
 }
 
-// identities are the CEL string literals of config/ that name who golive is
-// and who may break glass, each the whole expression of a policy variable,
-// with what the chart puts in their place: the release's ServiceAccount and
-// the value breakGlass.group (values.schema.json keeps quotes and backslashes
-// out of it).
-var identities = []struct{ literal, template string }{
-	{`'system:serviceaccount:golive-system:golive'`, `'system:serviceaccount:{{ .Release.Namespace }}:{{ include "golive.serviceAccountName" . }}'`},
-	{`'golive:break-glass'`, `{{ .Values.breakGlass.group | squote }}`},
+// identities are the values of config/ that name who golive is, who may
+// break glass and where the records are kept, with what the chart puts in
+// their place: the release's ServiceAccount, the value breakGlass.group and
+// the archive namespace (records.archiveNamespace, by default the release's).
+// Each is the whole value of a key: the first two CEL string literals, the
+// whole expression of a policy variable; the third, a namespace selector's
+// label of the namespace's name, which only the archive's policies use.
+// values.schema.json keeps quotes and backslashes out of the values.
+var identities = []struct{ key, literal, template string }{
+	{"expression", `'system:serviceaccount:golive-system:golive'`, `'system:serviceaccount:{{ .Release.Namespace }}:{{ include "golive.serviceAccountName" . }}'`},
+	{"expression", `'golive:break-glass'`, `{{ .Values.breakGlass.group | squote }}`},
+	{"kubernetes.io/metadata.name", managerNamespaceInManifests, `{{ include "golive.archiveNamespace" . }}`},
 }
 
 // templateIdentities replaces the scalars of an encoded body that are an
 // identity literal by a double-quoted scalar of its template (encode has
 // refused template delimiters of the manifests, so these are the only ones).
+// The keys are never at the start of the body: variables and selectors are
+// nested.
 func templateIdentities(body string) string {
 	for _, identity := range identities {
 		encoded, err := encode(identity.literal)
 		if err != nil {
 			panic("encoding a string: " + err.Error())
 		}
-		body = strings.ReplaceAll(body, ": "+strings.TrimSuffix(encoded, "\n")+"\n", `: "`+identity.template+"\"\n")
+		body = strings.ReplaceAll(body, " "+identity.key+": "+strings.TrimSuffix(encoded, "\n")+"\n", " "+identity.key+`: "`+identity.template+"\"\n")
 	}
 	return body
 }

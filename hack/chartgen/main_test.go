@@ -235,3 +235,44 @@ spec:
 		}
 	}
 }
+
+func TestRenderTemplatesTheArchiveNamespace(t *testing.T) {
+	got, err := renderInputs(t, `
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: archive}
+spec:
+  matchConstraints:
+    namespaceSelector:
+      matchLabels: {kubernetes.io/metadata.name: golive-system}
+  variables:
+  - {name: manager, expression: "'system:serviceaccount:golive-system:golive'"}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`kubernetes.io/metadata.name: "{{ include "golive.archiveNamespace" . }}"`,
+		`expression: "'system:serviceaccount:{{ .Release.Namespace }}:{{ include "golive.serviceAccountName" . }}'"`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("rendered policy lacks %s:\n%s", want, got)
+		}
+	}
+}
+
+// config/'s namespace anywhere else would be installed as it is.
+func TestRenderRefusesGolivesNamespaceElsewhere(t *testing.T) {
+	for name, spec := range map[string]string{
+		"in an expression":         `variables: [{name: archive, expression: "request.namespace == 'golive-system'"}]`,
+		"as another label's value": `matchConstraints: {namespaceSelector: {matchLabels: {team: golive-system}}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := renderInputs(t, "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\n"+
+				"metadata: {name: p}\nspec: {"+strings.TrimSpace(spec)+"}\n")
+			if err == nil || !strings.Contains(err.Error(), "names golive-system other than") {
+				t.Errorf("error = %v, want one refusing golive-system", err)
+			}
+		})
+	}
+}

@@ -12,12 +12,14 @@ import (
 	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
+	"github.com/golive-dev/golive/internal/controller"
 	"github.com/golive-dev/golive/internal/records"
 	"github.com/golive-dev/golive/test/cluster"
 )
@@ -25,9 +27,10 @@ import (
 // TestRecords: two releases of the billing API leave two ReleaseRecords in
 // golive's namespace, and a request deleted before it ended a third, which
 // an auditor exports and verifies offline. Then a
-// rogue administrator removes the admission rule that keeps everyone but
-// golive from writing records, deletes the first record and replaces the
-// second with an altered copy; verify-records names both.
+// rogue administrator, refused to rewind the chain's head, removes the
+// admission rule that keeps everyone but golive from writing records,
+// deletes the first record and replaces the second with an altered copy;
+// verify-records names both.
 func TestRecords(t *testing.T) {
 	cl := cluster.Start(t, cluster.Options{Name: "golive-records", Authorization: true})
 	golive := cl.StartGolive(t)
@@ -95,6 +98,26 @@ func TestRecords(t *testing.T) {
 	if out, err := kubectlGolive("verify-records", exported, "--keys", keys); err != nil || !strings.Contains(out, "Verified 3 records in 2 chains") {
 		t.Fatalf("verify-records of the untouched records: %v\n%s", err, out)
 	}
+
+	// The rogue administrator cannot rewind the chain's head, which would let
+	// the newest record go without a gap: the policy on the archive's
+	// ConfigMaps refuses administrators too. (Dry run: were it admitted, the
+	// story below would stay the same.) This story leaves that policy's
+	// binding in place and the chain as golive wrote it.
+	chainKey := client.ObjectKey{Namespace: golive.Namespace, Name: controller.ChainConfigMap}
+	cluster.Eventually(t, time.Minute, "rewinding the chain to be refused", func(ctx context.Context) (bool, string, error) {
+		var chain corev1.ConfigMap
+		if err := cl.Client.Get(ctx, chainKey, &chain); err != nil {
+			return false, "", err
+		}
+		delete(chain.Data, a.production)
+		err := cl.Client.Update(ctx, &chain, client.DryRunAll)
+		if err == nil {
+			return false, "the administrator's rewind was admitted", nil
+		}
+		want := "ConfigMap " + chainKey.String() + " keeps the head of each chain of ReleaseRecords: only golive"
+		return apierrors.IsForbidden(err) && strings.Contains(err.Error(), want), err.Error(), nil
+	})
 
 	// The rogue administrator: without the admission rule, a record can be
 	// replaced (the CRD still refuses to change one in place).
