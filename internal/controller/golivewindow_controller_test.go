@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -197,10 +198,21 @@ func waitForCache(t *testing.T, reader client.Reader, key types.NamespacedName) 
 // reconcileWindow calls the reconciler directly, as its controller would.
 func reconcileWindow(t *testing.T, reconciler *GoLiveWindowReconciler, key types.NamespacedName) ctrl.Result {
 	t.Helper()
-	result, err := reconciler.Reconcile(t.Context(), ctrl.Request{NamespacedName: key})
-	if err != nil {
-		t.Fatalf("Reconcile returned an error: %v", err)
-	}
+	var result ctrl.Result
+	// The manager runs the same reconciler: when both patch the window's
+	// status at once, the later one's optimistic lock fails and it tries again,
+	// as the manager would.
+	eventually(t, func(ctx context.Context) string {
+		var err error
+		result, err = reconciler.Reconcile(ctx, ctrl.Request{NamespacedName: key})
+		switch {
+		case apierrors.IsConflict(err):
+			return err.Error()
+		case err != nil:
+			t.Fatalf("Reconcile returned an error: %v", err)
+		}
+		return ""
+	})
 	return result
 }
 
