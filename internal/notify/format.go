@@ -144,8 +144,21 @@ func (n Notice) Slack() SlackMessage {
 	if n.PreviousPhase != "" {
 		what = string(n.PreviousPhase) + " → " + what
 	}
-	return SlackMessage{Text: fmt.Sprintf("%s *%s/%s* release *%s*: %s\n%s",
-		icon, slackEscape(n.Namespace), slackEscape(n.Name), slackEscape(n.Release), what, slackEscape(n.Message))}
+	text := fmt.Sprintf("%s *%s/%s* release *%s*: %s\n%s",
+		icon, slackEscape(n.Namespace), slackEscape(n.Name), slackEscape(n.Release), what, slackEscape(n.Message))
+	// What the release carries besides images, as the Generic document says
+	// it: each copy by its keys, never a value.
+	if len(n.Config) > 0 {
+		copies := make([]string, len(n.Config))
+		for i, copy := range n.Config {
+			copies[i] = fmt.Sprintf("%s %s → %s (%s)", copy.Kind, copy.Name, copy.Copy, strings.Join(copy.Keys, ", "))
+		}
+		text += "\nConfiguration: " + slackEscape(strings.Join(copies, "; "))
+	}
+	if len(n.Migrations) > 0 {
+		text += "\nMigrations: " + slackEscape(strings.Join(n.Migrations, ", "))
+	}
+	return SlackMessage{Text: text}
 }
 
 // slackEscape escapes the three characters Slack's mrkdwn reserves.

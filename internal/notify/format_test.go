@@ -111,6 +111,22 @@ func TestEncode(t *testing.T) {
 			contentType: "application/json",
 		},
 		{
+			name: "Slack, a release that carries configuration and a migration: a Secret by its keys", format: golivev1alpha1.FormatSlack, notice: func() notify.Notice {
+				n := notice
+				n.Phase, n.PreviousPhase, n.Reason, n.Message, n.PlannedStart = golivev1alpha1.PhaseVerifyingStaging, golivev1alpha1.PhaseStaging, "Verifying", "Verifying", nil
+				n.Config = []golivev1alpha1.ConfigCopyStatus{
+					{Kind: golivev1alpha1.ConfigKindConfigMap, Name: "billing-config", Copy: "billing-config-0123456789", Keys: []string{"LOG_LEVEL", "SCHEMA"}},
+					{Kind: golivev1alpha1.ConfigKindSecret, Name: "billing-credentials", Copy: "billing-credentials-abcdef0123", Keys: []string{"password"}},
+				}
+				n.Migrations = []string{"schema", "seed<1>"}
+				return n
+			}(),
+			body: `{"text":":information_source: *billing/billing-2-4-0* release *2.4.0*: Staging → VerifyingStaging\nVerifying` +
+				`\nConfiguration: ConfigMap billing-config → billing-config-0123456789 (LOG_LEVEL, SCHEMA); Secret billing-credentials → billing-credentials-abcdef0123 (password)` +
+				`\nMigrations: schema, seed&lt;1&gt;"}`,
+			contentType: "application/json",
+		},
+		{
 			name: "CloudEvents, structured mode", format: golivev1alpha1.FormatCloudEvents, notice: notice,
 			body: `{"specversion":"1.0","id":"` + id + `","source":"/apis/golive.dev/v1alpha1/namespaces/billing/updaterequests/billing-2-4-0",` +
 				`"type":"dev.golive.updaterequest.Succeeded","datacontenttype":"application/json","time":"2026-11-23T20:15:00Z","data":` + document + `}`,
