@@ -68,6 +68,13 @@ const (
 	// message names as they are (gone, or without a saved spec golive trusts).
 	ReasonStagingNotRestored = "StagingNotRestored"
 
+	// ReasonActionForbidden: the API server refused a step golive took for the
+	// request (its ServiceAccount lacks the right, such as patching a target in
+	// a namespace the chart's rbac.scope=namespaces does not grant); the
+	// message quotes the API server and names the step. golive tries the step
+	// again, with backoff, until it is allowed; nothing else changed.
+	ReasonActionForbidden = "ActionForbidden"
+
 	// ReasonPlantedObject: an object at a name golive uses (a verification Job,
 	// the saved specs) is not golive's (no valid signature, another request or
 	// spec, other content); golive ignored it and will not use it.

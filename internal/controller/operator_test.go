@@ -19,6 +19,7 @@ import (
 
 	"github.com/golive-dev/golive/internal/metrics"
 	"github.com/golive-dev/golive/internal/notify"
+	"github.com/golive-dev/golive/internal/testenv"
 )
 
 // errKilled is what a killed operator's writes return: the process is gone.
@@ -42,6 +43,10 @@ type operator struct {
 	metrics *metrics.Recorder
 	// archive, when set, has each manager write ReleaseRecords there (newRecordWriter).
 	archive string
+	// writeAs, when set, is the user the UpdateRequest reconciler writes as
+	// (in the break-glass group, so golive's admission policies let it), so
+	// that RBAC bound to that user decides what golive may do.
+	writeAs string
 
 	// queues are the work queues of every manager started, for quiet.
 	queuesMu sync.Mutex
@@ -140,6 +145,14 @@ func (o *operator) start() (*instance, error) {
 			return nil, err
 		}
 	}
+	writer := mgr.GetClient()
+	if o.writeAs != "" {
+		as, err := env.ClientAs(o.writeAs, testenv.BreakGlassGroup)
+		if err != nil {
+			return nil, err
+		}
+		writer = writesAs{Client: mgr.GetClient(), writer: as}
+	}
 	_, err = Setup(context.Background(), mgr, Options{
 		Clock: o.clock, HTTPClient: http.DefaultClient, LedgerKey: ledgerKey, VolumeSnapshots: true, Records: records,
 		Notifier: dispatcher, Metrics: o.metrics, MaxConcurrentReconciles: 4,
@@ -153,7 +166,7 @@ func (o *operator) start() (*instance, error) {
 			o.queuesMu.Unlock()
 			return queue
 		},
-		UpdateRequestClient: &killableClient{Client: mgr.GetClient(), operator: o, instance: self},
+		UpdateRequestClient: &killableClient{Client: writer, operator: o, instance: self},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("setting up the manager: %w", err)
@@ -294,4 +307,41 @@ func (q *fakeClockQueue) AddAfter(item reconcile.Request, delay time.Duration) {
 		return
 	}
 	q.clock.AfterFunc(delay, func() { q.Add(item) })
+}
+
+// writesAs reads through Client (the manager's cache and its indexes) and
+// writes through writer, another identity.
+type writesAs struct {
+	client.Client
+	writer client.Client
+}
+
+func (w writesAs) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
+	return w.writer.Create(ctx, obj, opts...)
+}
+
+func (w writesAs) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
+	return w.writer.Update(ctx, obj, opts...)
+}
+
+func (w writesAs) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+	return w.writer.Patch(ctx, obj, patch, opts...)
+}
+
+func (w writesAs) Apply(ctx context.Context, obj runtime.ApplyConfiguration, opts ...client.ApplyOption) error {
+	return w.writer.Apply(ctx, obj, opts...)
+}
+
+func (w writesAs) Delete(ctx context.Context, obj client.Object, opts ...client.DeleteOption) error {
+	return w.writer.Delete(ctx, obj, opts...)
+}
+
+func (w writesAs) DeleteAllOf(ctx context.Context, obj client.Object, opts ...client.DeleteAllOfOption) error {
+	return w.writer.DeleteAllOf(ctx, obj, opts...)
+}
+
+func (w writesAs) Status() client.SubResourceWriter { return w.writer.Status() }
+
+func (w writesAs) SubResource(subResource string) client.SubResourceClient {
+	return w.writer.SubResource(subResource)
 }

@@ -4,6 +4,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -186,6 +187,12 @@ func (r *UpdateRequestReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	if decision.Action.Kind != lifecycle.NoAction {
 		logger.Info("Taking a step", "action", decision.Action.Kind, "target", decision.Action.Target, "phase", request.Status.Phase)
 		if err := r.act(ctx, &request, world, decision.Action, now); err != nil {
+			if apierrors.IsForbidden(err) {
+				// Otherwise only golive's log would say why the request does not move.
+				r.Recorder.Eventf(&request, nil, corev1.EventTypeWarning, golivev1alpha1.ReasonActionForbidden, string(request.Status.Phase),
+					"The API server refused golive's step %s: %s. golive tries again until its ServiceAccount may (docs/helm.md, \"Rights per namespace\")",
+					decision.Action.Kind, forbiddenMessage(err))
+			}
 			return ctrl.Result{}, fmt.Errorf("%s: %w", decision.Action.Kind, err)
 		}
 	}
@@ -266,4 +273,14 @@ func (r *UpdateRequestReconciler) SetupWithManager(mgr ctrl.Manager, options con
 		Named("updaterequest").
 		WithOptions(options).
 		Complete(r)
+}
+
+// forbiddenMessage is the API server's own words of a refusal, which name
+// the user, the verb, the resource and the namespace.
+func forbiddenMessage(err error) string {
+	var status apierrors.APIStatus
+	if errors.As(err, &status) && status.Status().Message != "" {
+		return status.Status().Message
+	}
+	return err.Error()
 }

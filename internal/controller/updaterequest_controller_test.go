@@ -58,6 +58,8 @@ type journeyOptions struct {
 	beforeRequest func(*journey)
 	// archive, when set, has the operator write ReleaseRecords into this namespace.
 	archive string
+	// writeAs, when set, is the user the operator writes as (operator.writeAs).
+	writeAs string
 }
 
 type journeyOption func(*journeyOptions)
@@ -113,7 +115,8 @@ func newJourney(t *testing.T, options ...journeyOption) *journey {
 	}
 	j.create(glw)
 
-	o := &operator{t: t, namespaces: []string{j.production, j.staging}, clock: j.clock, killAfterWrite: opts.killAfterWrite, notices: opts.notices, archive: opts.archive}
+	o := &operator{t: t, namespaces: []string{j.production, j.staging}, clock: j.clock, killAfterWrite: opts.killAfterWrite, notices: opts.notices,
+		archive: opts.archive, writeAs: opts.writeAs}
 	if opts.notices != nil {
 		o.metrics = metrics.NewRecorder()
 		j.metrics = prometheus.NewRegistry()
