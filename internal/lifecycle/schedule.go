@@ -125,9 +125,11 @@ func (d *decider) scheduled() {
 	}
 	if previous := d.status.Schedule; previous != nil {
 		schedule.NoticeSentAt = previous.NoticeSentAt
-		// Waiting for go, the start planned when the request entered AwaitingGo
-		// stays while it is in the current opening, rather than move with the clock.
-		if d.status.Phase == golivev1alpha1.PhaseAwaitingGo && previous.PlannedStart != nil && plan.PlannedStart.Equal(d.now) &&
+		// A planned start that came while the request waits on (for a go, for
+		// room in the window, while suspended) stays while it is in the current
+		// opening, rather than move with the clock on every look: the record
+		// says when production was planned, the timeline when it started.
+		if previous.PlannedStart != nil && plan.PlannedStart.Equal(d.now) &&
 			!previous.PlannedStart.After(d.now) && calendar.State(d.now).Current.Contains(previous.PlannedStart.Time) {
 			schedule.PlannedStart = previous.PlannedStart
 			plan.PlannedStart = previous.PlannedStart.Time

@@ -87,6 +87,24 @@ func TestDecideSchedule(t *testing.T) {
 			want: want{phase: golivev1alpha1.PhaseScheduled, message: "allows 1 production updates at once; running: payments-1-2"},
 		},
 		{
+			name: "a planned start that came while production waits for room in the window stays as planned",
+			request: func(r *golivev1alpha1.UpdateRequest) {
+				stagingVerified(r, golivev1alpha1.PhaseScheduled, plannedThursday.Add(-72*time.Hour))
+				r.Status.Schedule = &golivev1alpha1.ScheduleStatus{Window: "thursday-evening", NotBefore: at(plannedThursday), PlannedStart: at(plannedThursday)}
+			},
+			world: func(w *World) {
+				w.Window.ActiveUpdates = []string{"payments-1-2"}
+				w.Commands = []Command{approve("bob", "rnd-lead", monday), approve("carol", "operations-office", monday)}
+			},
+			now: plannedThursday.Add(25 * time.Minute),
+			want: want{phase: golivev1alpha1.PhaseScheduled, message: "allows 1 production updates at once; running: payments-1-2",
+				check: func(t *testing.T, d Decision) {
+					if got := d.Status.Schedule.PlannedStart; got == nil || !got.Equal(at(plannedThursday)) {
+						t.Errorf("plannedStart = %v, want the %v planned before the opening", got, plannedThursday)
+					}
+				}},
+		},
+		{
 			name: "a suspended request does not start production",
 			request: func(r *golivev1alpha1.UpdateRequest) {
 				stagingVerified(r, golivev1alpha1.PhaseScheduled, monday.Add(-72*time.Hour))
