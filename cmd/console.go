@@ -24,6 +24,7 @@ import (
 
 	golivev1alpha1 "github.com/golive-dev/golive/api/v1alpha1"
 	"github.com/golive-dev/golive/internal/console"
+	"github.com/golive-dev/golive/internal/egress"
 )
 
 // consoleSecretEnv may hold the console's OIDC client secret instead of a file.
@@ -183,23 +184,16 @@ func isLoopback(host string) bool {
 	return err == nil && addr.IsLoopback()
 }
 
-// parsePrefixes reads comma-separated CIDRs; a bare address is its own /32 or /128.
+// parsePrefixes reads comma-separated CIDRs as the egress rules do; a bare
+// address is its own /32 or /128.
 func parsePrefixes(list string) ([]netip.Prefix, error) {
 	var prefixes []netip.Prefix
 	for _, item := range splitList(list) {
-		if !strings.Contains(item, "/") {
-			addr, err := netip.ParseAddr(item)
-			if err != nil {
-				return nil, fmt.Errorf("%q is neither a CIDR nor an address", item)
-			}
-			prefixes = append(prefixes, netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen()))
-			continue
-		}
-		prefix, err := netip.ParsePrefix(item)
+		prefix, err := egress.ParsePrefix(item)
 		if err != nil {
-			return nil, fmt.Errorf("%q is not a CIDR: %w", item, err)
+			return nil, err
 		}
-		prefixes = append(prefixes, prefix.Masked())
+		prefixes = append(prefixes, prefix)
 	}
 	return prefixes, nil
 }

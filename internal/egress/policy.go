@@ -56,14 +56,14 @@ func Parse(entries []string) (*Policy, error) {
 		case entry == "":
 			continue
 		case strings.Contains(entry, "/"):
-			prefix, err := netip.ParsePrefix(entry)
+			prefix, err := ParsePrefix(entry)
 			if err != nil {
-				return nil, fmt.Errorf("--egress-allow entry %q is not a CIDR: %w", entry, err)
+				return nil, fmt.Errorf("--egress-allow entry %w", err)
 			}
-			p.prefixes = append(p.prefixes, canonical(prefix))
+			p.prefixes = append(p.prefixes, prefix)
 		default:
-			if addr, err := netip.ParseAddr(entry); err == nil {
-				p.prefixes = append(p.prefixes, canonical(netip.PrefixFrom(addr, addr.BitLen())))
+			if prefix, err := ParsePrefix(entry); err == nil {
+				p.prefixes = append(p.prefixes, prefix)
 				continue
 			}
 			name := normalHost(entry)
@@ -188,6 +188,25 @@ func (p *Policy) check(address string, byName bool) error {
 }
 
 // canonical stores a prefix as IPv4 when it is an IPv4-mapped IPv6 one, masked.
+// ParsePrefix reads a CIDR, or an address as its own /32 or /128, in the
+// canonical form golive compares addresses by (an IPv4-mapped IPv6 prefix as
+// IPv4, the host bits cleared). The error quotes entry.
+func ParsePrefix(entry string) (netip.Prefix, error) {
+	entry = strings.TrimSpace(entry)
+	if strings.Contains(entry, "/") {
+		prefix, err := netip.ParsePrefix(entry)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not a CIDR: %w", entry, err)
+		}
+		return canonical(prefix), nil
+	}
+	addr, err := netip.ParseAddr(entry)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is neither a CIDR nor an address", entry)
+	}
+	return canonical(netip.PrefixFrom(addr, addr.BitLen())), nil
+}
+
 func canonical(prefix netip.Prefix) netip.Prefix {
 	if prefix.Addr().Is4In6() && prefix.Bits() >= 96 {
 		prefix = netip.PrefixFrom(prefix.Addr().Unmap(), prefix.Bits()-96)
