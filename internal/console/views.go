@@ -307,7 +307,7 @@ type quorumRow struct {
 func newRequestView(request *golivev1alpha1.UpdateRequest, window *golivev1alpha1.GoLiveWindow) *requestView {
 	view := &requestView{Request: request, Requester: requester(request), WindowName: request.Spec.Window.Name,
 		Submitter: request.Status.SubmittedBy, Given: approvalsGivenIn(&request.Status)}
-	if soak := request.Spec.Staging.Soak.Duration; soak > 0 && request.Spec.Emergency == nil { // an emergency does not soak
+	if soak := lifecycle.Soak(&request.Spec); soak > 0 {
 		view.Soak = durationfmt.Short(soak)
 		if end, ok := lifecycle.SoakEnd(request); ok {
 			view.SoakEnds = &end

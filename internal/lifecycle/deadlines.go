@@ -128,14 +128,18 @@ func SoakEnd(request *golivev1alpha1.UpdateRequest) (time.Time, bool) {
 	return soakEnd(&request.Spec, &request.Status), true
 }
 
-// soakEnd is when production may start at the earliest after staging
-// verified; an emergency does not soak.
-func soakEnd(spec *golivev1alpha1.UpdateRequestSpec, status *golivev1alpha1.UpdateRequestStatus) time.Time {
-	verified := status.Staging.VerifiedAt.Time
+// Soak is how long production waits after staging verified:
+// spec.staging.soak; an emergency does not soak.
+func Soak(spec *golivev1alpha1.UpdateRequestSpec) time.Duration {
 	if spec.Emergency != nil {
-		return verified
+		return 0
 	}
-	return verified.Add(spec.Staging.Soak.Duration)
+	return spec.Staging.Soak.Duration
+}
+
+// soakEnd is when production may start at the earliest after staging verified.
+func soakEnd(spec *golivev1alpha1.UpdateRequestSpec, status *golivev1alpha1.UpdateRequestStatus) time.Time {
+	return status.Staging.VerifiedAt.Add(Soak(spec))
 }
 
 // backupDeadline is when BackingUp fails unless the backup completed.

@@ -102,7 +102,14 @@ func TestSoakEnd(t *testing.T) {
 	if got, ok := SoakEnd(request.Phase(golivev1alpha1.PhaseAwaitingApproval).StagingVerified(monday).Obj()); !ok || !got.Equal(monday.Add(48*time.Hour)) {
 		t.Errorf("SoakEnd = %v, %t; want %v", got, ok, monday.Add(48*time.Hour))
 	}
-	if got, ok := SoakEnd(request.Emergency("outage").Obj()); !ok || !got.Equal(monday) {
+	if got := Soak(&request.Obj().Spec); got != 48*time.Hour {
+		t.Errorf("Soak = %s, want spec.staging.soak 48h", got)
+	}
+	emergency := request.Emergency("outage").Obj()
+	if got, ok := SoakEnd(emergency); !ok || !got.Equal(monday) {
 		t.Errorf("SoakEnd of an emergency = %v, %t; want staging's verification %v", got, ok, monday)
+	}
+	if got := Soak(&emergency.Spec); got != 0 {
+		t.Errorf("Soak of an emergency = %s, want none", got)
 	}
 }
